@@ -1,0 +1,50 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layout: the folders under Sources/ tell the architecture (docs/ARCHITECTURE.md).
+// Libraries hold the logic and are tested; executables are thin wrappers over them.
+let package = Package(
+    name: "rumpnet-lab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "shmif_dumpbus", targets: ["shmif_dumpbus"]),
+        .executable(name: "shmifctl", targets: ["shmifctl"]),
+        .executable(name: "rumpnet-lab", targets: ["rumpnet-lab"]),
+        .library(name: "Shmif", targets: ["Shmif"]),
+        .library(name: "Pcap", targets: ["Pcap"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // What Swift cannot call directly: cpu pause hint, inotify wrapper, tun constants.
+        .target(name: "CShim"),
+        // Output, exit and error conventions shared by the command-line tools.
+        .target(name: "ToolSupport"),
+        // libpcap (Debian libpcap-dev), for pcap files and BPF filters.
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .target(name: "Pcap", dependencies: ["CPcap"]),
+        // The shmif bus: NetBSD shmif v3 file format, lock, writer, reader, post-mortem walk.
+        .target(name: "Shmif", dependencies: [
+            "CShim",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        .executableTarget(name: "shmif_dumpbus", dependencies: [
+            "Shmif", "Pcap", "ToolSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Bus tool: send, watch, stress roles for tests, and the bus benchmark.
+        .executableTarget(name: "shmifctl", dependencies: [
+            "Shmif", "CShim", "ToolSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "rumpnet-lab", dependencies: [
+            "Shmif", "Pcap", "ToolSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "ShmifTests", dependencies: ["Shmif", "Pcap"]),
+        .testTarget(name: "PcapTests", dependencies: ["Pcap"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

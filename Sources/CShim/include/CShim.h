@@ -1,0 +1,54 @@
+// Small C helpers for what Swift cannot express directly on Linux:
+// atomics on words inside a shared file mapping (shared with other processes,
+// including NetBSD rump kernels, so they must be plain 32-bit words), the CPU's
+// spin-wait hint, and ioctl constants.
+#ifndef RUMPNET_CSHIM_H
+#define RUMPNET_CSHIM_H
+
+#include <stdint.h>
+
+/// Compare-and-swap with acquire ordering on success; returns the old value
+/// (NetBSD's atomic_cas_32 semantics).
+static inline uint32_t rn_cas32_acquire(volatile uint32_t *p, uint32_t expected, uint32_t desired) {
+    uint32_t e = expected;
+    __atomic_compare_exchange_n(p, &e, desired, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+    return e;
+}
+
+/// Atomic exchange with release ordering; returns the old value (atomic_swap_32 after membar_exit).
+static inline uint32_t rn_swap32_release(volatile uint32_t *p, uint32_t v) {
+    return __atomic_exchange_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline uint32_t rn_load32_acquire(volatile uint32_t *p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline uint32_t rn_load32_relaxed(volatile uint32_t *p) {
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void rn_store32_release(volatile uint32_t *p, uint32_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline void rn_fence_acq_rel(void) {
+    __atomic_thread_fence(__ATOMIC_ACQ_REL);
+}
+
+/// The spin-wait hint (x86 PAUSE, arm YIELD): lets a sibling hyperthread run
+/// and saves power while spinning on the bus lock.
+static inline void rn_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/// Linux tun/tap ioctl and flags (linux/if_tun.h), written out so Swift sees them.
+#define RN_TUNSETIFF 0x400454caUL
+#define RN_IFF_TAP 0x0002
+#define RN_IFF_NO_PI 0x1000
+
+#endif
