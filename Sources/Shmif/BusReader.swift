@@ -86,9 +86,12 @@ public final class BusReader {
         self.watch = try BusWatch(path: bus.path)
         bus.lock.acquire()
         let state = Self.bounds(bus.ring)
+        let lastSequence = state == nil ? 0 : bus.ring.frameHeader(at: bus.ring.last).sequence
         bus.lock.release()
         switch (start, state) {
-        case let (.next, .some(b)): position = b.end
+        case let (.next, .some(b)):
+            position = b.end
+            expectedSequence = lastSequence &+ 1
         case let (.oldest, .some(b)): position = b.first
         case (_, .none): position = 0
         }
@@ -148,9 +151,6 @@ public final class BusReader {
                 break
             }
             let len = Int(h.length)
-            if len >= BusLayout.minFrameLength {
-                expectedSequence = h.sequence &+ 1
-            }
             if len < BusLayout.minFrameLength {
                 // the zero-length entry of a fresh bus, or junk: skipped as NetBSD does
             } else if len > BusLayout.maxFrameLength {
@@ -164,6 +164,7 @@ public final class BusReader {
                 framesReceived &+= 1
                 bytesReceived &+= UInt64(len)
             }
+            if len >= BusLayout.minFrameLength { expectedSequence = h.sequence &+ 1 }
             position += total
         }
         return batch.count

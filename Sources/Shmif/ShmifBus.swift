@@ -72,6 +72,7 @@ public final class ShmifBus {
         if magic != 0 && magic != BusLayout.magic {
             throw ShmifError(path: path, reason: magic == BusLayout.magic.byteSwapped ? .byteSwapped : .notMagical(magic))
         }
+        if magic == BusLayout.magic { return }  // initialised long ago: no need to lock
         lock.acquire()
         defer { lock.release() }
         if ring.magic == 0 {
@@ -83,11 +84,10 @@ public final class ShmifBus {
     /// The header and ring accessors; meaningful under the lock.
     var ring: BusRing { BusRing(base: base) }
 
-    /// A consistent copy of the header, read under the lock.
+    /// The header as it is now, read without the lock (as shmif_dumpbus does), so that
+    /// the lock word and holder show who holds the bus, if anyone.
     public func header() -> BusHeader {
-        lock.acquire()
-        defer { lock.release() }
-        return BusHeader(bytes: base)
+        BusHeader(bytes: base)
     }
 
     /// NetBSD's `dowakeup`: a 4-byte write of the version at file offset 4, through the
@@ -97,6 +97,11 @@ public final class ShmifBus {
         var v = BusLayout.version
         _ = withUnsafeBytes(of: &v) { pwrite(fd.rawValue, $0.baseAddress, 4, off_t(BusLayout.versionOffset)) }
     }
+
+    /// Takes the bus lock and keeps it until `releaseLock()`: for tools that must freeze
+    /// the bus (and for tests of a holder that dies). Frames cannot move meanwhile.
+    public func acquireLock() { lock.acquire() }
+    public func releaseLock() { lock.release() }
 
     /// How many times this process took the lock from a dead holder.
     public var lockSteals: Int { lock.steals }
