@@ -44,7 +44,7 @@ extension NetStack {
     private func fragmentOutput(_ ifp: NetInterface, _ buf: UnsafeMutableRawBufferPointer, length: Int,
                                 headerLength hl: Int, mtu: Int, nexthop: IPv4Address) -> Errno? {
         let h = NetStack.headroom
-        let maxData = (mtu - 20) & ~7
+        let maxData = (mtu - hl) & ~7  // the first fragment carries the options too
         guard maxData >= 8 else { ipStats.cantfrag &+= 1; return .EMSGSIZE }
         let origOff = buf.be16(h + 6)
         let baseOffset = Int(origOff & 0x1FFF) * 8

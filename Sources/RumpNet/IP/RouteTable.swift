@@ -23,8 +23,8 @@ public struct RouteFlags: OptionSet, Sendable, Hashable {
     /// netstat -r letters in NetBSD's order.
     public var letters: String {
         let all: [(RouteFlags, Character)] = [(.up, "U"), (.gateway, "G"), (.host, "H"), (.reject, "R"),
-            (.dynamic, "D"), (.modified, "M"), (.cloning, "C"), (.llinfo, "L"), (.static, "S"),
-            (.blackhole, "B"), (.local, "l"), (.broadcast, "b")]
+            (.dynamic, "D"), (.modified, "M"), (.cloning, "C"), (.llinfo, "L"), (.blackhole, "B"),
+            (.static, "S"), (.local, "l"), (.broadcast, "b")]  // "UGBS", as NetBSD's netstat prints
         return String(all.filter { contains($0.0) }.map(\.1))
     }
     /// route get's names.

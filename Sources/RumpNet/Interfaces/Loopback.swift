@@ -17,9 +17,9 @@ extension NetStack {
         loopQueue.push(packet, tag: ifIndex)
     }
 
-    /// Drains the loopback queue (bounded: packets it produces wait for the next turn).
+    /// Drains the loopback queue, answers included (bounded, so a loop of packets cannot hang a turn).
     func runLoopback() {
-        var budget = loopQueue.count
+        var budget = 1024
         while budget > 0, !loopQueue.isEmpty {
             let (p, idx) = loopQueue.peek()
             if let ifp = interface(index: idx) {
