@@ -32,6 +32,8 @@ struct ARPEntry {
 }
 
 struct ARPCache {
+    /// A hard bound on entries, so a flood of forwarded destinations cannot grow the table forever.
+    static let maxEntries = 4096
     var entries: [ARPKey: ARPEntry] = [:]
     // The last resolved lookup: a ping-pong between two hosts hits it every time.
     var lastKey = ARPKey(ifIndex: -1, address: 0)

@@ -67,6 +67,7 @@ extension NetStack {
             }
             return nil
         }
+        guard arp.entries.count < ARPCache.maxEntries else { arpStats.heldDropped &+= 1; return .failure(.ENOBUFS) }
         var e = ARPEntry(state: .incomplete)
         hold(&e, packet)
         e.asked = 1
@@ -84,6 +85,13 @@ extension NetStack {
             arpStats.heldDropped &+= 1
         }
         e.hold.append(Array(packet))
+    }
+
+    /// Is `a` inside one of the interface's subnets? Only such senders are learned (NetBSD logs
+    /// others as "not on local network").
+    func onLink(_ ifp: NetInterface, _ a: IPv4Address) -> Bool {
+        for x in ifp.addresses where x.address.value & x.netmask == a.value & x.netmask { return true }
+        return false
     }
 
     /// The address to ask from: one in the target's subnet, else the interface's first.
@@ -116,7 +124,7 @@ extension NetStack {
             // Defend the address: answer as ourselves (NetBSD's "itaddr = myaddr").
             targetIsUs = true
             replyAs = spa
-        } else if !spa.isAny {
+        } else if !spa.isAny, onLink(ifp, spa) {
             let key = ARPKey(ifIndex: Int32(ifp.index), address: spa.value)
             if var e = arp.entries[key] {
                 if e.permanent {
@@ -135,7 +143,7 @@ extension NetStack {
                     arp.invalidateHint()
                     for pkt in held { sendHeld(ifp, pkt, mac: sha) }
                 }
-            } else if targetIsUs {
+            } else if targetIsUs, arp.entries.count < ARPCache.maxEntries {
                 arp.entries[key] = ARPEntry(state: .resolved, mac: sha,
                                             expires: clock.now &+ sysctl.arpKeep * 1_000_000_000)
             }
