@@ -46,7 +46,7 @@ public final class MemoryLink {
 }
 
 public final class MemoryLinkDriver: LinkDriver {
-    unowned let link: MemoryLink
+    let link: MemoryLink  // strong: the link holds only weak references to stacks, so no cycle
     let port: Int
     var running = false
     init(link: MemoryLink, port: Int) { self.link = link; self.port = port }
