@@ -1,19 +1,22 @@
 // NetStack: one kernel's network stack. A non-Sendable class owned by one event loop: every entry
 // point runs to completion on the caller's thread, never blocks, and reads time only from its clock.
+// Its hot state is @exclusivity(unchecked): the class is confined to one thread (not Sendable) and
+// no code path holds an inout access to one of these properties across a call that touches it, so
+// the dynamic exclusivity checks (a third of the packet path's time) prove nothing here.
 
 public final class NetStack {
     public let clock: NetClock
-    var rng: SeededRandom
-    var interfaceSlots: [NetInterface?] = [nil]  // index 0 unused: ifindex starts at 1
-    var routes = RouteTable()
-    var arp = ARPCache()
-    var reass = Reassembly()
-    var sockets = SocketTable()
-    var sysctl = SysctlTable()
-    public internal(set) var ipStats = IPStats()
-    public internal(set) var icmpStats = ICMPStats()
-    public internal(set) var arpStats = ARPStats()
-    public internal(set) var etherStats = EtherStats()
+    @exclusivity(unchecked) var rng: SeededRandom
+    @exclusivity(unchecked) var interfaceSlots: [NetInterface?] = [nil]  // index 0 unused: ifindex starts at 1
+    @exclusivity(unchecked) var routes = RouteTable()
+    @exclusivity(unchecked) var arp = ARPCache()
+    @exclusivity(unchecked) var reass = Reassembly()
+    @exclusivity(unchecked) var sockets = SocketTable()
+    @exclusivity(unchecked) var sysctl = SysctlTable()
+    @exclusivity(unchecked) public internal(set) var ipStats = IPStats()
+    @exclusivity(unchecked) public internal(set) var icmpStats = ICMPStats()
+    @exclusivity(unchecked) public internal(set) var arpStats = ARPStats()
+    @exclusivity(unchecked) public internal(set) var etherStats = EtherStats()
     /// Kernel messages (NetBSD's log()/printf): duplicate addresses, ARP moves.
     public var log: ((String) -> Void)?
     /// Called when a socket becomes readable (or has an error): an event loop wakes waiters here.
@@ -25,10 +28,10 @@ public final class NetStack {
     let fragBuf: UnsafeMutableRawBufferPointer // one fragment at a time
     let errBuf: UnsafeMutableRawBufferPointer  // ICMP errors
     let holdBuf: UnsafeMutableRawBufferPointer // ARP packets and held datagrams on release
-    var loopQueue = PacketRing(capacity: 256, slotBytes: 2048)
-    var ipID: UInt16 = 1
-    var icmpErrWindow: UInt64 = 0
-    var icmpErrCount = 0
+    @exclusivity(unchecked) var loopQueue = PacketRing(capacity: 256, slotBytes: 2048)
+    @exclusivity(unchecked) var ipID: UInt16 = 1
+    @exclusivity(unchecked) var icmpErrWindow: UInt64 = 0
+    @exclusivity(unchecked) var icmpErrCount = 0
     public private(set) var loopbackIndex = 0
 
     /// A stack with lo0 up at 127.0.0.1/8 (the inet component brings it).

@@ -56,7 +56,7 @@ extension NetStack {
 
     @inline(__always)
     func isLocalAddress(_ a: IPv4Address) -> Bool {
-        let s = routes.lookupSlot(a)
+        let s = routes.cachedLookupSlot(a)
         guard s >= 0 else { return false }
         let r = routes[slot: s]
         return r.flags.contains(.local) && r.destination == a

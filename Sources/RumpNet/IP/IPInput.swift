@@ -26,7 +26,7 @@ extension NetStack {
             ipStats.badaddr &+= 1
             return
         }
-        let slot = routes.lookupSlot(dst)
+        let slot = routes.cachedLookupSlot(dst)
         var local = false
         if slot >= 0 {
             let r = routes[slot: slot]

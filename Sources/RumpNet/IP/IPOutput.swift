@@ -7,7 +7,7 @@ extension NetStack {
     func ipOutput(_ buf: UnsafeMutableRawBufferPointer, length: Int) -> Errno? {
         let h = NetStack.headroom
         let dst = IPv4Address(buf.be32(h + 16))
-        let slot = routes.lookupSlot(dst)
+        let slot = routes.cachedLookupSlot(dst)
         guard slot >= 0 else { ipStats.noroute &+= 1; return .EHOSTUNREACH }
         ipStats.localout &+= 1
         let hl = Int(buf.u8(h) & 0x0F) * 4

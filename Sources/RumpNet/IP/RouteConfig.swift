@@ -91,7 +91,7 @@ extension NetStack {
 
     /// in_selectsrc: the source address for a datagram to `dst`, or EHOSTUNREACH / EADDRNOTAVAIL.
     func selectSource(_ dst: IPv4Address) throws(Errno) -> IPv4Address {
-        let slot = routes.lookupSlot(dst)
+        let slot = routes.cachedLookupSlot(dst)
         guard slot >= 0 else { throw .EHOSTUNREACH }
         let r = routes[slot: slot]
         if r.flags.contains(.local) { return r.localAddress }

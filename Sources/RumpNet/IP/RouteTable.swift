@@ -69,6 +69,27 @@ struct RouteTable {
     private(set) var routes: [Route?] = []
     private var freeRoutes: [Int32] = []
     private(set) var count = 0
+    // A direct-mapped cache of recent lookups (like BSD's per-flow rtcache): a hit skips the trie
+    // walk, whose dependent loads dominate the packet path. Any change to the table empties it.
+    static let cacheSize = 64
+    private var cacheKeys = [UInt32](repeating: 0, count: RouteTable.cacheSize)
+    private var cacheSlots = [Int32](repeating: -2, count: RouteTable.cacheSize)  // -2: empty
+
+    private mutating func clearCache() {
+        for i in 0..<RouteTable.cacheSize { cacheSlots[i] = -2 }
+    }
+
+    /// lookupSlot through the cache.
+    @inline(__always)
+    mutating func cachedLookupSlot(_ dst: IPv4Address) -> Int {
+        let v = dst.value
+        let i = Int((v ^ (v >> 8) ^ (v >> 16)) & UInt32(RouteTable.cacheSize - 1))
+        if cacheKeys[i] == v, cacheSlots[i] != -2 { return Int(cacheSlots[i]) }
+        let s = lookupSlot(dst)
+        cacheKeys[i] = v
+        cacheSlots[i] = Int32(s)
+        return s
+    }
 
     @inline(__always) private func bit(_ v: UInt32, _ depth: Int) -> Int { Int(v >> UInt32(31 - depth) & 1) }
 
@@ -139,6 +160,7 @@ struct RouteTable {
         if let f = freeRoutes.popLast() { slot = f; routes[Int(f)] = r } else { routes.append(r); slot = Int32(routes.count - 1) }
         nodes[n].route = slot
         count += 1
+        clearCache()
     }
 
     /// ESRCH when absent.
@@ -160,6 +182,7 @@ struct RouteTable {
         freeRoutes.append(Int32(slot))
         nodes[n].route = -1
         count -= 1
+        clearCache()
         // Prune childless, routeless nodes back towards the root.
         var depth = prefixLength
         while depth > 0 {

@@ -80,12 +80,18 @@ extension LinkDriver {
 public final class NetInterface {
     public let name: String
     public let index: Int
-    public internal(set) var flags: InterfaceFlags
+    @exclusivity(unchecked) public internal(set) var flags: InterfaceFlags
     public internal(set) var mtu: Int
     public internal(set) var linkAddress: MACAddress
     public let linkType: LinkType
-    public internal(set) var addresses: [InterfaceAddress] = []
-    public internal(set) var counters = InterfaceCounters()
+    @exclusivity(unchecked) public internal(set) var addresses: [InterfaceAddress] = []
+    // Unchecked for the same reason as NetStack's state: confined to the stack's thread.
+    @exclusivity(unchecked) public internal(set) var counters = InterfaceCounters()
+    // The last ARP resolution on this interface: a ping-pong or a forwarded flow hits it every time.
+    @exclusivity(unchecked) var arpHintAddress: UInt32 = 0
+    @exclusivity(unchecked) var arpHintMAC = MACAddress.zero
+    @exclusivity(unchecked) var arpHintExpires: UInt64 = 0
+    @exclusivity(unchecked) var arpHintGeneration: UInt64 = 0
     public let driver: LinkDriver
     /// Where `ifconfig -C` families come from and whether destroy is allowed (lo0 cannot be).
     public let cloneFamily: String

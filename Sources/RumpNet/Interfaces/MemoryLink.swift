@@ -3,11 +3,13 @@
 
 public final class MemoryLink {
     struct Port {
-        weak var stack: NetStack?
+        // Unmanaged, not weak: a weak load costs atomics per frame. Safe because a stack's deinit
+        // detaches its drivers, which clears the port before the stack is gone.
+        var stack: Unmanaged<NetStack>?
         var ifIndex: Int
     }
     var ports: [Port] = []
-    var queue: PacketRing
+    @exclusivity(unchecked) var queue: PacketRing  // confined to the owner's thread
     /// Sees every frame sent on the link (for pcap captures in tests).
     public var tap: ((UnsafeRawBufferPointer) -> Void)?
     public private(set) var framesCarried: UInt64 = 0
@@ -33,7 +35,7 @@ public final class MemoryLink {
             let (frame, from) = queue.peek()
             tap?(frame)
             for i in ports.indices where i != from {
-                if let s = ports[i].stack { s.receive(frame, on: ports[i].ifIndex) }
+                if let s = ports[i].stack { s._withUnsafeGuaranteedRef { $0.receive(frame, on: ports[i].ifIndex) } }
             }
             queue.pop()
             framesCarried &+= 1
@@ -58,7 +60,7 @@ public final class MemoryLinkDriver: LinkDriver {
     public func stop() { running = false }
     public func detach() { link.ports[port].stack = nil }
     func bind(stack: NetStack, ifIndex: Int) {
-        link.ports[port].stack = stack
+        link.ports[port].stack = Unmanaged.passUnretained(stack)
         link.ports[port].ifIndex = ifIndex
     }
 }

@@ -35,10 +35,8 @@ struct ARPCache {
     /// A hard bound on entries, so a flood of forwarded destinations cannot grow the table forever.
     static let maxEntries = 4096
     var entries: [ARPKey: ARPEntry] = [:]
-    // The last resolved lookup: a ping-pong between two hosts hits it every time.
-    var lastKey = ARPKey(ifIndex: -1, address: 0)
-    var lastMAC = MACAddress.zero
-    var lastExpires: UInt64 = 0
+    /// Bumped whenever entries change, so the per-interface hints know they are stale.
+    var generation: UInt64 = 1
 
-    mutating func invalidateHint() { lastKey = ARPKey(ifIndex: -1, address: 0) }
+    mutating func invalidateHint() { generation &+= 1 }
 }

@@ -33,9 +33,11 @@ extension NetStack {
     /// pending resolution. `packet` is the IP datagram to hold.
     @inline(__always)
     func arpResolve(_ ifp: NetInterface, nexthop: IPv4Address, packet: UnsafeRawBufferPointer) -> Result<MACAddress, Errno>? {
-        let key = ARPKey(ifIndex: Int32(ifp.index), address: nexthop.value)
         let t = clock.now
-        if key == arp.lastKey, t < arp.lastExpires { return .success(arp.lastMAC) }
+        if ifp.arpHintAddress == nexthop.value, ifp.arpHintGeneration == arp.generation, t < ifp.arpHintExpires {
+            return .success(ifp.arpHintMAC)
+        }
+        let key = ARPKey(ifIndex: Int32(ifp.index), address: nexthop.value)
         return arpResolveSlow(ifp, key: key, nexthop: nexthop, packet: packet, now: t)
     }
 
@@ -44,9 +46,10 @@ extension NetStack {
         if var e = arp.entries[key] {
             switch e.state {
             case .resolved where e.permanent || t < e.expires:
-                arp.lastKey = key
-                arp.lastMAC = e.mac
-                arp.lastExpires = e.permanent ? UInt64.max : e.expires
+                ifp.arpHintAddress = key.address
+                ifp.arpHintMAC = e.mac
+                ifp.arpHintExpires = e.permanent ? UInt64.max : e.expires
+                ifp.arpHintGeneration = arp.generation
                 return .success(e.mac)
             case .down:
                 // Host marked down after unanswered requests: fail at once until arp.down passes.

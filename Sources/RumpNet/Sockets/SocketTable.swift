@@ -34,8 +34,8 @@ final class RawSocket {
     var broadcast = false
     var nonBlocking = false
     var receiveBuffer = 65536  // bytes; ping -s 8000 replies fit several times
-    var queuedBytes = 0
-    var queue = PacketRing(capacity: 64, slotBytes: 2048)
+    @exclusivity(unchecked) var queuedBytes = 0  // confined to the stack's thread
+    @exclusivity(unchecked) var queue = PacketRing(capacity: 64, slotBytes: 2048)
     var drops: UInt64 = 0
     init(proto: UInt8) {
         self.proto = proto
