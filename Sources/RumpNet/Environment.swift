@@ -7,7 +7,8 @@ public protocol NetClock: AnyObject {
 
 /// A clock tests move by hand; stacks sharing it see the same time.
 public final class VirtualClock: NetClock {
-    public var now: UInt64
+    // Read on every packet; not Sendable, so confined to one thread: the dynamic check is moot.
+    @exclusivity(unchecked) public var now: UInt64
     public init(now: UInt64 = 1_000_000_000) { self.now = now }
     public func advance(nanoseconds: UInt64) { now &+= nanoseconds }
     public func advance(seconds: Double) { now &+= UInt64(seconds * 1e9) }

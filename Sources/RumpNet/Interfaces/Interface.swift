@@ -81,8 +81,8 @@ public final class NetInterface {
     public let name: String
     public let index: Int
     @exclusivity(unchecked) public internal(set) var flags: InterfaceFlags
-    public internal(set) var mtu: Int
-    public internal(set) var linkAddress: MACAddress
+    @exclusivity(unchecked) public internal(set) var mtu: Int
+    @exclusivity(unchecked) public internal(set) var linkAddress: MACAddress
     public let linkType: LinkType
     @exclusivity(unchecked) public internal(set) var addresses: [InterfaceAddress] = []
     // Unchecked for the same reason as NetStack's state: confined to the stack's thread.

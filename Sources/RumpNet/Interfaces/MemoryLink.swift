@@ -8,11 +8,11 @@ public final class MemoryLink {
         var stack: Unmanaged<NetStack>?
         var ifIndex: Int
     }
-    var ports: [Port] = []
+    @exclusivity(unchecked) var ports: [Port] = []  // confined to the owner's thread, like the stacks
     @exclusivity(unchecked) var queue: PacketRing  // confined to the owner's thread
     /// Sees every frame sent on the link (for pcap captures in tests).
     public var tap: ((UnsafeRawBufferPointer) -> Void)?
-    public private(set) var framesCarried: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var framesCarried: UInt64 = 0
     public var drops: UInt64 { queue.drops }
 
     public init(capacity: Int = 1024) {
