@@ -84,6 +84,11 @@ public final class NetStack {
         return n
     }
 
+    /// Descriptors an event loop can wait on for driver input (shmif's inotify watch), by ifindex.
+    public var inputDescriptors: [(ifIndex: Int, fd: Int32)] {
+        interfaceSlots.compactMap { ifp in ifp.flatMap { i in i.driver.fileDescriptor.map { (i.index, $0) } } }
+    }
+
     /// Runs what is due at `clock.now`: ARP retries and expiry, reassembly timeouts, queued loopback.
     public func poll() {
         let t = clock.now
