@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Pcap", targets: ["Pcap"]),
         .library(name: "RumpNet", targets: ["RumpNet"]),
         .executable(name: "rumpnet-bench", targets: ["rumpnet-bench"]),
+        .executable(name: "rumpnet-fuzz", targets: ["rumpnet-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -50,6 +51,8 @@ let package = Package(
         // Counts malloc calls for the benchmark (interposes malloc in the executable only).
         .target(name: "CMallocCount"),
         .executableTarget(name: "rumpnet-bench", dependencies: ["RumpNet", "CMallocCount"]),
+        // libFuzzer target over the stack's input path (see its main.swift for the build line).
+        .executableTarget(name: "rumpnet-fuzz", dependencies: ["RumpNet"]),
         .testTarget(name: "RumpNetTests", dependencies: ["RumpNet", "Pcap", "Shmif"]),
         // Temporarily disabled on branch `stack`: their folders are filled on main.
         // .testTarget(name: "ShmifTests", dependencies: ["Shmif", "Pcap"]),
