@@ -210,6 +210,7 @@ import Testing
         lab.settle()
         let fd = try rawICMPSocket(a)
         #expect(throws: Errno.EACCES) { try Ping.send(a, fd, to: "255.255.255.255", seq: 0) }
+        #expect(throws: Errno.EACCES) { try Ping.send(a, fd, to: "10.0.0.255", seq: 0) }
         try a.setOption(fd, .broadcast(true))
         try Ping.send(a, fd, to: "10.0.0.255", seq: 0)
         lab.settle()

@@ -76,7 +76,8 @@ extension NetStack {
         guard let dst = address ?? (s.foreign.isAny ? nil : s.foreign) else { throw .EDESTADDRREQ }
         let len = 20 + data.count
         guard len <= 65535 else { throw .EMSGSIZE }
-        if dst.isBroadcast && !s.broadcast { throw .EACCES }
+        // Broadcasts (limited or a subnet's) need SO_BROADCAST, as ip_output's IP_ALLOWBROADCAST check.
+        if !s.broadcast, dst.isBroadcast || isSubnetBroadcast(dst) { throw .EACCES }
         let src = s.local.isAny ? try selectSource(dst) : s.local
         let out = UnsafeMutableRawBufferPointer(rebasing: txBuf[h..<(h + len)])
         UnsafeMutableRawBufferPointer(rebasing: out[20...]).copyMemory(from: data)
@@ -99,6 +100,13 @@ extension NetStack {
         s.queuedBytes -= full
         s.queue.pop()
         return (full, IPv4Address(UInt32(truncatingIfNeeded: tag)))
+    }
+
+    func isSubnetBroadcast(_ a: IPv4Address) -> Bool {
+        for case let ifp? in interfaceSlots where ifp.flags.contains(.broadcast) {
+            for ia in ifp.addresses where ia.netmask != 0xFFFF_FFFF && ia.broadcast == a { return true }
+        }
+        return false
     }
 
     /// rip_input: a copy to every raw socket that matches; returns how many took it.
