@@ -194,3 +194,45 @@ final class CaptureDriver: LinkDriver {
         #expect(text.contains("flags [+]"))
     }
 }
+
+@Suite struct NetBSDTCPFrames {
+    /// Every segment NetBSD sent in tcp.pcap parses, and its IP and TCP checksums verify.
+    @Test func tcpPcapSegmentsParseAndVerify() throws {
+        let recs = try PcapReader.readAll(path: vectorsDirectory() + "/netbsd/tcp.pcap").records
+        #expect(recs.count == 1040)
+        var data = 0, acks = 0, fins = 0
+        for r in recs {
+            try r.bytes.withUnsafeBytes { p in
+                let e = try #require(EthernetView(p))
+                #expect(e.etherType == EtherType.ipv4)
+                let ip = try IPv4View(e.payload)
+                let t = try #require(TCPView(ip.payload))
+                #expect(t.isChecksumValid(src: ip.source, dst: ip.destination))
+                #expect(t.headerLength == 32)  // timestamps on
+                if t.payload.count > 0 { data += 1 } else { acks += 1 }
+                if t.flags.contains(.fin) { fins += 1 }
+            }
+        }
+        #expect(data > 0 && acks > 0 && fins >= 2)
+    }
+
+    @Test func udpAndTCPEmittersRoundTrip() throws {
+        let src = IPv4Address("10.0.0.1")!, dst = IPv4Address("10.0.0.2")!
+        var u = [UInt8](repeating: 7, count: 8 + 5)
+        u.withUnsafeMutableBytes { UDPEmitter.emit($0, srcPort: 5000, dstPort: 53, length: 13, src: src, dst: dst) }
+        try u.withUnsafeBytes { p in
+            let v = try #require(UDPView(p))
+            #expect(v.sourcePort == 5000 && v.destinationPort == 53 && v.payload.count == 5 && v.isChecksumValid(src: src, dst: dst))
+        }
+        var t = [UInt8](repeating: 1, count: 20 + 3)
+        t.withUnsafeMutableBytes { TCPEmitter.emit($0, srcPort: 1, dstPort: 2, seq: 100, ack: 200, flags: [.syn, .ack], window: 512, length: 23, src: src, dst: dst) }
+        try t.withUnsafeBytes { p in
+            let v = try #require(TCPView(p))
+            #expect(v.sequence == 100 && v.acknowledgment == 200 && v.flags == [.syn, .ack] && v.window == 512)
+            #expect(v.payload.count == 3 && v.isChecksumValid(src: src, dst: dst))
+        }
+        // A UDP length field past the datagram is refused.
+        u[5] = 40
+        u.withUnsafeBytes { #expect(UDPView($0) == nil) }
+    }
+}
