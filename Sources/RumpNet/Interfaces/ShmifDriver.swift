@@ -1,0 +1,81 @@
+// shmif(4) over Sources/Shmif with NetBSD's semantics: created without a bus, `linkstr` attaches
+// one (EBUSY when up or already set), up without a bus is ENXIO, own frames are filtered by the
+// random 64-bit sender id. As in netbsd-10, the MAC's bytes 2..5 are the id's first 4 bytes in
+// memory (little-endian) order.
+
+import Shmif
+
+public final class ShmifDriver: LinkDriver {
+    public let senderID: UInt64
+    public let macAddress: MACAddress
+    unowned let clock: NetClock
+    var bus: ShmifBus?
+    var writer: BusWriter?
+    var reader: BusReader?
+    var batch = FrameBatch(capacityBytes: 64 * 1024)
+    var running = false
+    public private(set) var linkString: String?
+    public private(set) var sendErrors: UInt64 = 0
+
+    init(random: UInt64, clock: NetClock) {
+        senderID = random
+        var mac: UInt64 = 0xB2A0 << 32
+        for i in 0..<4 { mac |= ((random >> UInt64(8 * i)) & 0xFF) << UInt64(8 * (3 - i)) }
+        macAddress = MACAddress(mac)
+        self.clock = clock
+    }
+
+    public func transmit(_ frame: UnsafeRawBufferPointer) -> Bool {
+        guard running, let w = writer else { return false }
+        do { try w.send(frame) } catch { sendErrors &+= 1; return false }
+        return true
+    }
+
+    public func start() throws(Errno) {
+        guard let bus else { throw .ENXIO }
+        // shmif_init: start reading at the bus's current end.
+        do { reader = try BusReader(bus: bus, ownSenderID: senderID, start: .next) } catch { throw .ENXIO }
+        running = true
+    }
+
+    public func stop() { running = false }
+
+    public func detach() {
+        running = false
+        reader = nil; writer = nil; bus = nil; linkString = nil
+    }
+
+    public func setLinkString(_ s: String) throws(Errno) {
+        guard !running else { throw .EBUSY }
+        guard bus == nil else { throw .EBUSY }
+        guard !s.isEmpty else { throw .EINVAL }
+        guard s.utf8.count + 1 <= 1024 else { throw .E2BIG }
+        do {
+            let b = try ShmifBus.attach(path: s)
+            let clk = clock
+            // Timestamps are the kernel's uptime, as NetBSD's getmicrouptime() gives.
+            writer = BusWriter(bus: b, senderID: senderID, clock: {
+                let t = clk.now
+                return (UInt32(truncatingIfNeeded: t / 1_000_000_000), UInt32(t % 1_000_000_000 / 1000))
+            })
+            bus = b
+            linkString = s
+        } catch {
+            throw .ENOEXEC
+        }
+    }
+
+    public func clearLinkString() throws(Errno) {
+        guard !running else { throw .EBUSY }
+        reader = nil; writer = nil; bus = nil; linkString = nil
+    }
+
+    public func pollInput(_ stack: NetStack, ifIndex: Int) -> Int {
+        guard running, let r = reader else { return 0 }
+        let n = r.poll(into: &batch)
+        for i in 0..<n { stack.receive(batch.frame(i), on: ifIndex) }
+        return n
+    }
+
+    public var fileDescriptor: Int32? { reader?.watch.fileDescriptor }
+}

@@ -1,0 +1,158 @@
+// NetStack: one kernel's network stack. A non-Sendable class owned by one event loop: every entry
+// point runs to completion on the caller's thread, never blocks, and reads time only from its clock.
+// Its hot state is @exclusivity(unchecked): the class is confined to one thread (not Sendable) and
+// no code path holds an inout access to one of these properties across a call that touches it, so
+// the dynamic exclusivity checks (a third of the packet path's time) prove nothing here.
+
+public final class NetStack {
+    public let clock: NetClock
+    @exclusivity(unchecked) var rng: SeededRandom
+    @exclusivity(unchecked) var interfaceSlots: [NetInterface?] = [nil]  // index 0 unused: ifindex starts at 1
+    @exclusivity(unchecked) var routes = RouteTable()
+    @exclusivity(unchecked) var arp = ARPCache()
+    @exclusivity(unchecked) var reass = Reassembly()
+    @exclusivity(unchecked) var sockets = SocketTable()
+    @exclusivity(unchecked) var sysctl = SysctlTable()
+    @exclusivity(unchecked) public internal(set) var ipStats = IPStats()
+    @exclusivity(unchecked) public internal(set) var icmpStats = ICMPStats()
+    @exclusivity(unchecked) public internal(set) var arpStats = ARPStats()
+    @exclusivity(unchecked) public internal(set) var etherStats = EtherStats()
+    /// Kernel messages (NetBSD's log()/printf): duplicate addresses, ARP moves.
+    public var log: ((String) -> Void)?
+    /// Called when a socket becomes readable (or has an error): an event loop wakes waiters here.
+    public var onSocketEvent: ((Int32, SocketEvents) -> Void)?
+
+    static let headroom = 64
+    // Reused packet buffers; each has `headroom` bytes in front for the link header.
+    let txBuf: UnsafeMutableRawBufferPointer   // locally built datagrams and forwarded copies
+    let fragBuf: UnsafeMutableRawBufferPointer // one fragment at a time
+    let errBuf: UnsafeMutableRawBufferPointer  // ICMP errors
+    let holdBuf: UnsafeMutableRawBufferPointer // ARP packets and held datagrams on release
+    @exclusivity(unchecked) var loopQueue = PacketRing(capacity: 256, slotBytes: 2048)
+    @exclusivity(unchecked) var ipID: UInt16 = 1
+    @exclusivity(unchecked) var icmpErrWindow: UInt64 = 0
+    @exclusivity(unchecked) var icmpErrCount = 0
+    public private(set) var loopbackIndex = 0
+
+    /// A stack with lo0 up at 127.0.0.1/8 (the inet component brings it).
+    public init(clock: NetClock, seed: UInt64) {
+        self.clock = clock
+        rng = SeededRandom(seed: seed)
+        let size = 65536 + NetStack.headroom + 64
+        txBuf = .allocate(byteCount: size, alignment: 16)
+        fragBuf = .allocate(byteCount: size, alignment: 16)
+        errBuf = .allocate(byteCount: 2048, alignment: 16)
+        holdBuf = .allocate(byteCount: size, alignment: 16)
+        let lo = try! createInterface(name: "lo0")
+        loopbackIndex = lo.index
+        try! setUp(name: "lo0", true)
+        try! addAddress(name: "lo0", IPv4Address.loopback, netmask: 0xFF00_0000)
+    }
+
+    deinit {
+        for ifp in interfaceSlots.compactMap({ $0 }) { ifp.driver.detach() }
+        txBuf.deallocate(); fragBuf.deallocate(); errBuf.deallocate(); holdBuf.deallocate()
+        loopQueue.deallocate()
+        sockets.deallocateAll()
+    }
+
+    public var now: UInt64 { clock.now }
+
+    func random64() -> UInt64 { rng.next() }
+
+    @inline(__always)
+    public func interface(index: Int) -> NetInterface? {
+        index > 0 && index < interfaceSlots.count ? interfaceSlots[index] : nil
+    }
+
+    // MARK: input
+
+    /// ether_input: one frame received on interface `ifIndex`. The frame is read in place; it may be
+    /// reused by the caller as soon as this returns.
+    public func receive(_ frame: UnsafeRawBufferPointer, on ifIndex: Int) {
+        guard let ifp = interface(index: ifIndex) else { etherStats.noInterface &+= 1; return }
+        etherInput(frame, ifp: ifp)
+        if !loopQueue.isEmpty { runLoopback() }
+    }
+
+    /// Pulls input from polled drivers (shmif): returns the number of frames taken.
+    @discardableResult
+    public func pollDrivers() -> Int {
+        var n = 0
+        for case let ifp? in interfaceSlots where ifp.isUsable { n += ifp.driver.pollInput(self, ifIndex: ifp.index) }
+        if !loopQueue.isEmpty { runLoopback() }
+        return n
+    }
+
+    /// Descriptors an event loop can wait on for driver input (shmif's inotify watch), by ifindex.
+    public var inputDescriptors: [(ifIndex: Int, fd: Int32)] {
+        interfaceSlots.compactMap { ifp in ifp.flatMap { i in i.driver.fileDescriptor.map { (i.index, $0) } } }
+    }
+
+    /// Runs what is due at `clock.now`: ARP retries and expiry, reassembly timeouts, queued loopback.
+    public func poll() {
+        let t = clock.now
+        arpTimer(now: t)
+        reassTimer(now: t)
+        if !loopQueue.isEmpty { runLoopback() }
+    }
+
+    /// When `poll()` next has work, in clock nanoseconds; nil when nothing is scheduled.
+    public var nextDeadline: UInt64? {
+        if !loopQueue.isEmpty { return clock.now }
+        let a = arpNextDeadline()
+        let r = reass.nextDeadline
+        switch (a, r) {
+        case let (x?, y?): return min(x, y)
+        case let (x?, nil): return x
+        case let (nil, y?): return y
+        default: return nil
+        }
+    }
+
+    func etherInput(_ frame: UnsafeRawBufferPointer, ifp: NetInterface) {
+        guard ifp.flags.contains(.up) else { etherStats.downDrops &+= 1; ifp.counters.inputDrops &+= 1; return }
+        if ifp.linkType == .loopback {
+            ifp.counters.inputPackets &+= 1
+            ifp.counters.inputBytes &+= UInt64(frame.count)
+            ipInput(frame, ifp: ifp, linkBroadcast: false)
+            return
+        }
+        guard let eh = EthernetView(frame) else {
+            etherStats.runts &+= 1; ifp.counters.inputErrors &+= 1; return
+        }
+        ifp.counters.inputPackets &+= 1
+        ifp.counters.inputBytes &+= UInt64(frame.count)
+        let dst = eh.destination
+        let multicast = dst.isMulticast
+        // shmif/ether filter: ours, group, or promiscuous.
+        if !multicast && dst != ifp.linkAddress {
+            if !ifp.flags.contains(.promisc) { etherStats.notForUs &+= 1; ifp.counters.inputDrops &+= 1 }
+            return  // promiscuous frames for others are seen (bpf) but not processed, as NetBSD does
+        }
+        if multicast { ifp.counters.inputMulticasts &+= 1 }
+        // Only untagged frames (or priority-tagged, VLAN 0) belong to this interface.
+        if let vid = eh.vlanID, vid != 0 { etherStats.unknownType &+= 1; ifp.counters.noProto &+= 1; return }
+        switch eh.etherType {
+        case EtherType.ipv4: ipInput(eh.payload, ifp: ifp, linkBroadcast: multicast)
+        case EtherType.arp: arpInput(eh.payload, ifp: ifp)
+        default:
+            etherStats.unknownType &+= 1
+            ifp.counters.noProto &+= 1
+        }
+    }
+
+    // MARK: sysctl
+
+    public func sysctlGet(_ name: String) throws(Errno) -> Int { try sysctl.get(name) }
+    @discardableResult
+    public func sysctlSet(_ name: String, _ value: Int) throws(Errno) -> Int { try sysctl.set(name, value) }
+    public func sysctlList(prefix: String = "") -> [SysctlNode] { sysctl.list(prefix: prefix) }
+
+    func nextIPID() -> UInt16 {
+        if sysctl.randomID { return UInt16(truncatingIfNeeded: rng.next()) }
+        let id = ipID
+        ipID &+= 1
+        return id
+    }
+}

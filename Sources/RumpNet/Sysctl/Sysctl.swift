@@ -1,0 +1,88 @@
+// The net.* sysctl nodes the stack owns, named as NetBSD names them. Values live here; the stack
+// reads them through typed accessors so that a set takes effect at once.
+
+public struct SysctlNode: Sendable {
+    public let name: String
+    public var value: Int
+    public let writable: Bool
+    public let range: ClosedRange<Int>
+    public let description: String
+}
+
+public struct SysctlTable {
+    var nodes: [SysctlNode]
+    var index: [String: Int] = [:]
+
+    init() {
+        nodes = [
+            .init(name: "net.inet.ip.forwarding", value: 0, writable: true, range: 0...1, description: "Enable forwarding of INET datagrams"),
+            .init(name: "net.inet.ip.redirect", value: 1, writable: true, range: 0...1, description: "Enable sending of ICMP redirect messages"),
+            .init(name: "net.inet.ip.ttl", value: 64, writable: true, range: 1...255, description: "Default TTL for an INET datagram"),
+            .init(name: "net.inet.ip.directed-broadcast", value: 0, writable: true, range: 0...1, description: "Enable forwarding of broadcast datagrams"),
+            .init(name: "net.inet.ip.mtudisc", value: 1, writable: true, range: 0...1, description: "Use RFC1191 Path MTU Discovery"),
+            .init(name: "net.inet.ip.maxfragpackets", value: 200, writable: true, range: 0...100_000, description: "Maximum number of fragments to retain for possible reassembly"),
+            .init(name: "net.inet.ip.random_id", value: 0, writable: true, range: 0...1, description: "Assign random ip_id values"),
+            .init(name: "net.inet.ip.dad_count", value: 0, writable: false, range: 0...0, description: "Duplicate address detection (not implemented: addresses are usable at once)"),
+            .init(name: "net.inet.icmp.maskrepl", value: 0, writable: true, range: 0...1, description: "Respond to ICMP_MASKREQ messages"),
+            .init(name: "net.inet.icmp.returndatabytes", value: 8, writable: true, range: 8...512, description: "Number of bytes to return in an ICMP error message"),
+            .init(name: "net.inet.icmp.errppslimit", value: 100, writable: true, range: -1...1_000_000, description: "Maximum number of outgoing ICMP error messages per second"),
+            .init(name: "net.inet.icmp.rediraccept", value: 1, writable: true, range: 0...1, description: "Accept ICMP_REDIRECT messages"),
+            .init(name: "net.inet.icmp.redirtimeout", value: 600, writable: true, range: 0...Int(Int32.max), description: "Lifetime of ICMP_REDIRECT generated routes"),
+            .init(name: "net.inet.icmp.bmcastecho", value: 0, writable: true, range: 0...1, description: "Respond to ICMP_ECHO or ICMP_TIMESTAMP message to the broadcast or multicast"),
+            .init(name: "net.inet.arp.keep", value: 1200, writable: true, range: 1...Int(Int32.max), description: "Valid ARP entry lifetime in seconds"),
+            .init(name: "net.inet.arp.down", value: 20, writable: true, range: 1...Int(Int32.max), description: "Failed ARP entry lifetime in seconds"),
+            .init(name: "net.inet.arp.maxtries", value: 5, writable: true, range: 1...100, description: "Requests sent before a host is marked down"),
+            .init(name: "net.inet.arp.maxhold", value: 16, writable: true, range: 0...1024, description: "Packets held per entry while resolving"),
+            .init(name: "net.inet.arp.log_movements", value: 1, writable: true, range: 0...1, description: "Log ARP replies from MACs different than the one in the cache"),
+            .init(name: "net.inet.arp.log_permanent_modify", value: 1, writable: true, range: 0...1, description: "Log ARP replies that would modify a permanent entry"),
+        ]
+        for (i, n) in nodes.enumerated() { index[n.name] = i }
+        reload()
+    }
+
+    // Cached values for the packet path (a dictionary lookup per packet would be wasteful).
+    var forwarding = false, ttl: UInt8 = 64, directedBroadcast = false, maxFragPackets = 200
+    var icmpMaskRepl = false, icmpReturnDataBytes = 8, icmpErrPPSLimit = 100, icmpBmcastEcho = false, redirect = true
+    var randomID = false
+    var arpKeep: UInt64 = 1200, arpDown: UInt64 = 20, arpMaxTries = 5, arpMaxHold = 16, arpLogMovements = true
+
+    mutating func reload() {
+        func v(_ n: String) -> Int { nodes[index[n]!].value }
+        forwarding = v("net.inet.ip.forwarding") != 0
+        redirect = v("net.inet.ip.redirect") != 0
+        ttl = UInt8(v("net.inet.ip.ttl"))
+        directedBroadcast = v("net.inet.ip.directed-broadcast") != 0
+        maxFragPackets = v("net.inet.ip.maxfragpackets")
+        icmpMaskRepl = v("net.inet.icmp.maskrepl") != 0
+        icmpReturnDataBytes = v("net.inet.icmp.returndatabytes")
+        icmpErrPPSLimit = v("net.inet.icmp.errppslimit")
+        icmpBmcastEcho = v("net.inet.icmp.bmcastecho") != 0
+        randomID = v("net.inet.ip.random_id") != 0
+        arpKeep = UInt64(v("net.inet.arp.keep"))
+        arpDown = UInt64(v("net.inet.arp.down"))
+        arpMaxTries = v("net.inet.arp.maxtries")
+        arpMaxHold = v("net.inet.arp.maxhold")
+        arpLogMovements = v("net.inet.arp.log_movements") != 0
+    }
+
+    /// ENOENT for an unknown name.
+    public func get(_ name: String) throws(Errno) -> Int {
+        guard let i = index[name] else { throw .ENOENT }
+        return nodes[i].value
+    }
+    /// ENOENT unknown, EPERM read-only, EINVAL out of range. Returns the old value.
+    @discardableResult
+    public mutating func set(_ name: String, _ value: Int) throws(Errno) -> Int {
+        guard let i = index[name] else { throw .ENOENT }
+        guard nodes[i].writable else { throw .EPERM }
+        guard nodes[i].range.contains(value) else { throw .EINVAL }
+        let old = nodes[i].value
+        nodes[i].value = value
+        reload()
+        return old
+    }
+    /// All nodes in name order, or those under a prefix ("net.inet.ip").
+    public func list(prefix: String = "") -> [SysctlNode] {
+        nodes.filter { prefix.isEmpty || $0.name == prefix || $0.name.hasPrefix(prefix + ".") }.sorted { $0.name < $1.name }
+    }
+}
