@@ -54,9 +54,8 @@ let package = Package(
         // libFuzzer target over the stack's input path (see its main.swift for the build line).
         .executableTarget(name: "rumpnet-fuzz", dependencies: ["RumpNet"]),
         .testTarget(name: "RumpNetTests", dependencies: ["RumpNet", "Pcap", "Shmif"]),
-        // Temporarily disabled on branch `stack`: their folders are filled on main.
-        // .testTarget(name: "ShmifTests", dependencies: ["Shmif", "Pcap"]),
-        // .testTarget(name: "PcapTests", dependencies: ["Pcap"]),
+        .testTarget(name: "ShmifTests", dependencies: ["Shmif", "Pcap"]),
+        .testTarget(name: "PcapTests", dependencies: ["Pcap"]),
     ],
     swiftLanguageModes: [.v6]
 )
