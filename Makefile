@@ -31,6 +31,7 @@ test: setup
 bench: setup
 	$(SWIFT) build -c release
 	.build/release/shmifctl bench
+	.build/release/rumpnet-bench
 
 clean:
 	rm -rf .build lab-output
