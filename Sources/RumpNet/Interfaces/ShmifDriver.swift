@@ -52,12 +52,9 @@ public final class ShmifDriver: LinkDriver {
         guard s.utf8.count + 1 <= 1024 else { throw .E2BIG }
         do {
             let b = try ShmifBus.attach(path: s)
-            let clk = clock
-            // Timestamps are the kernel's uptime, as NetBSD's getmicrouptime() gives.
-            writer = BusWriter(bus: b, senderID: senderID, clock: {
-                let t = clk.now
-                return (UInt32(truncatingIfNeeded: t / 1_000_000_000), UInt32(t % 1_000_000_000 / 1000))
-            })
+            // NetBSD stamps its uptime; we stamp wall-clock time so that captures of a lab
+            // show real dates (docs/shmif.md). The stamp is advisory: no receiver reads it.
+            writer = BusWriter(bus: b, senderID: senderID)
             bus = b
             linkString = s
         } catch {
