@@ -65,7 +65,7 @@ let package = Package(
         // Client side: RUMP_SERVER, URL parsing (NetBSD parseurl), synchronous calls.
         .target(name: "RumpClient", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"]),
         // A kernel: components, sysctl tree, event loop, syscall server, NetworkStack plug-in point.
-        .target(name: "RumpKernel", dependencies: ["RumpProtocol", "CKernelShim"]),
+        .target(name: "RumpKernel", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"]),
         .executableTarget(name: "rump_server", dependencies: [
             "RumpKernel", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -75,7 +75,7 @@ public final class SysctlTree {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         var n = root
         for (i, p) in parts.enumerated() {
-            guard let c = n.child(p), (c.leaf != nil || !c.children.isEmpty) else {
+            guard let c = n.child(p), (i == 0 || c.leaf != nil || !c.children.isEmpty) else {
                 throw KernelError(.ENOENT, detail: UInt32(i), message: name)
             }
             n = c
