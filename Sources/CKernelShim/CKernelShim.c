@@ -8,6 +8,8 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <string.h>
+#include <dirent.h>
+#include <stdlib.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -157,4 +159,22 @@ int ck_set_timeouts(int fd, int recv_ms, int send_ms) {
     tv.tv_usec = (send_ms % 1000) * 1000;
     if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) return -errno;
     return 0;
+}
+
+void ck_close_inherited_fds(int keep) {
+    // Collect first, close after: closing while iterating /proc/self/fd would close the
+    // directory's own descriptor under readdir.
+    int fds[4096];
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL) return;
+    int dfd = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < 4096) {
+        if (e->d_name[0] == '.') continue;
+        int fd = atoi(e->d_name);
+        if (fd > 2 && fd != keep && fd != dfd) fds[n++] = fd;
+    }
+    closedir(d);
+    for (int i = 0; i < n; i++) close(fds[i]);
 }

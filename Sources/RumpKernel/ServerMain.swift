@@ -132,6 +132,7 @@ public enum RumpServerMain {
                 exitTool(waitForChild(p[0], program: o.program))
             }
             Glibc.close(p[0])
+            ck_close_inherited_fds(p[1])
             setsid()
             reportFD = p[1]
         }

@@ -36,6 +36,9 @@ void ck_ignore_sigpipe(void);
 
 /// Redirects stdin, stdout, stderr to /dev/null (the daemon child, as rumpuser_daemonize does).
 void ck_redirect_stdio_devnull(void);
+/// Closes every descriptor above 2 except `keep` (the daemon child must not hold its
+/// spawner's pipes and sockets open: a supervisor waiting for EOF would wait for ever).
+void ck_close_inherited_fds(int keep);
 /// Receive/send timeouts on a blocking client socket (milliseconds, 0 = none).
 int ck_set_timeouts(int fd, int recv_ms, int send_ms);
 
