@@ -130,6 +130,14 @@ usleep(100_000)
 let rssAfter = rssKiB(spid)
 kill(spid, SIGTERM)
 _ = waitExit(spid)
+// The default (daemonised) mode: the forked child has touched fewer library pages.
+let dpath = "\(dir)/rssd.sock"
+var rssDaemon = -1
+if waitExit(spawn([server] + comps + ["unix://" + dpath])) == 0, let c = try? RumpClient(url: .unix(path: dpath), clientName: "bench") {
+    usleep(200_000)
+    rssDaemon = rssKiB(c.server.serverPID)
+    kill(c.server.serverPID, SIGTERM)
+}
 let sleepPID = spawn(["/bin/sleep", "10"])
 let swiftPID = spawn([CommandLine.arguments[0], "--idle"])
 usleep(200_000)
@@ -143,7 +151,8 @@ printOut("start to listening, -s (spawn -> first connect):      \(fmt(median(fg)
 printOut("start to listening, daemonised (spawn -> parent exit): \(fmt(median(dm))) ms")
 printOut("baseline: /bin/true spawn -> exit:                     \(fmt(median(tr))) ms")
 printOut("baseline: Swift tool (rump_wmd) spawn -> exit:         \(fmt(median(sw))) ms")
-printOut("idle server RSS:                                       \(rssIdle) KiB")
+printOut("idle server RSS, -s (foreground):                      \(rssIdle) KiB")
+printOut("idle server RSS, daemonised (default):                 \(rssDaemon) KiB")
 printOut("server RSS after 1000 sysctl -a requests:              \(rssAfter) KiB")
 printOut("baseline: idle /bin/sleep RSS:                         \(rssSleep) KiB")
 printOut("baseline: idle Swift process (kernel-bench --idle) RSS: \(rssSwift) KiB")
