@@ -87,7 +87,9 @@ public final class SyscallServer {
 
     private func readInput(_ c: Connection) {
         var buf = [UInt8](repeating: 0, count: 64 * 1024)
-        while c.client.alive {
+        // A bounded number of reads per wakeup, so one flooding client cannot starve the
+        // others: poll is level-triggered and brings us back.
+        for _ in 0..<8 where c.client.alive {
             let n = buf.withUnsafeMutableBytes { Glibc.read(c.fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }

@@ -106,6 +106,16 @@ enum Harness {
         return false
     }
 
+    /// Live (non-zombie) processes whose command line mentions `text`.
+    static func processes(mentioning text: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard pid != getpid(), let d = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let cmd = String(decoding: d.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            return cmd.contains(text) && processExists(pid)
+        }.sorted()
+    }
+
     static func waitGone(_ pid: Int32, timeout: Double = 5) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {

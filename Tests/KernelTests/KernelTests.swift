@@ -58,6 +58,12 @@ final class KernelTests: XCTestCase {
     override func tearDown() {
         for s in servers { s.stop() }
         for p in daemonPIDs where Harness.processExists(p) { kill(p, SIGKILL) }
+        // Nothing of this test may outlive it: no process mentioning its directory, no files.
+        let leftovers = Harness.processes(mentioning: dir)
+        XCTAssertEqual(leftovers, [], "processes left behind")
+        for p in leftovers { kill(p, SIGKILL) }
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        XCTAssertEqual(files.filter { $0.hasSuffix(".sock") || $0.hasSuffix("sock") }, [], "socket files left behind")
         try? FileManager.default.removeItem(atPath: dir)
     }
 

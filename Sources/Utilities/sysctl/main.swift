@@ -57,6 +57,9 @@ if let f = cmd.file {
         if !t.isEmpty { names.append(t) }
     }
 }
+if !cmd.write, names.contains(where: { $0.contains("=") }) {
+    errx(1, program, "Must specify -w to set variables")
+}
 let all = cmd.listAll || cmd.listAllA
 if names.isEmpty && !all { usage() }
 
