@@ -407,6 +407,28 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(again.status, 1)
         XCTAssertEqual(again.stderr, "rump_server: rump server init failed: Address already in use\n")
         XCTAssertTrue(s.process.isRunning)
+        // A stale socket file (its server was killed -9) is replaced.
+        let stale = dir + "/stale.sock"
+        let fd = ck_listen_unix(stale, 1)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        close(fd)  // the file stays, nobody accepts
+        let s2 = try ForegroundServer(args: [], url: "unix://" + stale, socketPath: stale)
+        servers.append(s2)
+        XCTAssertTrue(Harness.waitForSocket(stale))
+        XCTAssertEqual(Harness.run(["halt"], rumpServer: "unix://" + stale).status, 0)
+        XCTAssertEqual(s2.waitExit(), 0)
+    }
+
+    func testCPUAndMemoryOptions() throws {
+        let s = try startForeground(["-c", "3", "-r64m", "-v"] + Self.netinet)
+        let r = Harness.run(["sysctl", "hw.ncpu", "hw.ncpuonline", "hw.physmem64"], rumpServer: s.url)
+        XCTAssertEqual(r.stdout, "hw.ncpu = 3\nhw.ncpuonline = 3\nhw.physmem64 = 67108864\n")
+        let bad = Harness.run(["rump_server", "-s", "-c", "zero", "unix://\(dir)/c.sock"], rumpServer: nil)
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertEqual(bad.stderr, "rump_server: invalid number of CPUs: zero\n")
+        let vfs = Harness.run(["rump_server", "-s", "-m", "ffs", "unix://\(dir)/c.sock"], rumpServer: nil)
+        XCTAssertEqual(vfs.status, 1)
+        XCTAssertTrue(vfs.stderr.hasPrefix("rump_server: -m ffs: Function not implemented"), vfs.stderr)
     }
 
     func testSignalsHaltCleanly() throws {
