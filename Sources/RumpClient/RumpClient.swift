@@ -71,7 +71,7 @@ public final class RumpClient {
     /// Reads RUMP_SERVER, parses it as a client (no wildcard) and connects.
     public static func fromEnvironment(clientName: String) throws(ClientError) -> RumpClient {
         guard let env = getenv("RUMP_SERVER") else { throw .serverNotSet }
-        let s = String(cString: env)
+        let s = String(decoding: UnsafeBufferPointer(start: env, count: strlen(env)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         switch ServerURL.parse(s, allowWildcard: false, cwd: currentDirectory()) {
         case .failure(let e): throw .badURL(e)
         case .success(let url): return try RumpClient(url: url, clientName: clientName)

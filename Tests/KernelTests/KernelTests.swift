@@ -207,7 +207,7 @@ final class KernelTests: XCTestCase {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, 255)
         let pid5 = String(format: "%05d", pid)
-        XCTAssertEqual(w.stdout, "kern.hostname: rump-\(pid5).\(String(cString: host)) -> look_at_them_run\n")
+        XCTAssertEqual(w.stdout, "kern.hostname: rump-\(pid5).\(String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) -> look_at_them_run\n")
         XCTAssertEqual(Harness.run(["sysctl", "kern.hostname"], rumpServer: url).stdout, "kern.hostname = look_at_them_run\n")
         let h1 = Harness.run(["halt"], rumpServer: url)
         XCTAssertEqual(h1.status, 0)
