@@ -19,6 +19,13 @@ enum Harness {
 
     static func path(_ tool: String) -> String { binDir + "/" + tool }
 
+    /// This test binary (to run helper "tests" as separate client processes).
+    static let testBinary: String = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+
+    static func openFDs(_ pid: Int32) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []).count
+    }
+
     struct Result {
         var stdout: String
         var stderr: String
