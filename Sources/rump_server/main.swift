@@ -35,4 +35,5 @@ o.ncpu = cmd.ncpu
 o.memlimit = cmd.memlimit
 o.drivespecs = cmd.drivespec
 o.modules = cmd.modules
+// When RumpNet lands: RumpServerMain.run(o, stackFactory: { components in RumpNetStack(components) })
 RumpServerMain.run(o)
