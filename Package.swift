@@ -15,6 +15,15 @@ let package = Package(
         .library(name: "RumpNet", targets: ["RumpNet"]),
         .executable(name: "rumpnet-bench", targets: ["rumpnet-bench"]),
         .executable(name: "rumpnet-fuzz", targets: ["rumpnet-fuzz"]),
+        .library(name: "RumpProtocol", targets: ["RumpProtocol"]),
+        .library(name: "RumpClient", targets: ["RumpClient"]),
+        .library(name: "RumpKernel", targets: ["RumpKernel"]),
+        .executable(name: "rump_server", targets: ["rump_server"]),
+        .executable(name: "rump_allserver", targets: ["rump_allserver"]),
+        .executable(name: "rump_wmd", targets: ["rump_wmd"]),
+        .executable(name: "sysctl", targets: ["sysctl"]),
+        .executable(name: "halt", targets: ["halt"]),
+        .executable(name: "kernel-bench", targets: ["kernel-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -56,6 +65,43 @@ let package = Package(
         .testTarget(name: "RumpNetTests", dependencies: ["RumpNet", "Pcap", "Shmif"]),
         .testTarget(name: "ShmifTests", dependencies: ["Shmif", "Pcap"]),
         .testTarget(name: "PcapTests", dependencies: ["Pcap"]),
+        // --- Kernel servers and remote syscalls (branch `kernel`) ---
+        // Sockets, poll, signalfd and sockaddr handling that is clumsy from Swift.
+        .target(name: "CKernelShim"),
+        // The remote-syscall wire protocol (docs/PROTOCOL.md): shared by both ends, no I/O.
+        .target(name: "RumpProtocol"),
+        // Client side: RUMP_SERVER, URL parsing (NetBSD parseurl), synchronous calls.
+        .target(name: "RumpClient", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"]),
+        // A kernel: components, sysctl tree, event loop, syscall server, NetworkStack plug-in point.
+        .target(name: "RumpKernel", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"]),
+        .executableTarget(name: "rump_server", dependencies: [
+            "RumpKernel", "ToolSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "rump_allserver", dependencies: [
+            "RumpKernel", "ToolSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "rump_wmd", dependencies: [
+            "RumpKernel", "ToolSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sysctl", dependencies: [
+            "RumpClient", "RumpProtocol", "ToolSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/Utilities/sysctl"),
+        .executableTarget(name: "halt", dependencies: [
+            "RumpClient", "RumpProtocol", "ToolSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/Utilities/halt"),
+        // Idle RSS and start-to-listening of rump_server beside baselines.
+        .executableTarget(name: "kernel-bench", dependencies: [
+            "RumpClient", "CKernelShim", "ToolSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "RumpProtocolTests", dependencies: ["RumpProtocol", "RumpKernel", "ToolSupport"]),
+        // Integration tests: real rump_server, sysctl and halt processes from .build/<config>.
+        .testTarget(name: "KernelTests", dependencies: ["RumpKernel", "RumpClient", "RumpProtocol", "CKernelShim"], exclude: ["Vectors"]),
     ],
     swiftLanguageModes: [.v6]
 )

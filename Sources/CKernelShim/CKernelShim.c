@@ -1,0 +1,180 @@
+#define _GNU_SOURCE
+#include "CKernelShim.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <string.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+int ck_errno(void) { return errno; }
+
+int ck_sun_path_size(void) {
+    struct sockaddr_un s;
+    return (int)sizeof(s.sun_path);
+}
+
+int ck_listen_unix(const char *path, int backlog) {
+    struct sockaddr_un s;
+    if (strlen(path) >= sizeof(s.sun_path)) return -ENAMETOOLONG;
+    memset(&s, 0, sizeof(s));
+    s.sun_family = AF_UNIX;
+    strcpy(s.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    // umask around bind so the socket never exists with wider permissions, then chmod in
+    // case the filesystem ignores the umask for sockets.
+    mode_t old = umask(077);
+    int rc = bind(fd, (struct sockaddr *)&s, sizeof(s));
+    int e = errno;
+    umask(old);
+    if (rc < 0) { close(fd); return -e; }
+    if (chmod(path, 0600) < 0 || listen(fd, backlog) < 0) {
+        e = errno;
+        unlink(path);
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+int ck_listen_tcp(uint32_t addr_be, uint16_t port, int backlog) {
+    struct sockaddr_in s;
+    memset(&s, 0, sizeof(s));
+    s.sin_family = AF_INET;
+    s.sin_addr.s_addr = addr_be;
+    s.sin_port = htons(port);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&s, sizeof(s)) < 0 || listen(fd, backlog) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+int ck_accept(int listen_fd) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    int fd = accept4(listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return -errno;
+    if (ss.ss_family == AF_INET) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    return fd;
+}
+
+int ck_connect_unix(const char *path) {
+    struct sockaddr_un s;
+    if (strlen(path) >= sizeof(s.sun_path)) return -ENAMETOOLONG;
+    memset(&s, 0, sizeof(s));
+    s.sun_family = AF_UNIX;
+    strcpy(s.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    while (connect(fd, (struct sockaddr *)&s, sizeof(s)) < 0) {
+        if (errno == EINTR) continue;
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+int ck_connect_tcp(uint32_t addr_be, uint16_t port) {
+    struct sockaddr_in s;
+    memset(&s, 0, sizeof(s));
+    s.sin_family = AF_INET;
+    s.sin_addr.s_addr = addr_be;
+    s.sin_port = htons(port);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    if (connect(fd, (struct sockaddr *)&s, sizeof(s)) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fd;
+}
+
+int ck_inet_pton4(const char *str, uint32_t *out_be) {
+    struct in_addr a;
+    if (inet_pton(AF_INET, str, &a) != 1) return 0;
+    *out_be = a.s_addr;
+    return 1;
+}
+
+int ck_signalfd_open(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) return -errno;
+    signal(SIGPIPE, SIG_IGN);
+    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int ck_signalfd_read(int fd) {
+    struct signalfd_siginfo si;
+    ssize_t n = read(fd, &si, sizeof(si));
+    if (n != (ssize_t)sizeof(si)) return 0;
+    return (int)si.ssi_signo;
+}
+
+void ck_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+void ck_redirect_stdio_devnull(void) {
+    int fd = open("/dev/null", O_RDWR);
+    if (fd < 0) return;
+    dup2(fd, 0);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    if (fd > 2) close(fd);
+}
+
+int ck_set_timeouts(int fd, int recv_ms, int send_ms) {
+    struct timeval tv;
+    tv.tv_sec = recv_ms / 1000;
+    tv.tv_usec = (recv_ms % 1000) * 1000;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) return -errno;
+    tv.tv_sec = send_ms / 1000;
+    tv.tv_usec = (send_ms % 1000) * 1000;
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) return -errno;
+    return 0;
+}
+
+void ck_close_inherited_fds(int keep) {
+    // Collect first, close after: closing while iterating /proc/self/fd would close the
+    // directory's own descriptor under readdir.
+    int fds[4096];
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL) return;
+    int dfd = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < 4096) {
+        if (e->d_name[0] == '.') continue;
+        int fd = atoi(e->d_name);
+        if (fd > 2 && fd != keep && fd != dfd) fds[n++] = fd;
+    }
+    closedir(d);
+    for (int i = 0; i < n; i++) close(fds[i]);
+}

@@ -1,0 +1,45 @@
+// Socket, signal and address helpers for the kernel server and its clients. They live in C
+// because sockaddr casts, signalfd and errno are awkward or unavailable from Swift 6.
+#ifndef RUMPNET_CKERNELSHIM_H
+#define RUMPNET_CKERNELSHIM_H
+
+#include <stdint.h>
+
+/// errno of the calling thread (Swift's Glibc errno is usable but this keeps call sites uniform).
+int ck_errno(void);
+
+/// A listening AF_UNIX stream socket at `path`, created mode 0600, non-blocking, close-on-exec.
+/// Returns the fd or -errno. An existing file at `path` gives -EADDRINUSE (NetBSD does not
+/// remove it either).
+int ck_listen_unix(const char *path, int backlog);
+/// A listening AF_INET stream socket (address in network byte order), SO_REUSEADDR,
+/// non-blocking, close-on-exec. Returns the fd or -errno.
+int ck_listen_tcp(uint32_t addr_be, uint16_t port, int backlog);
+/// Accepts one connection, non-blocking and close-on-exec; TCP_NODELAY on tcp sockets as
+/// NetBSD's serv_handleconn does. Returns the fd or -errno.
+int ck_accept(int listen_fd);
+/// Blocking client connections (TCP_NODELAY on tcp, as rumpclient does). fd or -errno.
+int ck_connect_unix(const char *path);
+int ck_connect_tcp(uint32_t addr_be, uint16_t port);
+/// Length limit of sun_path, including the terminating NUL.
+int ck_sun_path_size(void);
+/// inet_pton(AF_INET): 1 and the address in network byte order, 0 if unparsable.
+int ck_inet_pton4(const char *s, uint32_t *out_be);
+
+/// Blocks SIGTERM, SIGINT and SIGHUP for the process and returns a non-blocking signalfd
+/// that reports them, or -errno. Ignores SIGPIPE (a dead client must not kill the server).
+int ck_signalfd_open(void);
+/// Reads one pending signal number from the signalfd, 0 if none.
+int ck_signalfd_read(int fd);
+/// Ignores SIGPIPE only (clients).
+void ck_ignore_sigpipe(void);
+
+/// Redirects stdin, stdout, stderr to /dev/null (the daemon child, as rumpuser_daemonize does).
+void ck_redirect_stdio_devnull(void);
+/// Closes every descriptor above 2 except `keep` (the daemon child must not hold its
+/// spawner's pipes and sockets open: a supervisor waiting for EOF would wait for ever).
+void ck_close_inherited_fds(int keep);
+/// Receive/send timeouts on a blocking client socket (milliseconds, 0 = none).
+int ck_set_timeouts(int fd, int recv_ms, int send_ms);
+
+#endif

@@ -1,0 +1,92 @@
+import RumpProtocol
+
+/// The stack's handle for one of its sockets. The kernel maps each client's descriptor
+/// numbers to these (a per-connection descriptor table); the stack never sees client fds.
+public typealias SocketID = Int
+
+/// What the kernel offers the network stack. All calls happen on the event-loop thread,
+/// and the stack may call these only from there (from its own callbacks).
+public protocol KernelServices: AnyObject {
+    /// The components this kernel was booted with.
+    var components: Set<Component> { get }
+    /// Monotonic time in nanoseconds. The stack has no clock of its own.
+    func now() -> UInt64
+    /// One-shot timer; returns an id for `cancelTimer`.
+    func addTimer(deadline: UInt64, _ fire: @escaping () -> Void) -> EventLoop.TimerID
+    func cancelTimer(_ id: EventLoop.TimerID)
+    /// Watch a host descriptor (a shmif bus's inotify fd, a tap fd): `handler(revents)` runs
+    /// on the loop whenever it is ready for `events` (POLLIN = 1, POLLOUT = 4).
+    func watch(fd: Int32, events: Int16, _ handler: @escaping (Int16) -> Void) -> EventLoop.WatchID
+    func setEvents(_ id: EventLoop.WatchID, _ events: Int16)
+    func unwatch(_ id: EventLoop.WatchID)
+    /// Tells the kernel that some socket's readiness may have changed (data arrived, a
+    /// connection completed, buffer space freed): parked recv/accept/connect/send/poll
+    /// calls are retried. Cheap to call often; retries are coalesced.
+    func socketsChanged()
+}
+
+/// The TCP/IP stack as the kernel sees it. Implemented by RumpNet (another branch).
+///
+/// Conventions:
+/// - Every call runs on the loop thread and must not block.
+/// - Errors are `KernelError` with NetBSD errno numbers; the kernel forwards them as they are.
+/// - `EAGAIN` from accept/receive/send means "would block": the kernel parks the client's
+///   call and retries it after `socketsChanged()` until it succeeds or its timeout passes.
+///   `EINPROGRESS` from connect means the same for connection setup; the kernel waits for
+///   POLLOUT|POLLERR in `readiness` and then reads SO_ERROR through `getOption`.
+/// - Component checks (AF_INET without rumpnet_netinet, shmif0 without rumpnet_shmif) are
+///   done by the kernel before the stack is called, so the stack need not repeat them.
+public protocol NetworkStack: AnyObject {
+    /// Called once at boot, before any request; register sysctl nodes and lo0 here.
+    func attach(to kernel: any KernelServices, sysctl: SysctlTree)
+    /// Called once at halt: release bus mappings, tap fds, watches.
+    func detach()
+
+    // Sockets
+    func socket(domain: Int32, type: Int32, protocol: Int32) throws(KernelError) -> SocketID
+    func bind(_ s: SocketID, to address: SockAddr) throws(KernelError)
+    func connect(_ s: SocketID, to address: SockAddr) throws(KernelError)
+    func listen(_ s: SocketID, backlog: Int32) throws(KernelError)
+    func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr)
+    /// Returns the bytes accepted. `to` is nil for send(2).
+    func send(_ s: SocketID, _ data: [UInt8], flags: Int32, to: SockAddr?) throws(KernelError) -> Int
+    func receive(_ s: SocketID, maxLength: Int, flags: Int32) throws(KernelError) -> ([UInt8], SockAddr?)
+    func shutdown(_ s: SocketID, how: Int32) throws(KernelError)
+    func close(_ s: SocketID)
+    func setOption(_ s: SocketID, level: Int32, name: Int32, value: [UInt8]) throws(KernelError)
+    func getOption(_ s: SocketID, level: Int32, name: Int32, maxLength: Int) throws(KernelError) -> [UInt8]
+    func localAddress(_ s: SocketID) throws(KernelError) -> SockAddr
+    func peerAddress(_ s: SocketID) throws(KernelError) -> SockAddr
+    /// Current POLLIN/POLLOUT/POLLERR/POLLHUP bits of a socket.
+    func readiness(_ s: SocketID) -> Int16
+
+    // Interfaces (ifconfig)
+    func interfaces() -> [InterfaceInfo]
+    /// Cloner names (`ifconfig -C`: "lo shmif carp").
+    func cloners() -> [String]
+    func createInterface(_ name: String) throws(KernelError)
+    func destroyInterface(_ name: String) throws(KernelError)
+    func setInterfaceFlags(_ name: String, set: UInt32, clear: UInt32) throws(KernelError)
+    func addAddress(_ name: String, _ address: InterfaceAddress, alias: Bool) throws(KernelError)
+    func deleteAddress(_ name: String, _ address: SockAddr) throws(KernelError)
+    func setMTU(_ name: String, _ mtu: UInt32) throws(KernelError)
+    func setLinkstr(_ name: String, _ linkstr: String?) throws(KernelError)
+
+    // Routes (route, netstat -r)
+    func routes(family: UInt8) -> [RouteEntry]
+    func addRoute(_ route: RouteEntry) throws(KernelError)
+    func changeRoute(_ route: RouteEntry) throws(KernelError)
+    func deleteRoute(destination: SockAddr, netmask: SockAddr?) throws(KernelError) -> RouteEntry
+    func getRoute(destination: SockAddr) throws(KernelError) -> RouteEntry
+    /// Removes every non-interface route of the family; returns what was removed.
+    func flushRoutes(family: UInt8) -> [RouteEntry]
+
+    // ARP
+    func arpEntries() -> [ArpEntry]
+    func setArp(_ entry: ArpEntry) throws(KernelError)
+    func deleteArp(_ address: SockAddr) throws(KernelError)
+}
+
+/// Builds the stack for a kernel's component set; nil when no networking is loaded.
+/// rump_server sets `Kernel.stackFactory` once the stack exists (see ARCHITECTURE-kernel.md).
+public typealias NetworkStackFactory = (Set<Component>) -> (any NetworkStack)?

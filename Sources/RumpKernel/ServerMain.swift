@@ -1,0 +1,205 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CKernelShim
+import RumpProtocol
+import ToolSupport
+
+/// rump_server's options once parsed (NetBSD getopt string "c:d:l:m:r:sv").
+public struct ServerOptions: Sendable {
+    public var program: String
+    public var foreground = false
+    public var verbose = false
+    public var libraries: [String] = []
+    public var ncpu: String?
+    public var memlimit: String?
+    public var drivespecs: [String] = []
+    public var modules: [String] = []
+    public var url: String
+    /// rump_allserver: every component is linked in.
+    public var loadAll = false
+    public init(program: String, url: String) { self.program = program; self.url = url }
+
+    public var usage: String { "usage: \(program) [-s] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl" }
+}
+
+/// What a server can fail with before it listens: the message and the exit status.
+public struct ServerStartError: Error, Sendable {
+    public var message: String
+    public var status: Int32
+}
+
+public enum RumpServerMain {
+    /// Components for the options, or the error rump_server prints. Incomplete sets are
+    /// refused with what is missing named (not resolved silently: see ARCHITECTURE-kernel.md).
+    public static func components(for o: ServerOptions) -> Result<Set<Component>, ServerStartError> {
+        var set: Set<Component> = o.loadAll ? Set(Component.allCases) : []
+        for lib in o.libraries {
+            guard let c = Component.parse(library: lib) else {
+                var base = lib
+                if !base.hasPrefix("lib") && !base.contains("/") { base = "lib\(base).so" }
+                return .failure(ServerStartError(
+                    message: "\(o.program): failed to load -libraries, last error from \"\(lib)\": \(base): cannot open shared object file: No such file or directory",
+                    status: 1))
+            }
+            set.insert(c)
+        }
+        let missing = Component.missing(in: set)
+        if !missing.isEmpty {
+            var lines: [String] = []
+            for (c, m) in missing {
+                lines.append("\(o.program): component \(c.rawValue) needs \(m.map { "-l" + $0.rawValue }.joined(separator: " ")), which is not loaded")
+            }
+            let full = Set(set.flatMap(\.closure)).sorted()
+            lines.append("\(o.program): missing components; a complete set is: \(full.map { "-l" + $0.rawValue }.joined(separator: " "))")
+            return .failure(ServerStartError(message: lines.joined(separator: "\n"), status: 1))
+        }
+        return .success(set)
+    }
+
+    /// Parses "-r" sizes: a byte count with an optional k/m/g suffix.
+    static func parseSize(_ s: String) -> Int64? {
+        guard let last = s.last else { return nil }
+        var mult: Int64 = 1
+        var digits = Substring(s)
+        switch last {
+        case "k", "K": mult = 1 << 10; digits = digits.dropLast()
+        case "m", "M": mult = 1 << 20; digits = digits.dropLast()
+        case "g", "G": mult = 1 << 30; digits = digits.dropLast()
+        default: break
+        }
+        guard let v = Int64(digits), v > 0, v <= Int64.max / mult else { return nil }
+        return v * mult
+    }
+
+    /// Validates everything that can be checked before forking.
+    public static func prepare(_ o: ServerOptions) -> Result<(KernelConfiguration, ServerURL), ServerStartError> {
+        let comps: Set<Component>
+        switch components(for: o) {
+        case .failure(let e): return .failure(e)
+        case .success(let c): comps = c
+        }
+        if let d = o.drivespecs.first {
+            return .failure(ServerStartError(message: "\(o.program): -d \(d): \(NetBSDErrno.ENOSYS.strerror) (etfs needs rumpvfs, which this kernel has no component for)", status: 1))
+        }
+        if let m = o.modules.first {
+            return .failure(ServerStartError(message: "\(o.program): -m \(m): \(NetBSDErrno.ENOSYS.strerror) (module loading needs rumpvfs, which this kernel has no component for)", status: 1))
+        }
+        var ncpu: Int? = nil
+        if let c = o.ncpu {
+            guard let n = Int(c), n > 0, n <= 1024 else {
+                return .failure(ServerStartError(message: "\(o.program): invalid number of CPUs: \(c)", status: 1))
+            }
+            ncpu = n
+        }
+        var mem: Int64? = nil
+        if let r = o.memlimit {
+            guard let m = parseSize(r) else {
+                return .failure(ServerStartError(message: "\(o.program): invalid memory limit: \(r)", status: 1))
+            }
+            mem = m
+        }
+        var cwd = [CChar](repeating: 0, count: 4096)
+        let dir = getcwd(&cwd, cwd.count) != nil ? String(decoding: cwd.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+        switch ServerURL.parse(o.url, allowWildcard: true, cwd: dir) {
+        case .failure(let e):
+            let lines = e.messages + ["\(o.program): rump server init failed: \(e.errno.strerror)"]
+            return .failure(ServerStartError(message: lines.joined(separator: "\n"), status: 1))
+        case .success(let url):
+            return .success((KernelConfiguration(components: comps, ncpu: ncpu, physmem: mem, verbose: o.verbose), url))
+        }
+    }
+
+    /// Runs rump_server: daemonises unless -s (the parent exits 0 once the child listens,
+    /// otherwise with the child's error), serves until halt or SIGTERM/SIGINT, cleans up.
+    public static func run(_ o: ServerOptions, stackFactory: NetworkStackFactory? = nil) -> Never {
+        let config: KernelConfiguration, url: ServerURL
+        switch prepare(o) {
+        case .failure(let e): printErr(e.message); exitTool(e.status)
+        case .success(let p): (config, url) = p
+        }
+
+        var reportFD: Int32 = -1
+        if !o.foreground {
+            var p: [Int32] = [0, 0]
+            guard pipe(&p) == 0 else { printErr("\(o.program): pipe: \(NetBSDErrno(linux: errno).strerror)"); exitTool(1) }
+            OutputStream.standardOutput.flush()
+            OutputStream.standardError.flush()
+            let pid = fork()
+            if pid < 0 { printErr("\(o.program): fork: \(NetBSDErrno(linux: errno).strerror)"); exitTool(1) }
+            if pid > 0 {
+                Glibc.close(p[1])
+                exitTool(waitForChild(p[0], program: o.program))
+            }
+            Glibc.close(p[0])
+            ck_close_inherited_fds(p[1])
+            setsid()
+            reportFD = p[1]
+        }
+
+        let loop = EventLoop()
+        let kernel = Kernel(configuration: config, loop: loop, stackFactory: stackFactory)
+        let server: SyscallServer
+        do {
+            server = try SyscallServer(kernel: kernel, url: url)
+        } catch {
+            let msg = "\(o.program): rump server init failed: \(error.errno.strerror)"
+            if reportFD >= 0 { report(reportFD, status: error.errno.rawValue, message: msg); _exit(1) }
+            printErr(msg)
+            exitTool(1)
+        }
+        let sfd = ck_signalfd_open()
+        if sfd >= 0 {
+            loop.watch(fd: sfd, events: Int16(POLLIN)) { _ in
+                if ck_signalfd_read(sfd) != 0 { kernel.halt() }
+            }
+        }
+        kernel.onHalt = {
+            printOut("rump kernel halting...")
+            server.shutdown()
+            printOut("halted")
+            OutputStream.standardOutput.flush()
+            loop.stop()
+        }
+        server.start()
+        if config.verbose {
+            printErr("\(o.program): kernel NetBSD \(Kernel.osrelease) with \(config.components.sorted().map(\.rawValue).joined(separator: " ")) listening on \(url)")
+        }
+        if reportFD >= 0 {
+            report(reportFD, status: 0, message: "")
+            ck_redirect_stdio_devnull()
+        }
+        loop.run()
+        exitTool(0)
+    }
+
+    /// Child to parent: a 4-byte status then the message.
+    static func report(_ fd: Int32, status: Int32, message: String) {
+        var bytes = withUnsafeBytes(of: status) { Array($0) }
+        bytes += Array(message.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        Glibc.close(fd)
+    }
+
+    /// Parent: the child's status (0 = listening); prints the child's message on failure.
+    static func waitForChild(_ fd: Int32, program: String) -> Int32 {
+        var data: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            data += buf[0..<n]
+        }
+        guard data.count >= 4 else {
+            printErr("\(program): server process died before it listened")
+            return 1
+        }
+        let status = data.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+        if status != 0 {
+            let msg = String(decoding: data[4...], as: UTF8.self)
+            if !msg.isEmpty { printErr(msg) }
+        }
+        return status
+    }
+}

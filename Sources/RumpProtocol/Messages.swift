@@ -1,0 +1,431 @@
+/// Protocol versions this build speaks (docs/PROTOCOL.md). A peer picks the highest common one.
+public enum ProtocolVersion {
+    public static let minimum: UInt16 = 1
+    public static let maximum: UInt16 = 1
+    /// "RMPS" little-endian: the first field of both hellos, so a stray peer is recognised at once.
+    public static let magic: UInt32 = 0x5350_4D52
+}
+
+/// Message types: the first byte of every frame body.
+public enum MessageType: UInt8, Sendable {
+    case clientHello = 1
+    case serverHello = 2
+    case request = 3
+    case response = 4
+}
+
+/// One code per operation (u16 on the wire). Grouped by hundreds of hex: sockets 0x01..,
+/// interfaces 0x20.., routes 0x30.., ARP 0x40.., sysctl 0x50.., kernel 0x60...
+public enum Opcode: UInt16, Sendable, CaseIterable {
+    case socket = 0x01, bind, connect, listen, accept, send, sendto, recv, recvfrom, shutdown, close
+    case setsockopt, getsockopt, poll, getsockname, getpeername
+    case ifCreate = 0x20, ifDestroy, ifList, ifGet, ifSetFlags, ifAddAddress, ifDeleteAddress, ifSetMTU, ifSetLinkstr, ifListCloners
+    case routeAdd = 0x30, routeDelete, routeGet, routeList, routeFlush, routeChange
+    case arpList = 0x40, arpSet, arpDelete
+    case sysctlGet = 0x50, sysctlSet, sysctlList
+    case halt = 0x60
+}
+
+/// Timeouts are milliseconds: -1 waits for ever, 0 does not wait (EAGAIN at once).
+public enum Request: Hashable, Sendable {
+    case socket(domain: Int32, type: Int32, protocol: Int32)
+    case bind(fd: Int32, address: SockAddr)
+    case connect(fd: Int32, address: SockAddr, timeout: Int32)
+    case listen(fd: Int32, backlog: Int32)
+    case accept(fd: Int32, timeout: Int32)
+    case send(fd: Int32, data: [UInt8], flags: Int32, timeout: Int32)
+    case sendto(fd: Int32, data: [UInt8], flags: Int32, address: SockAddr, timeout: Int32)
+    case recv(fd: Int32, maxLength: UInt32, flags: Int32, timeout: Int32)
+    case recvfrom(fd: Int32, maxLength: UInt32, flags: Int32, timeout: Int32)
+    case shutdown(fd: Int32, how: Int32)
+    case close(fd: Int32)
+    case setsockopt(fd: Int32, level: Int32, name: Int32, value: [UInt8])
+    case getsockopt(fd: Int32, level: Int32, name: Int32, maxLength: UInt32)
+    case poll(items: [PollItem], timeout: Int32)
+    case getsockname(fd: Int32)
+    case getpeername(fd: Int32)
+
+    case ifCreate(name: String)
+    case ifDestroy(name: String)
+    case ifList
+    case ifGet(name: String)
+    case ifSetFlags(name: String, set: UInt32, clear: UInt32)
+    case ifAddAddress(name: String, address: InterfaceAddress, alias: Bool)
+    case ifDeleteAddress(name: String, address: SockAddr)
+    case ifSetMTU(name: String, mtu: UInt32)
+    /// nil removes the linkstr (`ifconfig shmif0 -linkstr`).
+    case ifSetLinkstr(name: String, linkstr: String?)
+    case ifListCloners
+
+    case routeAdd(RouteEntry)
+    case routeDelete(destination: SockAddr, netmask: SockAddr?)
+    case routeGet(destination: SockAddr)
+    case routeList(family: UInt8)
+    case routeFlush(family: UInt8)
+    case routeChange(RouteEntry)
+
+    case arpList
+    case arpSet(ArpEntry)
+    case arpDelete(address: SockAddr)
+
+    case sysctlGet(name: String)
+    /// The server parses `value` by the node's type, as NetBSD's sysctl(8) does for the user.
+    case sysctlSet(name: String, value: String)
+    /// Every leaf under `prefix` in tree order ("" = all, as `sysctl -a`).
+    case sysctlList(prefix: String)
+
+    case halt(flags: Int32)
+
+    public var opcode: Opcode {
+        switch self {
+        case .socket: .socket
+        case .bind: .bind
+        case .connect: .connect
+        case .listen: .listen
+        case .accept: .accept
+        case .send: .send
+        case .sendto: .sendto
+        case .recv: .recv
+        case .recvfrom: .recvfrom
+        case .shutdown: .shutdown
+        case .close: .close
+        case .setsockopt: .setsockopt
+        case .getsockopt: .getsockopt
+        case .poll: .poll
+        case .getsockname: .getsockname
+        case .getpeername: .getpeername
+        case .ifCreate: .ifCreate
+        case .ifDestroy: .ifDestroy
+        case .ifList: .ifList
+        case .ifGet: .ifGet
+        case .ifSetFlags: .ifSetFlags
+        case .ifAddAddress: .ifAddAddress
+        case .ifDeleteAddress: .ifDeleteAddress
+        case .ifSetMTU: .ifSetMTU
+        case .ifSetLinkstr: .ifSetLinkstr
+        case .ifListCloners: .ifListCloners
+        case .routeAdd: .routeAdd
+        case .routeDelete: .routeDelete
+        case .routeGet: .routeGet
+        case .routeList: .routeList
+        case .routeFlush: .routeFlush
+        case .routeChange: .routeChange
+        case .arpList: .arpList
+        case .arpSet: .arpSet
+        case .arpDelete: .arpDelete
+        case .sysctlGet: .sysctlGet
+        case .sysctlSet: .sysctlSet
+        case .sysctlList: .sysctlList
+        case .halt: .halt
+        }
+    }
+
+    public func encodePayload(_ w: inout WireWriter) {
+        switch self {
+        case let .socket(d, t, p): w.i32(d); w.i32(t); w.i32(p)
+        case let .bind(fd, a): w.i32(fd); a.encode(&w)
+        case let .connect(fd, a, t): w.i32(fd); a.encode(&w); w.i32(t)
+        case let .listen(fd, b): w.i32(fd); w.i32(b)
+        case let .accept(fd, t): w.i32(fd); w.i32(t)
+        case let .send(fd, d, f, t): w.i32(fd); w.data(d); w.i32(f); w.i32(t)
+        case let .sendto(fd, d, f, a, t): w.i32(fd); w.data(d); w.i32(f); a.encode(&w); w.i32(t)
+        case let .recv(fd, n, f, t), let .recvfrom(fd, n, f, t): w.i32(fd); w.u32(n); w.i32(f); w.i32(t)
+        case let .shutdown(fd, h): w.i32(fd); w.i32(h)
+        case let .close(fd), let .getsockname(fd), let .getpeername(fd): w.i32(fd)
+        case let .setsockopt(fd, l, n, v): w.i32(fd); w.i32(l); w.i32(n); w.data(v)
+        case let .getsockopt(fd, l, n, m): w.i32(fd); w.i32(l); w.i32(n); w.u32(m)
+        case let .poll(items, t):
+            w.array(items) { w, i in w.i32(i.fd); w.u16(UInt16(bitPattern: i.events)); w.u16(UInt16(bitPattern: i.revents)) }
+            w.i32(t)
+        case let .ifCreate(n), let .ifDestroy(n), let .ifGet(n): w.string(n)
+        case .ifList, .ifListCloners, .arpList: break
+        case let .ifSetFlags(n, s, c): w.string(n); w.u32(s); w.u32(c)
+        case let .ifAddAddress(n, a, alias): w.string(n); a.encode(&w); w.bool(alias)
+        case let .ifDeleteAddress(n, a): w.string(n); a.encode(&w)
+        case let .ifSetMTU(n, m): w.string(n); w.u32(m)
+        case let .ifSetLinkstr(n, l): w.string(n); w.optionalString(l)
+        case let .routeAdd(e), let .routeChange(e): e.encode(&w)
+        case let .routeDelete(d, m):
+            d.encode(&w)
+            if let m { w.bool(true); m.encode(&w) } else { w.bool(false) }
+        case let .routeGet(d): d.encode(&w)
+        case let .routeList(f), let .routeFlush(f): w.u8(f)
+        case let .arpSet(e): e.encode(&w)
+        case let .arpDelete(a): a.encode(&w)
+        case let .sysctlGet(n): w.string(n)
+        case let .sysctlSet(n, v): w.string(n); w.string(v)
+        case let .sysctlList(p): w.string(p)
+        case let .halt(f): w.i32(f)
+        }
+    }
+
+    /// Decodes the payload of `opcode`; the whole payload must be consumed.
+    public static func decode(opcode: Opcode, _ r: inout WireReader) throws(ProtocolError) -> Request {
+        let q: Request
+        switch opcode {
+        case .socket: q = .socket(domain: try r.i32(), type: try r.i32(), protocol: try r.i32())
+        case .bind: q = .bind(fd: try r.i32(), address: try SockAddr.decode(&r))
+        case .connect: q = .connect(fd: try r.i32(), address: try SockAddr.decode(&r), timeout: try r.i32())
+        case .listen: q = .listen(fd: try r.i32(), backlog: try r.i32())
+        case .accept: q = .accept(fd: try r.i32(), timeout: try r.i32())
+        case .send: q = .send(fd: try r.i32(), data: try r.data(), flags: try r.i32(), timeout: try r.i32())
+        case .sendto: q = .sendto(fd: try r.i32(), data: try r.data(), flags: try r.i32(), address: try SockAddr.decode(&r), timeout: try r.i32())
+        case .recv: q = .recv(fd: try r.i32(), maxLength: try r.u32(), flags: try r.i32(), timeout: try r.i32())
+        case .recvfrom: q = .recvfrom(fd: try r.i32(), maxLength: try r.u32(), flags: try r.i32(), timeout: try r.i32())
+        case .shutdown: q = .shutdown(fd: try r.i32(), how: try r.i32())
+        case .close: q = .close(fd: try r.i32())
+        case .getsockname: q = .getsockname(fd: try r.i32())
+        case .getpeername: q = .getpeername(fd: try r.i32())
+        case .setsockopt: q = .setsockopt(fd: try r.i32(), level: try r.i32(), name: try r.i32(), value: try r.data())
+        case .getsockopt: q = .getsockopt(fd: try r.i32(), level: try r.i32(), name: try r.i32(), maxLength: try r.u32())
+        case .poll:
+            let items = try r.array(minimumElementSize: 8) { (r: inout WireReader) throws(ProtocolError) in
+                PollItem(fd: try r.i32(), events: Int16(bitPattern: try r.u16()), revents: Int16(bitPattern: try r.u16()))
+            }
+            q = .poll(items: items, timeout: try r.i32())
+        case .ifCreate: q = .ifCreate(name: try r.string())
+        case .ifDestroy: q = .ifDestroy(name: try r.string())
+        case .ifList: q = .ifList
+        case .ifGet: q = .ifGet(name: try r.string())
+        case .ifSetFlags: q = .ifSetFlags(name: try r.string(), set: try r.u32(), clear: try r.u32())
+        case .ifAddAddress: q = .ifAddAddress(name: try r.string(), address: try InterfaceAddress.decode(&r), alias: try r.bool())
+        case .ifDeleteAddress: q = .ifDeleteAddress(name: try r.string(), address: try SockAddr.decode(&r))
+        case .ifSetMTU: q = .ifSetMTU(name: try r.string(), mtu: try r.u32())
+        case .ifSetLinkstr: q = .ifSetLinkstr(name: try r.string(), linkstr: try r.optionalString())
+        case .ifListCloners: q = .ifListCloners
+        case .routeAdd: q = .routeAdd(try RouteEntry.decode(&r))
+        case .routeChange: q = .routeChange(try RouteEntry.decode(&r))
+        case .routeDelete:
+            let d = try SockAddr.decode(&r)
+            q = .routeDelete(destination: d, netmask: try r.bool() ? try SockAddr.decode(&r) : nil)
+        case .routeGet: q = .routeGet(destination: try SockAddr.decode(&r))
+        case .routeList: q = .routeList(family: try r.u8())
+        case .routeFlush: q = .routeFlush(family: try r.u8())
+        case .arpList: q = .arpList
+        case .arpSet: q = .arpSet(try ArpEntry.decode(&r))
+        case .arpDelete: q = .arpDelete(address: try SockAddr.decode(&r))
+        case .sysctlGet: q = .sysctlGet(name: try r.string())
+        case .sysctlSet: q = .sysctlSet(name: try r.string(), value: try r.string())
+        case .sysctlList: q = .sysctlList(prefix: try r.string())
+        case .halt: q = .halt(flags: try r.i32())
+        }
+        try r.finish()
+        return q
+    }
+}
+
+/// A successful result. Each reply starts with its own tag, so it decodes without knowing
+/// the request; PROTOCOL.md lists which reply each operation gives.
+public enum Reply: Hashable, Sendable {
+    case none
+    case fd(Int32)
+    case accepted(fd: Int32, peer: SockAddr)
+    case count(UInt32)
+    case data([UInt8])
+    case dataFrom([UInt8], from: SockAddr)
+    case address(SockAddr)
+    case poll([PollItem])
+    case interfaces([InterfaceInfo])
+    case names([String])
+    case routes([RouteEntry])
+    case arp([ArpEntry])
+    case sysctl([SysctlEntry])
+    case sysctlChanged(old: SysctlEntry, new: SysctlEntry)
+
+    public func encode(_ w: inout WireWriter) {
+        switch self {
+        case .none: w.u8(0)
+        case let .fd(fd): w.u8(1); w.i32(fd)
+        case let .accepted(fd, a): w.u8(2); w.i32(fd); a.encode(&w)
+        case let .count(n): w.u8(3); w.u32(n)
+        case let .data(d): w.u8(4); w.data(d)
+        case let .dataFrom(d, a): w.u8(5); w.data(d); a.encode(&w)
+        case let .address(a): w.u8(6); a.encode(&w)
+        case let .poll(items):
+            w.u8(7)
+            w.array(items) { w, i in w.i32(i.fd); w.u16(UInt16(bitPattern: i.events)); w.u16(UInt16(bitPattern: i.revents)) }
+        case let .interfaces(l): w.u8(8); w.array(l) { w, i in i.encode(&w) }
+        case let .names(l): w.u8(9); w.array(l) { w, s in w.string(s) }
+        case let .routes(l): w.u8(10); w.array(l) { w, e in e.encode(&w) }
+        case let .arp(l): w.u8(11); w.array(l) { w, e in e.encode(&w) }
+        case let .sysctl(l): w.u8(12); w.array(l) { w, e in e.encode(&w) }
+        case let .sysctlChanged(o, n): w.u8(13); o.encode(&w); n.encode(&w)
+        }
+    }
+
+    public static func decode(_ r: inout WireReader) throws(ProtocolError) -> Reply {
+        let p: Reply
+        switch try r.u8() {
+        case 0: p = .none
+        case 1: p = .fd(try r.i32())
+        case 2: p = .accepted(fd: try r.i32(), peer: try SockAddr.decode(&r))
+        case 3: p = .count(try r.u32())
+        case 4: p = .data(try r.data())
+        case 5: p = .dataFrom(try r.data(), from: try SockAddr.decode(&r))
+        case 6: p = .address(try SockAddr.decode(&r))
+        case 7:
+            p = .poll(try r.array(minimumElementSize: 8) { (r: inout WireReader) throws(ProtocolError) in
+                PollItem(fd: try r.i32(), events: Int16(bitPattern: try r.u16()), revents: Int16(bitPattern: try r.u16()))
+            })
+        case 8: p = .interfaces(try r.array(minimumElementSize: 16) { (r: inout WireReader) throws(ProtocolError) in try InterfaceInfo.decode(&r) })
+        case 9: p = .names(try r.array(minimumElementSize: 4) { (r: inout WireReader) throws(ProtocolError) in try r.string() })
+        case 10: p = .routes(try r.array(minimumElementSize: 16) { (r: inout WireReader) throws(ProtocolError) in try RouteEntry.decode(&r) })
+        case 11: p = .arp(try r.array(minimumElementSize: 16) { (r: inout WireReader) throws(ProtocolError) in try ArpEntry.decode(&r) })
+        case 12: p = .sysctl(try r.array(minimumElementSize: 6) { (r: inout WireReader) throws(ProtocolError) in try SysctlEntry.decode(&r) })
+        case 13: p = .sysctlChanged(old: try SysctlEntry.decode(&r), new: try SysctlEntry.decode(&r))
+        case let t: throw .invalidValue("reply tag \(t)")
+        }
+        return p
+    }
+}
+
+public struct ClientHello: Hashable, Sendable {
+    public var minVersion: UInt16
+    public var maxVersion: UInt16
+    public var clientName: String
+    public var clientPID: Int32
+    public init(minVersion: UInt16 = ProtocolVersion.minimum, maxVersion: UInt16 = ProtocolVersion.maximum, clientName: String, clientPID: Int32) {
+        self.minVersion = minVersion; self.maxVersion = maxVersion; self.clientName = clientName; self.clientPID = clientPID
+    }
+}
+
+public struct ServerHello: Hashable, Sendable {
+    /// The version both will speak; 0 = none in common (the server then closes).
+    public var version: UInt16
+    public var minVersion: UInt16
+    public var maxVersion: UInt16
+    /// Implementation name and kernel version, e.g. "rumpnet-lab rump_server (NetBSD 7.99.34)".
+    public var identity: String
+    public var hostname: String
+    public var serverPID: Int32
+    public var components: [String]
+    public var maximumMessageSize: UInt32
+    public init(version: UInt16, minVersion: UInt16 = ProtocolVersion.minimum, maxVersion: UInt16 = ProtocolVersion.maximum,
+                identity: String, hostname: String, serverPID: Int32, components: [String],
+                maximumMessageSize: UInt32 = Wire.maximumMessageSize) {
+        self.version = version; self.minVersion = minVersion; self.maxVersion = maxVersion; self.identity = identity
+        self.hostname = hostname; self.serverPID = serverPID; self.components = components; self.maximumMessageSize = maximumMessageSize
+    }
+}
+
+/// Everything that travels in a frame.
+public enum Message: Hashable, Sendable {
+    case clientHello(ClientHello)
+    case serverHello(ServerHello)
+    case request(id: UInt32, Request)
+    case response(id: UInt32, opcode: UInt16, result: Result<Reply, KernelError>)
+
+    /// The body (no length prefix).
+    public func encodeBody() -> [UInt8] {
+        var w = WireWriter()
+        switch self {
+        case let .clientHello(h):
+            w.u8(MessageType.clientHello.rawValue); w.u32(ProtocolVersion.magic)
+            w.u16(h.minVersion); w.u16(h.maxVersion); w.string(h.clientName); w.i32(h.clientPID)
+        case let .serverHello(h):
+            w.u8(MessageType.serverHello.rawValue); w.u32(ProtocolVersion.magic)
+            w.u16(h.version); w.u16(h.minVersion); w.u16(h.maxVersion); w.string(h.identity); w.string(h.hostname)
+            w.i32(h.serverPID); w.array(h.components) { w, s in w.string(s) }; w.u32(h.maximumMessageSize)
+        case let .request(id, q):
+            w.u8(MessageType.request.rawValue); w.u32(id); w.u16(q.opcode.rawValue); q.encodePayload(&w)
+        case let .response(id, op, result):
+            w.u8(MessageType.response.rawValue); w.u32(id); w.u16(op)
+            switch result {
+            case .success(let reply): w.i32(0); reply.encode(&w)
+            case .failure(let e): w.i32(e.errno.rawValue); w.u32(e.detail); w.string(e.message)
+            }
+        }
+        return w.bytes
+    }
+
+    /// Length prefix + body, ready to write.
+    public func encodeFrame() -> [UInt8] {
+        let body = encodeBody()
+        var w = WireWriter()
+        w.u32(UInt32(body.count))
+        w.raw(body)
+        return w.bytes
+    }
+
+    /// Decodes one body. A request with an unknown opcode or a malformed payload throws
+    /// `RequestDecodingError`, which still carries the id so the server can answer it.
+    public static func decode(body: [UInt8]) throws -> Message {
+        var r = WireReader(body)
+        let t = try r.u8()
+        guard let type = MessageType(rawValue: t) else { throw ProtocolError.unexpectedMessage(t) }
+        switch type {
+        case .clientHello:
+            guard try r.u32() == ProtocolVersion.magic else { throw ProtocolError.badMagic }
+            let h = ClientHello(minVersion: try r.u16(), maxVersion: try r.u16(), clientName: try r.string(), clientPID: try r.i32())
+            try r.finish()
+            return .clientHello(h)
+        case .serverHello:
+            guard try r.u32() == ProtocolVersion.magic else { throw ProtocolError.badMagic }
+            let h = ServerHello(version: try r.u16(), minVersion: try r.u16(), maxVersion: try r.u16(), identity: try r.string(),
+                                hostname: try r.string(), serverPID: try r.i32(),
+                                components: try r.array(minimumElementSize: 4) { (r: inout WireReader) throws(ProtocolError) in try r.string() },
+                                maximumMessageSize: try r.u32())
+            try r.finish()
+            return .serverHello(h)
+        case .request:
+            let id = try r.u32()
+            let raw = try r.u16()
+            guard let op = Opcode(rawValue: raw) else { throw RequestDecodingError(id: id, opcode: raw, error: .unknownOpcode(raw)) }
+            do {
+                return .request(id: id, try Request.decode(opcode: op, &r))
+            } catch {
+                throw RequestDecodingError(id: id, opcode: raw, error: error)
+            }
+        case .response:
+            let id = try r.u32(), op = try r.u16(), e = try r.i32()
+            let result: Result<Reply, KernelError>
+            if e == 0 {
+                result = .success(try Reply.decode(&r))
+            } else {
+                result = .failure(KernelError(NetBSDErrno(rawValue: e), detail: try r.u32(), message: try r.string()))
+            }
+            try r.finish()
+            return .response(id: id, opcode: op, result: result)
+        }
+    }
+}
+
+/// A request whose header was readable but whose opcode or payload was not.
+public struct RequestDecodingError: Error, Sendable {
+    public var id: UInt32
+    public var opcode: UInt16
+    public var error: ProtocolError
+}
+
+/// Splits a byte stream into frame bodies. Rejects a length over the maximum as soon as
+/// the 4-byte prefix is in, without waiting for (or buffering) the announced bytes.
+public struct FrameDecoder: Sendable {
+    private var buffer: [UInt8] = []
+    private var start = 0
+    public let maximum: UInt32
+
+    public init(maximum: UInt32 = Wire.maximumMessageSize) { self.maximum = maximum }
+
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) { buffer.append(contentsOf: bytes) }
+    public mutating func append(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
+
+    /// Bytes buffered but not yet returned.
+    public var pending: Int { buffer.count - start }
+
+    /// The next complete body, nil if more bytes are needed.
+    public mutating func next() throws(ProtocolError) -> [UInt8]? {
+        guard pending >= Wire.prefixSize else { compact(); return nil }
+        var len: UInt32 = 0
+        for i in 0..<4 { len |= UInt32(buffer[start + i]) << (8 * UInt32(i)) }
+        guard len <= maximum else { throw .messageTooLarge(len) }
+        guard pending >= Wire.prefixSize + Int(len) else { compact(); return nil }
+        let b = start + Wire.prefixSize
+        let body = Array(buffer[b..<b + Int(len)])
+        start = b + Int(len)
+        return body
+    }
+
+    private mutating func compact() {
+        if start > 0 { buffer.removeFirst(start); start = 0 }
+    }
+}

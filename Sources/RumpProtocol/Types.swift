@@ -1,0 +1,257 @@
+/// Values carried by requests and replies. Numbers follow NetBSD (AF_INET = 2, AF_INET6 = 24,
+/// SOCK_STREAM = 1, ...), so programs written against NetBSD's headers map one to one.
+public enum NetBSD {
+    public static let AF_UNSPEC: UInt8 = 0
+    public static let AF_LOCAL: UInt8 = 1
+    public static let AF_INET: UInt8 = 2
+    public static let AF_LINK: UInt8 = 18
+    public static let AF_INET6: UInt8 = 24
+    public static let AF_ROUTE: UInt8 = 34
+
+    public static let SOCK_STREAM: Int32 = 1
+    public static let SOCK_DGRAM: Int32 = 2
+    public static let SOCK_RAW: Int32 = 3
+
+    public static let SOL_SOCKET: Int32 = 0xffff
+    public static let SO_ERROR: Int32 = 0x1007
+    public static let SO_RCVTIMEO: Int32 = 0x100c
+
+    public static let POLLIN: Int16 = 0x0001
+    public static let POLLPRI: Int16 = 0x0002
+    public static let POLLOUT: Int16 = 0x0004
+    public static let POLLERR: Int16 = 0x0008
+    public static let POLLHUP: Int16 = 0x0010
+    public static let POLLNVAL: Int16 = 0x0020
+
+    public static let MSG_PEEK: Int32 = 0x2
+    public static let MSG_DONTWAIT: Int32 = 0x80
+
+    // Interface flags (net/if.h).
+    public static let IFF_UP: UInt32 = 0x1
+    public static let IFF_BROADCAST: UInt32 = 0x2
+    public static let IFF_LOOPBACK: UInt32 = 0x8
+    public static let IFF_RUNNING: UInt32 = 0x40
+    public static let IFF_SIMPLEX: UInt32 = 0x800
+    public static let IFF_MULTICAST: UInt32 = 0x8000
+}
+
+/// A socket address: family, port (host order) and the raw address bytes
+/// (4 for AF_INET, 16 for AF_INET6, 6 for an AF_LINK MAC, empty for AF_UNSPEC).
+public struct SockAddr: Hashable, Sendable {
+    public var family: UInt8
+    public var port: UInt16
+    public var address: [UInt8]
+    public var scopeID: UInt32
+
+    public init(family: UInt8, port: UInt16 = 0, address: [UInt8], scopeID: UInt32 = 0) {
+        self.family = family
+        self.port = port
+        self.address = address
+        self.scopeID = scopeID
+    }
+    public static func inet(_ a: (UInt8, UInt8, UInt8, UInt8), port: UInt16 = 0) -> SockAddr {
+        SockAddr(family: NetBSD.AF_INET, port: port, address: [a.0, a.1, a.2, a.3])
+    }
+
+    func encode(_ w: inout WireWriter) {
+        w.u8(family); w.u16(port); w.data(address); w.u32(scopeID)
+    }
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> SockAddr {
+        let f = try r.u8(), p = try r.u16(), a = try r.data(), s = try r.u32()
+        let expected: Int? = switch f {
+        case NetBSD.AF_INET: 4
+        case NetBSD.AF_INET6: 16
+        case NetBSD.AF_UNSPEC: 0
+        case NetBSD.AF_LINK: nil
+        default: nil
+        }
+        if let expected, a.count != expected { throw .invalidValue("address of \(a.count) bytes for family \(f)") }
+        guard a.count <= 64 else { throw .invalidValue("address of \(a.count) bytes") }
+        return SockAddr(family: f, port: p, address: a, scopeID: s)
+    }
+}
+
+/// One address on an interface (what ifconfig prints after `inet`).
+public struct InterfaceAddress: Hashable, Sendable {
+    public var address: SockAddr
+    public var netmask: SockAddr
+    /// Broadcast address (broadcast interfaces) or destination (point-to-point); nil if none.
+    public var broadcast: SockAddr?
+    /// NetBSD IN_IFF_* / IN6_IFF_* bits: 0x1 tentative, 0x2 duplicated, 0x4 detached.
+    public var flags: UInt32
+    public init(address: SockAddr, netmask: SockAddr, broadcast: SockAddr? = nil, flags: UInt32 = 0) {
+        self.address = address
+        self.netmask = netmask
+        self.broadcast = broadcast
+        self.flags = flags
+    }
+    func encode(_ w: inout WireWriter) {
+        address.encode(&w); netmask.encode(&w)
+        if let broadcast { w.bool(true); broadcast.encode(&w) } else { w.bool(false) }
+        w.u32(flags)
+    }
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> InterfaceAddress {
+        let a = try SockAddr.decode(&r), m = try SockAddr.decode(&r)
+        let b: SockAddr? = try r.bool() ? try SockAddr.decode(&r) : nil
+        return InterfaceAddress(address: a, netmask: m, broadcast: b, flags: try r.u32())
+    }
+}
+
+public struct InterfaceStats: Hashable, Sendable {
+    public var ipackets: UInt64 = 0, ibytes: UInt64 = 0, ierrors: UInt64 = 0, iqdrops: UInt64 = 0
+    public var opackets: UInt64 = 0, obytes: UInt64 = 0, oerrors: UInt64 = 0, collisions: UInt64 = 0
+    public init() {}
+    func encode(_ w: inout WireWriter) {
+        for v in [ipackets, ibytes, ierrors, iqdrops, opackets, obytes, oerrors, collisions] { w.u64(v) }
+    }
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> InterfaceStats {
+        var s = InterfaceStats()
+        s.ipackets = try r.u64(); s.ibytes = try r.u64(); s.ierrors = try r.u64(); s.iqdrops = try r.u64()
+        s.opackets = try r.u64(); s.obytes = try r.u64(); s.oerrors = try r.u64(); s.collisions = try r.u64()
+        return s
+    }
+}
+
+/// What `ifconfig -a` / `netstat -i` need about one interface.
+public struct InterfaceInfo: Hashable, Sendable {
+    public var name: String
+    public var index: UInt32
+    public var flags: UInt32
+    public var mtu: UInt32
+    public var linkAddress: [UInt8]
+    public var linkstr: String?
+    public var addresses: [InterfaceAddress]
+    public var stats: InterfaceStats
+    public init(name: String, index: UInt32, flags: UInt32, mtu: UInt32, linkAddress: [UInt8] = [],
+                linkstr: String? = nil, addresses: [InterfaceAddress] = [], stats: InterfaceStats = InterfaceStats()) {
+        self.name = name; self.index = index; self.flags = flags; self.mtu = mtu
+        self.linkAddress = linkAddress; self.linkstr = linkstr; self.addresses = addresses; self.stats = stats
+    }
+    func encode(_ w: inout WireWriter) {
+        w.string(name); w.u32(index); w.u32(flags); w.u32(mtu); w.data(linkAddress); w.optionalString(linkstr)
+        w.array(addresses) { w, a in a.encode(&w) }
+        stats.encode(&w)
+    }
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> InterfaceInfo {
+        InterfaceInfo(name: try r.string(), index: try r.u32(), flags: try r.u32(), mtu: try r.u32(),
+                      linkAddress: try r.data(), linkstr: try r.optionalString(),
+                      addresses: try r.array(minimumElementSize: 20) { (r: inout WireReader) throws(ProtocolError) in try InterfaceAddress.decode(&r) },
+                      stats: try InterfaceStats.decode(&r))
+    }
+}
+
+/// A routing table entry (route show / netstat -rn / route get).
+public struct RouteEntry: Hashable, Sendable {
+    public var destination: SockAddr
+    /// nil for a host route.
+    public var netmask: SockAddr?
+    /// An IP gateway, or an AF_LINK address naming the interface for direct routes.
+    public var gateway: SockAddr
+    /// NetBSD RTF_* bits (RTF_UP 0x1, RTF_GATEWAY 0x2, RTF_HOST 0x4, RTF_STATIC 0x800, ...).
+    public var flags: UInt32
+    public var interface: String
+    public var refs: UInt32, use: UInt64, mtu: UInt32
+    /// Seconds until expiry, 0 = none.
+    public var expire: Int64
+    public init(destination: SockAddr, netmask: SockAddr?, gateway: SockAddr, flags: UInt32, interface: String,
+                refs: UInt32 = 0, use: UInt64 = 0, mtu: UInt32 = 0, expire: Int64 = 0) {
+        self.destination = destination; self.netmask = netmask; self.gateway = gateway; self.flags = flags
+        self.interface = interface; self.refs = refs; self.use = use; self.mtu = mtu; self.expire = expire
+    }
+    func encode(_ w: inout WireWriter) {
+        destination.encode(&w)
+        if let netmask { w.bool(true); netmask.encode(&w) } else { w.bool(false) }
+        gateway.encode(&w); w.u32(flags); w.string(interface); w.u32(refs); w.u64(use); w.u32(mtu); w.i64(expire)
+    }
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> RouteEntry {
+        let d = try SockAddr.decode(&r)
+        let m: SockAddr? = try r.bool() ? try SockAddr.decode(&r) : nil
+        return RouteEntry(destination: d, netmask: m, gateway: try SockAddr.decode(&r), flags: try r.u32(),
+                          interface: try r.string(), refs: try r.u32(), use: try r.u64(), mtu: try r.u32(), expire: try r.i64())
+    }
+}
+
+/// An ARP table entry.
+public struct ArpEntry: Hashable, Sendable {
+    public var address: SockAddr
+    /// Empty while incomplete.
+    public var linkAddress: [UInt8]
+    public var interface: String
+    public var permanent: Bool
+    public var published: Bool
+    /// Seconds until expiry (0 when permanent).
+    public var expire: Int64
+    public init(address: SockAddr, linkAddress: [UInt8], interface: String, permanent: Bool = false, published: Bool = false, expire: Int64 = 0) {
+        self.address = address; self.linkAddress = linkAddress; self.interface = interface
+        self.permanent = permanent; self.published = published; self.expire = expire
+    }
+    func encode(_ w: inout WireWriter) {
+        address.encode(&w); w.data(linkAddress); w.string(interface); w.bool(permanent); w.bool(published); w.i64(expire)
+    }
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> ArpEntry {
+        ArpEntry(address: try SockAddr.decode(&r), linkAddress: try r.data(), interface: try r.string(),
+                 permanent: try r.bool(), published: try r.bool(), expire: try r.i64())
+    }
+}
+
+/// A sysctl leaf's value. `structure` is pre-formatted text for struct nodes such as
+/// kern.clockrate, which sysctl prints as `name: text`.
+public enum SysctlValue: Hashable, Sendable {
+    case int(Int32)
+    case quad(Int64)
+    case bool(Bool)
+    case string(String)
+    case structure(String)
+
+    func encode(_ w: inout WireWriter) {
+        switch self {
+        case .int(let v): w.u8(1); w.i32(v)
+        case .quad(let v): w.u8(2); w.i64(v)
+        case .bool(let v): w.u8(3); w.bool(v)
+        case .string(let v): w.u8(4); w.string(v)
+        case .structure(let v): w.u8(5); w.string(v)
+        }
+    }
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> SysctlValue {
+        switch try r.u8() {
+        case 1: return .int(try r.i32())
+        case 2: return .quad(try r.i64())
+        case 3: return .bool(try r.bool())
+        case 4: return .string(try r.string())
+        case 5: return .structure(try r.string())
+        case let t: throw .invalidValue("sysctl value type \(t)")
+        }
+    }
+    /// The text sysctl prints after `name = ` (or after `name: ` for structures).
+    public var text: String {
+        switch self {
+        case .int(let v): return String(v)
+        case .quad(let v): return String(v)
+        case .bool(let v): return v ? "1" : "0"
+        case .string(let v), .structure(let v): return v
+        }
+    }
+}
+
+public struct SysctlEntry: Hashable, Sendable {
+    public var name: String
+    public var value: SysctlValue
+    public var writable: Bool
+    public var description: String?
+    public init(name: String, value: SysctlValue, writable: Bool, description: String? = nil) {
+        self.name = name; self.value = value; self.writable = writable; self.description = description
+    }
+    func encode(_ w: inout WireWriter) { w.string(name); value.encode(&w); w.bool(writable); w.optionalString(description) }
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> SysctlEntry {
+        SysctlEntry(name: try r.string(), value: try SysctlValue.decode(&r), writable: try r.bool(), description: try r.optionalString())
+    }
+}
+
+public struct PollItem: Hashable, Sendable {
+    public var fd: Int32
+    public var events: Int16
+    public var revents: Int16
+    public init(fd: Int32, events: Int16, revents: Int16 = 0) { self.fd = fd; self.events = events; self.revents = revents }
+}
+
+extension InterfaceAddress { static let minimumSize = 20 }

@@ -1,0 +1,135 @@
+/// Why a message could not be decoded. Decoding never traps: every read is bounds-checked
+/// and every count is checked against the bytes left before anything is allocated.
+public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
+    case truncated(needed: Int, available: Int)
+    case invalidValue(String)
+    case trailingBytes(Int)
+    case messageTooLarge(UInt32)
+    case badMagic
+    case unexpectedMessage(UInt8)
+    case unknownOpcode(UInt16)
+    case versionMismatch(clientMin: UInt16, clientMax: UInt16)
+
+    public var description: String {
+        switch self {
+        case .truncated(let n, let a): return "truncated message: needed \(n) bytes, \(a) available"
+        case .invalidValue(let s): return "invalid value: \(s)"
+        case .trailingBytes(let n): return "\(n) unexpected bytes after the message"
+        case .messageTooLarge(let n): return "announced length \(n) exceeds the maximum \(Wire.maximumMessageSize)"
+        case .badMagic: return "bad magic (not a rump remote-syscall peer)"
+        case .unexpectedMessage(let t): return "unexpected message type \(t)"
+        case .unknownOpcode(let o): return "unknown opcode \(o)"
+        case .versionMismatch(let a, let b): return "no common protocol version (peer speaks \(a)...\(b))"
+        }
+    }
+}
+
+public enum Wire {
+    /// Largest body a frame may announce. A larger length prefix ends the connection.
+    public static let maximumMessageSize: UInt32 = 1 << 20
+    /// Bytes of the length prefix.
+    public static let prefixSize = 4
+}
+
+/// Little-endian encoder. Strings and byte strings carry a u32 length; arrays a u32 count.
+public struct WireWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+    public init() {}
+
+    public mutating func u8(_ v: UInt8) { bytes.append(v) }
+    public mutating func bool(_ v: Bool) { bytes.append(v ? 1 : 0) }
+    public mutating func u16(_ v: UInt16) { bytes.append(UInt8(v & 0xff)); bytes.append(UInt8(v >> 8)) }
+    public mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8((v >> (8 * UInt32(i))) & 0xff)) } }
+    public mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8((v >> (8 * UInt64(i))) & 0xff)) } }
+    public mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
+    public mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
+    public mutating func data(_ v: [UInt8]) { u32(UInt32(v.count)); bytes.append(contentsOf: v) }
+    public mutating func string(_ v: String) { data(Array(v.utf8)) }
+    public mutating func optionalString(_ v: String?) {
+        if let v { bool(true); string(v) } else { bool(false) }
+    }
+    public mutating func array<T>(_ v: [T], _ each: (inout WireWriter, T) -> Void) {
+        u32(UInt32(v.count))
+        for e in v { each(&self, e) }
+    }
+    public mutating func raw(_ v: [UInt8]) { bytes.append(contentsOf: v) }
+}
+
+/// Bounds-checked little-endian decoder over a byte array.
+public struct WireReader: Sendable {
+    public let bytes: [UInt8]
+    public private(set) var offset: Int
+
+    public init(_ bytes: [UInt8], offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = offset
+    }
+
+    public var remaining: Int { bytes.count - offset }
+
+    private mutating func need(_ n: Int) throws(ProtocolError) {
+        guard n >= 0, remaining >= n else { throw .truncated(needed: n, available: remaining) }
+    }
+
+    public mutating func u8() throws(ProtocolError) -> UInt8 {
+        try need(1)
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+    public mutating func bool() throws(ProtocolError) -> Bool {
+        switch try u8() {
+        case 0: return false
+        case 1: return true
+        case let v: throw .invalidValue("boolean \(v)")
+        }
+    }
+    public mutating func u16() throws(ProtocolError) -> UInt16 {
+        try need(2)
+        defer { offset += 2 }
+        return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
+    }
+    public mutating func u32() throws(ProtocolError) -> UInt32 {
+        try need(4)
+        var v: UInt32 = 0
+        for i in 0..<4 { v |= UInt32(bytes[offset + i]) << (8 * UInt32(i)) }
+        offset += 4
+        return v
+    }
+    public mutating func u64() throws(ProtocolError) -> UInt64 {
+        try need(8)
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(bytes[offset + i]) << (8 * UInt64(i)) }
+        offset += 8
+        return v
+    }
+    public mutating func i32() throws(ProtocolError) -> Int32 { Int32(bitPattern: try u32()) }
+    public mutating func i64() throws(ProtocolError) -> Int64 { Int64(bitPattern: try u64()) }
+    public mutating func data() throws(ProtocolError) -> [UInt8] {
+        let n = Int(try u32())
+        try need(n)
+        defer { offset += n }
+        return Array(bytes[offset..<offset + n])
+    }
+    public mutating func string() throws(ProtocolError) -> String {
+        let d = try data()
+        // Reject invalid UTF-8 rather than repairing it: names must round-trip exactly.
+        guard let s = String(validating: d, as: UTF8.self) else { throw .invalidValue("string is not UTF-8") }
+        return s
+    }
+    public mutating func optionalString() throws(ProtocolError) -> String? {
+        try bool() ? try string() : nil
+    }
+    /// An array whose elements each take at least `minimumElementSize` bytes: the count is
+    /// checked against the bytes left, so a forged count cannot make us allocate.
+    public mutating func array<T>(minimumElementSize: Int = 1, _ each: (inout WireReader) throws(ProtocolError) -> T) throws(ProtocolError) -> [T] {
+        let n = Int(try u32())
+        guard n <= remaining / max(1, minimumElementSize) else { throw .truncated(needed: n * max(1, minimumElementSize), available: remaining) }
+        var out: [T] = []
+        out.reserveCapacity(n)
+        for _ in 0..<n { out.append(try each(&self)) }
+        return out
+    }
+    public func finish() throws(ProtocolError) {
+        if remaining != 0 { throw .trailingBytes(remaining) }
+    }
+}

@@ -1,0 +1,187 @@
+import XCTest
+@testable import RumpKernel
+import RumpProtocol
+
+/// A toy NetworkStack: datagram sockets delivered in memory by port, plus lo0. It shows the
+/// plug-in contract (EAGAIN to park, socketsChanged to wake, sysctl registration) and lets
+/// the kernel's parking, timeouts and descriptor tables be tested in-process.
+final class FakeStack: NetworkStack {
+    struct Sock { var port: UInt16 = 0; var queue: [([UInt8], SockAddr)] = [] }
+    var sockets: [SocketID: Sock] = [:]
+    var next = 1
+    weak var kernel: (any KernelServices)?
+    var detached = false
+    var ttl: Int32 = 64
+
+    func attach(to kernel: any KernelServices, sysctl: SysctlTree) {
+        self.kernel = kernel
+        sysctl.add("net.inet.ip.ttl", SysctlLeaf(kind: .int, get: { [unowned self] in .int(self.ttl) },
+                                                 set: { [unowned self] (v: SysctlValue) throws(KernelError) in
+            guard case .int(let i) = v, (1...255).contains(i) else { throw KernelError(.EINVAL) }
+            self.ttl = i
+        }))
+    }
+    func detach() { detached = true }
+
+    func socket(domain: Int32, type: Int32, protocol: Int32) throws(KernelError) -> SocketID {
+        guard type == RumpProtocol.NetBSD.SOCK_DGRAM else { throw KernelError(.EPROTONOSUPPORT) }
+        defer { next += 1 }
+        sockets[next] = Sock()
+        return next
+    }
+    func bind(_ s: SocketID, to address: SockAddr) throws(KernelError) {
+        guard !sockets.values.contains(where: { $0.port == address.port }) else { throw KernelError(.EADDRINUSE) }
+        sockets[s]?.port = address.port
+    }
+    func connect(_ s: SocketID, to address: SockAddr) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
+    func listen(_ s: SocketID, backlog: Int32) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
+    func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr) { throw KernelError(.EOPNOTSUPP) }
+    func send(_ s: SocketID, _ data: [UInt8], flags: Int32, to: SockAddr?) throws(KernelError) -> Int {
+        guard let to else { throw KernelError(.EDESTADDRREQ) }
+        guard let dst = sockets.first(where: { $0.value.port == to.port })?.key else { throw KernelError(.ECONNREFUSED) }
+        let from = SockAddr.inet((127, 0, 0, 1), port: sockets[s]?.port ?? 0)
+        sockets[dst]?.queue.append((data, from))
+        kernel?.socketsChanged()
+        return data.count
+    }
+    func receive(_ s: SocketID, maxLength: Int, flags: Int32) throws(KernelError) -> ([UInt8], SockAddr?) {
+        guard let sock = sockets[s] else { throw KernelError(.EBADF) }
+        guard let (d, a) = sock.queue.first else { throw KernelError(.EAGAIN) }
+        sockets[s]?.queue.removeFirst()
+        return (Array(d.prefix(maxLength)), a)
+    }
+    func shutdown(_ s: SocketID, how: Int32) throws(KernelError) {}
+    func close(_ s: SocketID) { sockets[s] = nil }
+    func setOption(_ s: SocketID, level: Int32, name: Int32, value: [UInt8]) throws(KernelError) { throw KernelError(.ENOPROTOOPT) }
+    func getOption(_ s: SocketID, level: Int32, name: Int32, maxLength: Int) throws(KernelError) -> [UInt8] { throw KernelError(.ENOPROTOOPT) }
+    func localAddress(_ s: SocketID) throws(KernelError) -> SockAddr { .inet((127, 0, 0, 1), port: sockets[s]?.port ?? 0) }
+    func peerAddress(_ s: SocketID) throws(KernelError) -> SockAddr { throw KernelError(.ENOTCONN) }
+    func readiness(_ s: SocketID) -> Int16 {
+        (sockets[s]?.queue.isEmpty ?? true) ? RumpProtocol.NetBSD.POLLOUT : RumpProtocol.NetBSD.POLLIN | RumpProtocol.NetBSD.POLLOUT
+    }
+    func interfaces() -> [InterfaceInfo] {
+        [InterfaceInfo(name: "lo0", index: 1, flags: 0x8049, mtu: 33624,
+                       addresses: [InterfaceAddress(address: .inet((127, 0, 0, 1)), netmask: .inet((255, 0, 0, 0)))])]
+    }
+    func cloners() -> [String] { ["lo", "carp"] }
+    func createInterface(_ name: String) throws(KernelError) { throw KernelError(.EEXIST) }
+    func destroyInterface(_ name: String) throws(KernelError) { throw KernelError(.ENXIO) }
+    func setInterfaceFlags(_ name: String, set: UInt32, clear: UInt32) throws(KernelError) {}
+    func addAddress(_ name: String, _ address: InterfaceAddress, alias: Bool) throws(KernelError) {}
+    func deleteAddress(_ name: String, _ address: SockAddr) throws(KernelError) {}
+    func setMTU(_ name: String, _ mtu: UInt32) throws(KernelError) {}
+    func setLinkstr(_ name: String, _ linkstr: String?) throws(KernelError) {}
+    func routes(family: UInt8) -> [RouteEntry] { [] }
+    func addRoute(_ route: RouteEntry) throws(KernelError) {}
+    func changeRoute(_ route: RouteEntry) throws(KernelError) {}
+    func deleteRoute(destination: SockAddr, netmask: SockAddr?) throws(KernelError) -> RouteEntry { throw KernelError(.ESRCH) }
+    func getRoute(destination: SockAddr) throws(KernelError) -> RouteEntry { throw KernelError(.ESRCH) }
+    func flushRoutes(family: UInt8) -> [RouteEntry] { [] }
+    func arpEntries() -> [ArpEntry] { [] }
+    func setArp(_ entry: ArpEntry) throws(KernelError) {}
+    func deleteArp(_ address: SockAddr) throws(KernelError) {}
+}
+
+final class FakeStackTests: XCTestCase {
+    var loop: EventLoop!
+    var kernel: Kernel!
+    var stack: FakeStack!
+
+    override func setUp() {
+        loop = EventLoop()
+        let s = FakeStack()
+        stack = s
+        kernel = Kernel(configuration: KernelConfiguration(components: Set(Component.allCases), ncpu: 2),
+                        loop: loop, stackFactory: { _ in s })
+    }
+
+    /// Runs the loop for `ms` milliseconds.
+    func spin(_ ms: UInt64) {
+        loop.addTimer(deadline: EventLoop.now() + ms * 1_000_000) { [loop] in loop!.stop() }
+        loop.run()
+    }
+
+    final class Box { var results: [Result<Reply, KernelError>] = [] }
+
+    func call(_ c: ClientContext, _ q: Request, into box: Box) {
+        kernel.handle(q, from: c) { box.results.append($0) }
+    }
+
+    func fd(_ r: Result<Reply, KernelError>?) -> Int32 {
+        if case .success(.fd(let f))? = r { return f }
+        XCTFail("\(String(describing: r))"); return -1
+    }
+
+    func testParkedRecvIsWokenBySend() {
+        let a = kernel.newClient(), b = kernel.newClient()
+        let ra = Box(), rb = Box()
+        call(a, .socket(domain: 2, type: 2, protocol: 0), into: ra)
+        let fa = fd(ra.results.last)
+        XCTAssertEqual(fa, 0)  // lowest free descriptor
+        call(a, .bind(fd: fa, address: .inet((127, 0, 0, 1), port: 7)), into: ra)
+        call(a, .recvfrom(fd: fa, maxLength: 100, flags: 0, timeout: -1), into: ra)
+        XCTAssertEqual(ra.results.count, 2)  // parked
+        call(b, .socket(domain: 2, type: 2, protocol: 0), into: rb)
+        let fb = fd(rb.results.last)
+        XCTAssertEqual(fb, 0)  // b has its own table
+        call(b, .sendto(fd: fb, data: [1, 2, 3], flags: 0, address: .inet((127, 0, 0, 1), port: 7), timeout: -1), into: rb)
+        XCTAssertEqual(rb.results.last, .success(.count(3)))
+        spin(5)
+        XCTAssertEqual(ra.results.count, 3)
+        guard case .success(.dataFrom(let d, _))? = ra.results.last else { return XCTFail() }
+        XCTAssertEqual(d, [1, 2, 3])
+    }
+
+    func testTimeoutsAndDontWait() {
+        let a = kernel.newClient()
+        let r = Box()
+        call(a, .socket(domain: 2, type: 2, protocol: 0), into: r)
+        let f = fd(r.results.last)
+        call(a, .recv(fd: f, maxLength: 10, flags: RumpProtocol.NetBSD.MSG_DONTWAIT, timeout: -1), into: r)
+        XCTAssertEqual(r.results.last, .failure(KernelError(.EAGAIN)))
+        let t0 = EventLoop.now()
+        call(a, .recv(fd: f, maxLength: 10, flags: 0, timeout: 30), into: r)
+        XCTAssertEqual(r.results.count, 2)
+        spin(60)
+        XCTAssertEqual(r.results.last, .failure(KernelError(.EAGAIN)))
+        XCTAssertGreaterThanOrEqual(EventLoop.now() - t0, 30_000_000)
+        call(a, .poll(items: [PollItem(fd: f, events: 1)], timeout: 20), into: r)
+        spin(40)
+        XCTAssertEqual(r.results.last, .success(.poll([PollItem(fd: f, events: 1, revents: 0)])))
+    }
+
+    func testClientGoneDropsCallsAndSockets() {
+        let a = kernel.newClient()
+        let r = Box()
+        call(a, .socket(domain: 2, type: 2, protocol: 0), into: r)
+        let f = fd(r.results.last)
+        call(a, .recv(fd: f, maxLength: 10, flags: 0, timeout: 50), into: r)
+        kernel.clientGone(a)
+        spin(80)
+        XCTAssertEqual(r.results.count, 1)  // the parked call never answers a dead client
+        XCTAssertTrue(stack.sockets.isEmpty)
+        let b = kernel.newClient()
+        call(b, .close(fd: 5), into: r)
+        XCTAssertEqual(r.results.last, .failure(KernelError(.EBADF)))
+    }
+
+    func testStackSysctlAndInterfaces() throws {
+        XCTAssertEqual(try kernel.sysctl.get("net.inet.ip.ttl").first?.value, .int(64))
+        let names = try kernel.sysctl.list("").map(\.name)
+        let ttl = try XCTUnwrap(names.firstIndex(of: "net.inet.ip.ttl"))
+        XCTAssertLessThan(try XCTUnwrap(names.firstIndex(of: "kern.hostname")), ttl)
+        XCTAssertLessThan(ttl, try XCTUnwrap(names.firstIndex(of: "hw.machine")))
+        let c = kernel.newClient(), r = Box()
+        call(c, .sysctlSet(name: "net.inet.ip.ttl", value: "300"), into: r)
+        XCTAssertEqual(r.results.last, .failure(KernelError(.EINVAL)))
+        call(c, .ifList, into: r)
+        guard case .success(.interfaces(let l))? = r.results.last else { return XCTFail() }
+        XCTAssertEqual(l.map(\.name), ["lo0"])
+        call(c, .halt(flags: 8), into: r)
+        var halted = false
+        kernel.onHalt = { halted = true }
+        spin(1)
+        XCTAssertTrue(halted)
+        XCTAssertTrue(stack.detached)
+    }
+}
