@@ -74,12 +74,14 @@ let package = Package(
         .target(name: "RumpClient", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"]),
         // A kernel: components, sysctl tree, event loop, syscall server, NetworkStack plug-in point.
         .target(name: "RumpKernel", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"]),
+        // The RumpNet stack as a kernel's NetworkStack: the glue between the two.
+        .target(name: "KernelStack", dependencies: ["RumpKernel", "RumpNet", "RumpProtocol", "ToolSupport"]),
         .executableTarget(name: "rump_server", dependencies: [
-            "RumpKernel", "ToolSupport",
+            "RumpKernel", "KernelStack", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rump_allserver", dependencies: [
-            "RumpKernel", "ToolSupport",
+            "RumpKernel", "KernelStack", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rump_wmd", dependencies: [

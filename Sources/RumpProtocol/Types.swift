@@ -153,21 +153,33 @@ public struct RouteEntry: Hashable, Sendable {
     public var refs: UInt32, use: UInt64, mtu: UInt32
     /// Seconds until expiry, 0 = none.
     public var expire: Int64
+    /// The address of ours packets on this route leave from (route get's "local addr").
+    public var localAddress: SockAddr?
+    /// The interface packets to the destination leave by (route get's "interface"), where it
+    /// differs from `interface` (the entry's own, lo0 for local addresses).
+    public var outputInterface: String?
     public init(destination: SockAddr, netmask: SockAddr?, gateway: SockAddr, flags: UInt32, interface: String,
-                refs: UInt32 = 0, use: UInt64 = 0, mtu: UInt32 = 0, expire: Int64 = 0) {
+                refs: UInt32 = 0, use: UInt64 = 0, mtu: UInt32 = 0, expire: Int64 = 0,
+                localAddress: SockAddr? = nil, outputInterface: String? = nil) {
         self.destination = destination; self.netmask = netmask; self.gateway = gateway; self.flags = flags
         self.interface = interface; self.refs = refs; self.use = use; self.mtu = mtu; self.expire = expire
+        self.localAddress = localAddress; self.outputInterface = outputInterface
     }
     func encode(_ w: inout WireWriter) {
         destination.encode(&w)
         if let netmask { w.bool(true); netmask.encode(&w) } else { w.bool(false) }
         gateway.encode(&w); w.u32(flags); w.string(interface); w.u32(refs); w.u64(use); w.u32(mtu); w.i64(expire)
+        if let localAddress { w.bool(true); localAddress.encode(&w) } else { w.bool(false) }
+        w.optionalString(outputInterface)
     }
     static func decode(_ r: inout WireReader) throws(ProtocolError) -> RouteEntry {
         let d = try SockAddr.decode(&r)
         let m: SockAddr? = try r.bool() ? try SockAddr.decode(&r) : nil
-        return RouteEntry(destination: d, netmask: m, gateway: try SockAddr.decode(&r), flags: try r.u32(),
-                          interface: try r.string(), refs: try r.u32(), use: try r.u64(), mtu: try r.u32(), expire: try r.i64())
+        var e = RouteEntry(destination: d, netmask: m, gateway: try SockAddr.decode(&r), flags: try r.u32(),
+                           interface: try r.string(), refs: try r.u32(), use: try r.u64(), mtu: try r.u32(), expire: try r.i64())
+        e.localAddress = try r.bool() ? try SockAddr.decode(&r) : nil
+        e.outputInterface = try r.optionalString()
+        return e
     }
 }
 

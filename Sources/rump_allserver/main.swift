@@ -1,4 +1,5 @@
 import ArgumentParser
+import KernelStack
 import RumpKernel
 import ToolSupport
 
@@ -36,4 +37,4 @@ o.memlimit = cmd.memlimit
 o.drivespecs = cmd.drivespec
 o.modules = cmd.modules
 o.loadAll = true
-RumpServerMain.run(o)
+RumpServerMain.run(o, stackFactory: KernelNetStack.factory)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import KernelStack
 import RumpKernel
 import ToolSupport
 
@@ -35,5 +36,4 @@ o.ncpu = cmd.ncpu
 o.memlimit = cmd.memlimit
 o.drivespecs = cmd.drivespec
 o.modules = cmd.modules
-// When RumpNet lands: RumpServerMain.run(o, stackFactory: { components in RumpNetStack(components) })
-RumpServerMain.run(o)
+RumpServerMain.run(o, stackFactory: KernelNetStack.factory)

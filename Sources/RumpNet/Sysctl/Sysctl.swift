@@ -81,8 +81,8 @@ public struct SysctlTable {
         reload()
         return old
     }
-    /// All nodes in name order, or those under a prefix ("net.inet.ip").
+    /// All nodes in NetBSD's creation order (the order sysctl -a prints), or those under a prefix.
     public func list(prefix: String = "") -> [SysctlNode] {
-        nodes.filter { prefix.isEmpty || $0.name == prefix || $0.name.hasPrefix(prefix + ".") }.sorted { $0.name < $1.name }
+        nodes.filter { prefix.isEmpty || $0.name == prefix || $0.name.hasPrefix(prefix + ".") }
     }
 }

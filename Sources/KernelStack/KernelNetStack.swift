@@ -1,0 +1,408 @@
+// The RumpNet stack plugged into a kernel: NetworkStack over NetStack. This is the only place
+// that knows both sides; it translates protocol values (SockAddr, RouteEntry, ...) to the
+// stack's and back, and connects the stack to the kernel's event loop: bus descriptors are
+// watched, the stack's next deadline is one loop timer, socket events wake parked calls.
+
+import RumpKernel
+import RumpNet
+import RumpProtocol
+
+/// The kernel's monotonic clock, as the stack's clock.
+final class KernelClock: NetClock {
+    unowned let kernel: any KernelServices
+    init(_ kernel: any KernelServices) { self.kernel = kernel }
+    var now: UInt64 { kernel.now() }
+}
+
+public final class KernelNetStack: NetworkStack {
+    let components: Set<Component>
+    private(set) var stack: NetStack!
+    private var kernel: (any KernelServices)!
+    private var watches: [Int32: EventLoop.WatchID] = [:]
+    private var timer: EventLoop.TimerID?
+    private var timerDeadline: UInt64 = 0
+    /// Reused receive buffer: recvfrom copies a datagram here, then into the reply.
+    private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+
+    public init(components: Set<Component>) {
+        self.components = components
+    }
+
+    deinit { receiveBuffer.deallocate() }
+
+    /// The factory rump_server passes to the kernel.
+    public static func factory(_ components: Set<Component>) -> (any NetworkStack)? {
+        KernelNetStack(components: components)
+    }
+
+    public func attach(to kernel: any KernelServices, sysctl: SysctlTree) {
+        self.kernel = kernel
+        var seed: UInt64 = 0
+        withUnsafeMutableBytes(of: &seed) { _ = getrandomBytes($0) }
+        stack = NetStack(clock: KernelClock(kernel), seed: seed)
+        // lo0 comes with rumpnet_net; its 127.0.0.1/8 with rumpnet_netinet.
+        if !components.contains(.rumpnet_netinet) {
+            try? stack.deleteAddress(name: "lo0", .loopback)
+        }
+        stack.onSocketEvent = { [unowned kernel] _, _ in kernel.socketsChanged() }
+        stack.log = { line in printErr(line) }
+        if components.contains(.rumpnet_netinet) {
+            for node in stack.sysctlList(prefix: "net") { register(node, in: sysctl) }
+        }
+    }
+
+    public func detach() {
+        for (_, w) in watches { kernel.unwatch(w) }
+        watches.removeAll()
+        if let timer { kernel.cancelTimer(timer) }
+        for ifp in stack.interfaces where ifp.name != "lo0" { try? stack.destroyInterface(name: ifp.name) }
+    }
+
+    private func register(_ node: SysctlNode, in tree: SysctlTree) {
+        let name = node.name
+        let setter: ((SysctlValue) throws(KernelError) -> Void)? = node.writable ? { [unowned self] v throws(KernelError) in
+            let n: Int
+            switch v {
+            case .int(let i): n = Int(i)
+            case .quad(let q): n = Int(q)
+            case .bool(let b): n = b ? 1 : 0
+            default: throw KernelError(.EINVAL)
+            }
+            do { try self.stack.sysctlSet(name, n) } catch { throw Self.kernelError(error) }
+        } : nil
+        tree.add(name, SysctlLeaf(kind: .int, description: node.description,
+                                  get: { [unowned self] in .int(Int32(truncatingIfNeeded: (try? self.stack.sysctlGet(name)) ?? 0)) },
+                                  set: setter))
+    }
+
+    // MARK: the loop
+
+    /// After anything that may change the stack's descriptors or timers: watch new bus
+    /// descriptors, drop old ones, and keep one loop timer at the stack's next deadline.
+    private func sync() {
+        var live = Set<Int32>()
+        for (_, fd) in stack.inputDescriptors {
+            live.insert(fd)
+            if watches[fd] == nil {
+                watches[fd] = kernel.watch(fd: fd, events: NetBSD.POLLIN) { [unowned self] _ in self.input() }
+            }
+        }
+        for (fd, w) in watches where !live.contains(fd) {
+            kernel.unwatch(w)
+            watches[fd] = nil
+        }
+        let deadline = stack.nextDeadline
+        if let deadline {
+            if timer == nil || deadline != timerDeadline {
+                if let timer { kernel.cancelTimer(timer) }
+                timerDeadline = deadline
+                timer = kernel.addTimer(deadline: deadline) { [unowned self] in
+                    self.timer = nil
+                    self.stack.poll()
+                    self.sync()
+                }
+            }
+        } else if let t = timer {
+            kernel.cancelTimer(t)
+            timer = nil
+        }
+    }
+
+    /// A bus descriptor is readable: drain its inotify events and take every frame.
+    private func input() {
+        for (_, fd) in stack.inputDescriptors { drainInotify(fd) }
+        _ = stack.pollDrivers()
+        sync()
+    }
+
+    // MARK: errors and addresses
+
+    static func kernelError(_ e: Error) -> KernelError {
+        if let e = e as? RumpNet.Errno { return KernelError(NetBSDErrno(rawValue: e.rawValue)) }
+        if let e = e as? KernelError { return e }
+        return KernelError(.EINVAL)
+    }
+
+    static func ipv4(_ a: SockAddr) throws(KernelError) -> IPv4Address {
+        guard a.family == NetBSD.AF_INET, a.address.count == 4 else { throw KernelError(.EAFNOSUPPORT) }
+        return IPv4Address(a.address[0], a.address[1], a.address[2], a.address[3])
+    }
+
+    static func sockaddr(_ a: IPv4Address, port: UInt16 = 0) -> SockAddr {
+        let v = a.value
+        return SockAddr(family: NetBSD.AF_INET, port: port,
+                        address: [UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)])
+    }
+
+    static func mask(_ m: UInt32) -> SockAddr { sockaddr(IPv4Address(m)) }
+
+    private func run<T>(_ body: () throws -> T) throws(KernelError) -> T {
+        do {
+            let r = try body()
+            sync()
+            return r
+        } catch {
+            sync()
+            throw Self.kernelError(error)
+        }
+    }
+
+    // MARK: sockets
+
+    public func socket(domain: Int32, type: Int32, protocol: Int32) throws(KernelError) -> SocketID {
+        try run {
+            let fd = try stack.socket(domain: domain, type: type, protocol: `protocol`)
+            // The kernel decides about blocking; the stack must answer "would block".
+            try stack.setOption(fd, .nonBlocking(true))
+            return Int(fd)
+        }
+    }
+
+    public func bind(_ s: SocketID, to address: SockAddr) throws(KernelError) {
+        let a = try Self.ipv4(address)
+        try run { try stack.bind(Int32(s), address: a) }
+    }
+
+    public func connect(_ s: SocketID, to address: SockAddr) throws(KernelError) {
+        let a = try Self.ipv4(address)
+        try run { try stack.connect(Int32(s), address: a) }
+    }
+
+    public func listen(_ s: SocketID, backlog: Int32) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
+    public func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr) { throw KernelError(.EOPNOTSUPP) }
+
+    public func send(_ s: SocketID, _ data: [UInt8], flags: Int32, to: SockAddr?) throws(KernelError) -> Int {
+        let dst: IPv4Address? = try to.map { (a: SockAddr) throws(KernelError) in try Self.ipv4(a) }
+        return try run { try data.withUnsafeBytes { try stack.sendto(Int32(s), $0, to: dst) } }
+    }
+
+    public func receive(_ s: SocketID, maxLength: Int, flags: Int32) throws(KernelError) -> ([UInt8], SockAddr?) {
+        let buf = UnsafeMutableRawBufferPointer(rebasing: receiveBuffer[0..<min(max(maxLength, 0), receiveBuffer.count)])
+        return try run {
+            let (n, from) = try stack.recvfrom(Int32(s), into: buf)
+            return (Array(buf[0..<min(n, buf.count)]), Self.sockaddr(from))
+        }
+    }
+
+    public func shutdown(_ s: SocketID, how: Int32) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
+
+    public func close(_ s: SocketID) { try? stack.close(Int32(s)) }
+
+    // NetBSD option numbers (netinet/in.h, sys/socket.h).
+    static let IPPROTO_IP: Int32 = 0, IP_HDRINCL: Int32 = 2, IP_TTL: Int32 = 4
+    static let SO_BROADCAST: Int32 = 0x20, SO_RCVBUF: Int32 = 0x1002
+
+    static func int(_ v: [UInt8]) throws(KernelError) -> Int {
+        guard v.count == 4 || v.count == 1 else { throw KernelError(.EINVAL) }
+        if v.count == 1 { return Int(v[0]) }
+        return Int(Int32(bitPattern: UInt32(v[0]) | UInt32(v[1]) << 8 | UInt32(v[2]) << 16 | UInt32(v[3]) << 24))
+    }
+
+    public func setOption(_ s: SocketID, level: Int32, name: Int32, value: [UInt8]) throws(KernelError) {
+        let option: SocketOption
+        switch (level, name) {
+        case (Self.IPPROTO_IP, Self.IP_TTL):
+            let t = try Self.int(value)
+            guard (0...255).contains(t) else { throw KernelError(.EINVAL) }
+            option = .ttl(UInt8(t))
+        case (Self.IPPROTO_IP, Self.IP_HDRINCL): option = .headerIncluded(try Self.int(value) != 0)
+        case (NetBSD.SOL_SOCKET, Self.SO_BROADCAST): option = .broadcast(try Self.int(value) != 0)
+        case (NetBSD.SOL_SOCKET, Self.SO_RCVBUF): option = .receiveBuffer(try Self.int(value))
+        default: throw KernelError(.ENOPROTOOPT)
+        }
+        try run { try stack.setOption(Int32(s), option) }
+    }
+
+    public func getOption(_ s: SocketID, level: Int32, name: Int32, maxLength: Int) throws(KernelError) -> [UInt8] {
+        guard level == NetBSD.SOL_SOCKET, name == NetBSD.SO_ERROR else { throw KernelError(.ENOPROTOOPT) }
+        return [0, 0, 0, 0]
+    }
+
+    public func localAddress(_ s: SocketID) throws(KernelError) -> SockAddr { Self.sockaddr(.any) }
+    public func peerAddress(_ s: SocketID) throws(KernelError) -> SockAddr { throw KernelError(.ENOTCONN) }
+
+    public func readiness(_ s: SocketID) -> Int16 {
+        let e = stack.socketEvents(Int32(s))
+        var r: Int16 = 0
+        if e.contains(.readable) { r |= NetBSD.POLLIN }
+        if e.contains(.writable) { r |= NetBSD.POLLOUT }
+        if e.contains(.error) { r |= NetBSD.POLLERR }
+        return r
+    }
+
+    // MARK: interfaces
+
+    public func interfaces() -> [InterfaceInfo] {
+        stack.interfaces.map { ifp in
+            let c = ifp.counters
+            var stats = InterfaceStats()
+            stats.ipackets = c.inputPackets; stats.ibytes = c.inputBytes; stats.ierrors = c.inputErrors
+            stats.iqdrops = c.inputDrops; stats.opackets = c.outputPackets; stats.obytes = c.outputBytes
+            stats.oerrors = c.outputErrors; stats.collisions = c.collisions
+            let broadcastCapable = ifp.flags.contains(.broadcast)
+            return InterfaceInfo(
+                name: ifp.name, index: UInt32(ifp.index), flags: ifp.flags.rawValue, mtu: UInt32(ifp.mtu),
+                linkAddress: ifp.linkType == .ethernet ? ifp.linkAddress.bytes : [],
+                linkstr: ifp.driver.linkString,
+                addresses: ifp.addresses.map { a in
+                    RumpProtocol.InterfaceAddress(address: Self.sockaddr(a.address), netmask: Self.mask(a.netmask),
+                                     broadcast: broadcastCapable ? Self.sockaddr(a.broadcast) : nil,
+                                     flags: a.detached ? 0x4 : 0)
+                },
+                stats: stats)
+        }
+    }
+
+    public func cloners() -> [String] {
+        var out = ["lo"]
+        if components.contains(.rumpnet_shmif) { out.append("shmif") }
+        return out
+    }
+
+    public func createInterface(_ name: String) throws(KernelError) {
+        try run { _ = try stack.createInterface(name: name) }
+    }
+
+    public func destroyInterface(_ name: String) throws(KernelError) {
+        try run { try stack.destroyInterface(name: name) }
+    }
+
+    public func setInterfaceFlags(_ name: String, set: UInt32, clear: UInt32) throws(KernelError) {
+        try run {
+            if set & NetBSD.IFF_UP != 0 { try stack.setUp(name: name, true) }
+            if clear & NetBSD.IFF_UP != 0 { try stack.setUp(name: name, false) }
+            let promisc = InterfaceFlags.promisc.rawValue
+            if set & promisc != 0 { try stack.setPromiscuous(name: name, true) }
+            if clear & promisc != 0 { try stack.setPromiscuous(name: name, false) }
+        }
+    }
+
+    public func addAddress(_ name: String, _ address: RumpProtocol.InterfaceAddress, alias: Bool) throws(KernelError) {
+        let a = try Self.ipv4(address.address)
+        let m = try Self.ipv4(address.netmask)
+        let b = try address.broadcast.map { (x: SockAddr) throws(KernelError) in try Self.ipv4(x) }
+        try run {
+            // Without `alias`, the address replaces the interface's first one (ifconfig's
+            // SIOCDIFADDR before SIOCAIFADDR), unless it is the same address.
+            if !alias, let ifp = stack.interface(named: name), let first = ifp.addresses.first, first.address != a {
+                try stack.deleteAddress(name: name, first.address)
+            }
+            try stack.addAddress(name: name, a, netmask: m.value == 0 ? nil : m.value, broadcast: b)
+        }
+    }
+
+    public func deleteAddress(_ name: String, _ address: SockAddr) throws(KernelError) {
+        let a = try Self.ipv4(address)
+        try run { try stack.deleteAddress(name: name, a) }
+    }
+
+    public func setMTU(_ name: String, _ mtu: UInt32) throws(KernelError) {
+        try run { try stack.setMTU(name: name, Int(mtu)) }
+    }
+
+    public func setLinkstr(_ name: String, _ linkstr: String?) throws(KernelError) {
+        try run {
+            if let linkstr { try stack.setLinkString(name: name, linkstr) } else { try stack.clearLinkString(name: name) }
+        }
+    }
+
+    // MARK: routes
+
+    func entry(_ r: Route) -> RouteEntry {
+        let gateway: SockAddr
+        switch r.gateway {
+        case .address(let g): gateway = Self.sockaddr(g)
+        case .link(let idx): gateway = SockAddr(family: NetBSD.AF_LINK, address: [], scopeID: UInt32(idx))
+        }
+        return RouteEntry(destination: Self.sockaddr(r.destination),
+                          netmask: r.flags.contains(.host) ? nil : Self.mask(r.netmask),
+                          gateway: gateway, flags: r.flags.rawValue,
+                          interface: stack.interface(index: r.ifIndex)?.name ?? "?",
+                          use: r.use, mtu: UInt32(r.mtu), localAddress: Self.sockaddr(r.localAddress))
+    }
+
+    public func routes(family: UInt8) -> [RouteEntry] {
+        family == NetBSD.AF_INET || family == NetBSD.AF_UNSPEC ? stack.routeList.map(entry) : []
+    }
+
+    static func prefix(_ e: RouteEntry) throws(KernelError) -> Int {
+        guard let m = e.netmask else { return 32 }
+        let v = try ipv4(m).value
+        guard let p = IPv4Address.prefixLength(mask: v) else { throw KernelError(.EINVAL) }
+        return p
+    }
+
+    public func addRoute(_ route: RouteEntry) throws(KernelError) {
+        let dst = try Self.ipv4(route.destination)
+        let plen = try Self.prefix(route)
+        let reject = route.flags & RouteFlags.reject.rawValue != 0
+        let blackhole = route.flags & RouteFlags.blackhole.rawValue != 0
+        if route.gateway.family == NetBSD.AF_INET {
+            let gw = try Self.ipv4(route.gateway)
+            try run { try stack.addRoute(destination: dst, prefixLength: plen, gateway: gw, reject: reject, blackhole: blackhole) }
+        } else {
+            let ifName = route.interface.isEmpty
+                ? stack.interface(index: Int(route.gateway.scopeID))?.name ?? ""
+                : route.interface
+            try run { try stack.addRoute(destination: dst, prefixLength: plen, interface: ifName, reject: reject, blackhole: blackhole) }
+        }
+    }
+
+    public func changeRoute(_ route: RouteEntry) throws(KernelError) {
+        let dst = try Self.ipv4(route.destination)
+        let plen = try Self.prefix(route)
+        let gw = try Self.ipv4(route.gateway)
+        try run { try stack.changeRoute(destination: dst, prefixLength: plen, gateway: gw) }
+    }
+
+    public func deleteRoute(destination: SockAddr, netmask: SockAddr?) throws(KernelError) -> RouteEntry {
+        let dst = try Self.ipv4(destination)
+        var plen = 32
+        if let netmask {
+            guard let p = IPv4Address.prefixLength(mask: try Self.ipv4(netmask).value) else { throw KernelError(.EINVAL) }
+            plen = p
+        }
+        let existing = stack.routeList.first { $0.destination == dst && $0.prefixLength == plen }
+        try run { try stack.deleteRoute(destination: dst, prefixLength: plen) }
+        guard let existing else { throw KernelError(.ESRCH) }
+        return entry(existing)
+    }
+
+    public func getRoute(destination: SockAddr) throws(KernelError) -> RouteEntry {
+        let dst = try Self.ipv4(destination)
+        let result = try run { try stack.getRoute(dst) }
+        var e = entry(result.route)
+        e.outputInterface = result.interfaceName
+        return e
+    }
+
+    public func flushRoutes(family: UInt8) -> [RouteEntry] {
+        guard family == NetBSD.AF_INET || family == NetBSD.AF_UNSPEC else { return [] }
+        let gone = stack.flushRoutes().map(entry)
+        sync()
+        return gone
+    }
+
+    // MARK: ARP
+
+    public func arpEntries() -> [ArpEntry] {
+        let now = stack.now
+        return stack.arpEntries.map { e in
+            var expire: Int64 = 0
+            if !e.permanent, let t = e.expires { expire = t > now ? Int64((t - now + 999_999_999) / 1_000_000_000) : 0 }
+            return ArpEntry(address: Self.sockaddr(e.address), linkAddress: e.mac?.bytes ?? [], interface: e.interfaceName,
+                            permanent: e.permanent, published: e.published, expire: expire)
+        }
+    }
+
+    public func setArp(_ entry: ArpEntry) throws(KernelError) {
+        let a = try Self.ipv4(entry.address)
+        guard entry.linkAddress.count == 6 else { throw KernelError(.EINVAL) }
+        try run { try stack.arpSet(a, mac: MACAddress(entry.linkAddress), permanent: entry.permanent, publish: entry.published) }
+    }
+
+    public func deleteArp(_ address: SockAddr) throws(KernelError) {
+        let a = try Self.ipv4(address)
+        try run { try stack.arpDelete(a) }
+    }
+}
