@@ -253,9 +253,11 @@ public final class KernelNetStack: NetworkStack {
         }
     }
 
+    /// `ifconfig -C`, in NetBSD's attach order (carp comes with netinet; we do not clone it).
     public func cloners() -> [String] {
         var out = ["lo"]
         if components.contains(.rumpnet_shmif) { out.append("shmif") }
+        if components.contains(.rumpnet_netinet) { out.append("carp") }
         return out
     }
 
