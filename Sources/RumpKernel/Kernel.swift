@@ -54,7 +54,7 @@ final class PendingCall {
 }
 
 /// A rump kernel: components, the sysctl tree, per-client descriptor tables and the network
-/// stack, all owned by one event loop (see docs/ARCHITECTURE-kernel.md).
+/// stack, all owned by one event loop (see docs/kernel.md).
 public final class Kernel: KernelServices {
     public let loop: EventLoop
     public let configuration: KernelConfiguration

@@ -88,5 +88,5 @@ public protocol NetworkStack: AnyObject {
 }
 
 /// Builds the stack for a kernel's component set; nil when no networking is loaded.
-/// rump_server sets `Kernel.stackFactory` once the stack exists (see ARCHITECTURE-kernel.md).
+/// rump_server passes `KernelNetStack.factory` (see docs/kernel.md).
 public typealias NetworkStackFactory = (Set<Component>) -> (any NetworkStack)?

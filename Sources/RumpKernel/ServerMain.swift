@@ -31,7 +31,7 @@ public struct ServerStartError: Error, Sendable {
 
 public enum RumpServerMain {
     /// Components for the options, or the error rump_server prints. Incomplete sets are
-    /// refused with what is missing named (not resolved silently: see ARCHITECTURE-kernel.md).
+    /// refused with what is missing named (not resolved silently: see docs/kernel.md).
     public static func components(for o: ServerOptions) -> Result<Set<Component>, ServerStartError> {
         var set: Set<Component> = o.loadAll ? Set(Component.allCases) : []
         for lib in o.libraries {

@@ -11,7 +11,7 @@ public struct SysctlLeaf {
     public var get: () -> SysctlValue
     /// nil = read-only (writing gives EPERM, as NetBSD does for kern.ostype).
     public var set: ((SysctlValue) throws(KernelError) -> Void)?
-    /// Hidden leaves answer by name but are left out of listings (see ARCHITECTURE-kernel.md).
+    /// Hidden leaves answer by name but are left out of listings (see docs/kernel.md).
     public var hidden: Bool
     public var description: String?
 
