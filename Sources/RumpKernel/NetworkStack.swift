@@ -25,7 +25,7 @@ public protocol KernelServices: AnyObject {
     func socketsChanged()
 }
 
-/// The TCP/IP stack as the kernel sees it. Implemented by RumpNet (another branch).
+/// The TCP/IP stack as the kernel sees it. Implemented over RumpNet by KernelStack.KernelNetStack.
 ///
 /// Conventions:
 /// - Every call runs on the loop thread and must not block.
