@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Ping RTT between two kernel servers over a shmif bus, measured by our ping (-c N, 1 ms
+# apart), beside Linux's ping between two network namespaces joined by a veth pair, in the
+# same run. Prints p50 and p99 of the per-reply times and the ratio. Needs root (ip netns).
+set -euo pipefail
+COUNT=${COUNT:-1000}
+BIN=${BIN:-$(cd "$(dirname "$0")/.." && pwd)/.build/release}
+work=$(mktemp -d /tmp/ping-bench.XXXXXX)
+ns1=pb-a-$$; ns2=pb-b-$$
+cleanup() {
+  for s in "$work"/*.sock; do [ -S "$s" ] && RUMP_SERVER=unix://$s "$BIN/halt" 2>/dev/null || true; done
+  ip netns del "$ns1" 2>/dev/null || true
+  ip netns del "$ns2" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+percentiles() {  # reads "time=X ms" lines, prints "p50 p99" in microseconds
+  grep -o 'time=[0-9.]*' | cut -d= -f2 | sort -g | awk '{v[NR]=$1} END {
+    if (NR == 0) { print "nan nan"; exit }
+    i50 = int((NR - 1) * 0.50) + 1; i99 = int((NR - 1) * 0.99) + 1
+    printf "%.1f %.1f\n", v[i50] * 1000, v[i99] * 1000 }'
+}
+
+# Ours: two rump_servers on one bus.
+for n in a b; do "$BIN/rump_server" -lrumpnet -lrumpnet_net -lrumpnet_netinet -lrumpnet_shmif "unix://$work/$n.sock"; done
+i=1
+for n in a b; do
+  export RUMP_SERVER=unix://$work/$n.sock
+  "$BIN/ifconfig" shmif0 create
+  "$BIN/ifconfig" shmif0 linkstr "$work/bus"
+  "$BIN/ifconfig" shmif0 inet 10.99.0.$i/24
+  i=$((i + 1))
+done
+export RUMP_SERVER=unix://$work/a.sock
+"$BIN/ping" -c 3 -q 10.99.0.2 >/dev/null     # warm up ARP
+read -r our50 our99 < <("$BIN/ping" -c "$COUNT" -i 0.001 10.99.0.2 | percentiles)
+
+# Linux: two namespaces and a veth pair.
+ip netns add "$ns1"; ip netns add "$ns2"
+ip link add pb-veth-a netns "$ns1" type veth peer name pb-veth-b netns "$ns2"
+ip -n "$ns1" addr add 10.98.0.1/24 dev pb-veth-a; ip -n "$ns1" link set pb-veth-a up
+ip -n "$ns2" addr add 10.98.0.2/24 dev pb-veth-b; ip -n "$ns2" link set pb-veth-b up
+ip netns exec "$ns1" ping -c 3 -q 10.98.0.2 >/dev/null
+read -r lin50 lin99 < <(ip netns exec "$ns1" ping -c "$COUNT" -i 0.001 10.98.0.2 | percentiles)
+
+printf '%-40s %12s %12s %8s\n' "ping RTT, $COUNT pings 1 ms apart" "rumpnet-lab" "linux veth" "ratio"
+printf '%-40s %9s us %9s us %8s\n' "p50" "$our50" "$lin50" "$(awk "BEGIN{printf \"%.1f\", $our50/$lin50}")"
+printf '%-40s %9s us %9s us %8s\n' "p99" "$our99" "$lin99" "$(awk "BEGIN{printf \"%.1f\", $our99/$lin99}")"
