@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Shmif", targets: ["Shmif"]),
         .library(name: "Pcap", targets: ["Pcap"]),
         .library(name: "RumpNet", targets: ["RumpNet"]),
+        .library(name: "RumpLab", targets: ["RumpLab"]),
         .executable(name: "rumpnet-bench", targets: ["rumpnet-bench"]),
         .executable(name: "rumpnet-fuzz", targets: ["rumpnet-fuzz"]),
     ],
@@ -42,8 +43,10 @@ let package = Package(
             "Shmif", "CShim", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Lab topologies: JSON reader, model, validation, state directory, graph, capture.
+        .target(name: "RumpLab", dependencies: ["Shmif", "Pcap"]),
         .executableTarget(name: "rumpnet-lab", dependencies: [
-            "Shmif", "Pcap", "ToolSupport",
+            "RumpLab", "Shmif", "Pcap", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The network stack: frames, time and randomness in; frames and socket events out.
@@ -56,6 +59,7 @@ let package = Package(
         .testTarget(name: "RumpNetTests", dependencies: ["RumpNet", "Pcap", "Shmif"]),
         .testTarget(name: "ShmifTests", dependencies: ["Shmif", "Pcap"]),
         .testTarget(name: "PcapTests", dependencies: ["Pcap"]),
+        .testTarget(name: "RumpLabTests", dependencies: ["RumpLab", "Shmif", "Pcap"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,10 +1,12 @@
-// rumpnet-lab: the lab runner. Until topologies land (docs/ARCHITECTURE.md), it offers the
-// bus demo that the README's main command runs, and the post-mortem bus dump.
+// rumpnet-lab: the lab runner. Topology work (validate, graph) and bus capture live in
+// RumpLab; up/down/status need the kernel servers and come later (docs/TOPOLOGY.md). The
+// bus demo that the README's main command runs and the post-mortem dump stay here.
 #if canImport(Glibc)
 import Glibc
 #endif
 import ArgumentParser
 import Pcap
+import RumpLab
 import Shmif
 import ToolSupport
 
@@ -12,7 +14,7 @@ struct RumpnetLab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rumpnet-lab",
         abstract: "A virtual network lab of rump-style kernels on shmif buses.",
-        subcommands: [Demo.self, DemoNode.self, Dumpbus.self])
+        subcommands: [Validate.self, Graph.self, Capture.self, Dumpbus.self, Demo.self, DemoNode.self])
 }
 
 /// Two processes on one bus: "a" sends numbered hello frames, "b" answers each one;
