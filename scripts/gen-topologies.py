@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Writes the large example topologies (line-10.json, star-50.json) into topologies/.
 
-Run from anywhere: python3 scripts/gen-topologies.py. The output is deterministic, so
-re-running it on an unchanged script leaves git clean.
+Run from anywhere: python3 scripts/gen-topologies.py [--output DIR]. The output is
+deterministic, so re-running it on an unchanged script leaves git clean (a test checks).
 """
 import json
 import os
+import sys
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "topologies")
 
 
 def write(name, topo):
-    with open(os.path.join(HERE, name), "w") as f:
+    with open(os.path.join(OUT, name), "w") as f:
         json.dump(topo, f, indent=2)
         f.write("\n")
 
@@ -72,5 +73,6 @@ def star(n=50):
 
 
 if __name__ == "__main__":
+    OUT = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--output" else HERE
     write("line-10.json", line())
     write("star-50.json", star())

@@ -329,7 +329,9 @@ struct Validator {
         } else {
             components = required
         }
-        if diagnostics[errorsBefore...].contains(where: { $0.severity == .error }) { good = false }
+        // An interface left out (its bus is itself wrong) leaves the node incomplete: later
+        // checks on it would only repeat that mistake.
+        if !interfacesComplete || diagnostics[errorsBefore...].contains(where: { $0.severity == .error }) { good = false }
         guard good else { return nil }
         return Node(name: m.key, components: components, componentsGiven: given, hostname: hostname,
                     forwarding: forwarding, sysctls: sysctls, interfaces: interfaces, routes: routes)
