@@ -50,9 +50,15 @@ struct Capture: ParsableCommand {
         do { writer = try PcapWriter(path: output, flushEachPacket: output == "-" || isPipe(output)) } catch { errx(1, tool, "\(error)") }
         let capture = try BusCapture(bus: shmif, start: fromStart ? .oldest : .next, writer: writer,
                                      filter: pcapFilter, limit: count)
+        // The handlers only set the flag; the loop waits at most 100 ms at a time. The two
+        // signals are unblocked too, as a parent may hand down a mask that blocks them.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { _ in stopRequested.store(true, ordering: .relaxed) }
+            sigaddset(&unblock, sig)
         }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         printErr("capturing on \(path), link-type EN10MB (Ethernet), snapshot length \(PcapWriter.defaultSnapLength) bytes")
         capture.run { stopRequested.load(ordering: .relaxed) }
         for line in capture.summary { printErr(line) }
