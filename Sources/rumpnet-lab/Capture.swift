@@ -27,19 +27,7 @@ struct Capture: ParsableCommand {
     func run() throws {
         let tool = "rumpnet-lab capture"
         if let count, count < 1 { errx(64, tool, "-c must be at least 1") }
-        var path = bus
-        if let lab {
-            let state: LabState
-            do { state = try LabState(lab: lab) } catch { errx(1, tool, "\(error)") }
-            guard isSafeName(bus) else { errx(1, tool, "unsafe bus name \"\(bus)\"") }
-            path = state.busPath(named: bus)
-            // A bus with a fixed path is found through the lab's saved topology.
-            if let t = TopologyLoader.load(file: state.topologyFile).topology, let b = t.bus(named: bus) {
-                path = state.busPath(b)
-            }
-        }
-        // Attaching creates a missing file; a capture must never create a bus by accident.
-        guard access(path, F_OK) == 0 else { errx(1, tool, "\(path): no such bus") }
+        let path = resolveBus(bus, lab: lab, tool: tool)
         let shmif: ShmifBus
         do { shmif = try ShmifBus.attach(path: path) } catch { errx(1, tool, "\(error)") }
         var pcapFilter: PcapFilter?
@@ -69,4 +57,22 @@ struct Capture: ParsableCommand {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO
     }
+}
+
+/// BUS as given, or with --lab the bus of that running lab (its fixed path if the saved
+/// topology gives one, else buses/BUS.bus). Exits if there is no such file: attaching
+/// would create one, and reading tools must never create a bus by accident.
+func resolveBus(_ bus: String, lab: String?, tool: String) -> String {
+    var path = bus
+    if let lab {
+        let state: LabState
+        do { state = try LabState(lab: lab) } catch { errx(1, tool, "\(error)") }
+        guard isSafeName(bus) else { errx(1, tool, "unsafe bus name \"\(bus)\"") }
+        path = state.busPath(named: bus)
+        if let t = TopologyLoader.load(file: state.topologyFile).topology, let b = t.bus(named: bus) {
+            path = state.busPath(b)
+        }
+    }
+    guard access(path, F_OK) == 0 else { errx(1, tool, "\(path): no such bus") }
+    return path
 }

@@ -94,11 +94,13 @@ struct DemoNode: ParsableCommand {
 
 struct Dumpbus: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Write a bus's frames to a pcap file (post-mortem).")
-    @Argument var bus: String
+    @Argument(help: "A bus file path, or with --lab the name of a bus of a running lab.") var bus: String
     @Option(name: .short, help: "The pcap file; - for standard output.") var pcapFile: String = "-"
+    @Option(help: ArgumentHelp("Resolve BUS as a bus of this running lab.", valueName: "name")) var lab: String?
     func run() throws {
+        let path = resolveBus(bus, lab: lab, tool: "rumpnet-lab dumpbus")
         let dump: BusDump
-        do { dump = try BusDump(path: bus) } catch { errx(1, "rumpnet-lab", "\(error)") }
+        do { dump = try BusDump(path: path) } catch { errx(1, "rumpnet-lab", "\(error)") }
         let writer = try PcapWriter(path: pcapFile)
         try dump.walk { f, bytes in writer.write(bytes, seconds: Int(f.seconds), microseconds: Int(f.microseconds)) }
         writer.flush()

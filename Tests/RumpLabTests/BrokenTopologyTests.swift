@@ -111,6 +111,33 @@ let brokenTopologies: [Broken] = [
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).count == brokenTopologies.count)
     }
 
+    /// The schema rejects the mistakes it can express (shapes, names, ranges), so an
+    /// editor flags them too; python3-jsonschema checks it as a real process.
+    @Test func schemaRejectsWhatItCanExpress() throws {
+        guard let python = which("python3"), try run(python, ["-c", "import jsonschema"]).status == 0 else { return }
+        let kinds = ["unknown top-level field", "unknown nested field", "missing required field", "missing lab name",
+                     "wrong type", "unsafe lab name", "unsafe node name", "unsafe bus name", "bad interface name",
+                     "malformed address", "address without prefix", "bad prefix length", "malformed route destination",
+                     "mtu out of range", "unknown component", "unknown sysctl", "sysctl out of range", "tap bus",
+                     "unknown bus kind", "relative bus path", "empty nodes", "bad check expectation", "top level not an object"]
+        let tmp = TemporaryDirectory()
+        var files: [String] = []
+        for k in kinds {
+            let b = try #require(brokenTopologies.first { $0.kind == k }, "\(k)")
+            files.append(tmp.write("\(files.count).json", b.text))
+        }
+        let script = """
+        import json, sys, jsonschema
+        v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+        for f in sys.argv[2:]:
+            print("rejected" if any(True for _ in v.iter_errors(json.load(open(f)))) else "accepted")
+        """
+        let r = try run(python, ["-c", script, topologyFile("schema.json")] + files)
+        let verdicts = r.out.split(separator: "\n").map(String.init)
+        #expect(verdicts.count == kinds.count, "\(r.err)")
+        for (k, v) in zip(kinds, verdicts) { #expect(v == "rejected", "\(k)") }
+    }
+
     @Test func manyMistakesAreAllReported() {
         let text = lab(name: #""bad name""#, a: iface(#""name": "eth0", "bus": "lan9", "mtu": 10"#),
                        checks: #"{"from": "zz", "ping": "b"}"#)

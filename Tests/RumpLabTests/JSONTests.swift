@@ -46,3 +46,26 @@ import Testing
         }
     }
 }
+
+@Suite struct TopologyRobustnessTests {
+    /// Random damage to a real topology: every outcome is a topology or messages, never a crash,
+    /// and an invalid result always says why.
+    @Test func mutatedTopologiesNeverCrash() throws {
+        let original = Array(try String(contentsOfFile: topologyFile("router.json"), encoding: .utf8).utf8)
+        var rng = SystemRandomNumberGenerator()
+        let interesting = Array("{}[]\":,./0123456789-abcdefghijklmnopqrstuvwxyz \n\\".utf8) + [0, 0xff, 0xc3]
+        for _ in 0..<2000 {
+            var b = original
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                let i = Int.random(in: 0..<b.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: b[i] = interesting.randomElement(using: &rng)!
+                case 1: b.remove(at: i)
+                default: b.insert(interesting.randomElement(using: &rng)!, at: i)
+                }
+            }
+            let load = TopologyLoader.load(bytes: b)
+            #expect(load.topology != nil || !load.errors.isEmpty)
+        }
+    }
+}
