@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // What Swift cannot call directly: cpu pause hint, inotify wrapper, tun constants.
@@ -43,8 +44,9 @@ let package = Package(
             "Shmif", "CShim", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // Lab topologies: JSON reader, model, validation, state directory, graph, capture.
-        .target(name: "RumpLab", dependencies: ["Shmif", "Pcap"]),
+        // Lab topologies: JSON reader (YAML through Yams), model, validation, state directory,
+        // graph, capture.
+        .target(name: "RumpLab", dependencies: ["Shmif", "Pcap", .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "rumpnet-lab", dependencies: [
             "RumpLab", "Shmif", "Pcap", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

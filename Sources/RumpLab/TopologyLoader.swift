@@ -9,18 +9,35 @@ public enum TopologyLoader {
     /// Larger files are refused before reading (the 50-node example is about 20 KiB).
     public static let maximumFileSize = 16 << 20
 
+    public enum Format: Sendable {
+        case json, yaml
+
+        /// YAML for .yaml and .yml files, JSON for anything else.
+        public init(path: String) {
+            let lower = path.lowercased()
+            self = lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") ? .yaml : .json
+        }
+    }
+
     public static func load(file path: String) -> TopologyLoad {
         switch readFile(path) {
-        case let .success(bytes): return load(bytes: bytes)
+        case let .success(bytes): return load(bytes: bytes, format: Format(path: path))
         case let .failure(e):
             return TopologyLoad(topology: nil, diagnostics: [Diagnostic(severity: .error, path: nil, message: e.message, position: nil)])
         }
     }
 
-    public static func load(bytes: [UInt8]) -> TopologyLoad {
+    public static func load(bytes: [UInt8], format: Format = .json) -> TopologyLoad {
         let json: JSONValue
-        do {
-            json = try JSONParser.parse(bytes)
+        do throws(JSONSyntaxError) {
+            switch format {
+            case .json: json = try JSONParser.parse(bytes)
+            case .yaml:
+                guard let text = String(validating: bytes, as: UTF8.self) else {
+                    throw JSONSyntaxError(position: SourcePosition(line: 1, column: 1), message: "the file is not valid UTF-8")
+                }
+                json = try YAMLReader.parse(text)
+            }
         } catch {
             return TopologyLoad(topology: nil, diagnostics: [
                 Diagnostic(severity: .error, path: nil, message: "syntax error: \(error.message)", position: error.position),
@@ -29,7 +46,7 @@ public enum TopologyLoader {
         return validate(json)
     }
 
-    public static func load(text: String) -> TopologyLoad { load(bytes: Array(text.utf8)) }
+    public static func load(text: String, format: Format = .json) -> TopologyLoad { load(bytes: Array(text.utf8), format: format) }
 
     public static func validate(_ json: JSONValue) -> TopologyLoad {
         var v = Validator()
