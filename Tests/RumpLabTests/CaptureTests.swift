@@ -40,8 +40,8 @@ enum Frames {
 @Suite(.serialized) struct CaptureTests {
     let lab = executable("rumpnet-lab")
 
-    func startCapture(_ args: [String]) throws -> Background {
-        let c = try Background(lab, ["capture"] + args)
+    func startCapture(_ args: [String], stdout: Pipe? = nil) throws -> Background {
+        let c = try Background(lab, ["capture"] + args, stdout: stdout)
         let first = c.readErrLine() ?? ""
         #expect(first.hasPrefix("capturing on "), "\(first)")
         return c
@@ -77,22 +77,23 @@ enum Frames {
         let busPath = tmp.file("lan0.bus")
         let bus = try ShmifBus.attach(path: busPath)
         let writer = BusWriter(bus: bus, senderID: 7)
-        // The README's pipeline, as a shell runs it.
-        let cap = try Background("/bin/sh", ["-c", "'\(lab)' capture '\(busPath)' -w - -c 2 arp | '\(tcpdump)' -n -r -"])
-        var first = ""
-        while let l = cap.readErrLine() {
-            if l.hasPrefix("capturing on ") { first = l; break }
-        }
-        #expect(!first.isEmpty)
+        // `rumpnet-lab capture BUS -w - -c 2 arp | tcpdump -n -r -`, both processes ours to clean up.
+        let pipe = Pipe()
+        let cap = try startCapture([busPath, "-w", "-", "-c", "2", "arp"], stdout: pipe)
+        let dump = try Background(tcpdump, ["-n", "-r", "-"], stdin: pipe)
+        // Only the two processes may hold the pipe, so tcpdump sees its end when capture exits.
+        try pipe.fileHandleForWriting.close()
+        try pipe.fileHandleForReading.close()
         for s in 0..<3 {
             try writer.send(Frames.icmpEcho(sequence: UInt16(s)))
             try writer.send(Frames.arpRequest())
         }
         #expect(cap.wait(timeout: 20) == 0)
-        let out = String(decoding: cap.stdout(), as: UTF8.self).split(separator: "\n")
+        #expect(dump.wait(timeout: 20) == 0)
+        let out = String(decoding: dump.stdout(), as: UTF8.self).split(separator: "\n")
         #expect(out.count == 2, "\(out)")
         #expect(out.allSatisfy { $0.contains("ARP, Request who-has 10.0.0.2 tell 10.0.0.1") }, "\(out)")
-        #expect(cap.remainingErrLines().contains("2 packets captured"))
+        #expect(cap.remainingErrLines() == ["2 packets captured"])
     }
 
     /// A capture that cannot keep up (stopped while 2 MiB go by on a 1 MiB ring) says how

@@ -79,13 +79,15 @@ final class Background {
     private let outData = DataBox()
     private let outDone = DispatchGroup()
 
-    init(_ path: String, _ args: [String]) throws {
+    /// With `stdout`, output goes to that pipe (to feed another process) instead of being collected.
+    init(_ path: String, _ args: [String], stdin: Pipe? = nil, stdout: Pipe? = nil) throws {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = args
-        process.standardOutput = out
+        process.standardOutput = stdout ?? out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = stdin ?? FileHandle.nullDevice
         try process.run()
+        guard stdout == nil else { return }
         let handle = out.fileHandleForReading
         let box = outData
         DispatchQueue.global().async(group: outDone) { box.data = handle.readDataToEndOfFile() }
