@@ -1,7 +1,7 @@
 // The topology model: what `rumpnet-lab up` builds. Every value here has passed
 // validation and has its defaults filled in (docs/TOPOLOGY.md).
 
-public struct Topology: Sendable {
+public struct Topology: Sendable, Equatable {
     /// The lab's name: safe as a file name, used for the state directory.
     public var name: String
     public var description: String?
@@ -53,14 +53,14 @@ public enum BusKind: String, Sendable, CaseIterable {
     public var mtuRange: ClosedRange<Int> { 68...1500 }
 }
 
-public struct Bus: Sendable {
+public struct Bus: Sendable, Equatable {
     public var name: String
     public var kind: BusKind
     /// A fixed bus file; nil puts it in the lab's state directory (LabState.busPath).
     public var path: String?
 }
 
-public struct Node: Sendable {
+public struct Node: Sendable, Equatable {
     public var name: String
     /// The components the kernel server loads, dependencies first.
     public var components: [Component]
@@ -76,7 +76,7 @@ public struct Node: Sendable {
     public var routes: [Route]
 }
 
-public struct Interface: Sendable {
+public struct Interface: Sendable, Equatable {
     public var name: String
     public var bus: String
     /// Interface addresses with their prefix lengths, host bits set.
@@ -85,14 +85,14 @@ public struct Interface: Sendable {
     public var up: Bool
 }
 
-public struct Route: Sendable {
+public struct Route: Sendable, Equatable {
     /// 0.0.0.0/0 for "default"; host bits clear.
     public var destination: IPv4Prefix
     public var gateway: IPv4
     public var isDefault: Bool { destination.length == 0 }
 }
 
-public struct Check: Sendable {
+public struct Check: Sendable, Equatable {
     public enum Target: Sendable, Equatable {
         case node(String)
         case address(IPv4)
