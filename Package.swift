@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Shmif", targets: ["Shmif"]),
         .library(name: "Pcap", targets: ["Pcap"]),
         .library(name: "RumpNet", targets: ["RumpNet"]),
+        .library(name: "RumpLab", targets: ["RumpLab"]),
         .executable(name: "rumpnet-bench", targets: ["rumpnet-bench"]),
         .executable(name: "rumpnet-fuzz", targets: ["rumpnet-fuzz"]),
         .library(name: "RumpProtocol", targets: ["RumpProtocol"]),
@@ -28,6 +29,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // What Swift cannot call directly: cpu pause hint, inotify wrapper, tun constants.
@@ -51,8 +53,11 @@ let package = Package(
             "Shmif", "CShim", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Lab topologies: JSON reader (YAML through Yams), model, validation, state directory,
+        // graph, capture.
+        .target(name: "RumpLab", dependencies: ["Shmif", "Pcap", .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "rumpnet-lab", dependencies: [
-            "Shmif", "Pcap", "ToolSupport",
+            "RumpLab", "Shmif", "Pcap", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The network stack: frames, time and randomness in; frames and socket events out.
@@ -65,7 +70,7 @@ let package = Package(
         .testTarget(name: "RumpNetTests", dependencies: ["RumpNet", "Pcap", "Shmif"]),
         .testTarget(name: "ShmifTests", dependencies: ["Shmif", "Pcap"]),
         .testTarget(name: "PcapTests", dependencies: ["Pcap"]),
-        // --- Kernel servers and remote syscalls (branch `kernel`) ---
+        // --- Kernel servers and remote syscalls ---
         // Sockets, poll, signalfd and sockaddr handling that is clumsy from Swift.
         .target(name: "CKernelShim"),
         // The remote-syscall wire protocol (docs/PROTOCOL.md): shared by both ends, no I/O.
@@ -104,6 +109,7 @@ let package = Package(
         .testTarget(name: "RumpProtocolTests", dependencies: ["RumpProtocol", "RumpKernel", "ToolSupport"]),
         // Integration tests: real rump_server, sysctl and halt processes from .build/<config>.
         .testTarget(name: "KernelTests", dependencies: ["RumpKernel", "RumpClient", "RumpProtocol", "CKernelShim"], exclude: ["Vectors"]),
+        .testTarget(name: "RumpLabTests", dependencies: ["RumpLab", "Shmif", "Pcap"]),
     ],
     swiftLanguageModes: [.v6]
 )

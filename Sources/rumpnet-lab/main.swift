@@ -1,10 +1,12 @@
-// rumpnet-lab: the lab runner. Until topologies land (docs/ARCHITECTURE.md), it offers the
-// bus demo that the README's main command runs, and the post-mortem bus dump.
+// rumpnet-lab: the lab runner. Topology work (validate, graph) and bus capture live in
+// RumpLab; up/down/status need the kernel servers and come later (docs/TOPOLOGY.md). The
+// bus demo that the README's main command runs and the post-mortem dump stay here.
 #if canImport(Glibc)
 import Glibc
 #endif
 import ArgumentParser
 import Pcap
+import RumpLab
 import Shmif
 import ToolSupport
 
@@ -12,7 +14,7 @@ struct RumpnetLab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rumpnet-lab",
         abstract: "A virtual network lab of rump-style kernels on shmif buses.",
-        subcommands: [Demo.self, DemoNode.self, Dumpbus.self])
+        subcommands: [Validate.self, Graph.self, Capture.self, Dumpbus.self, Demo.self, DemoNode.self])
 }
 
 /// Two processes on one bus: "a" sends numbered hello frames, "b" answers each one;
@@ -92,11 +94,13 @@ struct DemoNode: ParsableCommand {
 
 struct Dumpbus: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Write a bus's frames to a pcap file (post-mortem).")
-    @Argument var bus: String
+    @Argument(help: "A bus file path, or with --lab the name of a bus of a running lab.") var bus: String
     @Option(name: .short, help: "The pcap file; - for standard output.") var pcapFile: String = "-"
+    @Option(help: ArgumentHelp("Resolve BUS as a bus of this running lab.", valueName: "name")) var lab: String?
     func run() throws {
+        let path = resolveBus(bus, lab: lab, tool: "rumpnet-lab dumpbus")
         let dump: BusDump
-        do { dump = try BusDump(path: bus) } catch { errx(1, "rumpnet-lab", "\(error)") }
+        do { dump = try BusDump(path: path) } catch { errx(1, "rumpnet-lab", "\(error)") }
         let writer = try PcapWriter(path: pcapFile)
         try dump.walk { f, bytes in writer.write(bytes, seconds: Int(f.seconds), microseconds: Int(f.microseconds)) }
         writer.flush()

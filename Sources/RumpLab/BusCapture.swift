@@ -1,0 +1,57 @@
+import Pcap
+import Shmif
+
+/// Live capture of a bus into pcap as a passive reader: it has no sender id, so it sees
+/// every frame, and it never writes to the bus.
+public final class BusCapture {
+    public let reader: BusReader
+    public let writer: PcapWriter
+    public let filter: PcapFilter?
+    /// Stop after this many frames have been written (nil: until told to stop).
+    public let limit: Int?
+    public private(set) var captured = 0
+    /// Frames that did not pass the filter.
+    public private(set) var filtered = 0
+
+    public init(bus: ShmifBus, start: BusReader.Start, writer: PcapWriter, filter: PcapFilter?, limit: Int?) throws {
+        reader = try BusReader(bus: bus, ownSenderID: nil, start: start)
+        self.writer = writer
+        self.filter = filter
+        self.limit = limit
+    }
+
+    /// Frames overwritten before the capture could read them.
+    public var framesLost: UInt64 { reader.framesLost }
+
+    public var isDone: Bool { limit.map { captured >= $0 } ?? false }
+
+    /// Captures until the limit is reached or `shouldStop` returns true. It waits at most
+    /// `pollMilliseconds` at a time so that a stop request is seen promptly.
+    public func run(pollMilliseconds: Int32 = 100, shouldStop: () -> Bool) {
+        var batch = FrameBatch()
+        while !isDone && !shouldStop() {
+            guard reader.receive(into: &batch, timeoutMilliseconds: pollMilliseconds) > 0 else { continue }
+            for k in 0..<batch.count {
+                let frame = batch.frame(k)
+                if let filter, !filter.matches(frame) {
+                    filtered += 1
+                    continue
+                }
+                let h = batch.entries[k].header
+                writer.write(frame, seconds: Int(h.seconds), microseconds: Int(h.microseconds))
+                captured += 1
+                if isDone { break }
+            }
+            // A file reader (tail -f, a test) sees each batch without waiting for exit.
+            writer.flush()
+        }
+        writer.flush()
+    }
+
+    /// tcpdump's closing lines: "N packets captured" and, if any, the frames lost.
+    public var summary: [String] {
+        var lines = ["\(captured) packet\(captured == 1 ? "" : "s") captured"]
+        if framesLost > 0 { lines.append("\(framesLost) frame\(framesLost == 1 ? "" : "s") lost to lapping") }
+        return lines
+    }
+}

@@ -1,0 +1,125 @@
+// The topology model: what `rumpnet-lab up` builds. Every value here has passed
+// validation and has its defaults filled in (docs/TOPOLOGY.md).
+
+public struct Topology: Sendable, Equatable {
+    /// The lab's name: safe as a file name, used for the state directory.
+    public var name: String
+    public var description: String?
+    /// In file order.
+    public var buses: [Bus]
+    /// In file order.
+    public var nodes: [Node]
+    public var checks: [Check]
+
+    public func bus(named n: String) -> Bus? { buses.first { $0.name == n } }
+    public func node(named n: String) -> Node? { nodes.first { $0.name == n } }
+
+    /// The interfaces attached to a bus, with their nodes, in file order.
+    public func attachments(of bus: String) -> [(node: Node, interface: Interface)] {
+        nodes.flatMap { n in n.interfaces.filter { $0.bus == bus }.map { (n, $0) } }
+    }
+
+    /// The networks used on a bus (distinct, in order of first use).
+    public func networks(of bus: String) -> [IPv4Prefix] {
+        var seen: [IPv4Prefix] = []
+        for (_, i) in attachments(of: bus) {
+            for a in i.addresses where !seen.contains(a.network) { seen.append(a.network) }
+        }
+        return seen
+    }
+
+    /// The address a check pings: the address itself, or the first address of the node.
+    public func targetAddress(of check: Check) -> IPv4? {
+        switch check.target {
+        case let .address(a): return a
+        case let .node(n): return node(named: n)?.interfaces.lazy.flatMap(\.addresses).first?.address
+        }
+    }
+}
+
+public enum BusKind: String, Sendable, CaseIterable {
+    case shmif
+    /// Linux tap devices (a later issue): recognised so the message can say "not yet".
+    case tap
+
+    /// The interface name prefix of the kind: shmif0, shmif1...
+    public var interfacePrefix: String {
+        switch self {
+        case .shmif: return "shmif"
+        case .tap: return "virt"
+        }
+    }
+
+    public var mtuRange: ClosedRange<Int> { 68...1500 }
+}
+
+public struct Bus: Sendable, Equatable {
+    public var name: String
+    public var kind: BusKind
+    /// A fixed bus file; nil puts it in the lab's state directory (LabState.busPath).
+    public var path: String?
+}
+
+public struct Node: Sendable, Equatable {
+    public var name: String
+    /// The components the kernel server loads, dependencies first.
+    public var components: [Component]
+    /// True when the file listed them; false when derived from the interfaces.
+    public var componentsGiven: Bool
+    /// kern.hostname (default: the node's name).
+    public var hostname: String
+    /// net.inet.ip.forwarding (default: false).
+    public var forwarding: Bool
+    /// Every sysctl to set, by full name, in file order; hostname and forwarding included.
+    public var sysctls: [SysctlSetting]
+    public var interfaces: [Interface]
+    public var routes: [Route]
+}
+
+public struct Interface: Sendable, Equatable {
+    public var name: String
+    public var bus: String
+    /// Interface addresses with their prefix lengths, host bits set.
+    public var addresses: [IPv4Prefix]
+    public var mtu: Int
+    public var up: Bool
+}
+
+public struct Route: Sendable, Equatable {
+    /// 0.0.0.0/0 for "default"; host bits clear.
+    public var destination: IPv4Prefix
+    public var gateway: IPv4
+    public var isDefault: Bool { destination.length == 0 }
+}
+
+public struct Check: Sendable, Equatable {
+    public enum Target: Sendable, Equatable {
+        case node(String)
+        case address(IPv4)
+    }
+    public enum Expectation: String, Sendable {
+        case success, failure
+    }
+    public var from: String
+    public var target: Target
+    public var expect: Expectation
+    /// Echo requests to send.
+    public var count: Int
+    /// Seconds to wait for replies in all.
+    public var timeout: Int
+}
+
+public struct SysctlSetting: Sendable, Equatable {
+    public enum Value: Sendable, Equatable, CustomStringConvertible {
+        case int(Int)
+        case string(String)
+        public var description: String {
+            switch self {
+            case let .int(i): return String(i)
+            case let .string(s): return s
+            }
+        }
+    }
+    public var name: String
+    public var value: Value
+}

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Pcap
+import RumpLab
+import Shmif
+import Synchronization
+import ToolSupport
+
+/// Set by SIGINT/SIGTERM; the capture loop polls it between short waits. An atomic is
+/// what a signal handler may safely touch.
+let stopRequested = Atomic<Bool>(false)
+
+/// `capture BUS`: live pcap of a bus, as tcpdump -w would write it.
+struct Capture: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Capture a bus's frames live into pcap (a passive reader: it sends nothing).",
+        discussion: "Example: rumpnet-lab capture lan0 --lab quickstart -w - | tcpdump -n -r -")
+    @Argument(help: "A bus file path, or with --lab the name of a bus of a running lab.") var bus: String
+    @Argument(help: "A tcpdump filter expression (e.g. icmp or arp).") var filter: [String] = []
+    @Option(name: .customShort("w"), help: ArgumentHelp("The pcap file; - for standard output.", valueName: "file")) var output: String = "-"
+    @Option(name: .customShort("c"), help: ArgumentHelp("Stop after this many frames.", valueName: "count")) var count: Int?
+    @Option(help: ArgumentHelp("Resolve BUS as a bus of this running lab (its state directory's buses/BUS.bus).", valueName: "name")) var lab: String?
+    @Flag(help: "Start at the oldest frame still on the bus instead of the next new one.") var fromStart = false
+
+    func run() throws {
+        let tool = "rumpnet-lab capture"
+        if let count, count < 1 { errx(64, tool, "-c must be at least 1") }
+        let path = resolveBus(bus, lab: lab, tool: tool)
+        let shmif: ShmifBus
+        do { shmif = try ShmifBus.attach(path: path) } catch { errx(1, tool, "\(error)") }
+        var pcapFilter: PcapFilter?
+        if !filter.isEmpty {
+            do { pcapFilter = try PcapFilter(filter.joined(separator: " ")) } catch { errx(1, tool, "\(error)") }
+        }
+        let writer: PcapWriter
+        do { writer = try PcapWriter(path: output, flushEachPacket: output == "-" || isPipe(output)) } catch { errx(1, tool, "\(error)") }
+        let capture = try BusCapture(bus: shmif, start: fromStart ? .oldest : .next, writer: writer,
+                                     filter: pcapFilter, limit: count)
+        // The handlers only set the flag; the loop waits at most 100 ms at a time. The two
+        // signals are unblocked too, as a parent may hand down a mask that blocks them.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig) { _ in stopRequested.store(true, ordering: .relaxed) }
+            sigaddset(&unblock, sig)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        printErr("capturing on \(path), link-type EN10MB (Ethernet), snapshot length \(PcapWriter.defaultSnapLength) bytes")
+        capture.run { stopRequested.load(ordering: .relaxed) }
+        for line in capture.summary { printErr(line) }
+        exitTool(0)
+    }
+
+    func isPipe(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO
+    }
+}
+
+/// BUS as given, or with --lab the bus of that running lab (its fixed path if the saved
+/// topology gives one, else buses/BUS.bus). Exits if there is no such file: attaching
+/// would create one, and reading tools must never create a bus by accident.
+func resolveBus(_ bus: String, lab: String?, tool: String) -> String {
+    var path = bus
+    if let lab {
+        let state: LabState
+        do { state = try LabState(lab: lab) } catch { errx(1, tool, "\(error)") }
+        guard isSafeName(bus) else { errx(1, tool, "unsafe bus name \"\(bus)\"") }
+        path = state.busPath(named: bus)
+        if let t = TopologyLoader.load(file: state.topologyFile).topology, let b = t.bus(named: bus) {
+            path = state.busPath(b)
+        }
+    }
+    guard access(path, F_OK) == 0 else { errx(1, tool, "\(path): no such bus") }
+    return path
+}
