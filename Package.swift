@@ -55,9 +55,9 @@ let package = Package(
         ]),
         // Lab topologies: JSON reader (YAML through Yams), model, validation, state directory,
         // graph, capture.
-        .target(name: "RumpLab", dependencies: ["Shmif", "Pcap", .product(name: "Yams", package: "Yams")]),
+        .target(name: "RumpLab", dependencies: ["Shmif", "Pcap", "RumpClient", "RumpProtocol", .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "rumpnet-lab", dependencies: [
-            "RumpLab", "Shmif", "Pcap", "ToolSupport",
+            "RumpLab", "RumpProtocol", "Shmif", "Pcap", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The network stack: frames, time and randomness in; frames and socket events out.

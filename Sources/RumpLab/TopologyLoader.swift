@@ -632,7 +632,9 @@ struct Validator {
             if let x = Check.Expectation(rawValue: e) { expect = x }
             else { error(path.key("expect"), "expected \"success\" or \"failure\", got \"\(e)\"", at: value(f, "expect")?.position) }
         }
-        var count = 3, timeout = 5
+        // A check that expects failure can only conclude when its time is up: 1 s by default
+        // keeps bring-up fast; one that expects success ends at its last reply.
+        var count = 3, timeout = expect == .failure ? 1 : 5
         if case let .some(.some(c)) = int(f, "count", path, range: 1...100) { count = c }
         if case let .some(.some(t)) = int(f, "timeout", path, range: 1...300) { timeout = t }
         guard diagnostics.count == before, let from, let target else { return nil }

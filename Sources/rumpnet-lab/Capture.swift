@@ -64,6 +64,12 @@ struct Capture: ParsableCommand {
 /// would create one, and reading tools must never create a bus by accident.
 func resolveBus(_ bus: String, lab: String?, tool: String) -> String {
     var path = bus
+    // A bare name that is not a file: a bus of the only lab there is.
+    var lab = lab
+    if lab == nil, access(bus, F_OK) != 0, !bus.contains("/") {
+        let labs = LabState.labs()
+        if labs.count == 1 { lab = labs[0] }
+    }
     if let lab {
         let state: LabState
         do { state = try LabState(lab: lab) } catch { errx(1, tool, "\(error)") }

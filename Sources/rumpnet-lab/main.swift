@@ -14,7 +14,8 @@ struct RumpnetLab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rumpnet-lab",
         abstract: "A virtual network lab of rump-style kernels on shmif buses.",
-        subcommands: [Validate.self, Graph.self, Capture.self, Dumpbus.self, Demo.self, DemoNode.self])
+        subcommands: [Up.self, Down.self, Status.self, Exec.self, Shell.self, CheckCommand.self, Validate.self, Graph.self,
+                      Capture.self, Dumpbus.self, Demo.self, DemoNode.self])
 }
 
 /// Two processes on one bus: "a" sends numbered hello frames, "b" answers each one;

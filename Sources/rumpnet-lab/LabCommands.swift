@@ -1,0 +1,257 @@
+// up, down, status, check, exec, shell: the running lab, found through its state directory.
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import RumpLab
+import RumpProtocol
+import ToolSupport
+
+/// The directory of this executable: rump_server and the utilities are built beside it.
+func binDirectory() -> String {
+    var buf = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+    let exe = n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+    guard let slash = exe.lastIndex(of: "/") else { return "." }
+    return String(exe[..<slash])
+}
+
+/// LAB as given: a lab name, or a topology file whose lab is meant; none: the only lab.
+func resolveLab(_ given: String?, tool: String) -> (LabState, Topology) {
+    var name = given
+    if let g = given, g.hasSuffix(".json") || g.hasSuffix(".yaml") || g.hasSuffix(".yml") {
+        let load = TopologyLoader.load(file: g)
+        guard let t = load.topology else {
+            for d in load.diagnostics { printErr(d.formatted(file: g)) }
+            exitTool(1)
+        }
+        name = t.name
+    }
+    if name == nil {
+        let labs = LabState.labs()
+        guard labs.count == 1 else {
+            errx(1, tool, labs.isEmpty ? "no lab is running" : "several labs are running (\(labs.joined(separator: ", "))): name one")
+        }
+        name = labs[0]
+    }
+    let state: LabState
+    do { state = try LabState(lab: name!) } catch { errx(1, tool, "\(error)") }
+    guard state.exists else { errx(1, tool, "no lab named \(name!) (nothing in \(state.root))") }
+    let load = TopologyLoader.load(file: state.topologyFile)
+    guard let t = load.topology else { errx(1, tool, "\(state.topologyFile): unreadable; `rumpnet-lab down \(name!)` cleans up") }
+    return (state, t)
+}
+
+func table(_ rows: [[String]]) -> String {
+    guard let first = rows.first else { return "" }
+    var widths = [Int](repeating: 0, count: first.count)
+    for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+    return rows.map { r in
+        r.enumerated().map { i, c in i == r.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count + 2) }.joined()
+    }.joined(separator: "\n")
+}
+
+func describe(_ a: InterfaceAddress) -> String {
+    let m = a.netmask.address.reduce(0) { $0 + $1.nonzeroBitCount }
+    return a.address.address.map(String.init).joined(separator: ".") + "/\(m)"
+}
+
+func statusRows(_ statuses: [LabRunner.NodeStatus], topology: Topology) -> [[String]] {
+    var rows = [["NODE", "PID", "RUMP_SERVER", "INTERFACES", "STATE"]]
+    for s in statuses {
+        let node = topology.node(named: s.node)
+        var ifs: [String] = []
+        if s.state == .running {
+            for i in s.interfaces where i.name != "lo0" {
+                let bus = node?.interfaces.first { $0.name == i.name }?.bus
+                ifs.append(([i.name] + i.addresses.map(describe)).joined(separator: " ") + (bus.map { " (\($0))" } ?? ""))
+            }
+        } else if let node {
+            ifs = node.interfaces.map { "\($0.name) \($0.addresses.map(\.description).joined(separator: " ")) (\($0.bus))" }
+        }
+        rows.append([s.node, s.pid.map(String.init) ?? "-", s.rumpServer, ifs.joined(separator: ", "), s.state.rawValue])
+    }
+    return rows
+}
+
+func report(_ results: [LabRunner.CheckResult]) -> Bool {
+    var ok = true
+    for r in results {
+        let target: String
+        switch r.check.target {
+        case .node(let n): target = "\(n) (\(r.target.map(\.description) ?? "?"))"
+        case .address(let a): target = a.description
+        }
+        let got = r.probe.map { "\($0.received)/\($0.sent) replies" } ?? (r.error ?? "")
+        printOut("check \(r.check.from) -> \(target), expect \(r.check.expect.rawValue): \(got): \(r.passed ? "pass" : "FAIL")")
+        ok = ok && r.passed
+    }
+    return ok
+}
+
+struct Up: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start a lab: one kernel server per node, buses, configuration, then its checks.",
+        discussion: "The lab stays up until `rumpnet-lab down`. Exit status 1 if a check fails (the lab stays up).")
+    @Argument(help: "The topology file.") var file: String
+    @Option(help: "Seconds to wait for the kernel servers to listen.") var timeout: Double = 20
+    @Flag(help: "Do not run the topology's checks.") var noChecks = false
+
+    func run() throws {
+        let load = TopologyLoader.load(file: file)
+        for d in load.diagnostics { printErr(d.formatted(file: file)) }
+        guard let topology = load.topology else { exitTool(1) }
+        let state: LabState
+        do { state = try LabState(lab: topology.name) } catch { errx(1, "rumpnet-lab up", "\(error)") }
+        var runner = LabRunner(state: state, topology: topology, binDirectory: binDirectory())
+        runner.progress = { printErr("\(topology.name): \($0)") }
+        let elapsed: Double
+        do { elapsed = try runner.up(timeout: timeout) } catch {
+            if !"\(error)".hasPrefix("lab \(topology.name) is already running") {
+                LabRunner.down(state: state, keepBuses: false)
+            }
+            errx(1, "rumpnet-lab up", "\(error)")
+        }
+        var ok = true
+        if !noChecks && !topology.checks.isEmpty {
+            ok = report(runner.runChecks())
+        }
+        printOut(table(statusRows(LabRunner.status(state: state, topology: topology), topology: topology)))
+        printOut("lab \(topology.name) is up (\(String(format1(elapsed))) s); state in \(state.root)")
+        exitTool(ok ? 0 : 1)
+    }
+}
+
+func format1(_ s: Double) -> String {
+    let t = Int((s * 100).rounded())
+    return "\(t / 100).\(t % 100 < 10 ? "0" : "")\(t % 100)"
+}
+
+struct Down: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop a lab's kernel servers and remove its state directory.")
+    @Argument(help: "The lab's name or topology file (default: the only lab).") var lab: String?
+    @Flag(help: "Keep the bus files (in the state directory's buses/).") var keepBuses = false
+
+    func run() throws {
+        var name = lab
+        if let l = lab, l.hasSuffix(".json") || l.hasSuffix(".yaml") || l.hasSuffix(".yml") {
+            guard let t = TopologyLoader.load(file: l).topology else { errx(1, "rumpnet-lab down", "\(l): not a valid topology") }
+            name = t.name
+        }
+        if name == nil {
+            let labs = LabState.labs()
+            guard labs.count == 1 else { errx(1, "rumpnet-lab down", labs.isEmpty ? "no lab is running" : "several labs are running (\(labs.joined(separator: ", "))): name one") }
+            name = labs[0]
+        }
+        let state: LabState
+        do { state = try LabState(lab: name!) } catch { errx(1, "rumpnet-lab down", "\(error)") }
+        guard state.exists else { errx(1, "rumpnet-lab down", "no lab named \(name!)") }
+        let t0 = HostProcess.now()
+        let killed = LabRunner.down(state: state, keepBuses: keepBuses)
+        if !killed.isEmpty { printErr("rumpnet-lab down: killed \(killed.joined(separator: ", ")) (did not halt)") }
+        printOut("lab \(name!) is down (\(format1(HostProcess.now() - t0)) s)" + (keepBuses ? "; buses kept in \(state.busesDirectory)" : ""))
+        exitTool(0)
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show each node of a lab: alive or dead, interfaces, addresses, counters.")
+    @Argument(help: "The lab's name or topology file (default: the only lab).") var lab: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let (state, topology) = resolveLab(lab, tool: "rumpnet-lab status")
+        let statuses = LabRunner.status(state: state, topology: topology)
+        if json {
+            var nodes: [String] = []
+            for s in statuses {
+                let ifs = s.interfaces.map { i in
+                    "{\"name\":\(quote(i.name)),\"flags\":\(i.flags),\"mtu\":\(i.mtu),\"addresses\":[\(i.addresses.map { quote(describe($0)) }.joined(separator: ","))],\"ipackets\":\(i.stats.ipackets),\"opackets\":\(i.stats.opackets),\"ibytes\":\(i.stats.ibytes),\"obytes\":\(i.stats.obytes)}"
+                }
+                nodes.append("{\"node\":\(quote(s.node)),\"pid\":\(s.pid.map(String.init) ?? "null"),\"rump_server\":\(quote(s.rumpServer)),\"state\":\(quote(s.state.rawValue)),\"interfaces\":[\(ifs.joined(separator: ","))]}")
+            }
+            printOut("{\"lab\":\(quote(topology.name)),\"state_directory\":\(quote(state.root)),\"nodes\":[\(nodes.joined(separator: ","))]}")
+        } else {
+            var rows = statusRows(statuses, topology: topology)
+            rows[0].append("IN/OUT PACKETS")
+            for (k, s) in statuses.enumerated() {
+                let i = s.interfaces.filter { $0.name != "lo0" }
+                rows[k + 1].append(s.state == .running ? "\(i.reduce(0) { $0 + $1.stats.ipackets })/\(i.reduce(0) { $0 + $1.stats.opackets })" : "-")
+            }
+            printOut("lab \(topology.name), state in \(state.root)")
+            printOut(table(rows))
+        }
+        exitTool(statuses.allSatisfy { $0.state == .running } ? 0 : 1)
+    }
+}
+
+func quote(_ s: String) -> String {
+    var out = "\""
+    for c in s.unicodeScalars {
+        switch c {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        default: out += c.value < 0x20 ? "\\u00" + (c.value < 16 ? "0" : "") + String(c.value, radix: 16) : String(c)
+        }
+    }
+    return out + "\""
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "check", abstract: "Run the topology's checks against the running lab; exit 0 if all pass.")
+    @Argument(help: "The lab's name or topology file (default: the only lab).") var lab: String?
+
+    func run() throws {
+        let (state, topology) = resolveLab(lab, tool: "rumpnet-lab check")
+        let runner = LabRunner(state: state, topology: topology, binDirectory: binDirectory())
+        let ok = report(runner.runChecks())
+        exitTool(ok ? 0 : 1)
+    }
+}
+
+/// Replaces this process with `args`, RUMP_SERVER set for the node and our utilities first on PATH.
+func execForNode(_ node: String, lab: String?, args: [String], tool: String) -> Never {
+    let (state, topology) = resolveLab(lab, tool: tool)
+    guard topology.node(named: node) != nil else { errx(1, tool, "lab \(topology.name) has no node \(node)") }
+    setenv("RUMP_SERVER", state.rumpServer(node: node), 1)
+    setenv("RUMPNET_LAB_NODE", node, 1)
+    let path = String(cString: getenv("PATH") ?? strdup("/usr/bin:/bin"))
+    setenv("PATH", binDirectory() + ":" + path, 1)
+    OutputStream.standardOutput.flush()
+    let argv = args.map { strdup($0) } + [nil]
+    execvp(args[0], argv)
+    errx(127, tool, "\(args[0]): \(String(cString: strerror(errno)))")
+}
+
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a utility or any program against a node (RUMP_SERVER set, our utilities first on PATH).",
+        discussion: "Example: rumpnet-lab exec a -- ping -c 3 10.0.0.2")
+    @Option(help: "The lab (default: the only lab).") var lab: String?
+    @Argument(help: "The node.") var node: String
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
+
+    func run() throws {
+        var cmd = command
+        if cmd.first == "--" { cmd.removeFirst() }
+        guard !cmd.isEmpty else { errx(64, "rumpnet-lab exec", "no command given (rumpnet-lab exec NODE -- CMD ARGS)") }
+        execForNode(node, lab: lab, args: cmd, tool: "rumpnet-lab exec")
+    }
+}
+
+struct Shell: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Open a rumpctrl-like shell on a node (bash with RUMP_SERVER in the prompt).")
+    @Option(help: "The lab (default: the only lab).") var lab: String?
+    @Argument(help: "The node.") var node: String
+
+    func run() throws {
+        let bin = binDirectory()
+        // The rumpctrl shell functions live in the checkout's scripts/ (bin is .build/<config>).
+        var script = bin + "/../../scripts/rumpctrl.sh"
+        if access(script, R_OK) != 0 { script = bin + "/rumpctrl.sh" }
+        guard access(script, R_OK) == 0 else { errx(1, "rumpnet-lab shell", "scripts/rumpctrl.sh not found next to \(bin)") }
+        setenv("RUMPCTRL_BIN", bin, 1)
+        execForNode(node, lab: lab, args: ["bash", "--rcfile", script, "-i"], tool: "rumpnet-lab shell")
+    }
+}
