@@ -15,6 +15,9 @@ public enum HostProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of ours may leak into a kernel that outlives us: an inherited pipe
+        // or socket would keep a waiting parent (a shell pipeline, a test) from seeing EOF.
+        for fd in openDescriptors() where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -37,6 +40,21 @@ public enum HostProcess {
             : envp!.withUnsafeBufferPointer { posix_spawn(&pid, path, &actions, &attr, argv, UnsafeMutablePointer(mutating: $0.baseAddress)) }
         guard rc == 0 else { throw LabError("cannot start \(path): \(String(cString: strerror(rc)))") }
         return pid
+    }
+
+    /// This process's open descriptors that are not close-on-exec.
+    static func openDescriptors() -> [Int32] {
+        guard let d = opendir("/proc/self/fd") else { return [] }
+        var fds: [Int32] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let fd = Int32(name) { fds.append(fd) }
+        }
+        closedir(d)
+        return fds.filter { fd in
+            let flags = fcntl(fd, F_GETFD)
+            return flags >= 0 && flags & FD_CLOEXEC == 0
+        }
     }
 
     /// True if `pid` is a live process: not gone and not a zombie waiting to be reaped.

@@ -43,10 +43,13 @@ struct TimeoutError: Error, CustomStringConvertible {
 }
 
 /// Runs a program to completion with a bounded time; kills it if the time runs out.
-func run(_ path: String, _ args: [String], timeout: TimeInterval = 60) throws -> ProcessResult {
+func run(_ path: String, _ args: [String], timeout: TimeInterval = 60, environment: [String: String] = [:]) throws -> ProcessResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
+    if !environment.isEmpty {
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
@@ -80,9 +83,12 @@ final class Background {
     private let outDone = DispatchGroup()
 
     /// With `stdout`, output goes to that pipe (to feed another process) instead of being collected.
-    init(_ path: String, _ args: [String], stdin: Pipe? = nil, stdout: Pipe? = nil) throws {
+    init(_ path: String, _ args: [String], stdin: Pipe? = nil, stdout: Pipe? = nil, environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = args
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = stdout ?? out
         process.standardError = err
         process.standardInput = stdin ?? FileHandle.nullDevice
