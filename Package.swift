@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Shmif", targets: ["Shmif"]),
         .library(name: "Pcap", targets: ["Pcap"]),
         .library(name: "RumpNet", targets: ["RumpNet"]),
+        .library(name: "NetAdmin", targets: ["NetAdmin"]),
         .executable(name: "rumpnet-bench", targets: ["rumpnet-bench"]),
         .executable(name: "rumpnet-fuzz", targets: ["rumpnet-fuzz"]),
     ],
@@ -56,6 +57,10 @@ let package = Package(
         .testTarget(name: "RumpNetTests", dependencies: ["RumpNet", "Pcap", "Shmif"]),
         .testTarget(name: "ShmifTests", dependencies: ["Shmif", "Pcap"]),
         .testTarget(name: "PcapTests", dependencies: ["Pcap"]),
+        // The network utilities' models, argument parsers and NetBSD-exact formatters;
+        // transport-independent, shared by kernel and utilities (docs/UTILITIES.md).
+        .target(name: "NetAdmin"),
+        .testTarget(name: "NetAdminTests", dependencies: ["NetAdmin"]),
     ],
     swiftLanguageModes: [.v6]
 )
