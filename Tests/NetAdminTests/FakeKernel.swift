@@ -11,6 +11,8 @@ final class FakeKernel {
     /// Link addresses to give interfaces as they are created (the recorded ones).
     var macs: [String: [UInt8]] = [:]
     var nextIndex: UInt32 = 1
+    var routes: [RouteInfo] = []
+    var arp: [ArpInfo] = []
 
     init(shmif: Bool = true, inet: Bool = true) {
         cloners = shmif ? ["lo", "shmif", "carp"] : ["lo", "carp"]
@@ -19,6 +21,10 @@ final class FakeKernel {
         if inet { lo.addresses = [.inet(.loopback, netmask: InAddr(0xff00_0000))] }
         interfaces.append(lo)
         nextIndex += 1
+        if inet {
+            routes.append(RouteInfo(destination: .inet(.loopback), netmask: nil, gateway: .link(index: 1, name: "lo0", address: []),
+                                    flags: RTF.UP | RTF.HOST | RTF.LOCAL, mtu: 33624, interface: "lo0"))
+        }
     }
 
     func index(_ name: String) -> Int? { interfaces.firstIndex { $0.name == name } }
@@ -145,6 +151,11 @@ final class FakeKernel {
             } else {
                 ifp.addresses.append(entry)
             }
+            routes.removeAll { $0.destination == .inet(a) || ($0.netmask == .inet(m) && $0.destination == .inet(InAddr(a.value & m.value))) }
+            routes.append(RouteInfo(destination: .inet(InAddr(a.value & m.value)), netmask: .inet(m),
+                                    gateway: .link(index: ifp.index, name: "", address: []), flags: RTF.UP | RTF.CONNECTED, interface: name))
+            routes.append(RouteInfo(destination: .inet(a), netmask: nil, gateway: .link(index: ifp.index, name: "", address: []),
+                                    flags: RTF.UP | RTF.HOST | RTF.LOCAL, interface: "lo0"))
             if isShmif {
                 // The gratuitous ARP request that announces the address.
                 ifp.counters.opackets += 1
@@ -162,3 +173,91 @@ final class FakeKernel {
 }
 
 func mac(_ s: String) -> [UInt8] { LinkAddress.parseEthernet(s)! }
+
+extension FakeKernel {
+    // MARK: route
+
+    func route(_ args: [String]) -> ToolOutput {
+        let cmd: RouteCommand
+        switch RouteCommand.parse(args) {
+        case .exit(let o): return o
+        case .run(let c): cmd = c
+        }
+        switch cmd {
+        case .show(let o, let fam):
+            return RouteFormat.show(sortedRoutes, options: o, family: fam)
+        case .monitor:
+            return .success
+        case .flush(let o, _):
+            let gone = sortedRoutes.filter { $0.flags & RTF.GATEWAY != 0 }
+            routes.removeAll { $0.flags & RTF.GATEWAY != 0 }
+            return RouteFormat.flush(gone, options: o)
+        case .get(_, let a):
+            guard let r = lookup(a) else { return RouteFormat.socketError(.ESRCH) }
+            let ifa = interfaces.first { $0.name == r.interface }?.addresses.first { $0.address.family == .inet }?.address
+            return RouteFormat.get(RouteGetReply(routeTo: .inet(a), destination: r.destination, netmask: r.netmask,
+                                                 gateway: r.gateway, localAddress: ifa, interface: r.interface,
+                                                 flags: r.flags | RTF.DONE))
+        case .add(let o, let req):
+            return RouteFormat.change("add", req, options: o, error: addRoute(req))
+        case .change(let o, let req):
+            guard let i = find(req) else { return RouteFormat.change("change", req, options: o, error: .ESRCH) }
+            if let gw = req.gateway { routes[i].gateway = .inet(gw) }
+            return RouteFormat.change("change", req, options: o)
+        case .delete(let o, let req):
+            guard let i = find(req) else { return RouteFormat.change("delete", req, options: o, error: .ESRCH) }
+            routes.remove(at: i)
+            return RouteFormat.change("delete", req, options: o)
+        }
+    }
+
+    var sortedRoutes: [RouteInfo] { routes.sorted(by: RouteInfo.radixOrder) }
+
+    func find(_ req: RouteRequest) -> Int? {
+        routes.firstIndex { $0.destination == .inet(req.destination) && $0.netmask == req.netmask.map { .inet($0) } }
+    }
+
+    func lookup(_ a: InAddr) -> RouteInfo? {
+        routes.filter { r in
+            guard let d = r.destination.inAddr else { return false }
+            let m = r.netmask?.inAddr?.value ?? 0xffff_ffff
+            return a.value & m == d.value
+        }.max { ($0.netmask?.inAddr?.prefixLength ?? 32) < ($1.netmask?.inAddr?.prefixLength ?? 32) }
+    }
+
+    func addRoute(_ req: RouteRequest) -> NetBSDErrno? {
+        guard let gw = req.gateway, let via = lookup(gw), via.flags & RTF.GATEWAY == 0 else { return .ENETUNREACH }
+        if find(req) != nil { return .EEXIST }
+        routes.append(RouteInfo(destination: .inet(req.destination), netmask: req.netmask.map { .inet($0) },
+                                gateway: .inet(gw), flags: req.flags, interface: via.interface))
+        return nil
+    }
+
+    // MARK: netstat
+
+    func netstat(_ args: [String]) -> ToolOutput {
+        let cmd: NetstatCommand
+        switch NetstatCommand.parse(args) {
+        case .exit(let o): return o
+        case .run(let c): cmd = c
+        }
+        switch cmd {
+        case .routes(let numeric, let fam):
+            return NetstatFormat.routes(sortedRoutes, numeric: numeric, family: fam)
+        case .interfaces(let cols, let name, _, _):
+            return NetstatFormat.interfaces(interfaces, columns: cols, interface: name)
+        default:
+            return ToolOutput(stderr: "not in the kernel double\n", status: 99)
+        }
+    }
+
+    /// Runs one transcript command line against this kernel.
+    func run(_ e: TranscriptEntry) -> ToolOutput {
+        switch e.utility {
+        case "ifconfig": return ifconfig(e.arguments)
+        case "route": return route(e.arguments)
+        case "netstat": return netstat(e.arguments)
+        default: return ToolOutput(stderr: "no \(e.utility) in the kernel double\n", status: 99)
+        }
+    }
+}
