@@ -261,3 +261,38 @@ extension FakeKernel {
         }
     }
 }
+
+extension FakeKernel {
+    // MARK: arp
+
+    func arpCommand(_ args: [String]) -> ToolOutput {
+        let cmd: ArpCommand
+        switch ArpCommand.parse(args) {
+        case .exit(let o): return o
+        case .run(let c): cmd = c
+        }
+        switch cmd {
+        case .showAll:
+            return ArpFormat.all(arp)
+        case .show(let a, let text, _):
+            return ArpFormat.show(arp.first { $0.address == a }, address: a, hostText: text)
+        case .delete(let a, _):
+            guard let i = arp.firstIndex(where: { $0.address == a }) else { return ArpFormat.deleteFailed(.ENOENT) }
+            arp.remove(at: i)
+            return .success
+        case .deleteAll:
+            arp.removeAll()
+            return .success
+        case .set(let req):
+            guard let via = lookup(req.address), via.flags & RTF.CONNECTED != 0 else {
+                return ArpFormat.setFailed(hostText: req.hostText, .ESRCH)
+            }
+            arp.removeAll { $0.address == req.address }
+            arp.append(ArpInfo(address: req.address, linkAddress: req.linkAddress, interface: via.interface,
+                               expire: req.temporary ? 1200 : nil, published: req.published))
+            return .success
+        case .file:
+            return .success
+        }
+    }
+}
