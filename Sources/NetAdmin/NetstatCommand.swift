@@ -50,7 +50,7 @@ public enum NetstatCommand: Sendable, Equatable {
         """
 
     public static func parse(_ args: [String]) -> ParseOutcome<NetstatCommand> {
-        var g = Getopt(args, "AabBdf:ghI:LlM:mN:nP:p:qrsStuvw:")
+        var g = Getopt(args, "AabBdf:ghI:iLlM:mN:nP:p:qrsStuvw:")
         var all = false, bytes = false, drops = false, ifaces = false, numeric = false
         var routes = false, mbufs = false, kvmOnly = false
         var stats = 0
