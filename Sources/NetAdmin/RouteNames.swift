@@ -5,9 +5,9 @@ public enum RouteNames {
     public static func routename(_ sa: SockAddr) -> String {
         switch sa {
         case .inet(let a): return a == .any ? "default" : a.description
-        case .inet6(let b, let scope):
-            let text = Inet6Text.format(b)
-            return scope != 0 ? text + "%" + String(scope) : text
+        case .inet6(let b, _):
+            // netstat prints link-local hosts and gateways without their scope.
+            return b.allSatisfy({ $0 == 0 }) ? "default" : Inet6Text.format(b)
         case .link(let index, let name, let address):
             if !name.isEmpty { return name }
             if !address.isEmpty { return LinkAddress.format(address) }
@@ -42,8 +42,9 @@ public enum RouteNames {
         case (.inet6(let b, let scope), .some(.inet6(let m, _))) where r.flags & RTF.HOST == 0:
             let len = m.reduce(0) { $0 + $1.nonzeroBitCount }
             if len == 0 && b.allSatisfy({ $0 == 0 }) { return "default" }
+            // Scoped networks (fe80::/64, ff02::/32) name their interface: "fe80::%lo0/64".
             var text = Inet6Text.format(b)
-            if scope != 0 { text += "%" + String(scope) }
+            if scope != 0 { text += "%" + r.interface }
             return text + "/\(len)"
         default:
             return routename(r.destination)

@@ -173,3 +173,50 @@ func v6mask(_ len: Int) -> SockAddr {
         }
     }
 }
+
+/// The Internet6 part of f-arp-netstat.txt's routing tables (kernel k1, netinet6 linked),
+/// to keep the table formatter ready for the IPv6 step.
+@Suite struct NetstatInet6Tests {
+    static func r6(_ dst: [UInt16], _ len: Int?, scope: UInt32 = 0, _ gw: SockAddr, _ flags: UInt32, _ ifname: String, mtu: UInt32 = 0) -> RouteInfo {
+        RouteInfo(destination: .inet6(v6(dst), scopeID: scope), netmask: len.map { v6mask($0) }, gateway: gw, flags: flags,
+                  mtu: mtu, interface: ifname)
+    }
+
+    static var k1Routes: [RouteInfo] {
+        let link2 = SockAddr.link(index: 2, name: "", address: [])
+        let lo0 = SockAddr.link(index: 1, name: "lo0", address: [])
+        let loop6 = SockAddr.inet6(v6([0, 0, 0, 0, 0, 0, 0, 1]), scopeID: 0)
+        return [
+            NetstatTests.route(InAddr(10, 0, 0, 0), InAddr(0xffff_ff00), NetstatTests.link(2), RTF.UP | RTF.CONNECTED, "shmif0"),
+            NetstatTests.route(InAddr(10, 0, 0, 1), nil, NetstatTests.link(2), RTF.UP | RTF.HOST | RTF.LOCAL, "lo0"),
+            NetstatTests.route(InAddr(10, 0, 0, 53), nil, NetstatTests.link(2), RTF.UP | RTF.HOST | RTF.STATIC, "shmif0"),
+            NetstatTests.lo0Route,
+            r6([0, 0, 0, 0, 0, 0, 0, 1], nil, loop6, RTF.UP | RTF.HOST, "lo0", mtu: 33624),
+            r6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 64, scope: 1, .inet6(v6([0xfe80, 0, 0, 0, 0, 0, 0, 1]), scopeID: 1), RTF.UP, "lo0"),
+            r6([0xfe80, 0, 0, 0, 0, 0, 0, 1], nil, scope: 1, lo0, RTF.UP | RTF.HOST | RTF.LOCAL, "lo0"),
+            r6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 64, scope: 2, link2, RTF.UP | RTF.CONNECTED, "shmif0"),
+            r6([0xfe80, 0, 0, 0, 0xb0a0, 0xe1ff, 0xfed0, 0x5c37], nil, scope: 2, link2, RTF.UP | RTF.HOST | RTF.LOCAL, "lo0"),
+            // KAME embeds the interface index of interface-local multicast in the address.
+            r6([0xff01, 1, 0, 0, 0, 0, 0, 0], 32, loop6, RTF.UP | RTF.CONNECTED, "lo0", mtu: 33624),
+            r6([0xff01, 2, 0, 0, 0, 0, 0, 0], 32, link2, RTF.UP | RTF.CONNECTED, "shmif0"),
+            r6([0xff02, 0, 0, 0, 0, 0, 0, 0], 32, scope: 1, loop6, RTF.UP | RTF.CONNECTED, "lo0", mtu: 33624),
+            r6([0xff02, 0, 0, 0, 0, 0, 0, 0], 32, scope: 2, link2, RTF.UP | RTF.CONNECTED, "shmif0"),
+        ]
+    }
+
+    @Test(arguments: ["netstat -r", "netstat -rn", "netstat -rnL", "netstat -rn -f inet6"])
+    func routeTables(command: String) {
+        let e = NetstatTests.f.last { $0.command == command && $0.kernel == "k1" }!
+        guard case .routes(let n, let fam)? = NetstatCommand.parse(e.arguments).command else { Issue.record("not routes"); return }
+        // netstat -rnL ran before `arp -s 10.0.0.53 zz:zz` left its bogus route behind.
+        let routes = Self.k1Routes.filter { command != "netstat -rnL" || $0.destination != .inet(InAddr(10, 0, 0, 53)) }
+        expectSame(NetstatFormat.routes(routes, numeric: n, family: fam), e.output, command)
+    }
+
+    @Test func ifconfigWithLinkLocal() {
+        let e = NetstatTests.f.first { $0.command == "ifconfig shmif0" && $0.kernel == "k1" }!
+        var ifp = NetstatTests.k1Interfaces(lo: 0, shmif: 0)[1]
+        ifp.addresses[1] = .inet(InAddr(10, 0, 0, 1), netmask: InAddr(0xffff_ff00), broadcast: InAddr(10, 0, 0, 255))
+        expectSame(IfconfigFormat.show(ifp), e.output, e.command)
+    }
+}
