@@ -67,6 +67,34 @@ public enum RouteFormat {
         return ToolOutput(stdout: s)
     }
 
+    /// `route -v get`: the request message, the reply as `get` prints it, then the reply's
+    /// locks and socket addresses. `ifp` is the interface's sockaddr_dl the reply carries;
+    /// `pid` and `sequence` are the request's rtm_pid and rtm_seq.
+    public static func getVerbose(_ r: RouteGetReply, ifp: SockAddr?, pid: Int32 = 0, sequence: Int32 = 1) -> ToolOutput {
+        let to = RouteNames.routename(r.routeTo)
+        var s = "soup->so_dst: inet \(to); soup->so_ifp: link ; \n"
+        s += "RTM_GET: Report Metrics: len 160, pid \(pid), seq \(sequence), errno 0, flags: "
+            + Bits.angle(RTF.UP | RTF.GATEWAY | RTF.HOST | RTF.STATIC, RTF.names) + "\n"
+        s += "locks: none inits: none\nsockaddrs: <DST,IFP>\n \(to) link#0\n"
+        s += get(r).stdout
+        s += "\nlocks: " + metricBits(r.metrics.locks) + " inits: none\n"
+        var names: [String] = ["DST"]
+        var addrs: [String] = [RouteNames.routename(r.destination)]
+        if let g = r.gateway { names.append("GATEWAY"); addrs.append(RouteNames.routename(g)) }
+        if let m = r.netmask { names.append("NETMASK"); addrs.append(m.inAddr?.description ?? RouteNames.routename(m)) }
+        if let i = ifp { names.append("IFP"); addrs.append(RouteNames.routename(i)) }
+        if let a = r.localAddress { names.append("IFA"); addrs.append(RouteNames.routename(a)) }
+        s += "sockaddrs: <" + names.joined(separator: ",") + ">\n " + addrs.joined(separator: " ") + "\n"
+        return ToolOutput(stdout: s)
+    }
+
+    /// RTV_* bits by route(8)'s metricnames, "none" when clear.
+    static func metricBits(_ v: UInt32) -> String {
+        let names: [(UInt32, String)] = [(0x100, "pksent"), (0x80, "rttvar"), (0x40, "rtt"), (0x20, "ssthresh"),
+                                         (0x10, "sendpipe"), (0x8, "recvpipe"), (0x4, "expire"), (0x2, "hopcount"), (0x1, "mtu")]
+        return v == 0 ? "none" : Bits.angle(v, names)
+    }
+
     // MARK: changes
 
     /// What route(8) says for an errno from the routing socket.

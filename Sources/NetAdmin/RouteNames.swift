@@ -1,7 +1,7 @@
 // How route(8) and netstat(1) name addresses: routename() for hosts, netname() for networks.
 
 public enum RouteNames {
-    /// routename(): an address, "default" for 0.0.0.0; interfaces as name, MAC or "link#N".
+    /// routename(): an address, "default" for 0.0.0.0; interfaces as MAC, name or "link#N".
     public static func routename(_ sa: SockAddr) -> String {
         switch sa {
         case .inet(let a): return a == .any ? "default" : a.description
@@ -9,8 +9,9 @@ public enum RouteNames {
             // netstat prints link-local hosts and gateways without their scope.
             return b.allSatisfy({ $0 == 0 }) ? "default" : Inet6Text.format(b)
         case .link(let index, let name, let address):
-            if !name.isEmpty { return name }
+            // getnameinfo(NI_NUMERICHOST) of a sockaddr_dl: the address, else the name.
             if !address.isEmpty { return LinkAddress.format(address) }
+            if !name.isEmpty { return name }
             return "link#\(index)"
         }
     }

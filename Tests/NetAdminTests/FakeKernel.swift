@@ -192,12 +192,14 @@ extension FakeKernel {
             let gone = sortedRoutes.filter { $0.flags & RTF.GATEWAY != 0 }
             routes.removeAll { $0.flags & RTF.GATEWAY != 0 }
             return RouteFormat.flush(gone, options: o)
-        case .get(_, let a):
+        case .get(let o, let a):
             guard let r = lookup(a) else { return RouteFormat.socketError(.ESRCH) }
-            let ifa = interfaces.first { $0.name == r.interface }?.addresses.first { $0.address.family == .inet }?.address
-            return RouteFormat.get(RouteGetReply(routeTo: .inet(a), destination: r.destination, netmask: r.netmask,
-                                                 gateway: r.gateway, localAddress: ifa, interface: r.interface,
-                                                 flags: r.flags | RTF.DONE))
+            let ifp = interfaces.first { $0.name == r.interface }
+            let ifa = ifp?.addresses.first { $0.address.family == .inet }?.address
+            let reply = RouteGetReply(routeTo: .inet(a), destination: r.destination, netmask: r.netmask,
+                                      gateway: r.gateway, localAddress: ifa, interface: r.interface, flags: r.flags | RTF.DONE)
+            guard o.verbose else { return RouteFormat.get(reply) }
+            return RouteFormat.getVerbose(reply, ifp: ifp.map { .link(index: $0.index, name: $0.name, address: $0.linkAddress ?? []) })
         case .add(let o, let req):
             return RouteFormat.change("add", req, options: o, error: addRoute(req))
         case .change(let o, let req):
