@@ -121,26 +121,50 @@ func echoHeader(id: UInt16, seq: UInt16) -> [UInt8] {
         #expect(checked == (file == "d-ping.txt" ? 31 : 10))
     }
 
-    /// `ping -c 2 -T 1 -v 10.0.2.1` of g-routed-3kernels.txt: the two port unreachables are the
-    /// host resolver's own traffic in the recording kernel, the rest answers our requests.
-    @Test func verboseDump() {
-        let e = Vectors.load("g-routed-3kernels.txt").first { $0.command == "ping -c 2 -T 1 -v 10.0.2.1" }!
-        let lo = InAddr.loopback
+    /// A port unreachable from the recording host's own resolver traffic (lo0, to port 53).
+    static func resolverNoise(_ sport: UInt16) -> String {
+        let q = quotedDatagram(src: .loopback, dst: .loopback, proto: 17, ttl: 64, length: 0x0043, id: 0, checksum: 0,
+                               payload: [UInt8(sport >> 8), UInt8(sport & 0xff), 0, 53, 0, 0, 0, 0])
+        return PingFormat.icmpError(PingICMPError(bytes: 56, from: .loopback, type: 3, code: 3, quoted: q), verbose: true)
+    }
+
+    /// The -v runs: the port unreachables are the recording kernel's resolver traffic (ping -v
+    /// shows every ICMP error), the time exceeded answers our TTL-1 requests.
+    @Test func verboseDumps() {
+        let g = Vectors.load("g-routed-3kernels.txt"), d = Vectors.load("d-ping.txt")
+        // ping -c 2 -T 1 -v 10.0.2.1
         var s = PingFormat.header(host: "10.0.2.1", address: InAddr(10, 0, 2, 1), dataLength: 56)
-        for (sport) in [UInt16(50575), 53748] {
-            let q = quotedDatagram(src: lo, dst: lo, proto: 17, ttl: 64, length: 0x0043, id: 0, checksum: 0,
-                                   payload: [UInt8(sport >> 8), UInt8(sport & 0xff), 0, 53, 0, 0, 0, 0])
-            s += PingFormat.icmpError(PingICMPError(bytes: 56, from: lo, type: 3, code: 3, quoted: q), verbose: true)
-        }
+        s += Self.resolverNoise(50575) + Self.resolverNoise(53748)
         for (seq, ipid, sum) in [(UInt16(0), UInt16(0x0011), UInt16(0xa297)), (1, 0x0012, 0xa296)] {
             let q = quotedDatagram(src: InAddr(10, 0, 1, 1), dst: InAddr(10, 0, 2, 1), proto: 1, ttl: 1, length: 84, id: ipid,
                                    checksum: sum, payload: echoHeader(id: 53238, seq: seq))
             s += PingFormat.icmpError(PingICMPError(bytes: 36, from: InAddr(10, 0, 1, 254), type: 11, code: 0, quoted: q), verbose: true)
         }
+        var lost = PingStatistics()
+        lost.sent(); lost.sent()
+        s += PingFormat.statistics(host: "10.0.2.1", lost, timing: true)
+        let ttl = g.first { $0.command == "ping -c 2 -T 1 -v 10.0.2.1" }!
+        expectSame(ToolOutput(stdout: s, status: PingFormat.exitStatus(lost)), ttl.output, ttl.command)
+        // ping -c 2 -v 10.0.2.1 with forwarding off: nothing but the noise.
+        let off = g.first { $0.command == "ping -c 2 -v 10.0.2.1" }!
+        let quiet = PingFormat.header(host: "10.0.2.1", address: InAddr(10, 0, 2, 1), dataLength: 56)
+            + Self.resolverNoise(57736) + Self.resolverNoise(63322) + PingFormat.statistics(host: "10.0.2.1", lost, timing: true)
+        expectSame(ToolOutput(stdout: quiet, status: 2), off.output, off.command)
+        // ping -c 2 -v 10.0.0.2 of d: noise, then two replies.
+        let peer = InAddr(10, 0, 0, 2)
         var st = PingStatistics()
-        st.sent(); st.sent()
-        s += PingFormat.statistics(host: "10.0.2.1", st, timing: true)
-        expectSame(ToolOutput(stdout: s, status: PingFormat.exitStatus(st)), e.output, e.command)
+        var out = PingFormat.header(host: "10.0.0.2", address: peer, dataLength: 56) + Self.resolverNoise(61111) + Self.resolverNoise(60837)
+        for seq in 0..<2 {
+            st.sent()
+            let r = PingReply(bytes: 64, from: peer, sequence: seq, ttl: 255, rtt: 0)
+            st.record(r)
+            out += PingFormat.reply(r)
+        }
+        out += PingFormat.statistics(host: "10.0.0.2", st, timing: true)
+        let v = d.first { $0.command == "ping -c 2 -v 10.0.0.2" }!
+        var want = v.output
+        want.stdout = Self.threeDecimals(want.stdout)
+        expectSame(ToolOutput(stdout: out, status: 0), want, v.command)
     }
 
     @Test func statisticsEdgeCases() {
