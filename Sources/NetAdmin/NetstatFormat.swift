@@ -67,3 +67,29 @@ public enum NetstatFormat {
         }
     }
 }
+
+extension NetstatFormat {
+    /// "addr.port" with "*" for the wildcard address or port.
+    static func endpoint(_ a: InAddr, _ port: UInt16) -> String {
+        (a == .any ? "*" : a.description) + "." + (port == 0 ? "*" : String(port))
+    }
+
+    /// The socket list (`netstat`, `-a`): nothing at all when no socket qualifies.
+    public static func sockets(_ socks: [SocketInfo], all: Bool) -> ToolOutput {
+        let shown = socks.filter { all || !$0.isServer }
+        guard !shown.isEmpty else { return .success }
+        var s = "Active Internet connections" + (all ? " (including servers)" : "") + "\n"
+        s += "Proto Recv-Q Send-Q  " + Text.left("Local Address", 22) + " " + Text.left("Foreign Address", 22) + " State\n"
+        for k in shown {
+            s += Text.left(k.proto, 5, truncate: true) + " " + Text.right(k.receiveQueue, 6) + " " + Text.right(k.sendQueue, 6) + "  "
+                + Text.left(endpoint(k.localAddress, k.localPort), 22, truncate: true) + " "
+                + Text.left(endpoint(k.foreignAddress, k.foreignPort), 22, truncate: true) + " " + k.state + "\n"
+        }
+        return ToolOutput(stdout: s)
+    }
+
+    /// A sysctl netstat needs is missing from the kernel (a kernel without netinet6 for -a).
+    public static func sysctlFailed(_ name: String, _ e: NetBSDErrno) -> ToolOutput {
+        .errx("netstat", "sysctlnametomib: \(name): \(e.strerror)")
+    }
+}

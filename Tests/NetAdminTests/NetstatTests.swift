@@ -220,3 +220,55 @@ func v6mask(_ len: Int) -> SockAddr {
         expectSame(IfconfigFormat.show(ifp), e.output, e.command)
     }
 }
+
+@Suite struct NetstatSocketTests {
+    @Test func socketLists() throws {
+        let f = NetstatTests.f
+        let listener = SocketInfo(proto: "tcp", localAddress: .any, localPort: 5001, state: "LISTEN")
+        for cmd in ["netstat -a", "netstat -an", "netstat -an -f inet", "netstat -na -f inet6", "netstat -na -f unix"] {
+            let e = f.first { $0.command == cmd }!
+            guard case .sockets(let all, _, let fam)? = NetstatCommand.parse(e.arguments).command else { Issue.record("not a socket list: \(cmd)"); continue }
+            // Only IPv4 sockets exist; other families list nothing.
+            let socks = fam == nil || fam == .inet ? [listener] : []
+            expectSame(NetstatFormat.sockets(socks, all: all), e.output, cmd)
+        }
+        // After the transfer: k1 has nothing left, k2 a TIME_WAIT connection.
+        let empty = f.first { $0.command == "netstat -an" && $0.stdout.isEmpty }!
+        expectSame(NetstatFormat.sockets([], all: true), empty.output, "netstat -an (after)")
+        let tw = f.first { $0.command == "netstat -an -f inet" && $0.kernel == "k2" }!
+        let conn = SocketInfo(proto: "tcp", localAddress: InAddr(10, 0, 0, 2), localPort: 62990,
+                              foreignAddress: InAddr(10, 0, 0, 1), foreignPort: 5001, state: "TIME_WAIT")
+        expectSame(NetstatFormat.sockets([conn], all: true), tw.output, "k2 netstat -an -f inet")
+        #expect(NetstatFormat.sockets([listener], all: false) == .success)
+        let k3 = f.first { $0.command == "netstat -an" && $0.kernel == "k3" }!
+        expectSame(NetstatFormat.sysctlFailed("net.inet6.udp6.pcblist", .ENOENT), k3.output, "k3 netstat -an")
+        #expect(try SocketInfo(decoding: conn.encoded()) == conn)
+    }
+}
+
+/// Random argument lists: every parser answers (a command or an output), none traps.
+@Suite struct ParserRobustnessTests {
+    static let words = ["-", "--", "", "-a", "-n", "-c", "-s", "-i", "-I", "-f", "-p", "-T", "-w", "-v", "-q", "-d", "-l", "-u",
+                        "-rn", "-c0", "-s65508", "inet", "inet6", "alias", "-alias", "delete", "netmask", "prefixlen", "mtu",
+                        "linkstr", "-linkstr", "create", "destroy", "up", "down", "add", "change", "get", "show", "flush",
+                        "-net", "-host", "-netmask", "default", "10.0.0.1", "10.0.0.1/", "10.0.0.1/99", "/", "10.0.0.300",
+                        "0x", "0xffffffffffffffffff", "99999999999999999999999", "-1", "nan", "inf", "shmif0", "b2:a0:0:0:0:1",
+                        "zz:zz", "temp", "pub", "proxy", "::1", "fd00::1/200", "é", "\u{0}", "-\u{0}"]
+
+    @Test func randomArguments() {
+        var state: UInt64 = 12345
+        func next() -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(state >> 33)
+        }
+        for _ in 0..<20000 {
+            let n = next() % 7
+            let args = (0..<n).map { _ in Self.words[next() % Self.words.count] }
+            _ = IfconfigCommand.parse(args)
+            _ = RouteCommand.parse(args)
+            _ = ArpCommand.parse(args)
+            _ = NetstatCommand.parse(args)
+            _ = PingOptions.parse(args)
+        }
+    }
+}
