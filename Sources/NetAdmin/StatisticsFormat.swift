@@ -125,3 +125,21 @@ public enum StatisticsFormat {
         return "routing:\n" + l.text
     }
 }
+
+extension StatisticsFormat {
+    /// `netstat -s`: the sections of `protocols` (NetstatCommand's order) the kernel has
+    /// counters for; the others are skipped, as NetBSD skips protocols without sysctl nodes.
+    public static func report(_ protocols: [NetstatProtocol], ip: IPStatistics? = nil, icmp: ICMPStatistics? = nil,
+                              arp: ARPStatistics? = nil, suppressZero: Bool = false) -> String {
+        var s = ""
+        for p in protocols {
+            switch p {
+            case .ip: if let ip { s += Self.ip(ip, suppressZero: suppressZero) }
+            case .icmp: if let icmp { s += Self.icmp(icmp, suppressZero: suppressZero) }
+            case .arp: if let arp { s += Self.arp(arp, suppressZero: suppressZero) }
+            default: break
+            }
+        }
+        return s
+    }
+}

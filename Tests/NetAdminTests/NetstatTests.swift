@@ -152,6 +152,10 @@ func v6mask(_ len: Int) -> SockAddr {
         #expect(Self.section(brief, "ip") == StatisticsFormat.ip(Self.k1IP, suppressZero: true))
         #expect(Self.section(brief, "icmp") == StatisticsFormat.icmp(Self.k1ICMP, suppressZero: true))
         #expect(Self.section(brief, "arp") == StatisticsFormat.arp(Self.k1ARP, suppressZero: true))
+        // The assembled report keeps NetBSD's order (ip, icmp, ..., arp).
+        guard case .statistics(let protos, let z)? = NetstatCommand.parse(["-s"]).command else { Issue.record("-s"); return }
+        #expect(StatisticsFormat.report(protos, ip: Self.k1IP, icmp: Self.k1ICMP, arp: Self.k1ARP, suppressZero: z)
+                == Self.section(all, "ip") + Self.section(all, "icmp") + Self.section(all, "arp"))
         // kR forwarding.
         var r = IPStatistics()
         r.total = 43; r.delivered = 3; r.forward = 32; r.cantforward = 4; r.localout = 7
@@ -270,5 +274,20 @@ func v6mask(_ len: Int) -> SockAddr {
             _ = NetstatCommand.parse(args)
             _ = PingOptions.parse(args)
         }
+    }
+}
+
+@Suite struct SysctlLineTests {
+    @Test func forwardingLines() {
+        let g = NetstatTests.g
+        let name = "net.inet.ip.forwarding"
+        expectSame(ToolOutput(stdout: SysctlFormat.line(SysctlEntry(name: name, value: .int(1)))),
+                   g.first { $0.command == "sysctl net.inet.ip.forwarding" }!.output, "sysctl")
+        for (old, new) in [(Int32(1), Int32(1)), (1, 0), (0, 1)] {
+            let e = g.first { $0.command == "sysctl -w \(name)=\(new)" && $0.stdout.contains("\(old) -> \(new)") }!
+            expectSame(ToolOutput(stdout: SysctlFormat.changed(name, from: .int(old), to: .int(new))), e.output, e.command)
+        }
+        #expect(SysctlFormat.line(SysctlEntry(name: "kern.hostname", value: .string("x")), equalsOnly: true) == "kern.hostname=x\n")
+        #expect(SysctlFormat.line(SysctlEntry(name: "kern.hostname", value: .string("x")), valueOnly: true) == "x\n")
     }
 }
