@@ -18,24 +18,31 @@ enum Text {
 
     static func right<T: BinaryInteger>(_ v: T, _ width: Int) -> String { right(String(v), width) }
 
-    /// %.Nf with round-half-away-from-zero on the decimal value (what printf does for the values
-    /// ping prints); non-finite values print like printf does.
+    /// %.Nf as printf rounds: to nearest by the exact binary value, ties to even.
     static func fixed(_ v: Double, _ decimals: Int) -> String {
         if v.isNaN { return "nan" }
         if v.isInfinite { return v < 0 ? "-inf" : "inf" }
         let d = max(0, min(decimals, 9))
         var scale: Double = 1
         for _ in 0..<d { scale *= 10 }
-        let negative = v < 0
-        let scaled = (abs(v) * scale).rounded(.toNearestOrAwayFromZero)
+        let negative = v.sign == .minus
+        let a = abs(v)
+        let product = a * scale
         // Beyond 2^63 the value has no meaningful fraction digits anyway.
-        guard scaled < 9.2e18 else { return (negative ? "-" : "") + String(Int64(min(abs(v), 9.2e18))) }
-        let n = UInt64(scaled)
+        guard product < 9.2e18 else { return (negative ? "-" : "") + String(Int64(min(a, 9.2e18))) }
+        var n = product.rounded(.down)
+        let frac = product - n
+        // The product was rounded; its exact error decides values that land on a half.
+        let error = (-product).addingProduct(a, scale)
+        if frac > 0.5 || (frac == 0.5 && (error > 0 || (error == 0 && n.truncatingRemainder(dividingBy: 2) == 1))) {
+            n += 1
+        }
+        let i = UInt64(n)
         let p = UInt64(scale)
-        let whole = n / p, frac = n % p
-        var s = (negative && n != 0 ? "-" : "") + String(whole)
+        let whole = i / p, rest = i % p
+        var s = (negative && i != 0 ? "-" : "") + String(whole)
         if d > 0 {
-            let f = String(frac)
+            let f = String(rest)
             s += "." + String(repeating: "0", count: d - f.count) + f
         }
         return s

@@ -144,3 +144,24 @@ import NetAdmin
         #expect(RouteNames.netname(InAddr(0), mask: InAddr(0)) == "default")
     }
 }
+
+@Suite struct NumberFormatTests {
+    /// printf's rounding: by the exact binary value, exact ties to even.
+    @Test func fixedDecimalsLikePrintf() {
+        func rtt(_ v: Double) -> String {
+            let l = PingFormat.reply(PingReply(bytes: 0, from: .any, sequence: 0, ttl: 0, rtt: v))
+            return String(l.split(separator: "=").last!.dropLast(" ms\n".count))
+        }
+        #expect(rtt(0.0425) == "0.043")     // 0.04250000000000000305…
+        #expect(rtt(0.0435) == "0.043")     // 0.04349999…
+        #expect(rtt(0.0005) == "0.001")     // 0.000500000000000000010…
+        #expect(rtt(2.0625) == "2.062")     // exact tie: to even
+        #expect(rtt(2.0635) == "2.063")     // 2.06349999…
+        #expect(rtt(10) == "10.000" && rtt(5200) == "5200.000" && rtt(0) == "0.000")
+        var st = PingStatistics()
+        for _ in 0..<16 { st.sent() }
+        for i in 0..<15 { st.record(PingReply(bytes: 64, from: .any, sequence: i, ttl: 1, rtt: nil)) }
+        // 1/16 lost: 6.25 is an exact tie, printf prints 6.2.
+        #expect(PingFormat.statistics(host: "h", st, timing: false).contains("15 packets received, 6.2% packet loss\n"))
+    }
+}

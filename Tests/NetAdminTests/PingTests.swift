@@ -175,7 +175,7 @@ func echoHeader(id: UInt16, seq: UInt16) -> [UInt8] {
         #expect(PingFormat.reply(PingReply(bytes: 64, from: .loopback, sequence: 0, ttl: 64, rtt: 0.043, duplicate: true))
                 == "64 bytes from 127.0.0.1: icmp_seq=0 ttl=64 time=0.043 ms (DUP!)\n")
         #expect(PingFormat.statistics(host: "h", st, timing: true)
-                == "\n----h PING Statistics----\n1 packets transmitted, 1 packets received, +1 duplicates, 0.0% packet loss\nround-trip min/avg/max/stddev = 0.043/0.047/0.050/0.005 ms\n")
+                == "\n----h PING Statistics----\n1 packets transmitted, 1 packets received, +1 duplicates, 0.0% packet loss\nround-trip min/avg/max/stddev = 0.043/0.046/0.050/0.005 ms\n")
         let none = PingStatistics()
         #expect(PingFormat.statistics(host: "h", none, timing: true) == "\n----h PING Statistics----\n0 packets transmitted, 0 packets received, \n")
         #expect(PingFormat.exitStatus(none) == 2)
