@@ -9,7 +9,7 @@ import NetAdmin
         "g-routed-3kernels.txt": ["kR": ["shmif0": mac("b2:a0:d3:82:2a:4d"), "shmif1": mac("b2:a0:59:e6:41:0e")]],
     ]
 
-    @Test(arguments: ["d-ping.txt", "g-routed-3kernels.txt"])
+    @Test(arguments: ["d-ping.txt", "g-routed-3kernels.txt", "f-arp-netstat.txt"])
     func replay(file: String) {
         var kernels: [String: FakeKernel] = [:]
         var checked = 0
@@ -21,6 +21,9 @@ import NetAdmin
                 kernels[name] = k
                 return k
             }()
+            // f's kernels have netinet6: their listings are built from models in NetstatInet6Tests.
+            let listing = e.arguments.count <= 1 || e.command == "netstat -rn"
+            if file == "f-arp-netstat.txt" && listing { continue }
             switch e.utility {
             case "ifconfig", "route":
                 expectSame(k.run(e), IfconfigTests.withoutTentative(e.output), "\(file) line \(e.line): \(e.command)")
@@ -32,6 +35,6 @@ import NetAdmin
                 continue
             }
         }
-        #expect(checked == (file == "d-ping.txt" ? 8 : 19))
+        #expect(checked == ["d-ping.txt": 8, "g-routed-3kernels.txt": 19, "f-arp-netstat.txt": 7][file])
     }
 }
