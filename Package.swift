@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Pcap", targets: ["Pcap"]),
         .library(name: "RumpNet", targets: ["RumpNet"]),
         .library(name: "RumpLab", targets: ["RumpLab"]),
+        .library(name: "NetAdmin", targets: ["NetAdmin"]),
         .executable(name: "rumpnet-bench", targets: ["rumpnet-bench"]),
         .executable(name: "rumpnet-fuzz", targets: ["rumpnet-fuzz"]),
         .library(name: "RumpProtocol", targets: ["RumpProtocol"]),
@@ -110,6 +111,10 @@ let package = Package(
         // Integration tests: real rump_server, sysctl and halt processes from .build/<config>.
         .testTarget(name: "KernelTests", dependencies: ["RumpKernel", "RumpClient", "RumpProtocol", "CKernelShim"], exclude: ["Vectors"]),
         .testTarget(name: "RumpLabTests", dependencies: ["RumpLab", "Shmif", "Pcap"]),
+        // The network utilities' models, argument parsers and NetBSD-exact formatters;
+        // transport-independent, shared by kernel and utilities (docs/UTILITIES.md).
+        .target(name: "NetAdmin"),
+        .testTarget(name: "NetAdminTests", dependencies: ["NetAdmin"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,23 @@
+// What arp -a shows of one ARP entry.
+
+public struct ArpInfo: Sendable, Equatable {
+    public var address: InAddr
+    /// nil while resolution is incomplete.
+    public var linkAddress: [UInt8]?
+    public var interface: String
+    /// Seconds until the entry expires; nil for permanent (static) entries.
+    public var expire: Int64?
+    /// A published (proxy) entry: answered for other hosts.
+    public var published: Bool
+
+    public init(address: InAddr, linkAddress: [UInt8]?, interface: String, expire: Int64? = nil, published: Bool = false) {
+        self.address = address
+        self.linkAddress = linkAddress
+        self.interface = interface
+        self.expire = expire
+        self.published = published
+    }
+
+    public var isPermanent: Bool { expire == nil }
+    public var isIncomplete: Bool { linkAddress == nil }
+}

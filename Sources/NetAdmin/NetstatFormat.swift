@@ -1,0 +1,95 @@
+// netstat(1)'s tables: -r (shared with route show), -i/-ib/-id.
+
+public enum NetstatFormat {
+    /// `netstat -r`.
+    public static func routes(_ routes: [RouteInfo], numeric: Bool, family: AddressFamily? = nil) -> ToolOutput {
+        ToolOutput(stdout: RouteFormat.table(routes, numeric: numeric, family: family, lister: .netstat))
+    }
+
+    /// `netstat -i`: a <Link> row and a row per address for each interface, each with the
+    /// interface's counters. `interface` (-I) limits the rows to one interface.
+    public static func interfaces(_ ifs: [InterfaceInfo], columns: NetstatInterfaceColumns = .packets,
+                                  interface: String? = nil) -> ToolOutput {
+        var s = Text.left("Name", 5) + " " + Text.left("Mtu", 5) + " " + Text.left("Network", 13) + " "
+            + Text.left("Address", 17) + " "
+        switch columns {
+        case .packets:
+            s += Text.right("Ipkts", 8) + " " + Text.right("Ierrs", 5) + " " + Text.right("Opkts", 8) + " "
+                + Text.right("Oerrs", 5) + " " + Text.right("Colls", 5)
+        case .bytes:
+            s += Text.right("Ibytes", 10) + " " + Text.right("Obytes", 10)
+        case .drops:
+            s += Text.right("Ipkts", 8) + " " + Text.right("Ierrs", 5) + " " + Text.right("Idrops", 6) + " "
+                + Text.right("Opkts", 8) + " " + Text.right("Oerrs", 5) + " " + Text.right("Colls", 5) + " "
+                + Text.right("Odrops", 6)
+        }
+        s += "\n"
+        for ifp in ifs where interface == nil || ifp.name == interface {
+            let name = Text.left(ifp.name + (ifp.isUp ? "" : "*"), 5, truncate: true) + " "
+                + Text.left(String(ifp.mtu), 5) + " "
+            let c = counters(ifp.counters, columns)
+            s += name + Text.left("<Link>", 13) + " "
+                + Text.left(ifp.linkAddress.map(LinkAddress.format) ?? "", 17, truncate: true) + " " + c
+            for a in ifp.addresses {
+                guard let (net, addr) = networkAndAddress(a) else { continue }
+                s += name + Text.left(net, 13, truncate: true) + " " + Text.left(addr, 17, truncate: true) + " " + c
+            }
+        }
+        return ToolOutput(stdout: s)
+    }
+
+    static func counters(_ c: InterfaceCounters, _ columns: NetstatInterfaceColumns) -> String {
+        switch columns {
+        case .packets:
+            return Text.right(c.ipackets, 8) + " " + Text.right(c.ierrors, 5) + " " + Text.right(c.opackets, 8) + " "
+                + Text.right(c.oerrors, 5) + " " + Text.right(c.collisions, 5) + "\n"
+        case .bytes:
+            return Text.right(c.ibytes, 10) + " " + Text.right(c.obytes, 10) + "\n"
+        case .drops:
+            return Text.right(c.ipackets, 8) + " " + Text.right(c.ierrors, 5) + " " + Text.right(c.iqdrops, 6) + " "
+                + Text.right(c.opackets, 8) + " " + Text.right(c.oerrors, 5) + " " + Text.right(c.collisions, 5) + " "
+                + Text.right(c.oqdrops, 6) + "\n"
+        }
+    }
+
+    /// The Network and Address columns of an address row.
+    static func networkAndAddress(_ a: InterfaceAddressInfo) -> (String, String)? {
+        switch (a.address, a.netmask) {
+        case (.inet(let addr), .inet(let mask)):
+            return (RouteNames.netname(addr, mask: mask), addr.description)
+        case (.inet6(let addr, _), .inet6(let mask, _)):
+            guard addr.count == 16, mask.count == 16 else { return nil }
+            let net = zip(addr, mask).map { $0 & $1 }
+            let len = mask.reduce(0) { $0 + $1.nonzeroBitCount }
+            return (Inet6Text.format(net) + "/\(len)", Inet6Text.format(addr))
+        default:
+            return nil
+        }
+    }
+}
+
+extension NetstatFormat {
+    /// "addr.port" with "*" for the wildcard address or port.
+    static func endpoint(_ a: InAddr, _ port: UInt16) -> String {
+        (a == .any ? "*" : a.description) + "." + (port == 0 ? "*" : String(port))
+    }
+
+    /// The socket list (`netstat`, `-a`): nothing at all when no socket qualifies.
+    public static func sockets(_ socks: [SocketInfo], all: Bool) -> ToolOutput {
+        let shown = socks.filter { all || !$0.isServer }
+        guard !shown.isEmpty else { return .success }
+        var s = "Active Internet connections" + (all ? " (including servers)" : "") + "\n"
+        s += "Proto Recv-Q Send-Q  " + Text.left("Local Address", 22) + " " + Text.left("Foreign Address", 22) + " State\n"
+        for k in shown {
+            s += Text.left(k.proto, 5, truncate: true) + " " + Text.right(k.receiveQueue, 6) + " " + Text.right(k.sendQueue, 6) + "  "
+                + Text.left(endpoint(k.localAddress, k.localPort), 22, truncate: true) + " "
+                + Text.left(endpoint(k.foreignAddress, k.foreignPort), 22, truncate: true) + " " + k.state + "\n"
+        }
+        return ToolOutput(stdout: s)
+    }
+
+    /// A sysctl netstat needs is missing from the kernel (a kernel without netinet6 for -a).
+    public static func sysctlFailed(_ name: String, _ e: NetBSDErrno) -> ToolOutput {
+        .errx("netstat", "sysctlnametomib: \(name): \(e.strerror)")
+    }
+}

@@ -1,0 +1,50 @@
+// What `netstat -a` shows of one TCP or UDP protocol control block.
+
+public struct SocketInfo: Sendable, Equatable {
+    /// "tcp", "udp" (netstat lists no raw sockets).
+    public var proto: String
+    public var receiveQueue: UInt32
+    public var sendQueue: UInt32
+    public var localAddress: InAddr
+    public var localPort: UInt16
+    public var foreignAddress: InAddr
+    public var foreignPort: UInt16
+    /// TCP state name ("LISTEN", "ESTABLISHED", "TIME_WAIT"); empty for UDP.
+    public var state: String
+
+    public init(proto: String, receiveQueue: UInt32 = 0, sendQueue: UInt32 = 0, localAddress: InAddr, localPort: UInt16,
+                foreignAddress: InAddr = .any, foreignPort: UInt16 = 0, state: String = "") {
+        self.proto = proto
+        self.receiveQueue = receiveQueue
+        self.sendQueue = sendQueue
+        self.localAddress = localAddress
+        self.localPort = localPort
+        self.foreignAddress = foreignAddress
+        self.foreignPort = foreignPort
+        self.state = state
+    }
+
+    /// A server: listening TCP, or UDP bound with no peer. Shown only with -a.
+    public var isServer: Bool { state == "LISTEN" || (proto != "tcp" && foreignAddress == .any && foreignPort == 0) }
+}
+
+extension SocketInfo: WireCodable {
+    public func encode(to w: inout WireWriter) {
+        w.string(proto)
+        w.u32(receiveQueue)
+        w.u32(sendQueue)
+        w.u32(localAddress.value)
+        w.u16(localPort)
+        w.u32(foreignAddress.value)
+        w.u16(foreignPort)
+        w.string(state)
+    }
+
+    public init(from r: inout WireReader) throws(WireDecodeError) {
+        let proto = try r.string()
+        let rq = try r.u32(), sq = try r.u32()
+        let la = InAddr(try r.u32()), lp = try r.u16(), fa = InAddr(try r.u32()), fp = try r.u16()
+        self.init(proto: proto, receiveQueue: rq, sendQueue: sq, localAddress: la, localPort: lp,
+                  foreignAddress: fa, foreignPort: fp, state: try r.string())
+    }
+}
