@@ -20,18 +20,32 @@ setup:
 build: setup
 	$(SWIFT) build
 
+# The main job: the quickstart lab (two kernels on one bus), a ping across while the bus is
+# captured, and the capture through tcpdump. The lab stays up for you to explore
+# (`rumpnet-lab status`, `rumpnet-lab shell a`); `rumpnet-lab down` stops it.
+LAB := .build/debug/rumpnet-lab
 lab: build
-	.build/debug/rumpnet-lab demo --output lab-output
-	tcpdump -n -e -r lab-output/demo.pcap
+	-@$(LAB) down quickstart >/dev/null 2>&1
+	mkdir -p lab-output
+	$(LAB) up topologies/quickstart.json
+	$(LAB) capture lan0 --lab quickstart -w lab-output/quickstart.pcap -c 6 icmp & \
+	  sleep 0.5; $(LAB) exec a -- ping -c 3 10.0.0.2; wait
+	tcpdump -n -e -r lab-output/quickstart.pcap
+	@echo "The lab is still up: rumpnet-lab status | rumpnet-lab shell a | rumpnet-lab down"
+	@echo "Its capture is in lab-output/quickstart.pcap (open it with tcpdump -r or Wireshark)."
 
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# Every benchmark, each figure beside its baseline measured in the same run.
 bench: setup
 	$(SWIFT) build -c release
-	.build/release/shmifctl bench
-	.build/release/rumpnet-bench
+	@echo "== shmif bus (issue: bus) ==";       .build/release/shmifctl bench
+	@echo "== stack (issue: stack core) ==";    .build/release/rumpnet-bench
+	@echo "== kernel server ==";                .build/release/kernel-bench
+	@echo "== ping between kernels ==";         scripts/ping-bench.sh
+	@echo "== lab bring-up ==";                 scripts/lab-bench.sh
 
 clean:
 	rm -rf .build lab-output
