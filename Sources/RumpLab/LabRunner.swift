@@ -56,6 +56,7 @@ public struct LabRunner {
         for p in state.socketPathProblems(topology) { throw LabError(p) }
         try state.saveTopology(topology)
 
+        raiseInotifyLimitIfNeeded()
         for bus in topology.buses {
             do { _ = try ShmifBus.attach(path: state.busPath(bus)) } catch { throw LabError("bus \(bus.name): \(error)") }
         }
@@ -79,6 +80,28 @@ public struct LabRunner {
             throw error
         }
         return HostProcess.now() - t0
+    }
+
+    /// Every shmif interface's kernel holds an inotify instance to be woken by its bus, and
+    /// Linux allows 128 per user by default. As root, raise fs.inotify.max_user_instances for
+    /// a lab that needs more (and say so); otherwise interfaces past the limit poll their bus
+    /// every 5 ms instead (BusWatch), which works, with a little latency.
+    func raiseInotifyLimitIfNeeded() {
+        let path = "/proc/sys/fs/inotify/max_user_instances"
+        let needed = topology.nodes.reduce(0) { $0 + $1.interfaces.count } + 128
+        guard let f = fopen(path, "r") else { return }
+        var buf = [UInt8](repeating: 0, count: 32)
+        let n = fread(&buf, 1, buf.count, f)
+        fclose(f)
+        guard let limit = Int(String(decoding: buf[..<n], as: UTF8.self).trimmingCharacters(in: " \n")), limit < needed else { return }
+        let target = (needed + 1023) / 1024 * 1024
+        if geteuid() == 0, let w = fopen(path, "w") {
+            fputs("\(target)\n", w)
+            fclose(w)
+            progress("raised fs.inotify.max_user_instances from \(limit) to \(target) (one per interface)")
+        } else {
+            progress("fs.inotify.max_user_instances is \(limit); interfaces past it poll their bus every 5 ms")
+        }
     }
 
     func waitListening(pids: [String: pid_t], deadline: Double) throws {

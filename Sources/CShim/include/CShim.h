@@ -6,6 +6,8 @@
 #define RUMPNET_CSHIM_H
 
 #include <stdint.h>
+#include <sys/timerfd.h>
+#include <time.h>
 
 /// Compare-and-swap with acquire ordering on success; returns the old value
 /// (NetBSD's atomic_cas_32 semantics).
@@ -44,6 +46,19 @@ static inline void rn_cpu_relax(void) {
 #elif defined(__aarch64__) || defined(__arm__)
     __asm__ __volatile__("yield");
 #endif
+}
+
+/// A non-blocking periodic timerfd (Glibc's Swift module does not import timerfd.h):
+/// readable every `period_ns`. Returns the descriptor or -1 with errno set.
+static inline int rn_periodic_timerfd(long period_ns) {
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (fd < 0) return -1;
+    struct itimerspec spec;
+    spec.it_interval.tv_sec = period_ns / 1000000000L;
+    spec.it_interval.tv_nsec = period_ns % 1000000000L;
+    spec.it_value = spec.it_interval;
+    timerfd_settime(fd, 0, &spec, 0);
+    return fd;
 }
 
 /// Linux tun/tap ioctl and flags (linux/if_tun.h), written out so Swift sees them.
