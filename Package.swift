@@ -81,15 +81,12 @@ let package = Package(
         // A kernel: components, sysctl tree, event loop, syscall server, NetworkStack plug-in point.
         .target(name: "RumpKernel", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"]),
         // The RumpNet stack as a kernel's NetworkStack: the glue between the two.
-        .target(name: "KernelStack", dependencies: ["RumpKernel", "RumpNet", "RumpProtocol", "ToolSupport"]),
-        .executableTarget(name: "rump_server", dependencies: [
-            "RumpKernel", "KernelStack", "ToolSupport",
+        .target(name: "KernelStack", dependencies: [
+            "RumpKernel", "RumpNet", "RumpProtocol", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "rump_allserver", dependencies: [
-            "RumpKernel", "KernelStack", "ToolSupport",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(name: "rump_server", dependencies: ["KernelStack"]),
+        .executableTarget(name: "rump_allserver", dependencies: ["KernelStack"]),
         .executableTarget(name: "rump_wmd", dependencies: [
             "RumpKernel", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

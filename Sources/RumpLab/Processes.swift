@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Shmif
 
 /// Host processes for the lab runner: kernel servers started in their own session (so they
 /// outlive `up` and a terminal's ^C), with their output in a log file.
@@ -58,18 +59,7 @@ public enum HostProcess {
     }
 
     /// True if `pid` is a live process: not gone and not a zombie waiting to be reaped.
-    public static func isAlive(_ pid: pid_t) -> Bool {
-        guard pid > 0 else { return false }
-        if kill(pid, 0) != 0 && errno == ESRCH { return false }
-        guard let f = fopen("/proc/\(pid)/stat", "r") else { return true }
-        defer { fclose(f) }
-        var buf = [UInt8](repeating: 0, count: 512)
-        let n = fread(&buf, 1, buf.count, f)
-        let line = String(decoding: buf[..<n], as: UTF8.self)
-        guard let paren = line.lastIndex(of: ")") else { return true }
-        let state = line[line.index(after: paren)...].drop { $0 == " " }.first
-        return state != "Z" && state != "X"
-    }
+    public static func isAlive(_ pid: pid_t) -> Bool { pid > 0 && processExists(pid) }
 
     /// Reaps `pid` if it is our child and has exited (no zombie left behind).
     public static func reapIfChild(_ pid: pid_t) {

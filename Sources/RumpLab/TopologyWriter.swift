@@ -55,7 +55,7 @@ public enum TopologyWriter {
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func q(_ s: String) -> String {
+    public static func q(_ s: String) -> String {
         var o = "\""
         for u in s.unicodeScalars {
             switch u {

@@ -185,18 +185,7 @@ struct Status: ParsableCommand {
     }
 }
 
-func quote(_ s: String) -> String {
-    var out = "\""
-    for c in s.unicodeScalars {
-        switch c {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        default: out += c.value < 0x20 ? "\\u00" + (c.value < 16 ? "0" : "") + String(c.value, radix: 16) : String(c)
-        }
-    }
-    return out + "\""
-}
+func quote(_ s: String) -> String { TopologyWriter.q(s) }
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "check", abstract: "Run the topology's checks against the running lab; exit 0 if all pass.")

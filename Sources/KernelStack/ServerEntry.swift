@@ -1,0 +1,42 @@
+import ArgumentParser
+import RumpKernel
+import ToolSupport
+
+/// The command line of rump_server and rump_allserver (rump_server(1)): NetBSD's getopt
+/// rules and usage, then a kernel with the RumpNet stack. `loadAll` is rump_allserver.
+public enum ServerEntry {
+    struct Command: ParsableCommand {
+        @Flag(name: .customShort("s")) var foreground = false
+        @Flag(name: .customShort("v")) var verbose = false
+        @Option(name: .customShort("c", allowingJoined: true)) var ncpu: String?
+        @Option(name: .customShort("d", allowingJoined: true)) var drivespec: [String] = []
+        @Option(name: .customShort("l", allowingJoined: true)) var libraries: [String] = []
+        @Option(name: .customShort("m", allowingJoined: true)) var modules: [String] = []
+        @Option(name: .customShort("r", allowingJoined: true)) var memlimit: String?
+        @Argument var url: [String] = []
+    }
+
+    public static func main(program: String, loadAll: Bool) -> Never {
+        let args = Array(CommandLine.arguments.dropFirst())
+        let usage = "usage: \(program) [-s] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl"
+        if let f = NetBSDGetopt.check(args, optstring: "c:d:l:m:r:sv") {
+            printErr(f.message(program: program))
+            printErr(usage)
+            exitTool(1)
+        }
+        guard let cmd = try? Command.parse(args), cmd.url.count == 1 else {
+            printErr(usage)
+            exitTool(1)
+        }
+        var o = ServerOptions(program: program, url: cmd.url[0])
+        o.foreground = cmd.foreground
+        o.verbose = cmd.verbose
+        o.libraries = cmd.libraries
+        o.ncpu = cmd.ncpu
+        o.memlimit = cmd.memlimit
+        o.drivespecs = cmd.drivespec
+        o.modules = cmd.modules
+        o.loadAll = loadAll
+        RumpServerMain.run(o, stackFactory: KernelNetStack.factory)
+    }
+}
