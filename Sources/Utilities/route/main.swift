@@ -1,0 +1,2 @@
+import UtilitySupport
+emit(.init())
