@@ -133,6 +133,8 @@ let package = Package(
         // transport-independent, shared by kernel and utilities (docs/UTILITIES.md).
         .target(name: "NetAdmin"),
         .testTarget(name: "NetAdminTests", dependencies: ["NetAdmin"]),
+        // Real rump_server processes and the real utilities: transcript replays, labs, tcp://.
+        .testTarget(name: "UtilityTests", dependencies: ["NetAdmin"]),
     ],
     swiftLanguageModes: [.v6]
 )
