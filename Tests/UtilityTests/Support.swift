@@ -159,13 +159,20 @@ final class Lab {
 
     func add(_ name: String, _ server: Server) { servers[name] = server }
 
-    /// Kills every server, checks none is left and no socket file remains, removes the directory.
-    func tearDown(file: StaticString = #filePath, line: UInt = #line) {
+    /// Kills every server, removes the directory; what was left behind (should be nothing).
+    func shutDown() -> [String] {
+        var problems: [String] = []
         for s in servers.values { s.stop() }
         for s in servers.values {
-            XCTAssertFalse(Tools.processAlive(s.pid), "rump_server \(s.pid) left running", file: file, line: line)
-            if let p = s.socketPath { XCTAssertFalse(FileManager.default.fileExists(atPath: p), "\(p) left behind", file: file, line: line) }
+            if Tools.processAlive(s.pid) { problems.append("rump_server \(s.pid) left running") }
+            if let p = s.socketPath, FileManager.default.fileExists(atPath: p) { problems.append("\(p) left behind") }
         }
         try? FileManager.default.removeItem(atPath: dir)
+        return problems
+    }
+
+    /// `shutDown`, failing the test for anything left behind.
+    func tearDown(file: StaticString = #filePath, line: UInt = #line) {
+        for p in shutDown() { XCTFail(p, file: file, line: line) }
     }
 }
