@@ -68,13 +68,12 @@ struct Ping {
         if options.interval < 1 && getuid() != 0 {
             emit(.errx("ping", "Must be superuser to use -i with a value less than 1"))
         }
-        guard case .success(.fd(let s)) = kernel.call(.socket(domain: Int32(RumpProtocol.NetBSD.AF_INET),
-                                                               type: RumpProtocol.NetBSD.SOCK_RAW, protocol: Self.IPPROTO_ICMP)) else {
-            let e: AdminErrno
-            if case .failure(let x) = kernel.call(.socket(domain: 2, type: 3, protocol: 1)) { e = x } else { e = .EAFNOSUPPORT }
-            emit(PingFormat.cannotCreateSocket(e))
+        switch kernel.call(.socket(domain: Int32(RumpProtocol.NetBSD.AF_INET), type: RumpProtocol.NetBSD.SOCK_RAW,
+                                   protocol: Self.IPPROTO_ICMP)) {
+        case .success(.fd(let s)): fd = s
+        case .success: emit(PingFormat.cannotCreateSocket(.EINVAL))
+        case .failure(let e): emit(PingFormat.cannotCreateSocket(e))
         }
-        fd = s
         // NetBSD's ping writes its own IP header, so broadcasts need no SO_BROADCAST there.
         _ = kernel.perform(.setsockopt(fd: fd, level: RumpProtocol.NetBSD.SOL_SOCKET, name: Self.SO_BROADCAST, value: le32(1)))
         if let ttl = options.ttl {
