@@ -13,14 +13,6 @@ import UtilitySupport
 /// Set by SIGINT; the loop checks it between short waits (a signal handler may touch only this).
 let interrupted = Atomic<Bool>(false)
 
-let kernel = Remote(program: "ping")
-let options: PingOptions
-switch PingOptions.parse(utilityArguments) {
-case .exit(let o): emit(o)
-case .run(let o): options = o
-}
-var run = Ping(kernel: kernel, options: options)
-run.main()
 
 /// Seconds on the monotonic clock.
 func monotonic() -> Double {
@@ -280,3 +272,13 @@ struct Ping {
         exitTool(PingFormat.exitStatus(stats))
     }
 }
+
+// rumpctrl's tools connect before main runs, so a missing server wins over bad arguments.
+let kernel = Remote(program: "ping")
+let options: PingOptions
+switch PingOptions.parse(utilityArguments) {
+case .exit(let o): emit(o)
+case .run(let o): options = o
+}
+var run = Ping(kernel: kernel, options: options)
+run.main()
