@@ -25,6 +25,11 @@ let package = Package(
         .executable(name: "rump_wmd", targets: ["rump_wmd"]),
         .executable(name: "sysctl", targets: ["sysctl"]),
         .executable(name: "halt", targets: ["halt"]),
+        .executable(name: "ifconfig", targets: ["ifconfig"]),
+        .executable(name: "ping", targets: ["ping"]),
+        .executable(name: "route", targets: ["route"]),
+        .executable(name: "arp", targets: ["arp"]),
+        .executable(name: "netstat", targets: ["netstat"]),
         .executable(name: "kernel-bench", targets: ["kernel-bench"]),
     ],
     dependencies: [
@@ -99,6 +104,19 @@ let package = Package(
             "RumpClient", "RumpProtocol", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/Utilities/halt"),
+        // The network utilities: NetAdmin's parsers and formatters over RumpClient calls;
+        // UtilitySupport is the one place protocol values become NetAdmin models.
+        .target(name: "UtilitySupport", dependencies: ["NetAdmin", "RumpClient", "RumpProtocol", "ToolSupport"]),
+        .executableTarget(name: "ifconfig", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol"],
+                          path: "Sources/Utilities/ifconfig"),
+        .executableTarget(name: "ping", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport", "CKernelShim"],
+                          path: "Sources/Utilities/ping"),
+        .executableTarget(name: "route", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol"],
+                          path: "Sources/Utilities/route"),
+        .executableTarget(name: "arp", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol"],
+                          path: "Sources/Utilities/arp"),
+        .executableTarget(name: "netstat", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol"],
+                          path: "Sources/Utilities/netstat"),
         // Idle RSS and start-to-listening of rump_server beside baselines.
         .executableTarget(name: "kernel-bench", dependencies: [
             "RumpClient", "CKernelShim", "ToolSupport",
@@ -112,6 +130,8 @@ let package = Package(
         // transport-independent, shared by kernel and utilities (docs/UTILITIES.md).
         .target(name: "NetAdmin"),
         .testTarget(name: "NetAdminTests", dependencies: ["NetAdmin"]),
+        // Real rump_server processes and the real utilities: transcript replays, labs, tcp://.
+        .testTarget(name: "UtilityTests", dependencies: ["NetAdmin"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -314,7 +314,11 @@ public final class KernelNetStack: NetworkStack {
         let gateway: SockAddr
         switch r.gateway {
         case .address(let g): gateway = Self.sockaddr(g)
-        case .link(let idx): gateway = SockAddr(family: NetBSD.AF_LINK, address: [], scopeID: UInt32(idx))
+        case .link(let idx):
+            // NetBSD's sockaddr_dl names the loopback ("lo0" in route show); others print link#N.
+            let ifp = stack.interface(index: idx)
+            let name = ifp?.linkType == .loopback ? Array(ifp!.name.utf8) : []
+            gateway = SockAddr(family: NetBSD.AF_LINK, address: name, scopeID: UInt32(idx))
         }
         return RouteEntry(destination: Self.sockaddr(r.destination),
                           netmask: r.flags.contains(.host) ? nil : Self.mask(r.netmask),
@@ -400,11 +404,52 @@ public final class KernelNetStack: NetworkStack {
     public func setArp(_ entry: ArpEntry) throws(KernelError) {
         let a = try Self.ipv4(entry.address)
         guard entry.linkAddress.count == 6 else { throw KernelError(.EINVAL) }
-        try run { try stack.arpSet(a, mac: MACAddress(entry.linkAddress), permanent: entry.permanent, publish: entry.published) }
+        do {
+            try run { try stack.arpSet(a, mac: MACAddress(entry.linkAddress), permanent: entry.permanent, publish: entry.published) }
+        } catch where error.errno == .ENETUNREACH {
+            // NetBSD finds no interface route for the address: the routing socket says ESRCH.
+            throw KernelError(.ESRCH)
+        }
     }
 
     public func deleteArp(_ address: SockAddr) throws(KernelError) {
         let a = try Self.ipv4(address)
         try run { try stack.arpDelete(a) }
+    }
+}
+
+// MARK: statistics
+
+extension KernelNetStack {
+    /// The stack's counters under NetBSD's ipstat/icmpstat/arpstat names (netstat -s).
+    public func statistics() -> [StatCounter] {
+        guard components.contains(.rumpnet_netinet) else { return [] }
+        var out: [StatCounter] = []
+        func add(_ name: String, _ v: UInt64) { out.append(StatCounter(name: name, value: v)) }
+        let ip = stack.ipStats
+        for (n, v) in [("total", ip.total), ("badsum", ip.badsum), ("tooshort", ip.tooshort), ("toosmall", ip.toosmall),
+                       ("badhlen", ip.badhlen), ("badlen", ip.badlen), ("badvers", ip.badvers), ("badaddr", ip.badaddr),
+                       ("fragments", ip.fragments), ("fragdropped", ip.fragdropped), ("fragtimeout", ip.fragtimeout),
+                       ("reassembled", ip.reassembled), ("forward", ip.forward), ("cantforward", ip.cantforward),
+                       ("noroute", ip.noroute), ("delivered", ip.delivered), ("localout", ip.localout),
+                       ("odropped", ip.odropped), ("fragmented", ip.fragmented), ("ofragments", ip.ofragments),
+                       ("cantfrag", ip.cantfrag), ("noproto", ip.noproto), ("toolong", ip.toolong)] {
+            add("ip." + n, v)
+        }
+        let icmp = stack.icmpStats
+        for (n, v) in [("error", icmp.error), ("oldicmp", icmp.oldicmp), ("oldshort", icmp.oldshort), ("badcode", icmp.badcode),
+                       ("tooshort", icmp.tooshort), ("checksum", icmp.checksum), ("badlen", icmp.badlen),
+                       ("reflect", icmp.reflect), ("bmcastecho", icmp.bmcastecho)] {
+            add("icmp." + n, v)
+        }
+        for (t, v) in icmp.outhist.enumerated() where v != 0 { add("icmp.outhist.\(t)", v) }
+        for (t, v) in icmp.inhist.enumerated() where v != 0 { add("icmp.inhist.\(t)", v) }
+        let arp = stack.arpStats
+        for (n, v) in [("sndtotal", arp.sent), ("sndrequest", arp.sentRequests), ("sndreply", arp.sentReplies),
+                       ("rcvtotal", arp.received), ("rcvrequest", arp.receivedRequests), ("rcvreply", arp.receivedReplies),
+                       ("rcvbadproto", arp.badFrames), ("rcvlocalspa", arp.dupAddress), ("dfrdropped", arp.heldDropped)] {
+            add("arp." + n, v)
+        }
+        return out
     }
 }

@@ -318,6 +318,7 @@ public final class Kernel: KernelServices {
         case .arpList: reply(.success(.arp(try requireStack(.rumpnet_netinet).arpEntries())))
         case .arpSet(let e): try requireStack(.rumpnet_netinet).setArp(e); reply(.success(.none))
         case .arpDelete(let a): try requireStack(.rumpnet_netinet).deleteArp(a); reply(.success(.none))
+        case .statistics: reply(.success(.counters(try requireStack().statistics())))
 
         case .sysctlGet, .sysctlSet, .sysctlList, .halt:
             break  // handled in handle(_:from:reply:)

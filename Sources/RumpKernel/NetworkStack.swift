@@ -85,6 +85,15 @@ public protocol NetworkStack: AnyObject {
     func arpEntries() -> [ArpEntry]
     func setArp(_ entry: ArpEntry) throws(KernelError)
     func deleteArp(_ address: SockAddr) throws(KernelError)
+
+    // Statistics (netstat -s)
+    /// Protocol counters by NetBSD's names ("ip.total", "icmp.outhist.0", "arp.sndtotal").
+    func statistics() -> [StatCounter]
+}
+
+extension NetworkStack {
+    /// A stack that keeps no counters reports none (netstat -s then prints no sections).
+    public func statistics() -> [StatCounter] { [] }
 }
 
 /// Builds the stack for a kernel's component set; nil when no networking is loaded.

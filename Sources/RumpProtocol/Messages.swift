@@ -15,7 +15,7 @@ public enum MessageType: UInt8, Sendable {
 }
 
 /// One code per operation (u16 on the wire). Grouped by hundreds of hex: sockets 0x01..,
-/// interfaces 0x20.., routes 0x30.., ARP 0x40.., sysctl 0x50.., kernel 0x60...
+/// interfaces 0x20.., routes 0x30.., ARP 0x40.., sysctl 0x50.., kernel 0x60.., statistics 0x70...
 public enum Opcode: UInt16, Sendable, CaseIterable {
     case socket = 0x01, bind, connect, listen, accept, send, sendto, recv, recvfrom, shutdown, close
     case setsockopt, getsockopt, poll, getsockname, getpeername
@@ -24,6 +24,7 @@ public enum Opcode: UInt16, Sendable, CaseIterable {
     case arpList = 0x40, arpSet, arpDelete
     case sysctlGet = 0x50, sysctlSet, sysctlList
     case halt = 0x60
+    case statistics = 0x70
 }
 
 /// Timeouts are milliseconds: -1 waits for ever, 0 does not wait (EAGAIN at once).
@@ -76,6 +77,9 @@ public enum Request: Hashable, Sendable {
 
     case halt(flags: Int32)
 
+    /// Protocol counters for `netstat -s` / `-rs` (reply: counters).
+    case statistics
+
     public var opcode: Opcode {
         switch self {
         case .socket: .socket
@@ -117,6 +121,7 @@ public enum Request: Hashable, Sendable {
         case .sysctlSet: .sysctlSet
         case .sysctlList: .sysctlList
         case .halt: .halt
+        case .statistics: .statistics
         }
     }
 
@@ -138,7 +143,7 @@ public enum Request: Hashable, Sendable {
             w.array(items) { w, i in w.i32(i.fd); w.u16(UInt16(bitPattern: i.events)); w.u16(UInt16(bitPattern: i.revents)) }
             w.i32(t)
         case let .ifCreate(n), let .ifDestroy(n), let .ifGet(n): w.string(n)
-        case .ifList, .ifListCloners, .arpList: break
+        case .ifList, .ifListCloners, .arpList, .statistics: break
         case let .ifSetFlags(n, s, c): w.string(n); w.u32(s); w.u32(c)
         case let .ifAddAddress(n, a, alias): w.string(n); a.encode(&w); w.bool(alias)
         case let .ifDeleteAddress(n, a): w.string(n); a.encode(&w)
@@ -208,6 +213,7 @@ public enum Request: Hashable, Sendable {
         case .sysctlSet: q = .sysctlSet(name: try r.string(), value: try r.string())
         case .sysctlList: q = .sysctlList(prefix: try r.string())
         case .halt: q = .halt(flags: try r.i32())
+        case .statistics: q = .statistics
         }
         try r.finish()
         return q
@@ -231,6 +237,7 @@ public enum Reply: Hashable, Sendable {
     case arp([ArpEntry])
     case sysctl([SysctlEntry])
     case sysctlChanged(old: SysctlEntry, new: SysctlEntry)
+    case counters([StatCounter])
 
     public func encode(_ w: inout WireWriter) {
         switch self {
@@ -250,6 +257,7 @@ public enum Reply: Hashable, Sendable {
         case let .arp(l): w.u8(11); w.array(l) { w, e in e.encode(&w) }
         case let .sysctl(l): w.u8(12); w.array(l) { w, e in e.encode(&w) }
         case let .sysctlChanged(o, n): w.u8(13); o.encode(&w); n.encode(&w)
+        case let .counters(l): w.u8(14); w.array(l) { w, c in w.string(c.name); w.u64(c.value) }
         }
     }
 
@@ -273,6 +281,9 @@ public enum Reply: Hashable, Sendable {
         case 11: p = .arp(try r.array(minimumElementSize: 16) { (r: inout WireReader) throws(ProtocolError) in try ArpEntry.decode(&r) })
         case 12: p = .sysctl(try r.array(minimumElementSize: 6) { (r: inout WireReader) throws(ProtocolError) in try SysctlEntry.decode(&r) })
         case 13: p = .sysctlChanged(old: try SysctlEntry.decode(&r), new: try SysctlEntry.decode(&r))
+        case 14: p = .counters(try r.array(minimumElementSize: 12) { (r: inout WireReader) throws(ProtocolError) in
+            StatCounter(name: try r.string(), value: try r.u64())
+        })
         case let t: throw .invalidValue("reply tag \(t)")
         }
         return p

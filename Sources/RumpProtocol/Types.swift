@@ -267,3 +267,12 @@ public struct PollItem: Hashable, Sendable {
 }
 
 extension InterfaceAddress { static let minimumSize = 20 }
+
+/// One protocol counter, named as NetBSD's netstat knows it: "ip.total", "icmp.inhist.8",
+/// "arp.rcvrequest", "rt.unreach". Names keep the protocol open to new counters without a
+/// version change; a client ignores names it does not know.
+public struct StatCounter: Hashable, Sendable {
+    public var name: String
+    public var value: UInt64
+    public init(name: String, value: UInt64) { self.name = name; self.value = value }
+}

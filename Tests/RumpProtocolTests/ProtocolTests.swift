@@ -37,7 +37,7 @@ final class ProtocolTests: XCTestCase {
         .routeChange(RouteEntry(destination: inet, netmask: nil, gateway: SockAddr(family: 18, address: [1, 2, 3, 4, 5, 6]), flags: 5, interface: "shmif0", refs: 1, use: 2, mtu: 1500, expire: 30)),
         .arpList, .arpSet(ArpEntry(address: inet, linkAddress: [1, 2, 3, 4, 5, 6], interface: "shmif0", permanent: true)),
         .arpDelete(address: inet), .sysctlGet(name: "kern.hostname"), .sysctlSet(name: "kern.hostname", value: "x"),
-        .sysctlList(prefix: ""), .halt(flags: 8),
+        .sysctlList(prefix: ""), .halt(flags: 8), .statistics,
     ]
 
     static let replies: [Reply] = [
@@ -53,6 +53,12 @@ final class ProtocolTests: XCTestCase {
                  SysctlEntry(name: "kern.clockrate", value: .structure("tick = 10000"), writable: false),
                  SysctlEntry(name: "x.b", value: .bool(true), writable: true), SysctlEntry(name: "x.i", value: .int(-1), writable: true)]),
         .sysctlChanged(old: SysctlEntry(name: "a", value: .int(1), writable: true), new: SysctlEntry(name: "a", value: .int(0), writable: true)),
+        .counters([StatCounter(name: "ip.total", value: 7), StatCounter(name: "icmp.inhist.8", value: .max)]),
+        .counters([]),
+        // route show's lo0 gateway: an AF_LINK address carrying the interface name NetBSD prints.
+        .routes([RouteEntry(destination: .inet((127, 0, 0, 1)), netmask: nil,
+                            gateway: SockAddr(family: NetBSD.AF_LINK, address: Array("lo0".utf8), scopeID: 1),
+                            flags: 0x405, interface: "lo0", mtu: 33624, localAddress: .inet((127, 0, 0, 1)))]),
     ]
 
     static var messages: [Message] {
@@ -245,5 +251,21 @@ final class ProtocolTests: XCTestCase {
         XCTAssertThrowsError(try t.get("nosuch")) { e in XCTAssertEqual((e as? KernelError)?.detail, 0) }
         XCTAssertEqual(try t.get("net.inet").count, 1)
         XCTAssertEqual(try t.get("vm").count, 0)  // top-level nodes always exist
+    }
+}
+
+final class StatisticsProtocolTests: XCTestCase {
+    /// The counters reply round-trips and refuses a forged count rather than allocating for it.
+    func testCountersRoundTripAndForgedCount() throws {
+        let reply = Reply.counters((0..<50).map { StatCounter(name: "icmp.outhist.\($0)", value: UInt64($0) * 1_000_003) })
+        let body = Message.response(id: 9, opcode: Opcode.statistics.rawValue, result: .success(reply)).encodeBody()
+        XCTAssertEqual(try Message.decode(body: body), .response(id: 9, opcode: Opcode.statistics.rawValue, result: .success(reply)))
+        // Header (1 + 4 + 2 + 4) + reply tag, then the u32 count: claim a billion counters.
+        var forged = Array(body.prefix(12))
+        forged += [0x00, 0xca, 0x9a, 0x3b]
+        XCTAssertThrowsError(try Message.decode(body: forged))
+        let request = Message.request(id: 1, .statistics)
+        XCTAssertEqual(try Message.decode(body: request.encodeBody()), request)
+        XCTAssertThrowsError(try Message.decode(body: request.encodeBody() + [0]))  // trailing bytes
     }
 }

@@ -40,7 +40,7 @@ extension NetStack {
         case "lo":
             let d = LoopbackDriver(stack: self)
             d.ifIndex = idx
-            ifp = NetInterface(name: name, index: idx, flags: [.loopback, .multicast], mtu: NetStack.loopbackMTU,
+            ifp = NetInterface(name: name, index: idx, flags: [.loopback, .running, .multicast], mtu: NetStack.loopbackMTU,
                                linkAddress: .zero, linkType: .loopback, driver: d, cloneFamily: "lo",
                                destroyable: name != "lo0")
         case "shmif":

@@ -1,0 +1,46 @@
+// netstat(1) against a rump kernel.
+import NetAdmin
+import RumpProtocol
+import UtilitySupport
+
+let kernel = Remote(program: "netstat")
+
+struct Netstat {
+    let kernel: Remote
+
+    func run(_ args: [String]) -> ToolOutput {
+        let cmd: NetstatCommand
+        switch NetstatCommand.parse(args) {
+        case .exit(let o): return o
+        case .run(let c): cmd = c
+        }
+        switch cmd {
+        case .routes(let numeric, let fam):
+            switch kernel.routes(family: fam?.rawValue ?? 0) {
+            case .success(let l): return NetstatFormat.routes(l, numeric: numeric, family: fam)
+            case .failure(let e): return .errx("netstat", "sysctl: \(e.strerror)")
+            }
+        case .routeStatistics:
+            return ToolOutput(stdout: StatisticsFormat.routing(kernel.statistics()?.routing ?? RouteStatistics()))
+        case .interfaces(let cols, let name, _, _):
+            switch kernel.interfaces() {
+            case .success(let l): return NetstatFormat.interfaces(l, columns: cols, interface: name)
+            case .failure(let e): return .errx("netstat", "sysctl: \(e.strerror)")
+            }
+        case .statistics(let protocols, let suppressZero):
+            let s = kernel.statistics()
+            return ToolOutput(stdout: StatisticsFormat.report(protocols, ip: s?.ip, icmp: s?.icmp, arp: s?.arp,
+                                                              suppressZero: suppressZero))
+        case .sockets(let all, _, let fam):
+            // netstat reads the pcblists by sysctl; a kernel without netinet6 lacks the inet6 one.
+            if fam == nil && !kernel.hasInet6 {
+                return NetstatFormat.sysctlFailed("net.inet6.udp6.pcblist", .ENOENT)
+            }
+            return NetstatFormat.sockets(kernel.sockets(), all: all)
+        case .mbufs:
+            return .errx("netstat", "kvm error: /netbsd: Function not implemented")
+        }
+    }
+}
+
+emit(Netstat(kernel: kernel).run(utilityArguments))

@@ -1,0 +1,75 @@
+// netstat -s counters: the kernel names each counter as NetBSD does; these tables put them
+// into NetAdmin's statistics structs (unknown names are ignored, missing ones stay 0).
+// The tables are computed: key paths are not Sendable, so they cannot be shared globals.
+import NetAdmin
+import RumpProtocol
+
+public struct KernelStatistics: Sendable {
+    public var ip = IPStatistics()
+    public var icmp = ICMPStatistics()
+    public var arp = ARPStatistics()
+    public var routing = RouteStatistics()
+}
+
+extension Convert {
+    static var ipFields: [String: WritableKeyPath<IPStatistics, UInt64>] { [
+        "total": \.total, "badsum": \.badsum, "tooshort": \.tooshort, "toosmall": \.toosmall, "badhlen": \.badhlen,
+        "badlen": \.badlen, "fragments": \.fragments, "fragdropped": \.fragdropped, "fragtimeout": \.fragtimeout,
+        "forward": \.forward, "fastforward": \.fastforward, "cantforward": \.cantforward, "redirectsent": \.redirectsent,
+        "noproto": \.noproto, "delivered": \.delivered, "localout": \.localout, "odropped": \.odropped,
+        "reassembled": \.reassembled, "fragmented": \.fragmented, "ofragments": \.ofragments, "cantfrag": \.cantfrag,
+        "badoptions": \.badoptions, "noroute": \.noroute, "badvers": \.badvers, "rawout": \.rawout,
+        "badfrags": \.badfrags, "rcvmemdrop": \.rcvmemdrop, "toolong": \.toolong, "nogif": \.nogif, "badaddr": \.badaddr,
+    ] }
+    static var icmpFields: [String: WritableKeyPath<ICMPStatistics, UInt64>] { [
+        "error": \.error, "oldshort": \.oldshort, "oldicmp": \.oldicmp, "badcode": \.badcode, "tooshort": \.tooshort,
+        "checksum": \.checksum, "badlen": \.badlen, "reflect": \.reflect, "pmtuchg": \.pmtuchg,
+        "bmcastecho": \.bmcastecho, "bmcasttstamp": \.bmcasttstamp,
+    ] }
+    static var arpFields: [String: WritableKeyPath<ARPStatistics, UInt64>] { [
+        "sndtotal": \.sndtotal, "sndreply": \.sndreply, "sndrequest": \.sndrequest, "rcvtotal": \.rcvtotal,
+        "rcvrequest": \.rcvrequest, "rcvreply": \.rcvreply, "rcvmcast": \.rcvmcast, "rcvbadproto": \.rcvbadproto,
+        "rcvbadlen": \.rcvbadlen, "rcvzerotpa": \.rcvzerotpa, "rcvzerospa": \.rcvzerospa, "rcvnoint": \.rcvnoint,
+        "rcvlocalsha": \.rcvlocalsha, "rcvbcastsha": \.rcvbcastsha, "rcvlocalspa": \.rcvlocalspa,
+        "rcvoverperm": \.rcvoverperm, "rcvoverint": \.rcvoverint, "rcvover": \.rcvover, "rcvlenchg": \.rcvlenchg,
+        "dfrtotal": \.dfrtotal, "dfrsent": \.dfrsent, "dfrdropped": \.dfrdropped, "allocfail": \.allocfail,
+    ] }
+    static var routeFields: [String: WritableKeyPath<RouteStatistics, UInt64>] { [
+        "badredirect": \.badredirect, "dynamic": \.dynamic, "newgateway": \.newgateway, "unreach": \.unreach,
+        "wildcard": \.wildcard,
+    ] }
+
+    public static func statistics(_ counters: [StatCounter]) -> KernelStatistics {
+        var s = KernelStatistics()
+        for c in counters {
+            let parts = c.name.split(separator: ".", maxSplits: 2).map(String.init)
+            guard parts.count >= 2 else { continue }
+            switch parts[0] {
+            case "ip": if let k = ipFields[parts[1]] { s.ip[keyPath: k] = c.value }
+            case "arp": if let k = arpFields[parts[1]] { s.arp[keyPath: k] = c.value }
+            case "rt": if let k = routeFields[parts[1]] { s.routing[keyPath: k] = c.value }
+            case "icmp":
+                if parts.count == 3, let t = Int(parts[2]), (0...ICMPStatistics.maxType).contains(t) {
+                    if parts[1] == "outhist" { s.icmp.outhist[t] = c.value }
+                    if parts[1] == "inhist" { s.icmp.inhist[t] = c.value }
+                } else if let k = icmpFields[parts[1]] {
+                    s.icmp[keyPath: k] = c.value
+                }
+            default: break
+            }
+        }
+        return s
+    }
+}
+
+extension Remote {
+    /// The kernel's counters; nil when it has none (no netinet, or an older server).
+    public func statistics() -> KernelStatistics? {
+        guard case .success(.counters(let l)) = call(.statistics), !l.isEmpty else { return nil }
+        return Convert.statistics(l)
+    }
+
+    /// netstat's socket list. NetBSD's netstat lists TCP and UDP control blocks only; the
+    /// stack has raw sockets alone so far, so the list is empty.
+    public func sockets() -> [SocketInfo] { [] }
+}
