@@ -59,6 +59,10 @@ import Testing
         defer { _ = try? run(lab, ["down"], environment: box.env) }
         let e = try run(lab, ["exec", "a", "--", "sysctl", "kern.hostname"], environment: box.env)
         #expect(e.status == 0 && e.out == "kern.hostname = a\n")
+        // Our ping, run against node a with exec, reaches node b.
+        let p = try run(lab, ["exec", "a", "--", "ping", "-c", "2", "-i", "0.2", "10.0.0.2"], environment: box.env)
+        #expect(p.status == 0, "\(p.out)\(p.err)")
+        #expect(p.out.contains("2 packets transmitted, 2 packets received, 0.0% packet loss"), "\(p.out)")
         // A capture as a passive reader: the check's pings, filtered by libpcap, read by tcpdump.
         let pcap = box.dir.file("lan0.pcap")
         let capture = try Background(lab, ["capture", "lan0", "-w", pcap, "-c", "6", "icmp"], environment: box.env)
