@@ -16,6 +16,9 @@ public final class SyscallServer {
     private var connections: [Int: Connection] = [:]
     /// Bytes a client may leave unread before we give up on it.
     static let maximumOutputBacklog = 16 << 20
+    /// Every connection's reads go through this one buffer (one loop thread, one read at a
+    /// time); the server lives as long as the process, so it is never freed.
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     final class Connection {
         let fd: Int32
@@ -86,18 +89,18 @@ public final class SyscallServer {
     }
 
     private func readInput(_ c: Connection) {
-        var buf = [UInt8](repeating: 0, count: 64 * 1024)
+        let buf = readBuffer
         // A bounded number of reads per wakeup, so one flooding client cannot starve the
         // others: poll is level-triggered and brings us back.
         for _ in 0..<8 where c.client.alive {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(c.fd, $0.baseAddress, $0.count) }
+            let n = Glibc.read(c.fd, buf.baseAddress, buf.count)
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { return }
                 close(c); return
             }
             if n == 0 { close(c); return }
-            buf.withUnsafeBytes { c.decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            c.decoder.append(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
             do {
                 while c.client.alive, !c.closeAfterFlush, let body = try c.decoder.next() {
                     process(c, body)

@@ -30,6 +30,12 @@ public final class Remote {
         }
     }
 
+    /// Two requests in one write (see RumpClient.callPair).
+    public func callPair(_ first: Request, _ second: Request) -> (Result<Reply, AdminErrno>, Result<Reply, AdminErrno>) {
+        let (a, b) = client.callPair(first, second)
+        return (a.mapError { Convert.errno($0.errno) }, b.mapError { Convert.errno($0.errno) })
+    }
+
     /// A call whose reply carries nothing: nil on success, else the errno.
     public func perform(_ request: Request) -> AdminErrno? {
         if case .failure(let e) = call(request) { return e }

@@ -39,6 +39,9 @@ struct Ping {
     var sentPacket: [UInt8] = []
     var lastTx = 0.0
     var lastAnswered = false
+    /// An echo request built but not yet sent: it goes out in one write with the recvfrom
+    /// that follows it (`Remote.callPair`), a round trip to the kernel saved per echo.
+    var pendingSend: Request?
     var start = 0.0
     // Flood mode's dots (NetBSD's jiggle): a count of dots owed minus replies, flushed when quiet.
     var jiggleCount = 0, jiggleTotal = 0, jiggleDirection = -1
@@ -117,6 +120,7 @@ struct Ping {
             let outstanding = stats.transmitted - stats.received > 0
             if !outstanding && !options.flood && options.count.map({ stats.transmitted < $0 }) ?? true {
                 // Everything answered: sleep until the next send without asking the kernel.
+                flushPendingSend()
                 sleep(wait)
                 continue
             }
@@ -124,6 +128,7 @@ struct Ping {
             if let c = options.count, stats.received >= c { break }
             if options.once && stats.received > 0 { break }
         }
+        flushPendingSend()
     }
 
     func sleep(_ seconds: Double) {
@@ -155,15 +160,27 @@ struct Ping {
         }
         let sum = checksum(p)
         p[2] = UInt8(sum >> 8); p[3] = UInt8(sum & 0xff)
-        if case .failure(let e) = kernel.call(.sendto(fd: fd, data: p, flags: 0, address: Convert.wire(target), timeout: 1000)) {
-            jiggleFlush(newline: true)
-            OutputStream.standardOutput.flush()
-            printErr(PingFormat.sendFailed(e).dropLast().description)
-        }
+        flushPendingSend()
+        pendingSend = .sendto(fd: fd, data: p, flags: 0, address: Convert.wire(target), timeout: 1000)
         stats.sent(at: now)
         lastTx = now
         lastAnswered = false
         if options.flood { jiggle(1, now: now) }
+    }
+
+    /// Sends a request still waiting for its recvfrom companion.
+    mutating func flushPendingSend() {
+        guard let request = pendingSend else { return }
+        pendingSend = nil
+        sendDone(kernel.call(request))
+    }
+
+    mutating func sendDone(_ result: Result<Reply, AdminErrno>) {
+        if case .failure(let e) = result {
+            jiggleFlush(newline: true)
+            OutputStream.standardOutput.flush()
+            printErr(PingFormat.sendFailed(e).dropLast().description)
+        }
     }
 
     func checksum(_ b: [UInt8]) -> UInt16 {
@@ -178,8 +195,17 @@ struct Ping {
     /// One recvfrom; prints what came (a reply, an ICMP error about our requests).
     mutating func receive(timeout: Double) {
         let ms = timeout <= 0 ? 0 : Int32(min((timeout * 1000).rounded(.up), 600_000))
-        guard case .success(.dataFrom(let pkt, let from)) = kernel.call(
-            .recvfrom(fd: fd, maxLength: 65535, flags: 0, timeout: ms)) else { return }
+        let recv = Request.recvfrom(fd: fd, maxLength: 65535, flags: 0, timeout: ms)
+        let result: Result<Reply, AdminErrno>
+        if let request = pendingSend {
+            pendingSend = nil
+            let (sent, received) = kernel.callPair(request, recv)
+            sendDone(sent)
+            result = received
+        } else {
+            result = kernel.call(recv)
+        }
+        guard case .success(.dataFrom(let pkt, let from)) = result else { return }
         let now = monotonic()
         guard pkt.count >= 20 else { return }
         let hlen = Int(pkt[0] & 0x0f) * 4
