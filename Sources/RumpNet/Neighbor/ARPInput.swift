@@ -57,15 +57,28 @@ extension NetStack {
             default:
                 break
             }
-            // Incomplete (or resolved but expired): hold and ask (at most once a second).
+            // Incomplete (or resolved but expired): hold and ask, at most once a second and
+            // only when a datagram is sent, as NetBSD's arpresolve does (no timer asks for it).
+            // The ask after arp.maxtries unanswered ones marks the host down for arp.down s.
             if e.state == .resolved { e.state = .incomplete; e.asked = 0 }
-            hold(&e, packet)
-            if e.asked < sysctl.arpMaxTries, t >= e.lastRequest &+ NetStack.arpRetransmit || e.asked == 0 {
+            if e.asked == 0 || t >= e.lastRequest &+ NetStack.arpRetransmit {
+                if e.asked >= sysctl.arpMaxTries {
+                    arpStats.timeouts &+= 1
+                    arpStats.heldDropped &+= UInt64(e.hold.count) + 1
+                    e.hold = []
+                    e.state = .down
+                    e.asked = 0
+                    e.expires = t &+ sysctl.arpDown * 1_000_000_000
+                    arp.entries[key] = e
+                    return .failure(.EHOSTDOWN)
+                }
+                hold(&e, packet)
                 e.asked += 1
                 e.lastRequest = t
                 arp.entries[key] = e
                 arpRequest(ifp, spa: sourceFor(ifp, nexthop), tpa: nexthop)
             } else {
+                hold(&e, packet)
                 arp.entries[key] = e
             }
             return nil
@@ -176,37 +189,26 @@ extension NetStack {
     func arpTimer(now t: UInt64) {
         guard !arp.entries.isEmpty else { return }
         var expired: [ARPKey] = []
-        var retry: [ARPKey] = []
         for (k, e) in arp.entries where !e.permanent {
             switch e.state {
             case .resolved, .down: if t >= e.expires { expired.append(k) }
-            case .incomplete: if t >= e.lastRequest &+ NetStack.arpRetransmit { retry.append(k) }
+            // Nobody sent to it for arp.down seconds: give up on it and what it held.
+            case .incomplete: if t >= incompleteExpiry(e) { expired.append(k) }
             }
         }
-        for k in expired { arp.entries[k] = nil }
+        for k in expired {
+            if let e = arp.entries[k], e.state == .incomplete { arpStats.heldDropped &+= UInt64(e.hold.count) }
+            arp.entries[k] = nil
+        }
         if !expired.isEmpty { arp.invalidateHint() }
-        for k in retry {
-            guard var e = arp.entries[k], let ifp = interface(index: Int(k.ifIndex)) else { arp.entries[k] = nil; continue }
-            if e.asked >= sysctl.arpMaxTries {
-                // Unanswered: drop what was held and refuse for arp.down seconds.
-                arpStats.timeouts &+= 1
-                arpStats.heldDropped &+= UInt64(e.hold.count)
-                e.hold = []
-                e.state = .down
-                e.expires = t &+ sysctl.arpDown * 1_000_000_000
-            } else {
-                e.asked += 1
-                e.lastRequest = t
-                arpRequest(ifp, spa: sourceFor(ifp, IPv4Address(k.address)), tpa: IPv4Address(k.address))
-            }
-            arp.entries[k] = e
-        }
     }
+
+    func incompleteExpiry(_ e: ARPEntry) -> UInt64 { e.lastRequest &+ sysctl.arpDown * 1_000_000_000 }
 
     func arpNextDeadline() -> UInt64? {
         var d: UInt64? = nil
         for e in arp.entries.values where !e.permanent {
-            let t = e.state == .incomplete ? e.lastRequest &+ NetStack.arpRetransmit : e.expires
+            let t = e.state == .incomplete ? incompleteExpiry(e) : e.expires
             d = min(d ?? t, t)
         }
         return d
