@@ -63,7 +63,7 @@ let package = Package(
         // graph, capture.
         .target(name: "RumpLab", dependencies: ["Shmif", "Pcap", "RumpClient", "RumpProtocol", .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "rumpnet-lab", dependencies: [
-            "RumpLab", "RumpProtocol", "Shmif", "Pcap", "ToolSupport",
+            "RumpLab", "RumpProtocol", "Shmif", "Pcap", "ToolSupport", "CShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The network stack: frames, time and randomness in; frames and socket events out.

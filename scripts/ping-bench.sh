@@ -41,6 +41,15 @@ for n in a b; do
   for pid in $(pgrep -f "rump_server.*$work/$n.sock"); do taskset -pc 0 "$pid" >/dev/null; done
 done
 read -r pin50 pin99 < <(taskset -c 0 "$BIN/ping" -c "$COUNT" -i 0.001 10.99.0.2 | percentiles)
+# Unpinned again, with every CPU kept from halting (`rumpnet-lab up --keep-cpus-awake`).
+for n in a b; do
+  for pid in $(pgrep -f "rump_server.*$work/$n.sock"); do taskset -pc 0-$(($(nproc) - 1)) "$pid" >/dev/null; done
+done
+awake=()
+for c in $(seq 0 $(($(nproc) - 1))); do "$BIN/rumpnet-lab" keep-awake --cpu "$c" & awake+=($!); done
+sleep 0.2
+read -r awk50 awk99 < <("$BIN/ping" -c "$COUNT" -i 0.001 10.99.0.2 | percentiles)
+kill "${awake[@]}"; wait "${awake[@]}" 2>/dev/null || true
 
 # Linux: two namespaces and a veth pair.
 ip netns add "$ns1"; ip netns add "$ns2"
@@ -53,5 +62,7 @@ read -r lin50 lin99 < <(ip netns exec "$ns1" ping -c "$COUNT" -i 0.001 10.98.0.2
 printf '%-40s %12s %12s %8s\n' "ping RTT, $COUNT pings 1 ms apart" "rumpnet-lab" "linux veth" "ratio"
 printf '%-40s %9s us %9s us %8s\n' "p50" "$our50" "$lin50" "$(awk "BEGIN{printf \"%.1f\", $our50/$lin50}")"
 printf '%-40s %9s us %9s us %8s\n' "p99" "$our99" "$lin99" "$(awk "BEGIN{printf \"%.1f\", $our99/$lin99}")"
+printf '%-40s %9s us %9s us %8s\n' "p50, CPUs kept awake (--keep-cpus-awake)" "$awk50" "$lin50" "$(awk "BEGIN{printf \"%.1f\", $awk50/$lin50}")"
+printf '%-40s %9s us %9s us %8s\n' "p99, CPUs kept awake (--keep-cpus-awake)" "$awk99" "$lin99" "$(awk "BEGIN{printf \"%.1f\", $awk99/$lin99}")"
 printf '%-40s %9s us %9s us %8s\n' "p50, kernels and ping on one CPU" "$pin50" "$lin50" "$(awk "BEGIN{printf \"%.1f\", $pin50/$lin50}")"
 printf '%-40s %9s us %9s us %8s\n' "p99, kernels and ping on one CPU" "$pin99" "$lin99" "$(awk "BEGIN{printf \"%.1f\", $pin99/$lin99}")"

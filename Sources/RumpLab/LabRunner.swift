@@ -173,6 +173,18 @@ public struct LabRunner {
         }
     }
 
+    /// Starts `rumpnet-lab keep-awake --cpu N` for every online CPU, detached, with its pid
+    /// in nodes/ under a name no node can have (`_keep-awake-N.pid`), so `down` stops it too.
+    public func keepCPUsAwake() throws {
+        let cpus = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        for cpu in 0..<cpus {
+            let pid = try HostProcess.spawnDetached(binDirectory + "/rumpnet-lab", ["keep-awake", "--cpu", String(cpu)],
+                                                    log: state.nodesDirectory + "/_keep-awake-\(cpu).log")
+            HostProcess.writePID(pid, to: state.nodesDirectory + "/_keep-awake-\(cpu).pid")
+        }
+        progress("keeping \(cpus) CPUs awake")
+    }
+
     // MARK: checks
 
     /// Runs every check at once (one client and one raw socket each, driven together), so

@@ -100,6 +100,20 @@ import Testing
         #expect((try? FileManager.default.contentsOfDirectory(atPath: box.dir.path + "/state")) ?? [] == [])
     }
 
+    @Test func keepCPUsAwakeStartsAndStopsWithTheLab() throws {
+        let box = Sandbox()
+        let r = try run(lab, ["up", "--keep-cpus-awake", examples.appendingPathComponent("quickstart.json").path], environment: box.env)
+        #expect(r.status == 0, "\(r.err)")
+        let pidFile = box.dir.path + "/state/quickstart/nodes/_keep-awake-0.pid"
+        let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, 0) == 0)
+        #expect(try run(lab, ["status"], environment: box.env).status == 0)
+        #expect(try run(lab, ["down"], environment: box.env).status == 0)
+        usleep(100_000)
+        #expect(!HostProcess.isAlive(pid))
+        #expect(box.leftovers.isEmpty)
+    }
+
     @Test func anInvalidTopologyStartsNothing() throws {
         let box = Sandbox()
         let file = box.dir.write("bad.json", #"{"name": "bad", "buses": {"lan0": {"kind": "shmif"}}, "nodes": {"a": {"interfaces": [{"bus": "lan9", "addresses": ["10.0.0.1/24"]}]}}}"#)
