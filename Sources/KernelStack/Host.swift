@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ToolSupport
 
 /// Seeds from the host's randomness (the stack itself takes randomness only from its seed).
 func getrandomBytes(_ buf: UnsafeMutableRawBufferPointer) -> Int {
@@ -10,11 +9,3 @@ func getrandomBytes(_ buf: UnsafeMutableRawBufferPointer) -> Int {
     defer { close(fd) }
     return read(fd, buf.baseAddress, buf.count)
 }
-
-/// Empties a non-blocking inotify descriptor so the loop sleeps until the next write.
-func drainInotify(_ fd: Int32) {
-    var scratch = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-    while withUnsafeMutableBytes(of: &scratch, { read(fd, $0.baseAddress, $0.count) }) > 0 {}
-}
-
-func printErr(_ s: String) { ToolSupport.printErr(s) }

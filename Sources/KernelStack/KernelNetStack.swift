@@ -6,6 +6,7 @@
 import RumpKernel
 import RumpNet
 import RumpProtocol
+import ToolSupport
 
 /// The kernel's monotonic clock, as the stack's clock.
 final class KernelClock: NetClock {
@@ -108,9 +109,8 @@ public final class KernelNetStack: NetworkStack {
         }
     }
 
-    /// A bus descriptor is readable: drain its inotify events and take every frame.
+    /// A bus descriptor is readable: every interface takes its frames (and its wakeups).
     private func input() {
-        for (_, fd) in stack.inputDescriptors { drainInotify(fd) }
         _ = stack.pollDrivers()
         sync()
     }

@@ -69,6 +69,8 @@ public final class ShmifDriver: LinkDriver {
 
     public func pollInput(_ stack: NetStack, ifIndex: Int) -> Int {
         guard running, let r = reader else { return 0 }
+        // Drain the wakeups first: a write after this poll still wakes the event loop.
+        r.watch.drain()
         let n = r.poll(into: &batch)
         for i in 0..<n { stack.receive(batch.frame(i), on: ifIndex) }
         return n
