@@ -242,10 +242,17 @@ struct Shell: ParsableCommand {
 
     func run() throws {
         let bin = binDirectory()
-        // The rumpctrl shell functions live in the checkout's scripts/ (bin is .build/<config>).
-        var script = bin + "/../../scripts/rumpctrl.sh"
-        if access(script, R_OK) != 0 { script = bin + "/rumpctrl.sh" }
-        guard access(script, R_OK) == 0 else { errx(1, "rumpnet-lab shell", "scripts/rumpctrl.sh not found next to \(bin)") }
+        // The rumpctrl shell functions live in the checkout's scripts/; bin is
+        // .build/<triple>/<config> (or .build/<config>), so look a few levels up.
+        var dir = bin
+        var script: String?
+        for _ in 0..<5 {
+            if access(dir + "/scripts/rumpctrl.sh", R_OK) == 0 { script = dir + "/scripts/rumpctrl.sh"; break }
+            if access(dir + "/rumpctrl.sh", R_OK) == 0 { script = dir + "/rumpctrl.sh"; break }
+            guard let slash = dir.lastIndex(of: "/"), slash != dir.startIndex else { break }
+            dir = String(dir[..<slash])
+        }
+        guard let script else { errx(1, "rumpnet-lab shell", "scripts/rumpctrl.sh not found above \(bin)") }
         setenv("RUMPCTRL_BIN", bin, 1)
         execForNode(node, lab: lab, args: ["bash", "--rcfile", script, "-i"], tool: "rumpnet-lab shell")
     }

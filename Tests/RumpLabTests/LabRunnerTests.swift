@@ -74,6 +74,11 @@ import Testing
         #expect(lines.count == 6)
         #expect(lines.filter { $0.contains("ICMP echo request") }.count == 3)
         #expect(lines.filter { $0.contains("ICMP echo reply") }.count == 3)
+        // The rumpctrl-like shell: our utilities first on PATH, RUMP_SERVER set for node b.
+        let shell = try run("/bin/sh", ["-c", "printf 'sysctl -n kern.hostname\\nrumpctrl_hascmd ping\\nexit\\n' | '\(lab)' shell b"],
+                            environment: box.env)
+        #expect(shell.out.contains("\nb\n") || shell.out.hasPrefix("b\n"), "\(shell.out)\(shell.err)")
+        #expect(shell.out.contains("#t"), "\(shell.out)")
         let json = try run(lab, ["status", "--json"], environment: box.env)
         let parsed = try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any]
         #expect((parsed?["nodes"] as? [[String: Any]])?.count == 2)
