@@ -60,7 +60,9 @@ public func run(_ path: String, _ args: [String], cwd: String? = nil, environmen
         throw TimeoutError(command: ([path] + args).joined(separator: " "))
     }
     p.waitUntilExit()
-    return ProcessResult(status: p.terminationStatus, stdoutData: out.readToEnd(), stderrData: err.readToEnd())
+    // A daemon the program started may hold the pipes open: take what came within 5 s.
+    let ends = Date().addingTimeInterval(5)
+    return ProcessResult(status: p.terminationStatus, stdoutData: out.readToEnd(before: ends), stderrData: err.readToEnd(before: ends))
 }
 
 /// A program running beside the test, its standard output and error read line by line (or
@@ -186,11 +188,11 @@ final class OutputReader: @unchecked Sendable {
         }
     }
 
-    /// Everything not read yet, once the writer has closed the pipe.
-    func readToEnd() -> Data {
+    /// Everything not read yet, once the writer has closed the pipe (or `deadline` passed).
+    func readToEnd(before deadline: Date = .distantFuture) -> Data {
         condition.lock()
         defer { condition.unlock() }
-        while !ended { condition.wait() }
+        while !ended && condition.wait(until: deadline) {}
         defer { buffer.removeAll() }
         return buffer
     }
