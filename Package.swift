@@ -73,9 +73,12 @@ let package = Package(
         .executableTarget(name: "rumpnet-bench", dependencies: ["RumpNet", "CMallocCount"]),
         // libFuzzer target over the stack's input path (see its main.swift for the build line).
         .executableTarget(name: "rumpnet-fuzz", dependencies: ["RumpNet"]),
-        .testTarget(name: "RumpNetTests", dependencies: ["RumpNet", "Pcap", "Shmif"]),
-        .testTarget(name: "ShmifTests", dependencies: ["Shmif", "Pcap"]),
-        .testTarget(name: "PcapTests", dependencies: ["Pcap"]),
+        // Test plumbing shared by every test target: built executables, vectors, processes
+        // with timeouts, background processes, scratch directories, RUMP_SERVER (Foundation only).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "RumpNetTests", dependencies: ["RumpNet", "Pcap", "Shmif", "TestSupport"]),
+        .testTarget(name: "ShmifTests", dependencies: ["Shmif", "Pcap", "TestSupport"]),
+        .testTarget(name: "PcapTests", dependencies: ["Pcap", "TestSupport"]),
         // --- Kernel servers and remote syscalls ---
         // Sockets, poll, signalfd and sockaddr handling that is clumsy from Swift.
         .target(name: "CKernelShim"),
@@ -124,14 +127,14 @@ let package = Package(
         ]),
         .testTarget(name: "RumpProtocolTests", dependencies: ["RumpProtocol", "RumpKernel", "ToolSupport"]),
         // Integration tests: real rump_server, sysctl and halt processes from .build/<config>.
-        .testTarget(name: "KernelTests", dependencies: ["RumpKernel", "RumpClient", "RumpProtocol", "CKernelShim"], exclude: ["Vectors"]),
-        .testTarget(name: "RumpLabTests", dependencies: ["RumpLab", "Shmif", "Pcap"]),
+        .testTarget(name: "KernelTests", dependencies: ["RumpKernel", "RumpClient", "RumpProtocol", "CKernelShim", "TestSupport"], exclude: ["Vectors"]),
+        .testTarget(name: "RumpLabTests", dependencies: ["RumpLab", "Shmif", "Pcap", "TestSupport"]),
         // The network utilities' models, argument parsers and NetBSD-exact formatters;
         // transport-independent, shared by kernel and utilities (docs/UTILITIES.md).
         .target(name: "NetAdmin"),
         .testTarget(name: "NetAdminTests", dependencies: ["NetAdmin"]),
         // Real rump_server processes and the real utilities: transcript replays, labs, tcp://.
-        .testTarget(name: "UtilityTests", dependencies: ["NetAdmin"]),
+        .testTarget(name: "UtilityTests", dependencies: ["NetAdmin", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,6 +3,7 @@ import XCTest
 import Glibc
 #endif
 import Foundation
+import TestSupport
 import CKernelShim
 import RumpClient
 import RumpProtocol
@@ -46,32 +47,35 @@ final class RawConnection {
 }
 
 final class KernelTests: XCTestCase {
+    var scratch: TemporaryDirectory?
     var dir = ""
     var servers: [ForegroundServer] = []
     var daemonPIDs: [Int32] = []
 
     override func setUp() {
-        dir = Harness.scratch()
-        XCTAssertTrue(FileManager.default.fileExists(atPath: Harness.path("rump_server")), "build the package first: \(Harness.binDir)")
+        // Short prefix: socket paths in it must fit sun_path.
+        scratch = TemporaryDirectory(prefix: "kt-")
+        dir = scratch!.path
+        XCTAssertTrue(FileManager.default.fileExists(atPath: executable("rump_server")), "build the package first: \(productsDirectory.path)")
     }
 
     override func tearDown() {
         for s in servers { s.stop() }
-        for p in daemonPIDs where Harness.processExists(p) { kill(p, SIGKILL) }
+        for p in daemonPIDs where processAlive(p) { kill(p, SIGKILL) }
         // Nothing of this test may outlive it: no process mentioning its directory, no files.
-        let leftovers = Harness.processes(mentioning: dir)
+        let leftovers = processes(mentioning: dir)
         XCTAssertEqual(leftovers, [], "processes left behind")
         for p in leftovers { kill(p, SIGKILL) }
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         XCTAssertEqual(files.filter { $0.hasSuffix(".sock") || $0.hasSuffix("sock") }, [], "socket files left behind")
-        try? FileManager.default.removeItem(atPath: dir)
+        scratch?.remove()
     }
 
     func startForeground(_ args: [String], name: String = "k1.sock") throws -> ForegroundServer {
         let path = dir + "/" + name
         let s = try ForegroundServer(args: args, url: "unix://" + path, socketPath: path)
         servers.append(s)
-        XCTAssertTrue(Harness.waitForSocket(path), "server did not listen")
+        XCTAssertTrue(waitForSocket(path), "server did not listen")
         return s
     }
 
@@ -156,7 +160,7 @@ final class KernelTests: XCTestCase {
                 continue
             }
             guard let cmd = substitute(s.command) else { continue }
-            let r = Harness.run([cmd], rumpServer: env, cwd: dir, shell: true)
+            let r = runTool([cmd], rumpServer: env, cwd: dir, shell: true)
             XCTAssertEqual(mask(r.stdout), mask(s.stdout), "stdout of \(cmd)")
             XCTAssertEqual(r.stderr, s.stderr, "stderr of \(cmd)")
             XCTAssertEqual(r.status, s.status, "status of \(cmd)")
@@ -191,29 +195,29 @@ final class KernelTests: XCTestCase {
     func testTutorialFlowDaemonised() throws {
         let path = dir + "/rumpctrlsock"
         let url = "unix://" + path
-        let start = Harness.run(["rump_server"] + Self.netinet + [url], rumpServer: nil)
+        let start = runTool(["rump_server"] + Self.netinet + [url], rumpServer: nil)
         XCTAssertEqual(start.status, 0, start.stderr)
         XCTAssertEqual(start.stdout + start.stderr, "")
         // The parent returned only once the child listens: no waiting needed.
-        XCTAssertTrue(Harness.canConnect(path))
+        XCTAssertTrue(canConnect(path))
         var st = stat()
         XCTAssertEqual(stat(path, &st), 0)
         XCTAssertEqual(st.st_mode & 0o777, 0o600)
         let pid = try RumpClient(url: .unix(path: path), clientName: "test").server.serverPID
         daemonPIDs.append(pid)
 
-        let w = Harness.run(["sysctl", "-w", "kern.hostname=look_at_them_run"], rumpServer: url)
+        let w = runTool(["sysctl", "-w", "kern.hostname=look_at_them_run"], rumpServer: url)
         XCTAssertEqual(w.status, 0)
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, 255)
         let pid5 = String(format: "%05d", pid)
         XCTAssertEqual(w.stdout, "kern.hostname: rump-\(pid5).\(String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) -> look_at_them_run\n")
-        XCTAssertEqual(Harness.run(["sysctl", "kern.hostname"], rumpServer: url).stdout, "kern.hostname = look_at_them_run\n")
-        let h1 = Harness.run(["halt"], rumpServer: url)
+        XCTAssertEqual(runTool(["sysctl", "kern.hostname"], rumpServer: url).stdout, "kern.hostname = look_at_them_run\n")
+        let h1 = runTool(["halt"], rumpServer: url)
         XCTAssertEqual(h1.status, 0)
         XCTAssertEqual(h1.stderr, "")
-        XCTAssertTrue(Harness.waitGone(pid), "server still running after halt")
-        let h2 = Harness.run(["halt"], rumpServer: url)
+        XCTAssertTrue(waitGone(pid), "server still running after halt")
+        let h2 = runTool(["halt"], rumpServer: url)
         XCTAssertEqual(h2.status, 1)
         XCTAssertEqual(h2.stderr, "rumpclient init failed\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "socket file left behind")
@@ -233,11 +237,11 @@ final class KernelTests: XCTestCase {
                 if client == nil { usleep(2000) }
             }
             guard client != nil else { lastError = s.output().1; s.stop(); continue }  // port taken: try another
-            let r = Harness.run(["sysctl", "kern.ostype", "hw.ncpu"], rumpServer: url + "/")
+            let r = runTool(["sysctl", "kern.ostype", "hw.ncpu"], rumpServer: url + "/")
             XCTAssertEqual(r.stdout, "kern.ostype = NetBSD\nhw.ncpu = \(ProcessInfo.processInfo.activeProcessorCount)\n")
-            XCTAssertEqual(Harness.run(["halt"], rumpServer: url).status, 0)
+            XCTAssertEqual(runTool(["halt"], rumpServer: url).status, 0)
             XCTAssertEqual(s.waitExit(), 0)
-            XCTAssertEqual(Harness.run(["sysctl", "kern.ostype"], rumpServer: url).stderr, "rumpclient init failed\n")
+            XCTAssertEqual(runTool(["sysctl", "kern.ostype"], rumpServer: url).stderr, "rumpclient init failed\n")
             return
         }
         XCTFail("no tcp server came up: \(lastError)")
@@ -256,9 +260,9 @@ final class KernelTests: XCTestCase {
         // the EOF of waitForSocket's probe connection, so the count below is settled.
         _ = try good.call(.sysctlGet(name: "kern.ostype"))
         _ = try good.call(.sysctlGet(name: "kern.ostype"))
-        let fdsBefore = Harness.openFDs(s.pid)
+        let fdsBefore = openFileDescriptors(s.pid)
         let victim = Process()
-        victim.executableURL = URL(fileURLWithPath: Harness.testBinary)
+        victim.executableURL = URL(fileURLWithPath: testExecutable)
         victim.arguments = ["KernelTests.BlockingClientHelper/testBlockInPoll"]
         var env = ProcessInfo.processInfo.environment
         env["KT_BLOCKING_CLIENT_PATH"] = path
@@ -274,12 +278,12 @@ final class KernelTests: XCTestCase {
             seen += String(decoding: d, as: UTF8.self)
         }
         XCTAssertTrue(seen.contains("KT-PARKED"), seen)
-        XCTAssertEqual(Harness.openFDs(s.pid), fdsBefore + 1)
+        XCTAssertEqual(openFileDescriptors(s.pid), fdsBefore + 1)
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
         let deadline = Date().addingTimeInterval(5)
-        while Harness.openFDs(s.pid) != fdsBefore && Date() < deadline { usleep(1000) }
-        XCTAssertEqual(Harness.openFDs(s.pid), fdsBefore)
+        while openFileDescriptors(s.pid) != fdsBefore && Date() < deadline { usleep(1000) }
+        XCTAssertEqual(openFileDescriptors(s.pid), fdsBefore)
 
 
         // Garbage before any hello.
@@ -313,7 +317,7 @@ final class KernelTests: XCTestCase {
             guard case .sysctl(let e) = try good.call(.sysctlGet(name: "kern.ostype")) else { return XCTFail() }
             XCTAssertEqual(e.first?.value, .string("NetBSD"))
         }
-        let fresh = Harness.run(["sysctl", "-n", "kern.ostype"], rumpServer: s.url)
+        let fresh = runTool(["sysctl", "-n", "kern.ostype"], rumpServer: s.url)
         XCTAssertEqual(fresh.stdout, "NetBSD\n")
         XCTAssertTrue(s.process.isRunning)
     }
@@ -363,7 +367,7 @@ final class KernelTests: XCTestCase {
     func testIncompleteComponentSetIsNamed() throws {
         let path = dir + "/k.sock"
         for fg in [true, false] {
-            let r = Harness.run(["rump_server"] + (fg ? ["-s"] : []) + ["-lrumpnet_shmif", "unix://" + path], rumpServer: nil)
+            let r = runTool(["rump_server"] + (fg ? ["-s"] : []) + ["-lrumpnet_shmif", "unix://" + path], rumpServer: nil)
             XCTAssertEqual(r.status, 1)
             XCTAssertEqual(r.stderr, """
                 rump_server: component rumpnet_shmif needs -lrumpnet -lrumpnet_net, which is not loaded
@@ -376,7 +380,7 @@ final class KernelTests: XCTestCase {
         let s = try startForeground(["-lrumpnet_shmif", "-lrumpnet_netinet", "-lrumpnet_net", "-lrumpnet"])
         let c = try RumpClient(url: .unix(path: s.socketPath!), clientName: "t")
         XCTAssertEqual(c.server.components, ["rumpnet", "rumpnet_net", "rumpnet_netinet", "rumpnet_shmif"])
-        let w = Harness.run(["rump_wmd", "-lrumpnet_shmif"], rumpServer: nil)
+        let w = runTool(["rump_wmd", "-lrumpnet_shmif"], rumpServer: nil)
         XCTAssertEqual(w.stdout, "-lrumpnet -lrumpnet_net -lrumpnet_shmif\n")
         XCTAssertEqual(w.status, 0)
     }
@@ -408,26 +412,26 @@ final class KernelTests: XCTestCase {
 
     func testUsageAndBadArguments() {
         let usage = "usage: rump_server [-s] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl\n"
-        let x = Harness.run(["rump_server", "-x", "unix://a"], rumpServer: nil)
+        let x = runTool(["rump_server", "-x", "unix://a"], rumpServer: nil)
         XCTAssertEqual(x.status, 1)
         XCTAssertEqual(x.stderr, "rump_server: unknown option -- x\n" + usage)
-        let none = Harness.run(["rump_server", "-s"], rumpServer: nil)
+        let none = runTool(["rump_server", "-s"], rumpServer: nil)
         XCTAssertEqual(none.status, 1)
         XCTAssertEqual(none.stderr, usage)
-        let bad = Harness.run(["rump_server", "-s", "bogus://x"], rumpServer: nil)
+        let bad = runTool(["rump_server", "-s", "bogus://x"], rumpServer: nil)
         XCTAssertEqual(bad.status, 1)
         XCTAssertEqual(bad.stderr, "rump_sp: invalid identifier ``bogus://x''\nrump_server: rump server init failed: Invalid argument\n")
-        let all = Harness.run(["rump_allserver", "-y"], rumpServer: nil)
+        let all = runTool(["rump_allserver", "-y"], rumpServer: nil)
         XCTAssertEqual(all.stderr, "rump_allserver: unknown option -- y\nusage: rump_allserver [-s] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl\n")
     }
 
     func testDaemonParentReportsListenFailure() throws {
-        let r = Harness.run(["rump_server", "-lrumpnet", "unix://\(dir)/no/such/dir/k.sock"], rumpServer: nil)
+        let r = runTool(["rump_server", "-lrumpnet", "unix://\(dir)/no/such/dir/k.sock"], rumpServer: nil)
         XCTAssertEqual(r.status, 2)  // ENOENT, as NetBSD's parent _exit(error)s
         XCTAssertEqual(r.stderr, "rump_server: rump server init failed: No such file or directory\n")
         // A live server's socket is not stolen.
         let s = try startForeground([])
-        let again = Harness.run(["rump_server", "-s", "unix://" + s.socketPath!], rumpServer: nil)
+        let again = runTool(["rump_server", "-s", "unix://" + s.socketPath!], rumpServer: nil)
         XCTAssertEqual(again.status, 1)
         XCTAssertEqual(again.stderr, "rump_server: rump server init failed: Address already in use\n")
         XCTAssertTrue(s.process.isRunning)
@@ -438,19 +442,19 @@ final class KernelTests: XCTestCase {
         close(fd)  // the file stays, nobody accepts
         let s2 = try ForegroundServer(args: [], url: "unix://" + stale, socketPath: stale)
         servers.append(s2)
-        XCTAssertTrue(Harness.waitForSocket(stale))
-        XCTAssertEqual(Harness.run(["halt"], rumpServer: "unix://" + stale).status, 0)
+        XCTAssertTrue(waitForSocket(stale))
+        XCTAssertEqual(runTool(["halt"], rumpServer: "unix://" + stale).status, 0)
         XCTAssertEqual(s2.waitExit(), 0)
     }
 
     func testCPUAndMemoryOptions() throws {
         let s = try startForeground(["-c", "3", "-r64m", "-v"] + Self.netinet)
-        let r = Harness.run(["sysctl", "hw.ncpu", "hw.ncpuonline", "hw.physmem64"], rumpServer: s.url)
+        let r = runTool(["sysctl", "hw.ncpu", "hw.ncpuonline", "hw.physmem64"], rumpServer: s.url)
         XCTAssertEqual(r.stdout, "hw.ncpu = 3\nhw.ncpuonline = 3\nhw.physmem64 = 67108864\n")
-        let bad = Harness.run(["rump_server", "-s", "-c", "zero", "unix://\(dir)/c.sock"], rumpServer: nil)
+        let bad = runTool(["rump_server", "-s", "-c", "zero", "unix://\(dir)/c.sock"], rumpServer: nil)
         XCTAssertEqual(bad.status, 1)
         XCTAssertEqual(bad.stderr, "rump_server: invalid number of CPUs: zero\n")
-        let vfs = Harness.run(["rump_server", "-s", "-m", "ffs", "unix://\(dir)/c.sock"], rumpServer: nil)
+        let vfs = runTool(["rump_server", "-s", "-m", "ffs", "unix://\(dir)/c.sock"], rumpServer: nil)
         XCTAssertEqual(vfs.status, 1)
         XCTAssertTrue(vfs.stderr.hasPrefix("rump_server: -m ffs: Function not implemented"), vfs.stderr)
     }
@@ -465,13 +469,13 @@ final class KernelTests: XCTestCase {
         }
         // Daemonised, with rump_allserver: SIGTERM by pid.
         let path = dir + "/all.sock"
-        XCTAssertEqual(Harness.run(["rump_allserver", "unix://" + path], rumpServer: nil).status, 0)
+        XCTAssertEqual(runTool(["rump_allserver", "unix://" + path], rumpServer: nil).status, 0)
         let c = try RumpClient(url: .unix(path: path), clientName: "t")
         XCTAssertEqual(c.server.components.count, 6)
         let pid = c.server.serverPID
         daemonPIDs.append(pid)
         kill(pid, SIGTERM)
-        XCTAssertTrue(Harness.waitGone(pid))
+        XCTAssertTrue(waitGone(pid))
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
     }
 }

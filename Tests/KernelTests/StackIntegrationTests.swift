@@ -3,6 +3,7 @@ import XCTest
 import Glibc
 #endif
 import Foundation
+import TestSupport
 import RumpClient
 import RumpProtocol
 
@@ -10,20 +11,24 @@ import RumpProtocol
 /// utility would: interfaces, addresses, shmif buses, raw ICMP sockets, routes, ARP.
 final class StackIntegrationTests: XCTestCase {
     var servers: [ForegroundServer] = []
+    var scratch: TemporaryDirectory?
     var dir = ""
 
-    override func setUp() { dir = Harness.scratch() }
+    override func setUp() {
+        scratch = TemporaryDirectory(prefix: "kt-")
+        dir = scratch!.path
+    }
     override func tearDown() {
         servers.forEach { $0.stop() }
         servers.removeAll()
-        try? FileManager.default.removeItem(atPath: dir)
+        scratch?.remove()
     }
 
     func start(_ name: String, _ libs: [String] = ["-lrumpnet", "-lrumpnet_net", "-lrumpnet_netinet", "-lrumpnet_shmif"]) throws -> RumpClient {
         let sock = dir + "/\(name).sock"
         let s = try ForegroundServer(args: libs, url: "unix://" + sock, socketPath: sock)
         servers.append(s)
-        XCTAssertTrue(Harness.waitForSocket(sock))
+        XCTAssertTrue(waitForSocket(sock))
         return try RumpClient(url: .unix(path: sock), clientName: "test")
     }
 
@@ -89,7 +94,7 @@ final class StackIntegrationTests: XCTestCase {
         XCTAssertEqual(shmif?.linkAddress.prefix(2), [0xb2, 0xa0])
         guard case .arp(let arp) = try a.call(.arpList) else { return XCTFail() }
         XCTAssertTrue(arp.contains { $0.address == ip("10.0.0.2") && $0.linkAddress.count == 6 })
-        let dump = Harness.run([Harness.path("shmif_dumpbus"), bus], rumpServer: nil)
+        let dump = runTool([executable("shmif_dumpbus"), bus], rumpServer: nil)
         XCTAssertEqual(dump.status, 0)
         XCTAssertGreaterThanOrEqual(dump.stdout.split(separator: "\n").count, 7)  // header + ARP + echoes
     }

@@ -1,17 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 import Pcap
 
 @Suite struct PcapTests {
-    static let vectors: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        for _ in 0..<6 {
-            let c = dir.appendingPathComponent("shared/vectors/netbsd")
-            if FileManager.default.fileExists(atPath: c.path) { return c }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: "/work/shared/vectors/netbsd")
-    }()
+    static let vectors = vectorsDirectory.appendingPathComponent("netbsd")
 
     @Test func readsNetBSDsPcap() throws {
         let (link, snap, records) = try PcapReader.readAll(path: Self.vectors.appendingPathComponent("ping.pcap").path)
@@ -20,8 +13,9 @@ import Pcap
     }
 
     @Test func writtenFileRoundTripsAndMatchesLibpcapsHeader() throws {
-        let path = NSTemporaryDirectory() + "pcaptest-\(UUID().uuidString).pcap"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }  // also keeps it alive to the end of the test
+        let path = dir.file("test.pcap")
         let (_, _, records) = try PcapReader.readAll(path: Self.vectors.appendingPathComponent("ping.pcap").path)
         do {
             let w = try PcapWriter(path: path)

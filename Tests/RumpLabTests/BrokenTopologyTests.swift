@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import RumpLab
 
@@ -101,12 +102,12 @@ let brokenTopologies: [Broken] = [
         for (i, b) in brokenTopologies.enumerated() {
             let file = tmp.write("broken-\(i).json", b.text)
             let r = try run(executable("rumpnet-lab"), ["validate", file])
-            #expect(r.status == 1, "\(b.kind): \(r.err)")
-            let lines = r.err.split(separator: "\n")
-            #expect(lines.count == 1, "\(b.kind): \(r.err)")
+            #expect(r.status == 1, "\(b.kind): \(r.stderr)")
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(b.kind): \(r.stderr)")
             let prefix = b.path.map { "\(file): \($0): " } ?? "\(file):"
-            #expect(lines.first?.hasPrefix(prefix) == true && r.err.contains(b.fragment), "\(b.kind): \(r.err)")
-            #expect(r.out.isEmpty)
+            #expect(lines.first?.hasPrefix(prefix) == true && r.stderr.contains(b.fragment), "\(b.kind): \(r.stderr)")
+            #expect(r.stdout.isEmpty)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).count == brokenTopologies.count)
     }
@@ -133,8 +134,8 @@ let brokenTopologies: [Broken] = [
             print("rejected" if any(True for _ in v.iter_errors(json.load(open(f)))) else "accepted")
         """
         let r = try run(python, ["-c", script, topologyFile("schema.json")] + files)
-        let verdicts = r.out.split(separator: "\n").map(String.init)
-        #expect(verdicts.count == kinds.count, "\(r.err)")
+        let verdicts = r.stdout.split(separator: "\n").map(String.init)
+        #expect(verdicts.count == kinds.count, "\(r.stderr)")
         for (k, v) in zip(kinds, verdicts) { #expect(v == "rejected", "\(k)") }
     }
 
@@ -153,12 +154,12 @@ let brokenTopologies: [Broken] = [
         let tmp = TemporaryDirectory()
         let r = try run(executable("rumpnet-lab"), ["validate", tmp.write("warn.json", text)])
         #expect(r.status == 0)
-        #expect(r.err.contains("buses.spare: warning: no interface uses this bus"))
+        #expect(r.stderr.contains("buses.spare: warning: no interface uses this bus"))
     }
 
     @Test func unreadableFileIsOneError() throws {
         let r = try run(executable("rumpnet-lab"), ["validate", "/nonexistent/lab.json"])
         #expect(r.status == 1)
-        #expect(r.err == "/nonexistent/lab.json: No such file or directory\n")
+        #expect(r.stderr == "/nonexistent/lab.json: No such file or directory\n")
     }
 }

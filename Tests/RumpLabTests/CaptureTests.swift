@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Shmif
 @testable import RumpLab
@@ -62,13 +63,13 @@ enum Frames {
         #expect(cap.wait(timeout: 20) == 0)
         #expect(cap.remainingErrLines() == ["3 packets captured"])
         let r = try run(tcpdump, ["-n", "-r", pcap])
-        #expect(r.status == 0, "\(r.err)")
-        let lines = r.out.split(separator: "\n")
-        #expect(lines.count == 3, "\(r.out)")
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 3, "\(r.stdout)")
         for (s, l) in lines.enumerated() {
             #expect(l.contains("IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 4660, seq \(s), length 64"), "\(l)")
         }
-        #expect(try run(tcpdump, ["-n", "-r", pcap, "arp"]).out.isEmpty)
+        #expect(try run(tcpdump, ["-n", "-r", pcap, "arp"]).stdout.isEmpty)
     }
 
     @Test func captureToStandardOutputThroughAPipeIntoTcpdump() throws {
@@ -90,7 +91,7 @@ enum Frames {
         }
         #expect(cap.wait(timeout: 20) == 0)
         #expect(dump.wait(timeout: 20) == 0)
-        let out = String(decoding: dump.stdout(), as: UTF8.self).split(separator: "\n")
+        let out = String(decoding: dump.remainingOutput(), as: UTF8.self).split(separator: "\n")
         #expect(out.count == 2, "\(out)")
         #expect(out.allSatisfy { $0.contains("ARP, Request who-has 10.0.0.2 tell 10.0.0.1") }, "\(out)")
         #expect(cap.remainingErrLines() == ["2 packets captured"])
@@ -139,16 +140,16 @@ enum Frames {
     @Test func refusesWhatItCannotDo() throws {
         let tmp = TemporaryDirectory()
         let missing = try run(lab, ["capture", tmp.file("nope.bus"), "-c", "1"])
-        #expect(missing.status == 1 && missing.err.contains("no such bus"))
+        #expect(missing.status == 1 && missing.stderr.contains("no such bus"))
         #expect(!FileManager.default.fileExists(atPath: tmp.file("nope.bus")), "a capture must not create a bus")
         _ = try ShmifBus.attach(path: tmp.file("b.bus"))
         let badFilter = try run(lab, ["capture", tmp.file("b.bus"), "-c", "1", "icmp", "and"])
-        #expect(badFilter.status == 1 && badFilter.err.contains("filter"))
+        #expect(badFilter.status == 1 && badFilter.stderr.contains("filter"))
         // --lab resolves the bus inside the lab's state directory.
         let state = try LabState(lab: "q", base: tmp.path + "/state")
         try state.create()
         let noLab = try run(lab, ["capture", "lan0", "--lab", "q", "-c", "1"])
-        #expect(noLab.status == 1 && noLab.err.contains("no such bus"))
+        #expect(noLab.status == 1 && noLab.stderr.contains("no such bus"))
     }
 
     @Test func labBusByName() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import RumpLab
 
@@ -15,9 +16,9 @@ import Testing
         #expect(t.name + ".json" == name)
         #expect(!t.checks.isEmpty)
         let r = try run(executable("rumpnet-lab"), ["validate", topologyFile(name)])
-        #expect(r.status == 0, "\(r.err)")
-        #expect(r.out.contains(": ok: lab \(t.name)"))
-        #expect(r.err.isEmpty)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(": ok: lab \(t.name)"))
+        #expect(r.stderr.isEmpty)
     }
 
     @Test func examplesHaveTheirShapes() throws {
@@ -108,8 +109,8 @@ import Testing
             files.append(tmp.write("canonical-" + name, TopologyWriter.json(t)))
         }
         let r = try run(python, ["-c", script, topologyFile("schema.json")] + files)
-        #expect(r.status == 0, "\(r.out)\(r.err)")
-        #expect(r.out.contains("checked \(files.count)"))
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("checked \(files.count)"))
     }
 
     /// The generator script reproduces the committed large examples.
@@ -117,9 +118,9 @@ import Testing
         guard let python = which("python3") else { return }
         let before = try [String](["line-10.json", "star-50.json"]).map { try String(contentsOfFile: topologyFile($0), encoding: .utf8) }
         let tmp = TemporaryDirectory()
-        let script = repositoryRoot().appendingPathComponent("scripts/gen-topologies.py").path
+        let script = repositoryRoot.appendingPathComponent("scripts/gen-topologies.py").path
         let r = try run(python, [script, "--output", tmp.path])
-        #expect(r.status == 0, "\(r.err)")
+        #expect(r.status == 0, "\(r.stderr)")
         let after = try [String](["line-10.json", "star-50.json"]).map { try String(contentsOfFile: tmp.file($0), encoding: .utf8) }
         #expect(before == after)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import RumpLab
 
@@ -37,12 +38,12 @@ import Testing
     @Test func graphCommand() throws {
         let r = try run(executable("rumpnet-lab"), ["graph", topologyFile("router.json"), "--format", "mermaid"])
         #expect(r.status == 0)
-        #expect(r.out == TopologyGraph.mermaid(try router()))
+        #expect(r.stdout == TopologyGraph.mermaid(try router()))
         let d = try run(executable("rumpnet-lab"), ["graph", topologyFile("line-10.json")])
-        #expect(d.status == 0 && d.out.hasPrefix("graph \"line-10\" {"))
-        #expect(d.out.components(separatedBy: " -- ").count - 1 == 18)
+        #expect(d.status == 0 && d.stdout.hasPrefix("graph \"line-10\" {"))
+        #expect(d.stdout.components(separatedBy: " -- ").count - 1 == 18)
         let bad = try run(executable("rumpnet-lab"), ["graph", topologyFile("router.json"), "--format", "svg"])
-        #expect(bad.status != 0 && bad.out.isEmpty)
+        #expect(bad.status != 0 && bad.stdout.isEmpty)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import RumpLab
 
@@ -7,12 +8,11 @@ import Testing
 /// every test checks that nothing is left behind.
 @Suite(.serialized) struct LabRunnerTests {
     let lab = executable("rumpnet-lab")
-    let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("topologies")
+    let examples = repositoryRoot.appendingPathComponent("topologies")
 
     final class Sandbox {
         let dir = TemporaryDirectory()
-        var env: [String: String] { ["RUMPNET_LAB_STATE": dir.path + "/state"] }
+        var env: [String: String] { ProcessInfo.processInfo.environment.merging(["RUMPNET_LAB_STATE": dir.path + "/state"]) { $1 } }
         /// Whatever happens in a test, no kernel server of this sandbox survives it.
         deinit {
             for pid in Sandbox.serverPIDs(under: dir.path) { kill(pid, SIGKILL) }
@@ -30,7 +30,7 @@ import Testing
     }
 
     func up(_ file: String, _ box: Sandbox) throws -> ProcessResult {
-        try run(lab, ["up", examples.appendingPathComponent(file).path], timeout: 60, environment: box.env)
+        try run(lab, ["up", examples.appendingPathComponent(file).path], environment: box.env, timeout: 60)
     }
 
     @Test(arguments: ["quickstart.json", "router.json", "line-10.json", "star-50.json"])
@@ -38,17 +38,17 @@ import Testing
         let box = Sandbox()
         let t = try #require(TopologyLoader.load(file: examples.appendingPathComponent(file).path).topology)
         let r = try up(file, box)
-        #expect(r.status == 0, "\(r.err)")
-        #expect(r.out.contains("lab \(t.name) is up"))
-        #expect(r.out.components(separatedBy: ": pass").count - 1 == t.checks.count, "\(r.out)")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("lab \(t.name) is up"))
+        #expect(r.stdout.components(separatedBy: ": pass").count - 1 == t.checks.count, "\(r.stdout)")
         #expect(box.leftovers.count == t.nodes.count)
         let status = try run(lab, ["status", t.name], environment: box.env)
         #expect(status.status == 0)
-        #expect(status.out.components(separatedBy: " running ").count - 1 == t.nodes.count, "\(status.out)")
+        #expect(status.stdout.components(separatedBy: " running ").count - 1 == t.nodes.count, "\(status.stdout)")
         let check = try run(lab, ["check"], environment: box.env)
-        #expect(check.status == 0, "\(check.out)")
+        #expect(check.status == 0, "\(check.stdout)")
         let down = try run(lab, ["down", t.name], environment: box.env)
-        #expect(down.status == 0 && down.out.contains("is down"))
+        #expect(down.status == 0 && down.stdout.contains("is down"))
         #expect(box.leftovers.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: box.dir.path + "/state/\(t.name)"))
     }
@@ -58,11 +58,11 @@ import Testing
         #expect(try up("quickstart.json", box).status == 0)
         defer { _ = try? run(lab, ["down"], environment: box.env) }
         let e = try run(lab, ["exec", "a", "--", "sysctl", "kern.hostname"], environment: box.env)
-        #expect(e.status == 0 && e.out == "kern.hostname = a\n")
+        #expect(e.status == 0 && e.stdout == "kern.hostname = a\n")
         // Our ping, run against node a with exec, reaches node b.
         let p = try run(lab, ["exec", "a", "--", "ping", "-c", "2", "-i", "0.2", "10.0.0.2"], environment: box.env)
-        #expect(p.status == 0, "\(p.out)\(p.err)")
-        #expect(p.out.contains("2 packets transmitted, 2 packets received, 0.0% packet loss"), "\(p.out)")
+        #expect(p.status == 0, "\(p.stdout)\(p.stderr)")
+        #expect(p.stdout.contains("2 packets transmitted, 2 packets received, 0.0% packet loss"), "\(p.stdout)")
         // A capture as a passive reader: the check's pings, filtered by libpcap, read by tcpdump.
         let pcap = box.dir.file("lan0.pcap")
         let capture = try Background(lab, ["capture", "lan0", "-w", pcap, "-c", "6", "icmp"], environment: box.env)
@@ -70,7 +70,7 @@ import Testing
         #expect(try run(lab, ["check", "quickstart"], environment: box.env).status == 0)
         #expect(capture.wait(timeout: 10) == 0)
         let td = try run("/usr/bin/tcpdump", ["-n", "-r", pcap])
-        let lines = td.out.split(separator: "\n")
+        let lines = td.stdout.split(separator: "\n")
         #expect(lines.count == 6)
         #expect(lines.filter { $0.contains("ICMP echo request") }.count == 3)
         #expect(lines.filter { $0.contains("ICMP echo reply") }.count == 3)
@@ -80,7 +80,7 @@ import Testing
         #expect(shell.out.contains("\nb\n") || shell.out.hasPrefix("b\n"), "\(shell.out)\(shell.err)")
         #expect(shell.out.contains("#t"), "\(shell.out)")
         let json = try run(lab, ["status", "--json"], environment: box.env)
-        let parsed = try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any]
+        let parsed = try JSONSerialization.jsonObject(with: json.stdoutData) as? [String: Any]
         #expect((parsed?["nodes"] as? [[String: Any]])?.count == 2)
     }
 
@@ -90,15 +90,15 @@ import Testing
         #expect(try up("router.json", box).status == 0)
         // Bringing up a running lab again says so and changes nothing.
         let again = try up("quickstart.json", box)
-        #expect(again.status == 1 && again.err.contains("already running"))
-        #expect(try run(lab, ["status"], environment: box.env).err.contains("several labs are running"))
+        #expect(again.status == 1 && again.stderr.contains("already running"))
+        #expect(try run(lab, ["status"], environment: box.env).stderr.contains("several labs are running"))
         let pidFile = box.dir.path + "/state/router/nodes/router.pid"
         let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(pid, SIGKILL)
         usleep(100_000)
         let status = try run(lab, ["status", "router"], environment: box.env)
         #expect(status.status == 1)
-        #expect(status.out.split(separator: "\n").contains { $0.hasPrefix("router ") && $0.contains(" dead") }, "\(status.out)")
+        #expect(status.stdout.split(separator: "\n").contains { $0.hasPrefix("router ") && $0.contains(" dead") }, "\(status.stdout)")
         #expect(try run(lab, ["down", "router"], environment: box.env).status == 0)
         #expect(try run(lab, ["down", "quickstart"], environment: box.env).status == 0)
         #expect(box.leftovers.isEmpty)
@@ -108,7 +108,7 @@ import Testing
     @Test func keepCPUsAwakeStartsAndStopsWithTheLab() throws {
         let box = Sandbox()
         let r = try run(lab, ["up", "--keep-cpus-awake", examples.appendingPathComponent("quickstart.json").path], environment: box.env)
-        #expect(r.status == 0, "\(r.err)")
+        #expect(r.status == 0, "\(r.stderr)")
         let pidFile = box.dir.path + "/state/quickstart/nodes/_keep-awake-0.pid"
         let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(kill(pid, 0) == 0)
@@ -124,7 +124,7 @@ import Testing
         let file = box.dir.write("bad.json", #"{"name": "bad", "buses": {"lan0": {"kind": "shmif"}}, "nodes": {"a": {"interfaces": [{"bus": "lan9", "addresses": ["10.0.0.1/24"]}]}}}"#)
         let r = try run(lab, ["up", file], environment: box.env)
         #expect(r.status == 1)
-        #expect(r.err.contains("nodes.a.interfaces[0].bus: unknown bus \"lan9\""))
+        #expect(r.stderr.contains("nodes.a.interfaces[0].bus: unknown bus \"lan9\""))
         #expect(box.leftovers.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: box.dir.path + "/state/bad"))
     }
@@ -139,7 +139,7 @@ import Testing
         """)
         let r = try run(lab, ["up", file], environment: box.env)
         #expect(r.status == 1)
-        #expect(r.out.contains("0/1 replies: FAIL"))
+        #expect(r.stdout.contains("0/1 replies: FAIL"))
         #expect(box.leftovers.count == 2)
         #expect(try run(lab, ["down", "f"], environment: box.env).status == 0)
         #expect(box.leftovers.isEmpty)

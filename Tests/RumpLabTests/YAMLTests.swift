@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import RumpLab
 
@@ -68,8 +69,8 @@ import Testing
         #expect(TopologyLoader.Format(path: "lab.json") == .json && TopologyLoader.Format(path: "lab") == .json)
         let tmp = TemporaryDirectory()
         let r = try run(executable("rumpnet-lab"), ["validate", tmp.write("q.yaml", Self.quickstart)])
-        #expect(r.status == 0, "\(r.err)")
+        #expect(r.status == 0, "\(r.stderr)")
         let g = try run(executable("rumpnet-lab"), ["graph", tmp.file("q.yaml")])
-        #expect(g.out.contains("\"node:b\" -- \"bus:lan0\" [label=\"shmif0\\n10.0.0.2/24\"]"))
+        #expect(g.stdout.contains("\"node:b\" -- \"bus:lan0\" [label=\"shmif0\\n10.0.0.2/24\"]"))
     }
 }

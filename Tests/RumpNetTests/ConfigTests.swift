@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import RumpNet
 
@@ -25,10 +26,9 @@ import Testing
         #expect(throws: Errno.EBUSY) { try s.setLinkString(name: "shmif0", "/nonexistent/x") }
         try s.setUp(name: "shmif0", false)
         #expect(throws: Errno.ENOENT) { _ = try s.linkString(name: "shmif0") }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rumpnet-cfg-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let bus = dir.appendingPathComponent("bus").path
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }  // also keeps it alive to the end of the test
+        let bus = dir.file("bus")
         try s.setLinkString(name: "shmif0", bus)
         #expect(try s.linkString(name: "shmif0") == bus)
         #expect(throws: Errno.EBUSY) { try s.setLinkString(name: "shmif0", bus + "2") }

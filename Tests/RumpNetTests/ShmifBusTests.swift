@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import RumpNet
 
@@ -6,10 +7,9 @@ import Testing
     /// Two stacks in one process, each with shmif0 on the same bus file, driven by a loop that
     /// polls both readers.
     @Test func twoStacksPingOverARealBusFile() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rumpnet-bus-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let bus = dir.appendingPathComponent("bus").path
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }  // also keeps it alive to the end of the test
+        let bus = dir.file("bus")
         let clock = VirtualClock()
         let a = NetStack(clock: clock, seed: 21), b = NetStack(clock: clock, seed: 22)
         for (s, addr) in [(a, "10.0.0.1"), (b, "10.0.0.2")] {

@@ -101,12 +101,3 @@ enum Ping {
 func rawICMPSocket(_ s: NetStack) throws -> Int32 {
     try s.socket(domain: SocketConstants.AF_INET, type: SocketConstants.SOCK_RAW, protocol: SocketConstants.IPPROTO_ICMP)
 }
-
-/// Test vectors live beside the repository: /work/shared/vectors (or $RUMPNET_VECTORS).
-func vectorsDirectory() -> String {
-    if let v = ProcessInfo.processInfo.environment["RUMPNET_VECTORS"] { return v }
-    let here = URL(fileURLWithPath: #filePath)
-    let repo = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let candidates = [repo.appendingPathComponent("../shared/vectors").path, "/work/shared/vectors"]
-    return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? "/work/shared/vectors"
-}

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Pcap
 @testable import RumpNet
@@ -66,7 +67,7 @@ final class CaptureDriver: LinkDriver {
     }
 
     static func pingPcap() throws -> [[UInt8]] {
-        try PcapReader.readAll(path: vectorsDirectory() + "/netbsd/ping.pcap").records.map(\.bytes)
+        try PcapReader.readAll(path: vectorsDirectory.path + "/netbsd/ping.pcap").records.map(\.bytes)
     }
 
     /// We play kernel A (10.0.0.1, b2:a0:e8:56:d1:3c): every frame A sent in ping.pcap is what we send.
@@ -129,10 +130,9 @@ final class CaptureDriver: LinkDriver {
         let lab = Lab()
         let a = lab.stack(seed: 11), r = lab.stack(seed: 12), b = lab.stack(seed: 13)
         let l1 = lab.link(), l2 = lab.link()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rumpnet-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("ours.pcap").path
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }  // also keeps it alive to the end of the test
+        let path = dir.file("ours.pcap")
         let w = try PcapWriter(path: path)
         var n = 0
         let tap: (UnsafeRawBufferPointer) -> Void = { fr in
@@ -172,17 +172,9 @@ final class CaptureDriver: LinkDriver {
         lab.settle()
         w.flush()
         #expect(n > 20)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tcpdump", "-r", path, "-v", "-n", "-e"]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let etext = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(etext)")
+        let dump = try run("/usr/bin/env", ["tcpdump", "-r", path, "-v", "-n", "-e"])
+        let text = dump.stdout
+        #expect(dump.status == 0, "\(dump.stderr)")
         for bad in ["bad cksum", "wrong", "[|", "truncated", "malformed", "invalid", "bad len", "bad hlen"] {
             #expect(!text.contains(bad), "tcpdump: \(bad)\n\(text)")
         }
@@ -198,7 +190,7 @@ final class CaptureDriver: LinkDriver {
 @Suite struct NetBSDTCPFrames {
     /// Every segment NetBSD sent in tcp.pcap parses, and its IP and TCP checksums verify.
     @Test func tcpPcapSegmentsParseAndVerify() throws {
-        let recs = try PcapReader.readAll(path: vectorsDirectory() + "/netbsd/tcp.pcap").records
+        let recs = try PcapReader.readAll(path: vectorsDirectory.path + "/netbsd/tcp.pcap").records
         #expect(recs.count == 1040)
         var data = 0, acks = 0, fins = 0
         for r in recs {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Shmif
 
@@ -22,7 +23,7 @@ import Testing
         let error = ShmifError(path: path, reason: .notMagical(0xDEAD_BEEF))
         #expect(error.description == "\(path): not a shmif bus (magic 0xdeadbeef, expected 0xca11d054)")
         let r = try run(executable("shmif_dumpbus"), [path])
-        #expect(r.status == 1 && r.err == "shmif_dumpbus: \(path) not a shmif bus\n")
+        #expect(r.status == 1 && r.stderr == "shmif_dumpbus: \(path) not a shmif bus\n")
     }
 
     @Test func unreadablePathAndDirectory() throws {
@@ -33,13 +34,13 @@ import Testing
         }
         #expect(throws: ShmifError(path: tmp.path, reason: .isDirectory)) { try ShmifBus.attach(path: tmp.path) }
         var r = try run(executable("shmif_dumpbus"), [missing])
-        #expect(r.status == 1 && r.err == "shmif_dumpbus: open bus \(missing): No such file or directory\n")
+        #expect(r.status == 1 && r.stderr == "shmif_dumpbus: open bus \(missing): No such file or directory\n")
         r = try run(executable("shmif_dumpbus"), [tmp.path])
-        #expect(r.status == 1 && r.err == "shmif_dumpbus: open bus \(tmp.path): Is a directory\n")
+        #expect(r.status == 1 && r.stderr == "shmif_dumpbus: open bus \(tmp.path): Is a directory\n")
         r = try run(executable("shmif_dumpbus"), ["-x", "bus"])
-        #expect(r.status == 1 && r.err == "usage: shmif_dumpbus [-h] [-p pcapfile] buspath\n")
+        #expect(r.status == 1 && r.stderr == "usage: shmif_dumpbus [-h] [-p pcapfile] buspath\n")
         r = try run(executable("shmif_dumpbus"), [])
-        #expect(r.status == 1 && r.err == "usage: shmif_dumpbus [-h] [-p pcapfile] buspath\n")
+        #expect(r.status == 1 && r.stderr == "usage: shmif_dumpbus [-h] [-p pcapfile] buspath\n")
     }
 
     @Test func truncatedBusWithMagicIsReportedNotCrashed() throws {
@@ -50,7 +51,7 @@ import Testing
         bytes[4] = 3
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let r = try run(executable("shmif_dumpbus"), [path])
-        #expect(r.status == 1 && r.err == "shmif_dumpbus: \(path): bus file is 100 bytes; a shmif bus is 1048576 bytes\n")
+        #expect(r.status == 1 && r.stderr == "shmif_dumpbus: \(path): bus file is 100 bytes; a shmif bus is 1048576 bytes\n")
     }
 
     @Test func corruptRingNeverCrashesReadersWritersOrDump() throws {
@@ -72,7 +73,7 @@ import Testing
         #expect(throws: ShmifError.self) { try w.send([UInt8](repeating: 0x22, count: 100)) }
         let r = try run(executable("shmif_dumpbus"), [path])
         #expect(r.status == 1)
-        #expect(r.err.contains("corrupt bus at ring offset"))
+        #expect(r.stderr.contains("corrupt bus at ring offset"))
         // Random garbage in the whole ring: every reader path survives.
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<20 {

@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Shmif
 
 /// Our reader and our shmif_dumpbus against bus files written by real NetBSD rump kernels
 /// and what NetBSD's own shmif_dumpbus printed and wrote for them.
 @Suite struct NetBSDVectorTests {
-    let netbsd = vectorsDirectory().appendingPathComponent("netbsd")
+    let netbsd = vectorsDirectory.appendingPathComponent("netbsd")
 
     func expected(_ name: String) throws -> String {
         try String(contentsOf: netbsd.appendingPathComponent(name), encoding: .utf8)
@@ -61,12 +62,12 @@ import Testing
     func dumpbusTextMatchesByteForByte(bus: String) throws {
         let tmp = TemporaryDirectory()
         let header = try dumpbus(["-h", "\(bus).bus"])
-        #expect(header.out + header.err + "rc=\(header.status)\n" == (try expected("\(bus).dumpbus-h.txt")))
+        #expect(header.stdout + header.stderr + "rc=\(header.status)\n" == (try expected("\(bus).dumpbus-h.txt")))
         let plain = try dumpbus(["\(bus).bus"])
-        #expect(plain.out + plain.err + "rc=\(plain.status)\n" == (try expected("\(bus).dumpbus.txt")))
+        #expect(plain.stdout + plain.stderr + "rc=\(plain.status)\n" == (try expected("\(bus).dumpbus.txt")))
         let pcapPath = tmp.file("\(bus).pcap")
         let withPcap = try dumpbus(["-p", pcapPath, "\(bus).bus"])
-        #expect(withPcap.out + withPcap.err + "rc=\(withPcap.status)\n" == (try expected("\(bus).dumpbus-p.txt")))
+        #expect(withPcap.stdout + withPcap.stderr + "rc=\(withPcap.status)\n" == (try expected("\(bus).dumpbus-p.txt")))
         let ours = try Data(contentsOf: URL(fileURLWithPath: pcapPath))
         let theirs = try Data(contentsOf: netbsd.appendingPathComponent("\(bus).pcap"))
         #expect(ours == theirs, "pcap differs from NetBSD's")
@@ -76,9 +77,9 @@ import Testing
     func dumpbusPcapToStandardOutput(bus: String) throws {
         let r = try dumpbus(["-p", "-", "\(bus).bus"])
         #expect(r.status == 0)
-        #expect(r.stdout == (try Data(contentsOf: netbsd.appendingPathComponent("\(bus).pcap"))))
+        #expect(r.stdoutData == (try Data(contentsOf: netbsd.appendingPathComponent("\(bus).pcap"))))
         // The text goes to standard error instead.
-        #expect(r.err + "rc=0\n" == (try expected("\(bus).dumpbus.txt")))
+        #expect(r.stderr + "rc=0\n" == (try expected("\(bus).dumpbus.txt")))
     }
 
     @Test func tcpdumpReadsOurPcap() throws {
@@ -87,7 +88,7 @@ import Testing
         _ = try dumpbus(["-p", pcap, "ping.bus"])
         let r = try run("/usr/bin/tcpdump", ["-n", "-r", pcap], timeout: 30)
         #expect(r.status == 0)
-        let lines = r.out.split(separator: "\n")
+        let lines = r.stdout.split(separator: "\n")
         #expect(lines.count == 16)
         #expect(lines.filter { $0.contains("ICMP echo request") }.count == 6)
         #expect(lines.filter { $0.contains("ICMP echo reply") }.count == 6)
@@ -96,12 +97,12 @@ import Testing
 
     @Test func freshBusIsRefusedAsNetBSDDoes() throws {
         let r = try dumpbus(["-h", "fresh.bus"])
-        #expect(r.out + r.err + "rc=\(r.status)\n" == (try expected("fresh.dumpbus-h.txt")))
+        #expect(r.stdout + r.stderr + "rc=\(r.status)\n" == (try expected("fresh.dumpbus-h.txt")))
     }
 
     @Test func garbageIsNotABus() throws {
         let r = try dumpbus(["garbage.bus"])
-        #expect(r.out + r.err + "rc=\(r.status)\n" == (try expected("garbage.dumpbus.txt")))
+        #expect(r.stdout + r.stderr + "rc=\(r.status)\n" == (try expected("garbage.dumpbus.txt")))
     }
 
     @Test func byteSwappedBusIsReadWithSwapping() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -31,7 +32,7 @@ final class LabTests: XCTestCase {
         XCTAssertNotNil(r.stdout.range(of: "time=[0-9]+\\.[0-9]{3} ms", options: .regularExpression))
 
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tcpdump") else { throw XCTSkip("tcpdump not installed") }
-        let dump = Tools.run(["\(Tools.path("shmif_dumpbus")) -p - \(bus) | /usr/bin/tcpdump -n -r -"], rumpServer: nil, timeout: 10, shell: true)
+        let dump = runTool(["\(executable("shmif_dumpbus")) -p - \(bus) | /usr/bin/tcpdump -n -r -"], rumpServer: nil, timeout: 10, shell: true)
         XCTAssertTrue(dump.stdout.contains("ARP, Request who-has 10.0.0.2 tell 10.0.0.1"), dump.stdout)
         XCTAssertTrue(dump.stdout.contains("ARP, Reply 10.0.0.2 is-at"), dump.stdout)
         XCTAssertEqual(dump.stdout.components(separatedBy: "10.0.0.1 > 10.0.0.2: ICMP echo request").count - 1, 3, dump.stdout)
@@ -74,7 +75,7 @@ final class LabTests: XCTestCase {
         let s = try XCTUnwrap(server)
         lab.add("tcp", s)
         let r = s.run("ifconfig -a")
-        XCTAssertEqual(r, Tools.Result(stdout: "lo0: flags=0x8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 33624\n\tinet 127.0.0.1 netmask 0xff000000\n",
+        XCTAssertEqual(r, ProcessResult(stdout: "lo0: flags=0x8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 33624\n\tinet 127.0.0.1 netmask 0xff000000\n",
                                        stderr: "", status: 0))
         XCTAssertEqual(s.run("ping -c 1 127.0.0.1").status, 0)
     }
@@ -107,11 +108,11 @@ final class LabTests: XCTestCase {
         for tool in ["ifconfig", "route", "arp", "netstat", "ping"] {
             for i in 0..<12 {
                 let args = [tool] + (0..<(i % 4 + 1)).map { _ in odd.randomElement()! } + (tool == "ping" ? ["-c", "1", "-w", "1"] : [])
-                let r = Tools.run(args, rumpServer: k.url, timeout: 10)
+                let r = runTool(args, rumpServer: k.url, timeout: 10)
                 XCTAssertTrue([0, 1, 2].contains(r.status), "\(args): \(r)")
             }
         }
-        XCTAssertTrue(Tools.processAlive(k.pid))
+        XCTAssertTrue(processAlive(k.pid))
         XCTAssertEqual(k.run("ifconfig lo0").status, 0)
     }
 
@@ -120,18 +121,18 @@ final class LabTests: XCTestCase {
         let lab = Lab()
         defer { lab.tearDown() }
         let k = try lab.start("k", ["-lrumpnet", "-lrumpnet_net", "-lrumpnet_netinet"])
-        let p = Tools.Running(["ping", "127.0.0.1"], rumpServer: k.url)
+        let p = try startTool(["ping", "127.0.0.1"], rumpServer: k.url)
         usleep(1_300_000)
         kill(p.process.processIdentifier, SIGINT)
-        let r = p.wait(timeout: 5)
+        let r = p.finish(timeout: 5)
         XCTAssertEqual(r.status, 0, "\(r)")
         XCTAssertTrue(r.stdout.contains("64 bytes from 127.0.0.1: icmp_seq=1 ttl=255 time="), r.stdout)
         XCTAssertNotNil(r.stdout.range(of: "\n----127.0.0.1 PING Statistics----\n2 packets transmitted, 2 packets received, 0.0% packet loss\nround-trip min/avg/max/stddev = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms\n$",
                                        options: .regularExpression), r.stdout)
-        let q = Tools.Running(["ping", "-q", "10.9.9.9"], rumpServer: k.url)
+        let q = try startTool(["ping", "-q", "10.9.9.9"], rumpServer: k.url)
         usleep(300_000)
         kill(q.process.processIdentifier, SIGINT)
-        let rq = q.wait(timeout: 5)
+        let rq = q.finish(timeout: 5)
         XCTAssertEqual(rq.status, 2, "\(rq)")
         XCTAssertTrue(rq.stdout.hasSuffix("100.0% packet loss\n"), rq.stdout)
     }

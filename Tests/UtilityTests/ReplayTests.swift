@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import NetAdmin
 import XCTest
 
@@ -7,7 +8,7 @@ import XCTest
 /// (same components, the same socket layout and bus files in a scratch directory), and
 /// compares stdout, stderr and exit status after masking the differences that are by nature.
 final class ReplayTests: XCTestCase {
-    static let vectors = "/work/shared/vectors/netbsd-tools"
+    static let vectors = vectorsDirectory.appendingPathComponent("netbsd-tools").path
 
     /// By nature (README of the vectors): the masks apply to expected and actual text alike.
     static let masks: [(String, String)] = [
@@ -100,13 +101,13 @@ final class ReplayTests: XCTestCase {
             let name = String(url.dropFirst("unix:///tmp/lab/".count).dropLast(".sock".count))
             starts.append((i + 1, name, words.filter { $0.hasPrefix("-l") && componentFilter($0) }))
         }
-        var background: [(TranscriptEntry, String, Tools.Running)] = []
-        func compare(_ e: TranscriptEntry, _ cmd: String, _ got: Tools.Result) {
+        var background: [(TranscriptEntry, String, Background)] = []
+        func compare(_ e: TranscriptEntry, _ cmd: String, _ got: ProcessResult) {
             let fix = { (s: String) in s.replacingOccurrences(of: "/tmp/lab/", with: lab.dir + "/") }
-            let want = Tools.Result(stdout: fix(e.stdout), stderr: fix(e.stderr), status: e.status ?? 0)
+            let want = ProcessResult(stdout: fix(e.stdout), stderr: fix(e.stderr), status: e.status ?? 0)
             if got == want { tally.exact += 1; return }
-            let mw = Tools.Result(stdout: mask(want.stdout, command: cmd), stderr: mask(want.stderr, command: cmd), status: want.status)
-            let mg = Tools.Result(stdout: mask(got.stdout, command: cmd), stderr: mask(got.stderr, command: cmd), status: got.status)
+            let mw = ProcessResult(stdout: mask(want.stdout, command: cmd), stderr: mask(want.stderr, command: cmd), status: want.status)
+            let mg = ProcessResult(stdout: mask(got.stdout, command: cmd), stderr: mask(got.stderr, command: cmd), status: got.status)
             if mw == mg { tally.masked += 1; return }
             tally.failures.append("\(file):\(e.line) $ \(e.command)\n--- expected\n\(mw)\n--- got\n\(mg)")
         }
@@ -130,15 +131,17 @@ final class ReplayTests: XCTestCase {
             // run those side by side (they change no kernel state) and compare at the end.
             // Later commands may change routes: go on only once its last request is out.
             if e.utility == "ping" && e.status == 2 {
-                background.append((e, cmd, Tools.Running(args, rumpServer: server.url, shell: shell)))
+                do { background.append((e, cmd, try startTool(args, rumpServer: server.url, shell: shell))) } catch {
+                    tally.failures.append("\(file):\(e.line) $ \(e.command): \(error)")
+                }
                 let count = Double(option("-c", e.arguments) ?? "1") ?? 1
                 let interval = Double(option("-i", e.arguments) ?? "1") ?? 1
                 usleep(UInt32(((count - 1) * interval + 0.5) * 1e6))
                 continue
             }
-            compare(e, cmd, Tools.run(args, rumpServer: server.url, timeout: 20, shell: shell))
+            compare(e, cmd, runTool(args, rumpServer: server.url, timeout: 20, shell: shell))
         }
-        for (e, cmd, r) in background { compare(e, cmd, r.wait(timeout: 30)) }
+        for (e, cmd, r) in background { compare(e, cmd, r.finish(timeout: 30)) }
         print("replay \(file): \(tally.exact) byte for byte, \(tally.masked) after masking, \(tally.skipped) skipped, \(tally.failures.count) failed")
         return tally
     }

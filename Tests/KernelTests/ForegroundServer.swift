@@ -1,0 +1,38 @@
+import Foundation
+import TestSupport
+
+/// A rump_server started with -s (foreground), owned by the test: killed and its socket
+/// removed in `stop()` whatever happened.
+final class ForegroundServer {
+    private let server: Background
+    let socketPath: String?
+    let url: String
+
+    init(args: [String], url: String, socketPath: String?) throws {
+        self.url = url
+        self.socketPath = socketPath
+        server = try Background(executable("rump_server"), ["-s"] + args + [url], environment: rumpEnvironment(server: nil))
+    }
+
+    var process: Process { server.process }
+    var pid: Int32 { server.pid }
+
+    /// The exit status, or nil if still running after `timeout` seconds (left running).
+    func waitExit(timeout: Double = 5) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(2000) }
+        if process.isRunning { return nil }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Standard output and error (complete only after exit).
+    func output() -> (String, String) {
+        (String(decoding: server.remainingOutput(), as: UTF8.self), String(decoding: server.remainingErrorOutput(), as: UTF8.self))
+    }
+
+    func stop() {
+        if process.isRunning { server.kill9() }
+        if let socketPath { unlink(socketPath) }
+    }
+}
