@@ -77,8 +77,8 @@ import Testing
         // The rumpctrl-like shell: our utilities first on PATH, RUMP_SERVER set for node b.
         let shell = try run("/bin/sh", ["-c", "printf 'sysctl -n kern.hostname\\nrumpctrl_hascmd ping\\nexit\\n' | '\(lab)' shell b"],
                             environment: box.env)
-        #expect(shell.out.contains("\nb\n") || shell.out.hasPrefix("b\n"), "\(shell.out)\(shell.err)")
-        #expect(shell.out.contains("#t"), "\(shell.out)")
+        #expect(shell.stdout.contains("\nb\n") || shell.stdout.hasPrefix("b\n"), "\(shell.stdout)\(shell.stderr)")
+        #expect(shell.stdout.contains("#t"), "\(shell.stdout)")
         let json = try run(lab, ["status", "--json"], environment: box.env)
         let parsed = try JSONSerialization.jsonObject(with: json.stdoutData) as? [String: Any]
         #expect((parsed?["nodes"] as? [[String: Any]])?.count == 2)
