@@ -141,12 +141,20 @@ int ck_signalfd_read(int fd) {
 
 void ck_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 
+/* A daemon's stdio goes to /dev/null, as NetBSD's rumpuser_daemonize_done does, except an
+ * output that is a regular file: whoever started the server chose to keep its log there
+ * (rumpnet-lab does), and a file, unlike a terminal or a pipe, holds nobody up. */
+static int ck_is_regular_file(int fd) {
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 void ck_redirect_stdio_devnull(void) {
     int fd = open("/dev/null", O_RDWR);
     if (fd < 0) return;
     dup2(fd, 0);
-    dup2(fd, 1);
-    dup2(fd, 2);
+    if (!ck_is_regular_file(1)) dup2(fd, 1);
+    if (!ck_is_regular_file(2)) dup2(fd, 2);
     if (fd > 2) close(fd);
 }
 

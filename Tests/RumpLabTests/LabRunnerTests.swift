@@ -22,7 +22,7 @@ import Testing
             return procs.compactMap(Int32.init).filter { pid in
                 guard let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return false }
                 if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                   let p = stat.lastIndex(of: ")"), stat[stat.index(p, offsetBy: 2)] == "Z" { return false }
+                   let p = stat.lastIndex(of: ")"), stat[p...].dropFirst(2).first == "Z" { return false }
                 return cmd.contains("rump_server") && cmd.contains(path)
             }
         }
