@@ -38,14 +38,11 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# Every benchmark, each figure beside its baseline measured in the same run.
+# Every benchmark, in one table: each figure beside its baseline measured in the same run
+# (raw outputs in lab-output/bench/).
 bench: setup
 	$(SWIFT) build -c release
-	@echo "== shmif bus (issue: bus) ==";       .build/release/shmifctl bench
-	@echo "== stack (issue: stack core) ==";    .build/release/rumpnet-bench
-	@echo "== kernel server ==";                .build/release/kernel-bench
-	@echo "== ping between kernels ==";         scripts/ping-bench.sh
-	@echo "== lab bring-up ==";                 scripts/lab-bench.sh
+	python3 scripts/bench-all.py
 
 clean:
 	rm -rf .build lab-output
