@@ -118,7 +118,7 @@ public final class KernelNetStack: NetworkStack {
     // MARK: errors and addresses
 
     static func kernelError(_ e: Error) -> KernelError {
-        if let e = e as? RumpNet.Errno { return KernelError(NetBSDErrno(rawValue: e.rawValue)) }
+        if let e = e as? NetBSDErrno { return KernelError(e) }
         if let e = e as? KernelError { return e }
         return KernelError(.EINVAL)
     }

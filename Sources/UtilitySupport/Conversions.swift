@@ -5,7 +5,6 @@ import RumpProtocol
 
 public typealias WireSockAddr = RumpProtocol.SockAddr
 public typealias WireInterface = RumpProtocol.InterfaceInfo
-public typealias AdminErrno = NetAdmin.NetBSDErrno
 
 public enum Convert {
     // MARK: addresses
@@ -33,8 +32,6 @@ public enum Convert {
             return nil
         }
     }
-
-    public static func errno(_ e: RumpProtocol.NetBSDErrno) -> AdminErrno { AdminErrno(e.rawValue) }
 
     // MARK: interfaces
 
