@@ -391,21 +391,21 @@ public final class KernelNetStack: NetworkStack {
 
     // MARK: ARP
 
-    public func arpEntries() -> [ArpEntry] {
+    public func arpEntries() -> [ArpInfo] {
         let now = stack.now
         return stack.arpEntries.map { e in
             var expire: Int64 = 0
             if !e.permanent, let t = e.expires { expire = t > now ? Int64((t - now + 999_999_999) / 1_000_000_000) : 0 }
-            return ArpEntry(address: Self.sockaddr(e.address), linkAddress: e.mac?.bytes ?? [], interface: e.interfaceName,
-                            permanent: e.permanent, published: e.published, expire: expire)
+            return ArpInfo(address: InAddr(e.address.value), linkAddress: e.mac?.bytes, interface: e.interfaceName,
+                           expire: e.permanent ? nil : expire, published: e.published)
         }
     }
 
-    public func setArp(_ entry: ArpEntry) throws(KernelError) {
-        let a = try Self.ipv4(entry.address)
-        guard entry.linkAddress.count == 6 else { throw KernelError(.EINVAL) }
+    public func setArp(_ entry: ArpInfo) throws(KernelError) {
+        let a = IPv4Address(entry.address.value)
+        guard let mac = entry.linkAddress, mac.count == 6 else { throw KernelError(.EINVAL) }
         do {
-            try run { try stack.arpSet(a, mac: MACAddress(entry.linkAddress), permanent: entry.permanent, publish: entry.published) }
+            try run { try stack.arpSet(a, mac: MACAddress(mac), permanent: entry.isPermanent, publish: entry.published) }
         } catch where error.errno == .ENETUNREACH {
             // NetBSD finds no interface route for the address: the routing socket says ESRCH.
             throw KernelError(.ESRCH)

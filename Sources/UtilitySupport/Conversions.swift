@@ -88,30 +88,4 @@ public enum Convert {
         return RouteEntry(destination: wire(q.destination), netmask: q.netmask.map { wire($0) }, gateway: gw,
                           flags: q.flags, interface: q.interface ?? "", mtu: q.mtu)
     }
-
-    // MARK: ARP
-
-    public static func arp(_ e: ArpEntry) -> ArpInfo? {
-        guard let a = inAddr(e.address) else { return nil }
-        return ArpInfo(address: a, linkAddress: e.linkAddress.isEmpty ? nil : e.linkAddress, interface: e.interface,
-                       expire: e.permanent ? nil : e.expire, published: e.published)
-    }
-
-    public static func arpEntry(_ q: ArpSetRequest) -> ArpEntry {
-        ArpEntry(address: wire(q.address), linkAddress: q.linkAddress, interface: "",
-                 permanent: !q.temporary, published: q.published)
-    }
-
-    // MARK: sysctl
-
-    public static func sysctl(_ e: RumpProtocol.SysctlEntry) -> NetAdmin.SysctlEntry {
-        let v: NetAdmin.SysctlValue
-        switch e.value {
-        case .int(let i): v = .int(i)
-        case .quad(let q): v = .quad(q)
-        case .bool(let b): v = .int(b ? 1 : 0)
-        case .string(let s), .structure(let s): v = .string(s)
-        }
-        return NetAdmin.SysctlEntry(name: e.name, value: v, writable: e.writable)
-    }
 }

@@ -66,7 +66,7 @@ public final class Remote {
     public func arpEntries() -> Result<[ArpInfo], NetBSDErrno> {
         call(.arpList).flatMap { r in
             guard case .arp(let l) = r else { return .failure(.EINVAL) }
-            return .success(l.compactMap(Convert.arp))
+            return .success(l)
         }
     }
 }
