@@ -234,11 +234,6 @@ public final class KernelNetStack: NetworkStack {
 
     public func interfaces() -> [InterfaceInfo] {
         stack.interfaces.map { ifp in
-            let c = ifp.counters
-            var stats = InterfaceStats()
-            stats.ipackets = c.inputPackets; stats.ibytes = c.inputBytes; stats.ierrors = c.inputErrors
-            stats.iqdrops = c.inputDrops; stats.opackets = c.outputPackets; stats.obytes = c.outputBytes
-            stats.oerrors = c.outputErrors; stats.collisions = c.collisions
             let broadcastCapable = ifp.flags.contains(.broadcast)
             return InterfaceInfo(
                 name: ifp.name, index: UInt32(ifp.index), flags: ifp.flags.rawValue, mtu: UInt32(ifp.mtu),
@@ -249,7 +244,7 @@ public final class KernelNetStack: NetworkStack {
                                      broadcast: broadcastCapable ? Self.sockaddr(a.broadcast) : nil,
                                      flags: a.detached ? 0x4 : 0)
                 },
-                stats: stats)
+                stats: ifp.counters)
         }
     }
 

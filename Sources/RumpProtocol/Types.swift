@@ -97,15 +97,14 @@ public struct InterfaceAddress: Hashable, Sendable {
     }
 }
 
-public struct InterfaceStats: Hashable, Sendable {
-    public var ipackets: UInt64 = 0, ibytes: UInt64 = 0, ierrors: UInt64 = 0, iqdrops: UInt64 = 0
-    public var opackets: UInt64 = 0, obytes: UInt64 = 0, oerrors: UInt64 = 0, collisions: UInt64 = 0
-    public init() {}
+// The wire form of the shared counters: the eight if_data fields netstat -i needs (docs/PROTOCOL.md);
+// the others decode as 0.
+extension InterfaceCounters {
     func encode(_ w: inout WireWriter) {
         for v in [ipackets, ibytes, ierrors, iqdrops, opackets, obytes, oerrors, collisions] { w.u64(v) }
     }
-    static func decode(_ r: inout WireReader) throws(ProtocolError) -> InterfaceStats {
-        var s = InterfaceStats()
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> InterfaceCounters {
+        var s = InterfaceCounters()
         s.ipackets = try r.u64(); s.ibytes = try r.u64(); s.ierrors = try r.u64(); s.iqdrops = try r.u64()
         s.opackets = try r.u64(); s.obytes = try r.u64(); s.oerrors = try r.u64(); s.collisions = try r.u64()
         return s
@@ -121,9 +120,9 @@ public struct InterfaceInfo: Hashable, Sendable {
     public var linkAddress: [UInt8]
     public var linkstr: String?
     public var addresses: [InterfaceAddress]
-    public var stats: InterfaceStats
+    public var stats: InterfaceCounters
     public init(name: String, index: UInt32, flags: UInt32, mtu: UInt32, linkAddress: [UInt8] = [],
-                linkstr: String? = nil, addresses: [InterfaceAddress] = [], stats: InterfaceStats = InterfaceStats()) {
+                linkstr: String? = nil, addresses: [InterfaceAddress] = [], stats: InterfaceCounters = InterfaceCounters()) {
         self.name = name; self.index = index; self.flags = flags; self.mtu = mtu
         self.linkAddress = linkAddress; self.linkstr = linkstr; self.addresses = addresses; self.stats = stats
     }
@@ -136,7 +135,7 @@ public struct InterfaceInfo: Hashable, Sendable {
         InterfaceInfo(name: try r.string(), index: try r.u32(), flags: try r.u32(), mtu: try r.u32(),
                       linkAddress: try r.data(), linkstr: try r.optionalString(),
                       addresses: try r.array(minimumElementSize: 20) { (r: inout WireReader) throws(ProtocolError) in try InterfaceAddress.decode(&r) },
-                      stats: try InterfaceStats.decode(&r))
+                      stats: try InterfaceCounters.decode(&r))
     }
 }
 

@@ -36,16 +36,13 @@ public enum Convert {
     // MARK: interfaces
 
     public static func interface(_ i: WireInterface) -> NetAdmin.InterfaceInfo {
-        let s = i.stats
-        let counters = InterfaceCounters(ipackets: s.ipackets, ierrors: s.ierrors, opackets: s.opackets, oerrors: s.oerrors,
-                                         collisions: s.collisions, ibytes: s.ibytes, obytes: s.obytes, iqdrops: s.iqdrops)
         let addresses: [InterfaceAddressInfo] = i.addresses.compactMap { a in
             guard let addr = sockAddr(a.address), let mask = sockAddr(a.netmask) else { return nil }
             return InterfaceAddressInfo(address: addr, netmask: mask, broadcast: a.broadcast.flatMap(sockAddr), flags: a.flags)
         }
         return NetAdmin.InterfaceInfo(name: i.name, index: i.index, flags: i.flags, mtu: i.mtu,
                                       linkAddress: i.linkAddress.isEmpty ? nil : i.linkAddress, linkstr: i.linkstr,
-                                      addresses: addresses, counters: counters)
+                                      addresses: addresses, counters: i.stats)
     }
 
     // MARK: routes
