@@ -266,8 +266,8 @@ public final class KernelNetStack: NetworkStack {
 
     public func setInterfaceFlags(_ name: String, set: UInt32, clear: UInt32) throws(KernelError) {
         try run {
-            if set & NetBSD.IFF_UP != 0 { try stack.setUp(name: name, true) }
-            if clear & NetBSD.IFF_UP != 0 { try stack.setUp(name: name, false) }
+            if set & IFF.UP != 0 { try stack.setUp(name: name, true) }
+            if clear & IFF.UP != 0 { try stack.setUp(name: name, false) }
             let promisc = InterfaceFlags.promisc.rawValue
             if set & promisc != 0 { try stack.setPromiscuous(name: name, true) }
             if clear & promisc != 0 { try stack.setPromiscuous(name: name, false) }

@@ -25,14 +25,6 @@ public enum NetBSD {
 
     public static let MSG_PEEK: Int32 = 0x2
     public static let MSG_DONTWAIT: Int32 = 0x80
-
-    // Interface flags (net/if.h).
-    public static let IFF_UP: UInt32 = 0x1
-    public static let IFF_BROADCAST: UInt32 = 0x2
-    public static let IFF_LOOPBACK: UInt32 = 0x8
-    public static let IFF_RUNNING: UInt32 = 0x40
-    public static let IFF_SIMPLEX: UInt32 = 0x800
-    public static let IFF_MULTICAST: UInt32 = 0x8000
 }
 
 /// A socket address: family, port (host order) and the raw address bytes
