@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "rumpnet-bench", targets: ["rumpnet-bench"]),
         .executable(name: "rumpnet-fuzz", targets: ["rumpnet-fuzz"]),
         .library(name: "RumpProtocol", targets: ["RumpProtocol"]),
+        .library(name: "NetBSDModels", targets: ["NetBSDModels"]),
         .library(name: "RumpClient", targets: ["RumpClient"]),
         .library(name: "RumpKernel", targets: ["RumpKernel"]),
         .executable(name: "rump_server", targets: ["rump_server"]),
@@ -66,8 +67,11 @@ let package = Package(
             "RumpLab", "RumpProtocol", "Shmif", "Pcap", "ToolSupport", "CShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // NetBSD's values shared by the stack, the protocol and the utilities (errno and its texts);
+        // no dependencies, so every layer can use them.
+        .target(name: "NetBSDModels"),
         // The network stack: frames, time and randomness in; frames and socket events out.
-        .target(name: "RumpNet", dependencies: ["Shmif"]),
+        .target(name: "RumpNet", dependencies: ["Shmif", "NetBSDModels"]),
         // Counts malloc calls for the benchmark (interposes malloc in the executable only).
         .target(name: "CMallocCount"),
         .executableTarget(name: "rumpnet-bench", dependencies: ["RumpNet", "CMallocCount"]),
@@ -83,7 +87,7 @@ let package = Package(
         // Sockets, poll, signalfd and sockaddr handling that is clumsy from Swift.
         .target(name: "CKernelShim"),
         // The remote-syscall wire protocol (docs/PROTOCOL.md): shared by both ends, no I/O.
-        .target(name: "RumpProtocol"),
+        .target(name: "RumpProtocol", dependencies: ["NetBSDModels"]),
         // Client side: RUMP_SERVER, URL parsing (NetBSD parseurl), synchronous calls.
         .target(name: "RumpClient", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"]),
         // A kernel: components, sysctl tree, event loop, syscall server, NetworkStack plug-in point.
@@ -131,7 +135,7 @@ let package = Package(
         .testTarget(name: "RumpLabTests", dependencies: ["RumpLab", "Shmif", "Pcap", "TestSupport"]),
         // The network utilities' models, argument parsers and NetBSD-exact formatters;
         // transport-independent, shared by kernel and utilities (docs/UTILITIES.md).
-        .target(name: "NetAdmin"),
+        .target(name: "NetAdmin", dependencies: ["NetBSDModels"]),
         .testTarget(name: "NetAdminTests", dependencies: ["NetAdmin"]),
         // Real rump_server processes and the real utilities: transcript replays, labs, tcp://.
         .testTarget(name: "UtilityTests", dependencies: ["NetAdmin", "TestSupport"]),

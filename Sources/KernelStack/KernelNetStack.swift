@@ -118,7 +118,7 @@ public final class KernelNetStack: NetworkStack {
     // MARK: errors and addresses
 
     static func kernelError(_ e: Error) -> KernelError {
-        if let e = e as? RumpNet.Errno { return KernelError(NetBSDErrno(rawValue: e.rawValue)) }
+        if let e = e as? NetBSDErrno { return KernelError(e) }
         if let e = e as? KernelError { return e }
         return KernelError(.EINVAL)
     }
@@ -234,11 +234,6 @@ public final class KernelNetStack: NetworkStack {
 
     public func interfaces() -> [InterfaceInfo] {
         stack.interfaces.map { ifp in
-            let c = ifp.counters
-            var stats = InterfaceStats()
-            stats.ipackets = c.inputPackets; stats.ibytes = c.inputBytes; stats.ierrors = c.inputErrors
-            stats.iqdrops = c.inputDrops; stats.opackets = c.outputPackets; stats.obytes = c.outputBytes
-            stats.oerrors = c.outputErrors; stats.collisions = c.collisions
             let broadcastCapable = ifp.flags.contains(.broadcast)
             return InterfaceInfo(
                 name: ifp.name, index: UInt32(ifp.index), flags: ifp.flags.rawValue, mtu: UInt32(ifp.mtu),
@@ -249,7 +244,7 @@ public final class KernelNetStack: NetworkStack {
                                      broadcast: broadcastCapable ? Self.sockaddr(a.broadcast) : nil,
                                      flags: a.detached ? 0x4 : 0)
                 },
-                stats: stats)
+                stats: ifp.counters)
         }
     }
 
@@ -271,8 +266,8 @@ public final class KernelNetStack: NetworkStack {
 
     public func setInterfaceFlags(_ name: String, set: UInt32, clear: UInt32) throws(KernelError) {
         try run {
-            if set & NetBSD.IFF_UP != 0 { try stack.setUp(name: name, true) }
-            if clear & NetBSD.IFF_UP != 0 { try stack.setUp(name: name, false) }
+            if set & IFF.UP != 0 { try stack.setUp(name: name, true) }
+            if clear & IFF.UP != 0 { try stack.setUp(name: name, false) }
             let promisc = InterfaceFlags.promisc.rawValue
             if set & promisc != 0 { try stack.setPromiscuous(name: name, true) }
             if clear & promisc != 0 { try stack.setPromiscuous(name: name, false) }
@@ -391,21 +386,21 @@ public final class KernelNetStack: NetworkStack {
 
     // MARK: ARP
 
-    public func arpEntries() -> [ArpEntry] {
+    public func arpEntries() -> [ArpInfo] {
         let now = stack.now
         return stack.arpEntries.map { e in
             var expire: Int64 = 0
             if !e.permanent, let t = e.expires { expire = t > now ? Int64((t - now + 999_999_999) / 1_000_000_000) : 0 }
-            return ArpEntry(address: Self.sockaddr(e.address), linkAddress: e.mac?.bytes ?? [], interface: e.interfaceName,
-                            permanent: e.permanent, published: e.published, expire: expire)
+            return ArpInfo(address: InAddr(e.address.value), linkAddress: e.mac?.bytes, interface: e.interfaceName,
+                           expire: e.permanent ? nil : expire, published: e.published)
         }
     }
 
-    public func setArp(_ entry: ArpEntry) throws(KernelError) {
-        let a = try Self.ipv4(entry.address)
-        guard entry.linkAddress.count == 6 else { throw KernelError(.EINVAL) }
+    public func setArp(_ entry: ArpInfo) throws(KernelError) {
+        let a = IPv4Address(entry.address.value)
+        guard let mac = entry.linkAddress, mac.count == 6 else { throw KernelError(.EINVAL) }
         do {
-            try run { try stack.arpSet(a, mac: MACAddress(entry.linkAddress), permanent: entry.permanent, publish: entry.published) }
+            try run { try stack.arpSet(a, mac: MACAddress(mac), permanent: entry.isPermanent, publish: entry.published) }
         } catch where error.errno == .ENETUNREACH {
             // NetBSD finds no interface route for the address: the routing socket says ESRCH.
             throw KernelError(.ESRCH)

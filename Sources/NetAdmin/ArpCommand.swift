@@ -18,6 +18,11 @@ public struct ArpSetRequest: Sendable, Equatable {
         self.published = published
         self.hostText = hostText
     }
+
+    /// The entry the kernel is asked to make: permanent unless `temp`.
+    public var entry: ArpInfo {
+        ArpInfo(address: address, linkAddress: linkAddress, interface: "", expire: temporary ? 0 : nil, published: published)
+    }
 }
 
 public enum ArpCommand: Sendable, Equatable {

@@ -27,24 +27,3 @@ public struct SocketInfo: Sendable, Equatable {
     /// A server: listening TCP, or UDP bound with no peer. Shown only with -a.
     public var isServer: Bool { state == "LISTEN" || (proto != "tcp" && foreignAddress == .any && foreignPort == 0) }
 }
-
-extension SocketInfo: WireCodable {
-    public func encode(to w: inout WireWriter) {
-        w.string(proto)
-        w.u32(receiveQueue)
-        w.u32(sendQueue)
-        w.u32(localAddress.value)
-        w.u16(localPort)
-        w.u32(foreignAddress.value)
-        w.u16(foreignPort)
-        w.string(state)
-    }
-
-    public init(from r: inout WireReader) throws(WireDecodeError) {
-        let proto = try r.string()
-        let rq = try r.u32(), sq = try r.u32()
-        let la = InAddr(try r.u32()), lp = try r.u16(), fa = InAddr(try r.u32()), fp = try r.u16()
-        self.init(proto: proto, receiveQueue: rq, sendQueue: sq, localAddress: la, localPort: lp,
-                  foreignAddress: fa, foreignPort: fp, state: try r.string())
-    }
-}

@@ -2,16 +2,8 @@
 // (sysctl's own parser and diagnostics belong to the sysctl utility.)
 
 public enum SysctlFormat {
-    /// The value as sysctl prints it; opaque values show their size.
-    public static func text(_ v: SysctlValue) -> String {
-        switch v {
-        case .int(let i): return String(i)
-        case .quad(let q): return String(q)
-        case .string(let s): return s
-        case .opaque(let b): return "\(b.count) bytes"
-        case .node: return ""
-        }
-    }
+    /// The value as sysctl prints it (booleans as 0 or 1, structures as the kernel's text).
+    public static func text(_ v: SysctlValue) -> String { v.text }
 
     /// "name = value" (`-n`: the value alone; `-e`: "name=value").
     public static func line(_ e: SysctlEntry, valueOnly: Bool = false, equalsOnly: Bool = false) -> String {

@@ -82,8 +82,8 @@ public protocol NetworkStack: AnyObject {
     func flushRoutes(family: UInt8) -> [RouteEntry]
 
     // ARP
-    func arpEntries() -> [ArpEntry]
-    func setArp(_ entry: ArpEntry) throws(KernelError)
+    func arpEntries() -> [ArpInfo]
+    func setArp(_ entry: ArpInfo) throws(KernelError)
     func deleteArp(_ address: SockAddr) throws(KernelError)
 
     // Statistics (netstat -s)

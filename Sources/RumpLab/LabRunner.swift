@@ -175,9 +175,9 @@ public struct LabRunner {
                 try call("ifconfig \(i.name) inet \(a)", .ifAddAddress(name: i.name, address: ia, alias: k > 0))
             }
             if i.up {
-                try call("ifconfig \(i.name) up", .ifSetFlags(name: i.name, set: NetBSD.IFF_UP, clear: 0))
+                try call("ifconfig \(i.name) up", .ifSetFlags(name: i.name, set: IFF.UP, clear: 0))
             } else {
-                try call("ifconfig \(i.name) down", .ifSetFlags(name: i.name, set: 0, clear: NetBSD.IFF_UP))
+                try call("ifconfig \(i.name) down", .ifSetFlags(name: i.name, set: 0, clear: IFF.UP))
             }
         }
         for r in n.routes {

@@ -111,34 +111,34 @@ public final class NetStack {
     }
 
     func etherInput(_ frame: UnsafeRawBufferPointer, ifp: NetInterface) {
-        guard ifp.flags.contains(.up) else { etherStats.downDrops &+= 1; ifp.counters.inputDrops &+= 1; return }
+        guard ifp.flags.contains(.up) else { etherStats.downDrops &+= 1; ifp.counters.iqdrops &+= 1; return }
         if ifp.linkType == .loopback {
-            ifp.counters.inputPackets &+= 1
-            ifp.counters.inputBytes &+= UInt64(frame.count)
+            ifp.counters.ipackets &+= 1
+            ifp.counters.ibytes &+= UInt64(frame.count)
             ipInput(frame, ifp: ifp, linkBroadcast: false)
             return
         }
         guard let eh = EthernetView(frame) else {
-            etherStats.runts &+= 1; ifp.counters.inputErrors &+= 1; return
+            etherStats.runts &+= 1; ifp.counters.ierrors &+= 1; return
         }
-        ifp.counters.inputPackets &+= 1
-        ifp.counters.inputBytes &+= UInt64(frame.count)
+        ifp.counters.ipackets &+= 1
+        ifp.counters.ibytes &+= UInt64(frame.count)
         let dst = eh.destination
         let multicast = dst.isMulticast
         // shmif/ether filter: ours, group, or promiscuous.
         if !multicast && dst != ifp.linkAddress {
-            if !ifp.flags.contains(.promisc) { etherStats.notForUs &+= 1; ifp.counters.inputDrops &+= 1 }
+            if !ifp.flags.contains(.promisc) { etherStats.notForUs &+= 1; ifp.counters.iqdrops &+= 1 }
             return  // promiscuous frames for others are seen (bpf) but not processed, as NetBSD does
         }
-        if multicast { ifp.counters.inputMulticasts &+= 1 }
+        if multicast { ifp.counters.imcasts &+= 1 }
         // Only untagged frames (or priority-tagged, VLAN 0) belong to this interface.
-        if let vid = eh.vlanID, vid != 0 { etherStats.unknownType &+= 1; ifp.counters.noProto &+= 1; return }
+        if let vid = eh.vlanID, vid != 0 { etherStats.unknownType &+= 1; ifp.counters.noproto &+= 1; return }
         switch eh.etherType {
         case EtherType.ipv4: ipInput(eh.payload, ifp: ifp, linkBroadcast: multicast)
         case EtherType.arp: arpInput(eh.payload, ifp: ifp)
         default:
             etherStats.unknownType &+= 1
-            ifp.counters.noProto &+= 1
+            ifp.counters.noproto &+= 1
         }
     }
 

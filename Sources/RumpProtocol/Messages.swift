@@ -66,7 +66,7 @@ public enum Request: Hashable, Sendable {
     case routeChange(RouteEntry)
 
     case arpList
-    case arpSet(ArpEntry)
+    case arpSet(ArpInfo)
     case arpDelete(address: SockAddr)
 
     case sysctlGet(name: String)
@@ -207,7 +207,7 @@ public enum Request: Hashable, Sendable {
         case .routeList: q = .routeList(family: try r.u8())
         case .routeFlush: q = .routeFlush(family: try r.u8())
         case .arpList: q = .arpList
-        case .arpSet: q = .arpSet(try ArpEntry.decode(&r))
+        case .arpSet: q = .arpSet(try ArpInfo.decode(&r))
         case .arpDelete: q = .arpDelete(address: try SockAddr.decode(&r))
         case .sysctlGet: q = .sysctlGet(name: try r.string())
         case .sysctlSet: q = .sysctlSet(name: try r.string(), value: try r.string())
@@ -234,7 +234,7 @@ public enum Reply: Hashable, Sendable {
     case interfaces([InterfaceInfo])
     case names([String])
     case routes([RouteEntry])
-    case arp([ArpEntry])
+    case arp([ArpInfo])
     case sysctl([SysctlEntry])
     case sysctlChanged(old: SysctlEntry, new: SysctlEntry)
     case counters([StatCounter])
@@ -278,7 +278,7 @@ public enum Reply: Hashable, Sendable {
         case 8: p = .interfaces(try r.array(minimumElementSize: 16) { (r: inout WireReader) throws(ProtocolError) in try InterfaceInfo.decode(&r) })
         case 9: p = .names(try r.array(minimumElementSize: 4) { (r: inout WireReader) throws(ProtocolError) in try r.string() })
         case 10: p = .routes(try r.array(minimumElementSize: 16) { (r: inout WireReader) throws(ProtocolError) in try RouteEntry.decode(&r) })
-        case 11: p = .arp(try r.array(minimumElementSize: 16) { (r: inout WireReader) throws(ProtocolError) in try ArpEntry.decode(&r) })
+        case 11: p = .arp(try r.array(minimumElementSize: 16) { (r: inout WireReader) throws(ProtocolError) in try ArpInfo.decode(&r) })
         case 12: p = .sysctl(try r.array(minimumElementSize: 6) { (r: inout WireReader) throws(ProtocolError) in try SysctlEntry.decode(&r) })
         case 13: p = .sysctlChanged(old: try SysctlEntry.decode(&r), new: try SysctlEntry.decode(&r))
         case 14: p = .counters(try r.array(minimumElementSize: 12) { (r: inout WireReader) throws(ProtocolError) in

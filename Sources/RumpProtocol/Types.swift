@@ -25,14 +25,6 @@ public enum NetBSD {
 
     public static let MSG_PEEK: Int32 = 0x2
     public static let MSG_DONTWAIT: Int32 = 0x80
-
-    // Interface flags (net/if.h).
-    public static let IFF_UP: UInt32 = 0x1
-    public static let IFF_BROADCAST: UInt32 = 0x2
-    public static let IFF_LOOPBACK: UInt32 = 0x8
-    public static let IFF_RUNNING: UInt32 = 0x40
-    public static let IFF_SIMPLEX: UInt32 = 0x800
-    public static let IFF_MULTICAST: UInt32 = 0x8000
 }
 
 /// A socket address: family, port (host order) and the raw address bytes
@@ -97,15 +89,14 @@ public struct InterfaceAddress: Hashable, Sendable {
     }
 }
 
-public struct InterfaceStats: Hashable, Sendable {
-    public var ipackets: UInt64 = 0, ibytes: UInt64 = 0, ierrors: UInt64 = 0, iqdrops: UInt64 = 0
-    public var opackets: UInt64 = 0, obytes: UInt64 = 0, oerrors: UInt64 = 0, collisions: UInt64 = 0
-    public init() {}
+// The wire form of the shared counters: the eight if_data fields netstat -i needs (docs/PROTOCOL.md);
+// the others decode as 0.
+extension InterfaceCounters {
     func encode(_ w: inout WireWriter) {
         for v in [ipackets, ibytes, ierrors, iqdrops, opackets, obytes, oerrors, collisions] { w.u64(v) }
     }
-    static func decode(_ r: inout WireReader) throws(ProtocolError) -> InterfaceStats {
-        var s = InterfaceStats()
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> InterfaceCounters {
+        var s = InterfaceCounters()
         s.ipackets = try r.u64(); s.ibytes = try r.u64(); s.ierrors = try r.u64(); s.iqdrops = try r.u64()
         s.opackets = try r.u64(); s.obytes = try r.u64(); s.oerrors = try r.u64(); s.collisions = try r.u64()
         return s
@@ -121,9 +112,9 @@ public struct InterfaceInfo: Hashable, Sendable {
     public var linkAddress: [UInt8]
     public var linkstr: String?
     public var addresses: [InterfaceAddress]
-    public var stats: InterfaceStats
+    public var stats: InterfaceCounters
     public init(name: String, index: UInt32, flags: UInt32, mtu: UInt32, linkAddress: [UInt8] = [],
-                linkstr: String? = nil, addresses: [InterfaceAddress] = [], stats: InterfaceStats = InterfaceStats()) {
+                linkstr: String? = nil, addresses: [InterfaceAddress] = [], stats: InterfaceCounters = InterfaceCounters()) {
         self.name = name; self.index = index; self.flags = flags; self.mtu = mtu
         self.linkAddress = linkAddress; self.linkstr = linkstr; self.addresses = addresses; self.stats = stats
     }
@@ -136,7 +127,7 @@ public struct InterfaceInfo: Hashable, Sendable {
         InterfaceInfo(name: try r.string(), index: try r.u32(), flags: try r.u32(), mtu: try r.u32(),
                       linkAddress: try r.data(), linkstr: try r.optionalString(),
                       addresses: try r.array(minimumElementSize: 20) { (r: inout WireReader) throws(ProtocolError) in try InterfaceAddress.decode(&r) },
-                      stats: try InterfaceStats.decode(&r))
+                      stats: try InterfaceCounters.decode(&r))
     }
 }
 
@@ -183,38 +174,25 @@ public struct RouteEntry: Hashable, Sendable {
     }
 }
 
-/// An ARP table entry.
-public struct ArpEntry: Hashable, Sendable {
-    public var address: SockAddr
-    /// Empty while incomplete.
-    public var linkAddress: [UInt8]
-    public var interface: String
-    public var permanent: Bool
-    public var published: Bool
-    /// Seconds until expiry (0 when permanent).
-    public var expire: Int64
-    public init(address: SockAddr, linkAddress: [UInt8], interface: String, permanent: Bool = false, published: Bool = false, expire: Int64 = 0) {
-        self.address = address; self.linkAddress = linkAddress; self.interface = interface
-        self.permanent = permanent; self.published = published; self.expire = expire
-    }
+// The wire form of NetBSDModels' ARP entry (docs/PROTOCOL.md: ArpEntry): the address as an
+// AF_INET SockAddr, an empty link address for incomplete entries, permanent as "no expiry".
+extension ArpInfo {
     func encode(_ w: inout WireWriter) {
-        address.encode(&w); w.data(linkAddress); w.string(interface); w.bool(permanent); w.bool(published); w.i64(expire)
+        SockAddr(family: NetBSD.AF_INET, address: address.bytes).encode(&w)
+        w.data(linkAddress ?? []); w.string(interface); w.bool(isPermanent); w.bool(published); w.i64(expire ?? 0)
     }
-    static func decode(_ r: inout WireReader) throws(ProtocolError) -> ArpEntry {
-        ArpEntry(address: try SockAddr.decode(&r), linkAddress: try r.data(), interface: try r.string(),
-                 permanent: try r.bool(), published: try r.bool(), expire: try r.i64())
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> ArpInfo {
+        let a = try SockAddr.decode(&r)
+        guard a.family == NetBSD.AF_INET else { throw .invalidValue("ARP entry for family \(a.family)") }
+        let link = try r.data(), interface = try r.string(), permanent = try r.bool(), published = try r.bool(), expire = try r.i64()
+        return ArpInfo(address: InAddr(a.address[0], a.address[1], a.address[2], a.address[3]),
+                       linkAddress: link.isEmpty ? nil : link, interface: interface,
+                       expire: permanent ? nil : expire, published: published)
     }
 }
 
-/// A sysctl leaf's value. `structure` is pre-formatted text for struct nodes such as
-/// kern.clockrate, which sysctl prints as `name: text`.
-public enum SysctlValue: Hashable, Sendable {
-    case int(Int32)
-    case quad(Int64)
-    case bool(Bool)
-    case string(String)
-    case structure(String)
-
+// The wire forms of NetBSDModels' sysctl values (docs/PROTOCOL.md: SysctlEntry, SysctlValue).
+extension SysctlValue {
     func encode(_ w: inout WireWriter) {
         switch self {
         case .int(let v): w.u8(1); w.i32(v)
@@ -234,25 +212,9 @@ public enum SysctlValue: Hashable, Sendable {
         case let t: throw .invalidValue("sysctl value type \(t)")
         }
     }
-    /// The text sysctl prints after `name = ` (or after `name: ` for structures).
-    public var text: String {
-        switch self {
-        case .int(let v): return String(v)
-        case .quad(let v): return String(v)
-        case .bool(let v): return v ? "1" : "0"
-        case .string(let v), .structure(let v): return v
-        }
-    }
 }
 
-public struct SysctlEntry: Hashable, Sendable {
-    public var name: String
-    public var value: SysctlValue
-    public var writable: Bool
-    public var description: String?
-    public init(name: String, value: SysctlValue, writable: Bool, description: String? = nil) {
-        self.name = name; self.value = value; self.writable = writable; self.description = description
-    }
+extension SysctlEntry {
     func encode(_ w: inout WireWriter) { w.string(name); value.encode(&w); w.bool(writable); w.optionalString(description) }
     static func decode(_ r: inout WireReader) throws(ProtocolError) -> SysctlEntry {
         SysctlEntry(name: try r.string(), value: try SysctlValue.decode(&r), writable: try r.bool(), description: try r.optionalString())

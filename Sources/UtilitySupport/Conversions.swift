@@ -5,7 +5,6 @@ import RumpProtocol
 
 public typealias WireSockAddr = RumpProtocol.SockAddr
 public typealias WireInterface = RumpProtocol.InterfaceInfo
-public typealias AdminErrno = NetAdmin.NetBSDErrno
 
 public enum Convert {
     // MARK: addresses
@@ -34,21 +33,16 @@ public enum Convert {
         }
     }
 
-    public static func errno(_ e: RumpProtocol.NetBSDErrno) -> AdminErrno { AdminErrno(e.rawValue) }
-
     // MARK: interfaces
 
     public static func interface(_ i: WireInterface) -> NetAdmin.InterfaceInfo {
-        let s = i.stats
-        let counters = InterfaceCounters(ipackets: s.ipackets, ierrors: s.ierrors, opackets: s.opackets, oerrors: s.oerrors,
-                                         collisions: s.collisions, ibytes: s.ibytes, obytes: s.obytes, iqdrops: s.iqdrops)
         let addresses: [InterfaceAddressInfo] = i.addresses.compactMap { a in
             guard let addr = sockAddr(a.address), let mask = sockAddr(a.netmask) else { return nil }
             return InterfaceAddressInfo(address: addr, netmask: mask, broadcast: a.broadcast.flatMap(sockAddr), flags: a.flags)
         }
         return NetAdmin.InterfaceInfo(name: i.name, index: i.index, flags: i.flags, mtu: i.mtu,
                                       linkAddress: i.linkAddress.isEmpty ? nil : i.linkAddress, linkstr: i.linkstr,
-                                      addresses: addresses, counters: counters)
+                                      addresses: addresses, counters: i.stats)
     }
 
     // MARK: routes
@@ -90,31 +84,5 @@ public enum Convert {
         }
         return RouteEntry(destination: wire(q.destination), netmask: q.netmask.map { wire($0) }, gateway: gw,
                           flags: q.flags, interface: q.interface ?? "", mtu: q.mtu)
-    }
-
-    // MARK: ARP
-
-    public static func arp(_ e: ArpEntry) -> ArpInfo? {
-        guard let a = inAddr(e.address) else { return nil }
-        return ArpInfo(address: a, linkAddress: e.linkAddress.isEmpty ? nil : e.linkAddress, interface: e.interface,
-                       expire: e.permanent ? nil : e.expire, published: e.published)
-    }
-
-    public static func arpEntry(_ q: ArpSetRequest) -> ArpEntry {
-        ArpEntry(address: wire(q.address), linkAddress: q.linkAddress, interface: "",
-                 permanent: !q.temporary, published: q.published)
-    }
-
-    // MARK: sysctl
-
-    public static func sysctl(_ e: RumpProtocol.SysctlEntry) -> NetAdmin.SysctlEntry {
-        let v: NetAdmin.SysctlValue
-        switch e.value {
-        case .int(let i): v = .int(i)
-        case .quad(let q): v = .quad(q)
-        case .bool(let b): v = .int(b ? 1 : 0)
-        case .string(let s), .structure(let s): v = .string(s)
-        }
-        return NetAdmin.SysctlEntry(name: e.name, value: v, writable: e.writable)
     }
 }

@@ -22,51 +22,51 @@ public final class Remote {
     public var hasInet: Bool { components.contains("rumpnet_netinet") }
     public var hasInet6: Bool { components.contains("rumpnet_netinet6") }
 
-    public func call(_ request: Request) -> Result<Reply, AdminErrno> {
+    public func call(_ request: Request) -> Result<Reply, NetBSDErrno> {
         do {
             return .success(try client.call(request))
         } catch {
-            return .failure(Convert.errno(error.errno))
+            return .failure(error.errno)
         }
     }
 
     /// Two requests in one write (see RumpClient.callPair).
-    public func callPair(_ first: Request, _ second: Request) -> (Result<Reply, AdminErrno>, Result<Reply, AdminErrno>) {
+    public func callPair(_ first: Request, _ second: Request) -> (Result<Reply, NetBSDErrno>, Result<Reply, NetBSDErrno>) {
         let (a, b) = client.callPair(first, second)
-        return (a.mapError { Convert.errno($0.errno) }, b.mapError { Convert.errno($0.errno) })
+        return (a.mapError { $0.errno }, b.mapError { $0.errno })
     }
 
     /// A call whose reply carries nothing: nil on success, else the errno.
-    public func perform(_ request: Request) -> AdminErrno? {
+    public func perform(_ request: Request) -> NetBSDErrno? {
         if case .failure(let e) = call(request) { return e }
         return nil
     }
 
-    public func interfaces() -> Result<[NetAdmin.InterfaceInfo], AdminErrno> {
+    public func interfaces() -> Result<[NetAdmin.InterfaceInfo], NetBSDErrno> {
         call(.ifList).flatMap { r in
             guard case .interfaces(let l) = r else { return .failure(.EINVAL) }
             return .success(l.map(Convert.interface))
         }
     }
 
-    public func interface(_ name: String) -> Result<NetAdmin.InterfaceInfo, AdminErrno> {
+    public func interface(_ name: String) -> Result<NetAdmin.InterfaceInfo, NetBSDErrno> {
         call(.ifGet(name: name)).flatMap { r in
             guard case .interfaces(let l) = r, let i = l.first else { return .failure(.ENXIO) }
             return .success(Convert.interface(i))
         }
     }
 
-    public func routes(family: UInt8 = 0) -> Result<[RouteInfo], AdminErrno> {
+    public func routes(family: UInt8 = 0) -> Result<[RouteInfo], NetBSDErrno> {
         call(.routeList(family: family)).flatMap { r in
             guard case .routes(let l) = r else { return .failure(.EINVAL) }
             return .success(Convert.routes(l))
         }
     }
 
-    public func arpEntries() -> Result<[ArpInfo], AdminErrno> {
+    public func arpEntries() -> Result<[ArpInfo], NetBSDErrno> {
         call(.arpList).flatMap { r in
             guard case .arp(let l) = r else { return .failure(.EINVAL) }
-            return .success(l.compactMap(Convert.arp))
+            return .success(l)
         }
     }
 }

@@ -77,8 +77,8 @@ final class FakeStack: NetworkStack {
     func deleteRoute(destination: SockAddr, netmask: SockAddr?) throws(KernelError) -> RouteEntry { throw KernelError(.ESRCH) }
     func getRoute(destination: SockAddr) throws(KernelError) -> RouteEntry { throw KernelError(.ESRCH) }
     func flushRoutes(family: UInt8) -> [RouteEntry] { [] }
-    func arpEntries() -> [ArpEntry] { [] }
-    func setArp(_ entry: ArpEntry) throws(KernelError) {}
+    func arpEntries() -> [ArpInfo] { [] }
+    func setArp(_ entry: ArpInfo) throws(KernelError) {}
     func deleteArp(_ address: SockAddr) throws(KernelError) {}
 }
 

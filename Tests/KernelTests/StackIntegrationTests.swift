@@ -93,7 +93,7 @@ final class StackIntegrationTests: XCTestCase {
         XCTAssertEqual(shmif?.linkstr, bus)
         XCTAssertEqual(shmif?.linkAddress.prefix(2), [0xb2, 0xa0])
         guard case .arp(let arp) = try a.call(.arpList) else { return XCTFail() }
-        XCTAssertTrue(arp.contains { $0.address == ip("10.0.0.2") && $0.linkAddress.count == 6 })
+        XCTAssertTrue(arp.contains { $0.address == InAddr("10.0.0.2") && $0.linkAddress?.count == 6 })
         let dump = runTool([executable("shmif_dumpbus"), bus], rumpServer: nil)
         XCTAssertEqual(dump.status, 0)
         XCTAssertGreaterThanOrEqual(dump.stdout.split(separator: "\n").count, 7)  // header + ARP + echoes

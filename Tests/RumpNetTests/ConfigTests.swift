@@ -34,7 +34,7 @@ import Testing
         #expect(throws: Errno.EBUSY) { try s.setLinkString(name: "shmif0", bus + "2") }
         try s.addAddress(name: "shmif0", IPv4Address("10.0.0.1")!, netmask: 0xFFFF_FF00)
         #expect(sh.flags.rawValue == 0x8843)
-        #expect(sh.counters.outputPackets == 1 && sh.counters.outputBytes == 42)  // the gratuitous ARP
+        #expect(sh.counters.opackets == 1 && sh.counters.obytes == 42)  // the gratuitous ARP
         #expect(throws: Errno.EBUSY) { try s.clearLinkString(name: "shmif0") }
         #expect(throws: Errno.EINVAL) { try s.setMTU(name: "shmif0", 99999) }
         try s.setMTU(name: "shmif0", 1400)

@@ -35,8 +35,8 @@ import Testing
         // Own frames never came back in: each interface received only the other's.
         let ia = a.interface(named: "shmif0")!.counters, ib = b.interface(named: "shmif0")!.counters
         // A was up first and heard all B sent; B missed only A's gratuitous ARP, sent before B attached.
-        #expect(ia.inputPackets == ib.outputPackets)
-        #expect(ib.inputPackets == ia.outputPackets - 1)
+        #expect(ia.ipackets == ib.opackets)
+        #expect(ib.ipackets == ia.opackets - 1)
         #expect(b.icmpStats.reflect == 5)
     }
 }

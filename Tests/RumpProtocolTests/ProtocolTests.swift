@@ -35,7 +35,7 @@ final class ProtocolTests: XCTestCase {
         .routeAdd(RouteEntry(destination: inet, netmask: mask, gateway: .inet((10, 0, 0, 254)), flags: 0x803, interface: "")),
         .routeDelete(destination: inet, netmask: nil), .routeGet(destination: inet), .routeList(family: 2), .routeFlush(family: 0),
         .routeChange(RouteEntry(destination: inet, netmask: nil, gateway: SockAddr(family: 18, address: [1, 2, 3, 4, 5, 6]), flags: 5, interface: "shmif0", refs: 1, use: 2, mtu: 1500, expire: 30)),
-        .arpList, .arpSet(ArpEntry(address: inet, linkAddress: [1, 2, 3, 4, 5, 6], interface: "shmif0", permanent: true)),
+        .arpList, .arpSet(ArpInfo(address: InAddr(10, 0, 0, 1), linkAddress: [1, 2, 3, 4, 5, 6], interface: "shmif0")),
         .arpDelete(address: inet), .sysctlGet(name: "kern.hostname"), .sysctlSet(name: "kern.hostname", value: "x"),
         .sysctlList(prefix: ""), .halt(flags: 8), .statistics,
     ]
@@ -47,7 +47,7 @@ final class ProtocolTests: XCTestCase {
                                    addresses: [InterfaceAddress(address: .inet((127, 0, 0, 1)), netmask: .inet((255, 0, 0, 0)))])]),
         .names(["lo", "shmif", "carp"]),
         .routes([RouteEntry(destination: inet, netmask: mask, gateway: inet, flags: 1, interface: "shmif0")]),
-        .arp([ArpEntry(address: inet, linkAddress: [], interface: "shmif0", expire: 1200)]),
+        .arp([ArpInfo(address: InAddr(10, 0, 0, 1), linkAddress: nil, interface: "shmif0", expire: 1200)]),
         .sysctl([SysctlEntry(name: "kern.ostype", value: .string("NetBSD"), writable: false),
                  SysctlEntry(name: "hw.physmem64", value: .quad(1 << 40), writable: false, description: "memory"),
                  SysctlEntry(name: "kern.clockrate", value: .structure("tick = 10000"), writable: false),

@@ -17,7 +17,7 @@ extension NetStack {
             case .badLength: ipStats.tooshort &+= 1
             case .badChecksum: ipStats.badsum &+= 1
             }
-            ifp.counters.inputErrors &+= 1
+            ifp.counters.ierrors &+= 1
             return
         }
         let src = ip.source, dst = ip.destination

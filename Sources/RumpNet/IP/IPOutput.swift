@@ -113,12 +113,12 @@ extension NetStack {
     @discardableResult @inline(__always)
     func transmitFrame(_ ifp: NetInterface, _ frame: UnsafeRawBufferPointer, multicast: Bool) -> Bool {
         if ifp.driver.transmit(frame) {
-            ifp.counters.outputPackets &+= 1
-            ifp.counters.outputBytes &+= UInt64(frame.count)
-            if multicast { ifp.counters.outputMulticasts &+= 1 }
+            ifp.counters.opackets &+= 1
+            ifp.counters.obytes &+= UInt64(frame.count)
+            if multicast { ifp.counters.omcasts &+= 1 }
             return true
         }
-        ifp.counters.outputErrors &+= 1
+        ifp.counters.oerrors &+= 1
         return false
     }
 }

@@ -25,14 +25,6 @@ public struct InterfaceFlags: OptionSet, Sendable, Hashable {
     }
 }
 
-/// if_data counters, as `netstat -i`, `ifconfig -v` and `netstat -id` show them.
-public struct InterfaceCounters: Sendable, Equatable {
-    public var inputPackets: UInt64 = 0, inputBytes: UInt64 = 0, inputErrors: UInt64 = 0, inputDrops: UInt64 = 0
-    public var inputMulticasts: UInt64 = 0, noProto: UInt64 = 0
-    public var outputPackets: UInt64 = 0, outputBytes: UInt64 = 0, outputErrors: UInt64 = 0, outputDrops: UInt64 = 0
-    public var outputMulticasts: UInt64 = 0, collisions: UInt64 = 0
-}
-
 /// struct in_ifaddr: one IPv4 address of an interface.
 public struct InterfaceAddress: Sendable, Equatable {
     public var address: IPv4Address

@@ -23,8 +23,8 @@ extension NetStack {
         while budget > 0, !loopQueue.isEmpty {
             let (p, idx) = loopQueue.peek()
             if let ifp = interface(index: idx) {
-                ifp.counters.inputPackets &+= 1
-                ifp.counters.inputBytes &+= UInt64(p.count)
+                ifp.counters.ipackets &+= 1
+                ifp.counters.ibytes &+= UInt64(p.count)
                 ipInput(p, ifp: ifp, linkBroadcast: false)
             }
             loopQueue.pop()

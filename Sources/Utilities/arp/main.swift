@@ -54,7 +54,7 @@ struct Arp {
     }
 
     func set(_ req: ArpSetRequest) -> ToolOutput {
-        kernel.perform(.arpSet(Convert.arpEntry(req))).map { ArpFormat.setFailed(hostText: req.hostText, $0) } ?? .success
+        kernel.perform(.arpSet(req.entry)).map { ArpFormat.setFailed(hostText: req.hostText, $0) } ?? .success
     }
 
     func readFile(_ path: String) -> String? {

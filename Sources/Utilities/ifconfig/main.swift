@@ -66,7 +66,7 @@ struct Ifconfig {
     }
 
     /// One operation as a kernel request; the errno when the kernel refuses it.
-    func apply(_ op: IfconfigOperation, _ name: String) -> AdminErrno? {
+    func apply(_ op: IfconfigOperation, _ name: String) -> NetBSDErrno? {
         switch op {
         case .create: return kernel.perform(.ifCreate(name: name))
         case .destroy: return kernel.perform(.ifDestroy(name: name))

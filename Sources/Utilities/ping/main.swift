@@ -175,7 +175,7 @@ struct Ping {
         sendDone(kernel.call(request))
     }
 
-    mutating func sendDone(_ result: Result<Reply, AdminErrno>) {
+    mutating func sendDone(_ result: Result<Reply, NetBSDErrno>) {
         if case .failure(let e) = result {
             jiggleFlush(newline: true)
             OutputStream.standardOutput.flush()
@@ -196,7 +196,7 @@ struct Ping {
     mutating func receive(timeout: Double) {
         let ms = timeout <= 0 ? 0 : Int32(min((timeout * 1000).rounded(.up), 600_000))
         let recv = Request.recvfrom(fd: fd, maxLength: 65535, flags: 0, timeout: ms)
-        let result: Result<Reply, AdminErrno>
+        let result: Result<Reply, NetBSDErrno>
         if let request = pendingSend {
             pendingSend = nil
             let (sent, received) = kernel.callPair(request, recv)

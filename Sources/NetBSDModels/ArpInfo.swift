@@ -1,6 +1,7 @@
-// What arp -a shows of one ARP entry.
+// One ARP entry: what a kernel reports (RumpProtocol encodes it) and arp -a prints.
 
-public struct ArpInfo: Sendable, Equatable {
+/// An ARP table entry (arp -a), or the entry arp -s asks a kernel to make.
+public struct ArpInfo: Hashable, Sendable {
     public var address: InAddr
     /// nil while resolution is incomplete.
     public var linkAddress: [UInt8]?

@@ -1,25 +1,33 @@
-// NetBSD errno numbers and strerror(3) texts (sys/errno.h, lib/libc/gen/errlist.c), because the
-// utilities print NetBSD's wording for the numbers a kernel returns, whatever the host OS is.
+// NetBSD errno numbers (sys/errno.h) and strerror(3) texts (lib/libc/gen/errlist.c). One type for
+// the stack, the wire protocol and the utilities: results carry NetBSD's numbers, not the host's,
+// so every client prints NetBSD's wording whatever the host OS is.
 
-/// A NetBSD errno value. Separate from RumpNet's `Errno` so this library needs no stack.
-public struct NetBSDErrno: Error, Hashable, Sendable, CustomStringConvertible {
+/// A NetBSD errno value.
+public struct NetBSDErrno: Error, RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
     public init(_ rawValue: Int32) { self.rawValue = rawValue }
 
     public static let EPERM = NetBSDErrno(1), ENOENT = NetBSDErrno(2), ESRCH = NetBSDErrno(3)
     public static let EINTR = NetBSDErrno(4), EIO = NetBSDErrno(5), ENXIO = NetBSDErrno(6)
-    public static let E2BIG = NetBSDErrno(7), EBADF = NetBSDErrno(9), ENOMEM = NetBSDErrno(12)
-    public static let EACCES = NetBSDErrno(13), EFAULT = NetBSDErrno(14), EBUSY = NetBSDErrno(16)
-    public static let EEXIST = NetBSDErrno(17), ENODEV = NetBSDErrno(19), EINVAL = NetBSDErrno(22)
-    public static let ENOSPC = NetBSDErrno(28), EPIPE = NetBSDErrno(32), EAGAIN = NetBSDErrno(35)
+    public static let E2BIG = NetBSDErrno(7), ENOEXEC = NetBSDErrno(8), EBADF = NetBSDErrno(9)
+    public static let ENOMEM = NetBSDErrno(12), EACCES = NetBSDErrno(13), EFAULT = NetBSDErrno(14)
+    public static let EBUSY = NetBSDErrno(16), EEXIST = NetBSDErrno(17), ENODEV = NetBSDErrno(19)
+    public static let ENOTDIR = NetBSDErrno(20), EISDIR = NetBSDErrno(21), EINVAL = NetBSDErrno(22)
+    public static let ENFILE = NetBSDErrno(23), EMFILE = NetBSDErrno(24), ENOSPC = NetBSDErrno(28)
+    public static let EPIPE = NetBSDErrno(32), ERANGE = NetBSDErrno(34)
+    public static let EAGAIN = NetBSDErrno(35), EWOULDBLOCK = NetBSDErrno(35)
     public static let EINPROGRESS = NetBSDErrno(36), EALREADY = NetBSDErrno(37), ENOTSOCK = NetBSDErrno(38)
     public static let EDESTADDRREQ = NetBSDErrno(39), EMSGSIZE = NetBSDErrno(40), EPROTOTYPE = NetBSDErrno(41)
     public static let ENOPROTOOPT = NetBSDErrno(42), EPROTONOSUPPORT = NetBSDErrno(43)
-    public static let EOPNOTSUPP = NetBSDErrno(45), EPFNOSUPPORT = NetBSDErrno(46), EAFNOSUPPORT = NetBSDErrno(47)
+    public static let ESOCKTNOSUPPORT = NetBSDErrno(44), EOPNOTSUPP = NetBSDErrno(45)
+    public static let EPFNOSUPPORT = NetBSDErrno(46), EAFNOSUPPORT = NetBSDErrno(47)
     public static let EADDRINUSE = NetBSDErrno(48), EADDRNOTAVAIL = NetBSDErrno(49), ENETDOWN = NetBSDErrno(50)
-    public static let ENETUNREACH = NetBSDErrno(51), ENOBUFS = NetBSDErrno(55), EISCONN = NetBSDErrno(56)
-    public static let ENOTCONN = NetBSDErrno(57), ETIMEDOUT = NetBSDErrno(60), ECONNREFUSED = NetBSDErrno(61)
-    public static let EHOSTDOWN = NetBSDErrno(64), EHOSTUNREACH = NetBSDErrno(65), ENOSYS = NetBSDErrno(78)
+    public static let ENETUNREACH = NetBSDErrno(51), ENETRESET = NetBSDErrno(52), ECONNABORTED = NetBSDErrno(53)
+    public static let ECONNRESET = NetBSDErrno(54), ENOBUFS = NetBSDErrno(55), EISCONN = NetBSDErrno(56)
+    public static let ENOTCONN = NetBSDErrno(57), ESHUTDOWN = NetBSDErrno(58), ETIMEDOUT = NetBSDErrno(60)
+    public static let ECONNREFUSED = NetBSDErrno(61), ENAMETOOLONG = NetBSDErrno(63), EHOSTDOWN = NetBSDErrno(64)
+    public static let EHOSTUNREACH = NetBSDErrno(65), ENOSYS = NetBSDErrno(78), ENOTSUP = NetBSDErrno(86)
 
     private static let table: [Int32: (name: String, text: String)] = [
         1: ("EPERM", "Operation not permitted"), 2: ("ENOENT", "No such file or directory"),
@@ -51,17 +59,34 @@ public struct NetBSDErrno: Error, Hashable, Sendable, CustomStringConvertible {
         52: ("ENETRESET", "Network dropped connection on reset"),
         53: ("ECONNABORTED", "Software caused connection abort"), 54: ("ECONNRESET", "Connection reset by peer"),
         55: ("ENOBUFS", "No buffer space available"), 56: ("EISCONN", "Socket is already connected"),
-        57: ("ENOTCONN", "Socket is not connected"), 58: ("ESHUTDOWN", "Cannot send after socket shutdown"),
+        57: ("ENOTCONN", "Socket is not connected"), 58: ("ESHUTDOWN", "Can't send after socket shutdown"),
         59: ("ETOOMANYREFS", "Too many references: can't splice"), 60: ("ETIMEDOUT", "Connection timed out"),
         61: ("ECONNREFUSED", "Connection refused"), 62: ("ELOOP", "Too many levels of symbolic links"),
         63: ("ENAMETOOLONG", "File name too long"), 64: ("EHOSTDOWN", "Host is down"),
         65: ("EHOSTUNREACH", "No route to host"), 66: ("ENOTEMPTY", "Directory not empty"),
-        78: ("ENOSYS", "Function not implemented"),
+        78: ("ENOSYS", "Function not implemented"), 86: ("ENOTSUP", "Not supported"),
     ]
 
-    /// The symbolic name ("EEXIST").
+    /// The symbolic name ("EEXIST", or "E<number>" outside the table).
     public var name: String { Self.table[rawValue]?.name ?? "E\(rawValue)" }
     /// strerror(3) in NetBSD's wording.
     public var strerror: String { Self.table[rawValue]?.text ?? "Unknown error: \(rawValue)" }
-    public var description: String { strerror }
+    /// The stack's spelling of `strerror`.
+    public var message: String { strerror }
+    public var description: String { name }
+
+    public init?(name: String) {
+        guard let e = Self.table.first(where: { $0.value.name == name }) else { return nil }
+        rawValue = e.key
+    }
+
+    /// Maps a Linux errno (from the host's own socket calls) to NetBSD's number; EIO for the rest.
+    public init(linux: Int32) {
+        let map: [Int32: Int32] = [
+            11: 35, 115: 36, 114: 37, 88: 38, 89: 39, 90: 40, 91: 41, 92: 42, 93: 43, 94: 44,
+            95: 45, 96: 46, 97: 47, 98: 48, 99: 49, 100: 50, 101: 51, 102: 52, 103: 53, 104: 54,
+            105: 55, 106: 56, 107: 57, 108: 58, 110: 60, 111: 61, 36: 63, 112: 64, 113: 65, 38: 78,
+        ]
+        rawValue = linux < 35 ? linux : (map[linux] ?? 5)
+    }
 }
