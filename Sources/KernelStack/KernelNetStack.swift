@@ -80,7 +80,14 @@ public final class KernelNetStack: NetworkStack {
 
     /// After anything that may change the stack's descriptors or timers: watch new bus
     /// descriptors, drop old ones, and keep one loop timer at the stack's next deadline.
-    private func sync() {
+    private func sync(descriptors: Bool) {
+        if descriptors { syncWatches() }
+        syncTimer()
+    }
+
+    /// Bus descriptors change only with interface configuration (create, linkstr, up, down,
+    /// destroy), never on the packet path, so only configuration calls re-list them.
+    private func syncWatches() {
         var live = Set<Int32>()
         for (_, fd) in stack.inputDescriptors {
             live.insert(fd)
@@ -92,6 +99,10 @@ public final class KernelNetStack: NetworkStack {
             kernel.unwatch(w)
             watches[fd] = nil
         }
+    }
+
+    /// One loop timer at the stack's next deadline (ARP, reassembly).
+    private func syncTimer() {
         let deadline = stack.nextDeadline
         if let deadline {
             if timer == nil || deadline != timerDeadline {
@@ -100,7 +111,7 @@ public final class KernelNetStack: NetworkStack {
                 timer = kernel.addTimer(deadline: deadline) { [unowned self] in
                     self.timer = nil
                     self.stack.poll()
-                    self.sync()
+                    self.sync(descriptors: false)
                 }
             }
         } else if let t = timer {
@@ -112,7 +123,7 @@ public final class KernelNetStack: NetworkStack {
     /// A bus descriptor is readable: every interface takes its frames (and its wakeups).
     private func input() {
         _ = stack.pollDrivers()
-        sync()
+        sync(descriptors: false)
     }
 
     // MARK: errors and addresses
@@ -136,13 +147,15 @@ public final class KernelNetStack: NetworkStack {
 
     static func mask(_ m: UInt32) -> SockAddr { sockaddr(IPv4Address(m)) }
 
-    private func run<T>(_ body: () throws -> T) throws(KernelError) -> T {
+    /// Runs a stack call, then brings the loop up to date; `configuration` calls may have
+    /// changed the interfaces' bus descriptors.
+    private func run<T>(configuration: Bool = false, _ body: () throws -> T) throws(KernelError) -> T {
         do {
             let r = try body()
-            sync()
+            sync(descriptors: configuration)
             return r
         } catch {
-            sync()
+            sync(descriptors: configuration)
             throw Self.kernelError(error)
         }
     }
@@ -257,15 +270,15 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func createInterface(_ name: String) throws(KernelError) {
-        try run { _ = try stack.createInterface(name: name) }
+        try run(configuration: true) { _ = try stack.createInterface(name: name) }
     }
 
     public func destroyInterface(_ name: String) throws(KernelError) {
-        try run { try stack.destroyInterface(name: name) }
+        try run(configuration: true) { try stack.destroyInterface(name: name) }
     }
 
     public func setInterfaceFlags(_ name: String, set: UInt32, clear: UInt32) throws(KernelError) {
-        try run {
+        try run(configuration: true) {
             if set & IFF.UP != 0 { try stack.setUp(name: name, true) }
             if clear & IFF.UP != 0 { try stack.setUp(name: name, false) }
             let promisc = InterfaceFlags.promisc.rawValue
@@ -278,7 +291,7 @@ public final class KernelNetStack: NetworkStack {
         let a = try Self.ipv4(address.address)
         let m = try Self.ipv4(address.netmask)
         let b = try address.broadcast.map { (x: SockAddr) throws(KernelError) in try Self.ipv4(x) }
-        try run {
+        try run(configuration: true) {
             // Without `alias`, the address replaces the interface's first one (ifconfig's
             // SIOCDIFADDR before SIOCAIFADDR), unless it is the same address.
             if !alias, let ifp = stack.interface(named: name), let first = ifp.addresses.first, first.address != a {
@@ -290,7 +303,7 @@ public final class KernelNetStack: NetworkStack {
 
     public func deleteAddress(_ name: String, _ address: SockAddr) throws(KernelError) {
         let a = try Self.ipv4(address)
-        try run { try stack.deleteAddress(name: name, a) }
+        try run(configuration: true) { try stack.deleteAddress(name: name, a) }
     }
 
     public func setMTU(_ name: String, _ mtu: UInt32) throws(KernelError) {
@@ -298,7 +311,7 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func setLinkstr(_ name: String, _ linkstr: String?) throws(KernelError) {
-        try run {
+        try run(configuration: true) {
             if let linkstr { try stack.setLinkString(name: name, linkstr) } else { try stack.clearLinkString(name: name) }
         }
     }
@@ -380,7 +393,7 @@ public final class KernelNetStack: NetworkStack {
     public func flushRoutes(family: UInt8) -> [RouteEntry] {
         guard family == NetBSD.AF_INET || family == NetBSD.AF_UNSPEC else { return [] }
         let gone = stack.flushRoutes().map(entry)
-        sync()
+        sync(descriptors: false)
         return gone
     }
 

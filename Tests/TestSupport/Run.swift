@@ -192,7 +192,15 @@ final class OutputReader: @unchecked Sendable {
     func readToEnd(before deadline: Date = .distantFuture) -> Data {
         condition.lock()
         defer { condition.unlock() }
-        while !ended && condition.wait(until: deadline) {}
+        // corelibs Foundation traps converting .distantFuture to a timespec: no deadline
+        // means a plain wait.
+        while !ended {
+            if deadline == .distantFuture {
+                condition.wait()
+            } else if !condition.wait(until: deadline) {
+                break
+            }
+        }
         defer { buffer.removeAll() }
         return buffer
     }
