@@ -29,9 +29,11 @@ struct Route {
             case .failure(let e): return .errx("route", "sysctl: \(e.strerror)")
             }
         case .get(let o, let a):
-            guard case .success(.routes(let l)) = kernel.call(.routeGet(destination: Convert.wire(a))), let r = l.first else {
-                if case .failure(let e) = kernel.call(.routeGet(destination: Convert.wire(a))) { return RouteFormat.socketError(e) }
-                return RouteFormat.socketError(.ESRCH)
+            let r: RouteEntry
+            switch kernel.call(.routeGet(destination: Convert.wire(a))) {
+            case .success(.routes(let l)) where !l.isEmpty: r = l[0]
+            case .failure(let e): return RouteFormat.socketError(e)
+            case .success: return RouteFormat.socketError(.ESRCH)
             }
             let reply = Convert.routeGet(r, asked: a)
             guard o.verbose else { return RouteFormat.get(reply) }
