@@ -75,9 +75,9 @@ public struct LabRunner {
             }
             progress("started \(starters.count) kernel servers")
             pids = try waitListening(starters: starters, deadline: t0 + timeout)
-            progress("\(pids.count)/\(pids.count) listening after \(format(HostProcess.now() - t0)) s")
+            progress("\(pids.count)/\(pids.count) listening after \(Self.seconds(HostProcess.now() - t0, decimals: 3)) s")
             for n in topology.nodes { try configure(n) }
-            progress("configured \(topology.nodes.count) nodes after \(format(HostProcess.now() - t0)) s")
+            progress("configured \(topology.nodes.count) nodes after \(Self.seconds(HostProcess.now() - t0, decimals: 3)) s")
         } catch {
             for (_, pid) in pids { kill(pid, SIGKILL) }
             throw error
@@ -304,8 +304,12 @@ public struct LabRunner {
         return killed.sorted()
     }
 
-    func format(_ s: Double) -> String {
-        let ms = Int((s * 1000).rounded())
-        return "\(ms / 1000).\(String(repeating: "0", count: 3 - String(ms % 1000).count))\(ms % 1000)"
+    /// Seconds with a fixed number of decimals ("0.03"), for progress and summaries.
+    public static func seconds(_ s: Double, decimals: Int = 2) -> String {
+        var scale = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let t = Int((s * Double(scale)).rounded())
+        let frac = String(t % scale)
+        return decimals == 0 ? "\(t)" : "\(t / scale).\(String(repeating: "0", count: decimals - frac.count))\(frac)"
     }
 }

@@ -123,14 +123,9 @@ struct Up: ParsableCommand {
             ok = report(runner.runChecks())
         }
         printOut(table(statusRows(LabRunner.status(state: state, topology: topology), topology: topology)))
-        printOut("lab \(topology.name) is up (\(String(format1(elapsed))) s); state in \(state.root)")
+        printOut("lab \(topology.name) is up (\(LabRunner.seconds(elapsed)) s); state in \(state.root)")
         exitTool(ok ? 0 : 1)
     }
-}
-
-func format1(_ s: Double) -> String {
-    let t = Int((s * 100).rounded())
-    return "\(t / 100).\(t % 100 < 10 ? "0" : "")\(t % 100)"
 }
 
 struct Down: ParsableCommand {
@@ -155,7 +150,7 @@ struct Down: ParsableCommand {
         let t0 = HostProcess.now()
         let killed = LabRunner.down(state: state, keepBuses: keepBuses)
         if !killed.isEmpty { printErr("rumpnet-lab down: killed \(killed.joined(separator: ", ")) (did not halt)") }
-        printOut("lab \(name!) is down (\(format1(HostProcess.now() - t0)) s)" + (keepBuses ? "; buses kept in \(state.busesDirectory)" : ""))
+        printOut("lab \(name!) is down (\(LabRunner.seconds(HostProcess.now() - t0)) s)" + (keepBuses ? "; buses kept in \(state.busesDirectory)" : ""))
         exitTool(0)
     }
 }
