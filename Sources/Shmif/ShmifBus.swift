@@ -101,7 +101,7 @@ public final class ShmifBus {
     /// descriptor, so that inotify (IN_MODIFY) and kqueue watchers of the file wake up.
     /// Stores through the mapping raise no file events; this write does.
     public func wakeup() {
-        guard lost == nil else { return }  // a shrunk file must not be grown back by us
+        guard !faulted else { return }  // a shrunk file must not be grown back by us
         var v = BusLayout.version
         _ = withUnsafeBytes(of: &v) { pwrite(fd.rawValue, $0.baseAddress, 4, off_t(BusLayout.versionOffset)) }
     }
