@@ -129,6 +129,10 @@ public enum RumpServerMain {
         case .failure(let e): printErr(e.message); exitTool(e.status)
         case .success(let p): (config, url) = p
         }
+        if case .tcp(let a, _) = url, a[0] != 127 {
+            // Asked for with RUMPNET_ALLOW_REMOTE=1; said once, before daemonising, where the user sees it.
+            printErr("\(o.program): warning: \(url) has no authentication: anyone who can reach it controls this kernel")
+        }
 
         var reportFD: Int32 = -1
         if !o.foreground {

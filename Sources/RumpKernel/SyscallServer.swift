@@ -130,7 +130,8 @@ public final class SyscallServer {
         if uid >= 0 && (uid_t(uid) == ownerUID || uid == 0) { return true }
         refusedPeers += 1
         let who = uid >= 0 ? "uid \(uid)" : "an unknown user"
-        printErr("rump_server: refused connection from \(who) (\(Self.describe(fd))): only uid \(ownerUID) or root may use this kernel")
+        let allowed = ownerUID == 0 ? "only root" : "only uid \(ownerUID) or root"
+        printErr("rump_server: refused connection from \(who) (\(Self.describe(fd))): \(allowed) may use this kernel")
         return false
     }
 

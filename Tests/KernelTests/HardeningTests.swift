@@ -335,6 +335,7 @@ final class HardeningTests: XCTestCase {
         }
         if !s.process.isRunning { throw XCTSkip("port \(port) taken") }
         XCTAssertTrue(ok, logText("w"))
+        XCTAssertTrue(logText("w").contains("warning: tcp://0.0.0.0:\(port) has no authentication"), logText("w"))
     }
 
     // MARK: clear errors
