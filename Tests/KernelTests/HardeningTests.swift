@@ -196,6 +196,41 @@ final class HardeningTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("1 packets received"), result.stdout)
     }
 
+    /// netstat -i's column `index` (Ipkts 4, Ierrs 5, Opkts 6, Oerrs 7) of shmif0's link row.
+    func shmifCounter(_ url: String, column index: Int) -> Int? {
+        let rows = tool(["netstat", "-i"], url).stdout.split(separator: "\n")
+        guard let row = rows.first(where: { $0.hasPrefix("shmif") && $0.contains("<Link>") }) else { return nil }
+        let cols = row.split(separator: " ")
+        return cols.count > index ? Int(cols[index]) : nil
+    }
+
+    func testFramesPastTheDeferredQueueAreCountedAndTheRestGoOutAfterTheHolderDies() throws {
+        let bus = dir + "/bus"
+        let urls = try twoKernels(bus: bus)
+        // A static ARP entry, so every echo request is one frame straight to the bus.
+        let mac = tool(["ifconfig", "shmif0"], urls[0]).stdout.split(separator: "\n")
+            .first { $0.contains("address:") }.map { String($0.split(separator: " ").last!) } ?? ""
+        XCTAssertEqual(tool(["arp", "-s", "10.0.0.1", mac], urls[1]).status, 0, mac)
+        let inBefore = try XCTUnwrap(shmifCounter(urls[0], column: 4))
+        let errorsBefore = try XCTUnwrap(shmifCounter(urls[1], column: 7))
+        let holder = try Background(executable("shmifctl"), ["hold-lock", bus])
+        helpers.append(holder)
+        XCTAssertEqual(holder.readLine()?.hasPrefix("locked"), true)
+        let ping = tool(["ping", "-q", "-c", "100", "-i", "0.01", "-w", "4", "10.0.0.1"], urls[1])
+        XCTAssertEqual(ping.status, 2, "\(ping)")  // nothing could be answered meanwhile
+        // 64 wait for the lock; the other 36 are output errors.
+        let errors = try XCTUnwrap(shmifCounter(urls[1], column: 7)) - errorsBefore
+        XCTAssertEqual(errors, 100 - 64, tool(["netstat", "-i"], urls[1]).stdout)
+        holder.kill9()
+        var received = 0
+        let deadline = Date().addingTimeInterval(20)
+        repeat {
+            received = (shmifCounter(urls[0], column: 4) ?? 0) - inBefore
+            if received < 64 { usleep(50_000) }
+        } while received < 64 && Date() < deadline
+        XCTAssertGreaterThanOrEqual(received, 64, "the deferred frames did not arrive after the holder died")
+    }
+
     // MARK: descriptors and connections
 
     /// utime + stime of `pid` in clock ticks.
