@@ -36,8 +36,11 @@ public final class ShmifDriver: LinkDriver {
 
     /// Frames kept while the lock is held (about 100 KB); beyond, output drops (oerrors).
     public static let deferredQueueFrames = 64
-    /// How soon a deferred send or poll is retried.
-    public static let retryNanoseconds = 2_000_000
+    /// How soon a deferred send or poll is retried: 2 ms, doubling while the lock stays
+    /// held up to 32 ms, so a long hold costs well under 1 % of a CPU.
+    public static let firstRetryNanoseconds = 2_000_000
+    public static let longestRetryNanoseconds = 32_000_000
+    private var retryNanoseconds = ShmifDriver.firstRetryNanoseconds
 
     init(random: UInt64, clock: NetClock) {
         senderID = random
@@ -73,8 +76,15 @@ public final class ShmifDriver: LinkDriver {
     private func enqueue(_ frame: UnsafeRawBufferPointer) -> Bool {
         if deferred == nil { deferred = PacketRing(capacity: Self.deferredQueueFrames, slotBytes: 1514) }
         guard deferred!.push(frame, tag: 0) else { deferredDrops &+= 1; return false }
-        reader?.watch.armRetry(nanoseconds: Self.retryNanoseconds)
+        retryLater()
         return true
+    }
+
+    /// The lock was held: come back later, a little later each time it still is.
+    private func retryLater() {
+        guard let watch = reader?.watch, !watch.retryArmed else { return }
+        watch.armRetry(nanoseconds: retryNanoseconds)
+        retryNanoseconds = min(retryNanoseconds * 2, Self.longestRetryNanoseconds)
     }
 
     /// Sends what waited for the lock, in order, as long as the lock comes free at once.
@@ -84,7 +94,7 @@ public final class ShmifDriver: LinkDriver {
             let (frame, _) = deferred!.peek()
             do {
                 guard try w.sendIfFree(frame) else {
-                    reader?.watch.armRetry(nanoseconds: Self.retryNanoseconds)
+                    retryLater()
                     return
                 }
                 deferredSends &+= 1
@@ -179,9 +189,10 @@ public final class ShmifDriver: LinkDriver {
         if let loss = bus.validate() { linkDown(loss); return 0 }
         flushDeferred()
         guard let n = r.pollIfFree(into: &batch) else {
-            r.watch.armRetry(nanoseconds: Self.retryNanoseconds)
+            retryLater()
             return 0
         }
+        if deferred?.isEmpty ?? true { retryNanoseconds = Self.firstRetryNanoseconds }
         // Frames read from pages the guard had to replace are zeros, not the bus's.
         if bus.faulted { linkDown(bus.markLost(.faulted)); return 0 }
         for i in 0..<n { stack.receive(batch.frame(i), on: ifIndex) }
