@@ -103,7 +103,7 @@ public final class SyscallServer {
             c.watch = kernel.loop.watch(fd: fd, events: Int16(POLLIN)) { [unowned self, unowned c] revents in
                 self.ready(c, revents)
             }
-            c.helloTimer = kernel.loop.addTimer(deadline: EventLoop.now() &+ limits.helloTimeoutNanoseconds) { [unowned self, weak c] in
+            c.helloTimer = kernel.loop.addTimer(deadline: kernel.now() &+ limits.helloTimeoutNanoseconds) { [unowned self, weak c] in
                 guard let c, !c.greeted else { return }
                 c.helloTimer = nil
                 self.helloTimeouts += 1
@@ -151,7 +151,7 @@ public final class SyscallServer {
             printErr("rump_server: accept: \(NetBSDErrno(linux: e).strerror); not accepting for \(limits.acceptBackoffNanoseconds / 1_000_000) ms (\(acceptBackoffs) times)")
         }
         kernel.loop.setEvents(w, 0)
-        _ = kernel.loop.addTimer(deadline: EventLoop.now() &+ limits.acceptBackoffNanoseconds) { [weak self] in
+        _ = kernel.loop.addTimer(deadline: kernel.now() &+ limits.acceptBackoffNanoseconds) { [weak self] in
             guard let self, self.acceptPaused, let w = self.listenWatch else { return }
             self.acceptPaused = false
             self.kernel.loop.setEvents(w, Int16(POLLIN))

@@ -309,6 +309,15 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(held.count, 3)  // the others are still open
     }
 
+    func testLimitsFromTheEnvironmentThatDoNotParseAreNamed() throws {
+        let (_, url) = try startServer("k1", environment: ["RUMPNET_MAX_CONNECTIONS": "0", "RUMPNET_HELLO_TIMEOUT": "soon"],
+                                       components: ["-lrumpnet"])
+        XCTAssertEqual(tool(["sysctl", "-n", "kern.ostype"], url).stdout, "NetBSD\n")
+        let log = logText("k1")
+        XCTAssertTrue(log.contains("rump_server: RUMPNET_MAX_CONNECTIONS=0: expected 1...65536; using 256"), log)
+        XCTAssertTrue(log.contains("rump_server: RUMPNET_HELLO_TIMEOUT=soon: expected seconds in (0, 86400]; using 10"), log)
+    }
+
     // MARK: who may connect
 
     static let nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
