@@ -63,7 +63,7 @@ public final class ShmifDriver: LinkDriver {
         guard running, let w = writer, let bus else { return false }
         // No system call here: a fault already caught or an overwritten header (a load).
         if bus.faulted { linkDown(bus.markLost(.faulted)); return false }
-        if let q = deferred, !q.isEmpty { return enqueue(frame) }  // keep the order
+        if deferred?.isEmpty == false { return enqueue(frame) }  // keep the order
         do {
             if try w.sendIfFree(frame) {
                 if bus.faulted { linkDown(bus.markLost(.faulted)); return false }
