@@ -391,7 +391,7 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(mkdir(directory, 0o700), 0)
         let small = scratch!.write("small", String(repeating: "x", count: 5000))
         let foreign = dir + "/foreign"
-        FileManager.default.createFile(atPath: foreign, contents: Data(repeating: 0x41, count: 1 << 20))
+        XCTAssertTrue(FileManager.default.createFile(atPath: foreign, contents: Data(repeating: 0x41, count: 1 << 20)))
         let cases: [(String, String, String)] = [
             (directory, "Is a directory", "is a directory, not a bus file"),
             (small, "Invalid argument", "bus file is 5000 bytes; a shmif bus is 1048576 bytes"),
