@@ -80,7 +80,16 @@ public final class ShmifBus {
             throw ShmifError(path: path, reason: magic == BusLayout.magic.byteSwapped ? .byteSwapped : .notMagical(magic))
         }
         if magic == BusLayout.magic { return }  // initialised long ago: no need to lock
-        lock.acquire()
+        // A file of zeros whose lock word is set has no holder to wait for (every attacher
+        // initialises before it locks): give up after about 200 ms rather than hang.
+        var locked = false
+        for _ in 0..<200 where !locked {
+            locked = lock.acquireBounded()
+            if !locked { var ts = timespec(tv_sec: 0, tv_nsec: 1_000_000); nanosleep(&ts, nil) }
+        }
+        guard locked else {
+            throw ShmifError(path: path, reason: .corrupt("uninitialised bus with its lock word set (offset 24); nothing can hold it"))
+        }
         defer { lock.release() }
         if ring.magic == 0 {
             ring.magic = BusLayout.magic

@@ -123,4 +123,15 @@ import Glibc
         #expect(bus.lockSteals == 1)
         #expect(r.pollIfFree(into: &batch) == 1)
     }
+
+    @Test func anUninitialisedBusWithItsLockSetIsRefusedNotWaitedFor() throws {
+        let tmp = TemporaryDirectory()
+        let path = tmp.file("bus")
+        var bytes = [UInt8](repeating: 0, count: BusLayout.fileSize)
+        bytes[BusLayout.lockOffset] = 1
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        #expect(throws: ShmifError(path: path, reason: .corrupt("uninitialised bus with its lock word set (offset 24); nothing can hold it"))) {
+            _ = try ShmifBus.attach(path: path)
+        }
+    }
 }
