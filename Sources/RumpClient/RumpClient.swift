@@ -60,10 +60,10 @@ public final class RumpClient {
     public let server: ServerHello
     /// Seconds to wait for an answer beyond what a call itself waits; nil: for ever.
     public let timeout: Double?
-    /// Set by `initOrExit`: a utility's broken or silent connection is also explained on
-    /// stderr (`rumpclient: URL: no answer within 10.0 s`), since its errno (ENOTCONN) alone
-    /// does not say why.
-    public var reportsTransportErrors = false
+    /// Set by `initOrExit`: a utility's call that times out is also explained on stderr
+    /// (`rumpclient: URL: no answer within 10.0 s`), since the errno it reports (ENOTCONN)
+    /// does not say why. A closed connection is not reported: after halt it is success.
+    public var reportsTimeouts = false
     private let fd: Int32
     private var nextID: UInt32 = 1
     private var decoder = FrameDecoder()
@@ -138,7 +138,7 @@ public final class RumpClient {
             url = try environmentURL()
             guard let url else { throw .serverNotSet }
             let c = try RumpClient(url: url, clientName: clientName)
-            c.reportsTransportErrors = true
+            c.reportsTimeouts = true
             return c
         } catch {
             switch error {
@@ -148,7 +148,12 @@ public final class RumpClient {
             }
             printErr("rumpclient init failed")
             switch error {
-            case .serverNotSet, .badURL: break
+            case .serverNotSet: break
+            case .badURL(let e):
+                // NetBSD says nothing for some (a path too long for sockaddr_un): say why.
+                if e.messages.isEmpty {
+                    printErr("rumpclient: RUMP_SERVER: \(e.errno.strerror)\(ClientError.hint(e.errno).map { " (\($0))" } ?? "")")
+                }
             default: printErr("rumpclient: \(url.map { "\($0)" } ?? "RUMP_SERVER"): \(error)")
             }
             exitTool(1)
@@ -207,7 +212,7 @@ public final class RumpClient {
     }
 
     private func reported(_ e: ClientError) -> ClientError {
-        if reportsTransportErrors { printErr("rumpclient: \(url): \(e)") }
+        if reportsTimeouts, case .timedOut = e { printErr("rumpclient: \(url): \(e)") }
         return e
     }
 
