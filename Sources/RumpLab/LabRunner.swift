@@ -62,10 +62,12 @@ public struct LabRunner {
             return try body()
         }
         let t0 = HostProcess.now()
+        // Never reuse, or remove, a lab directory another user could control.
+        do { try state.checkTrusted() } catch { throw LabRefusal(description: "\(error)") }
         if state.exists {
             try step { () throws in
                 if LabRunner.running(state: state) {
-                    throw LabError("lab \(topology.name) is already running (state in \(state.root)); `rumpnet-lab down \(topology.name)` first")
+                    throw LabRefusal(description: "lab \(topology.name) is already running (state in \(state.root)); `rumpnet-lab down \(topology.name)` first")
                 }
                 // What a crashed lab left behind: nothing of it is alive any more.
                 HostProcess.removeTree(state.root)

@@ -123,8 +123,8 @@ struct Up: ParsableCommand {
         runner.progress = { printErr("\(topology.name): \($0)") }
         let elapsed: Double
         do { elapsed = try runner.up(timeout: timeout, interruption: interruption) } catch {
-            if !"\(error)".hasPrefix("lab \(topology.name) is already running") {
-                interruption.step { LabRunner.down(state: state, keepBuses: false) }
+            if !(error is LabRefusal) {
+                interruption.step { _ = LabRunner.down(state: state, keepBuses: false) }
             }
             interruption.step { lock.release() }
             errx(1, tool, "\(error)")

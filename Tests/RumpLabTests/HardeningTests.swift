@@ -182,6 +182,9 @@ import Testing
         #expect(l.stderr.contains("\(base)/quickstart"), "\(l.stderr)")
         #expect(l.stderr.contains("owned by"), "\(l.stderr)")
         #expect(box.leftovers.isEmpty)
+        // Refused, and left as it was: not removed as a crashed lab's leftovers.
+        var st = stat()
+        #expect(stat(base + "/quickstart", &st) == 0 && st.st_uid == 65534)
         rmdir(base + "/quickstart")
     }
 
