@@ -31,9 +31,10 @@ public final class BusCapture {
     public private(set) var corruption: String?
 
     /// Why the ring described by `h` cannot be read, if it cannot: its offsets lie outside
-    /// the ring (firstoff may be the ring size: nothing written yet), or the version is not 3.
+    /// the ring (firstoff may be the ring size: nothing written yet), or the version is
+    /// neither 3 nor 0 (a bus nobody has written to yet: the first wakeup writes it).
     public static func ringProblem(_ h: BusHeader) -> String? {
-        if h.version != BusLayout.version { return "version \(h.version), not \(BusLayout.version)" }
+        if h.version != BusLayout.version && h.version != 0 { return "version \(h.version), not \(BusLayout.version)" }
         if h.first > BusLayout.dataSize { return "firstoff 0x\(String(h.first, radix: 16)) beyond the ring (size 0x\(String(BusLayout.dataSize, radix: 16)))" }
         if h.last >= BusLayout.dataSize { return "lastoff 0x\(String(h.last, radix: 16)) beyond the ring (size 0x\(String(BusLayout.dataSize, radix: 16)))" }
         return nil
