@@ -51,7 +51,7 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
 /// A synchronous connection to one rump kernel: one request at a time, replies matched by id.
 /// Not shared between threads (utilities are single-threaded).
 ///
-/// Every wait has a deadline (docs/PROTOCOL.md, "Client timeouts"): connecting and the
+/// Every wait has a deadline (docs/TOPOLOGY.md, "Timeouts"): connecting and the
 /// hello get `timeout` seconds; a call gets `timeout` seconds beyond the time the call itself
 /// asks the kernel to wait (a recvfrom with a 5 s timeout may take 5 s + `timeout`); a call
 /// that asks to wait for ever is never cut. nil waits for ever everywhere.
