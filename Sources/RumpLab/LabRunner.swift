@@ -45,8 +45,11 @@ public struct LabRunner {
         public var error: String?
     }
 
-    /// The lab's own connections (configuration, status, halt) wait this long for an answer.
+    /// `status` waits this long for each node's answer: a user is looking at it.
     public static let controlTimeout: Double = 2
+    /// `up` and `check` wait this long for a kernel's answer: a kernel just started on a
+    /// loaded machine may be slow, and giving up would undo the whole lab.
+    public static let configurationTimeout: Double = 10
 
     // MARK: up
 
@@ -164,7 +167,7 @@ public struct LabRunner {
                     let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
                     guard r == starter, exitStatus == 0,
                           let hello = try? RumpClient(url: .unix(path: state.socketPath(node: n)), clientName: "rumpnet-lab",
-                                                      timeout: Self.controlTimeout).server else {
+                                                      timeout: Self.configurationTimeout).server else {
                         for (_, pid) in pids { kill(pid, SIGKILL) }
                         for (_, s) in waiting { kill(s, SIGKILL) }
                         throw LabError("node \(n): rump_server did not start (status \(exitStatus)); see \(state.logPath(node: n)):\n\(tail(state.logPath(node: n)))")
@@ -200,7 +203,7 @@ public struct LabRunner {
     func configure(_ n: Node) throws {
         let client: RumpClient
         let url = state.rumpServer(node: n.name)
-        do { client = try RumpClient(url: .unix(path: state.socketPath(node: n.name)), clientName: "rumpnet-lab", timeout: Self.controlTimeout) } catch {
+        do { client = try RumpClient(url: .unix(path: state.socketPath(node: n.name)), clientName: "rumpnet-lab", timeout: Self.configurationTimeout) } catch {
             throw LabError("node \(n.name) (\(url)): \(error)")
         }
         func call(_ what: String, _ r: Request) throws {
@@ -265,7 +268,7 @@ public struct LabRunner {
             }
             do {
                 let client = try RumpClient(url: .unix(path: state.socketPath(node: check.from)), clientName: "rumpnet-lab",
-                                            timeout: Self.controlTimeout)
+                                            timeout: Self.configurationTimeout)
                 let ident = UInt16(truncatingIfNeeded: Int(getpid()) &* 31 &+ k)
                 sessions.append((results.count, try EchoSession(client: client, target: target, count: check.count,
                                                                 timeout: Double(check.timeout), ident: ident)))
