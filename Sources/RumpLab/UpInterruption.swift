@@ -23,10 +23,9 @@ public final class UpInterruption: @unchecked Sendable {
         pthread_sigmask(SIG_BLOCK, &set, nil)
         var thread = pthread_t()
         let box = Unmanaged.passRetained(self).toOpaque()
+        // The thread never returns: it waits for a signal, then exits the process.
         pthread_create(&thread, nil, { arg in
-            let me = Unmanaged<UpInterruption>.fromOpaque(arg!).takeRetainedValue()
-            me.waitForSignal()
-            return nil
+            Unmanaged<UpInterruption>.fromOpaque(arg!).takeRetainedValue().waitForSignal()
         }, box)
         pthread_detach(thread)
     }
