@@ -166,7 +166,10 @@ struct Down: ParsableCommand {
         do { state = try LabState(lab: name!) } catch { errx(1, tool, "\(error)") }
         do { try state.checkTrusted() } catch { errx(1, tool, "\(error)") }
         let lockFile = LabLock.path(for: state)
-        guard state.exists || access(lockFile, F_OK) == 0 else { errx(1, tool, "no lab named \(name!)") }
+        // Kernels of the lab still running count even if its state directory was removed by hand.
+        guard state.exists || access(lockFile, F_OK) == 0 || !LabProcesses.kernels(of: state).isEmpty else {
+            errx(1, tool, "no lab named \(name!)")
+        }
         let t0 = HostProcess.now()
         // An `up` of this lab still running is interrupted (it undoes its work on SIGTERM);
         // a `down` running is waited for.

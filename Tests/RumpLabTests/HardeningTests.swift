@@ -63,6 +63,19 @@ import Testing
         }
     }
 
+    /// The state directory removed by hand under a running lab: `down LAB` still finds the
+    /// kernels (by their arguments in /proc) and stops them.
+    @Test func downFindsKernelsWhoseStateDirectoryWasRemoved() throws {
+        let box = Sandbox()
+        #expect(try run(lab, ["up", topology("quickstart.json")], environment: box.env, timeout: 60).status == 0)
+        #expect(box.leftovers.count == 2)
+        try FileManager.default.removeItem(atPath: box.dir.path + "/state/quickstart")
+        let down = try run(lab, ["down", "quickstart"], environment: box.env, timeout: 60)
+        #expect(down.status == 0, "\(down)")
+        #expect(eventually { box.leftovers.isEmpty })
+        expectNothingLeft(box, "after down of a lab without its state directory")
+    }
+
     // MARK: item 3: one lab, one owner
 
     @Test func fourConcurrentUpsOneWinsNothingOrphaned() throws {
@@ -258,7 +271,7 @@ import Testing
         put(3, at: 4)
         put(0x10, at: 16)
         put(0xFFFF_FFF0, at: 20)
-        FileManager.default.createFile(atPath: bus, contents: Data(bytes))
+        #expect(FileManager.default.createFile(atPath: bus, contents: Data(bytes)))
         let r = try run(lab, ["capture", bus, "-w", box.dir.file("out.pcap"), "-c", "1"], timeout: 30)
         #expect(r.status == 1)
         #expect(r.stderr.contains("\(bus): corrupt ring: lastoff 0xfffffff0 beyond the ring (size 0xfffe0)"), "\(r.stderr)")
@@ -283,7 +296,7 @@ import Testing
         let buses = try #require((try JSONSerialization.jsonObject(with: json.stdoutData) as? [String: Any])?["buses"] as? [[String: Any]])
         #expect(buses.first?["state"] as? String == "missing")
         // A new file at the path (what a later attach would create): the kernels still have the old one.
-        FileManager.default.createFile(atPath: path, contents: Data(count: 1 << 20))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 1 << 20)))
         let r = try run(lab, ["status", "--json"], environment: box.env, timeout: 30)
         let rb = try #require((try JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any])?["buses"] as? [[String: Any]])
         #expect(rb.first?["state"] as? String == "replaced", "\(r.stdout)")
