@@ -397,12 +397,19 @@ public struct LabRunner {
             case .gone: break
             }
         }
-        var signalled = Set<pid_t>()
+        var askedToHalt = Set<pid_t>()
         for round in 0..<10 {
-            for (node, info) in LabProcesses.kernels(of: state) where targets[info.pid] == nil { targets[info.pid] = (node, info) }
-            let alive = targets.filter { isStill($0.value.info) }
+            // Liveness first, then the scan: a starter forks its kernel before it exits, so a
+            // kernel forked by a process seen dead here is already visible to the scan below.
+            // (Scanning first would miss a kernel forked between the scan and the check.)
+            var alive = targets.filter { isStill($0.value.info) }
+            for (node, info) in LabProcesses.kernels(of: state) where alive[info.pid] == nil {
+                targets[info.pid] = (node, info)
+                alive[info.pid] = (node, info)
+            }
             if alive.isEmpty { break }
             if round == 0 {
+                askedToHalt = Set(alive.keys)
                 for (pid, t) in alive {
                     if t.name.hasPrefix("_") || t.info.isStopped || !askToHalt(state: state, node: t.name) { kill(pid, SIGTERM); kill(pid, SIGCONT) }
                 }
@@ -410,8 +417,7 @@ public struct LabRunner {
             } else {
                 // Newly found (a starter forked meanwhile) or did not halt: terminate, then kill.
                 for (pid, t) in alive {
-                    if !signalled.contains(pid) && round == 1 { report.killed.append(t.name) }
-                    signalled.insert(pid)
+                    if askedToHalt.contains(pid) { report.killed.append(t.name) }
                     kill(pid, SIGTERM)
                     kill(pid, SIGCONT)
                 }

@@ -55,7 +55,7 @@ import Testing
                 // Interrupted (not finished before the signal came): it stopped its kernels itself.
                 #expect(status == 128 + signal, "\(err)")
                 #expect(err.contains("interrupted by signal \(signal); lab star-50 stopped and its state removed"), "\(err)")
-                #expect(box.leftovers.isEmpty, "after SIGTERM at \(delay) ms: \(box.leftovers.count) kernels")
+                #expect(box.leftovers.isEmpty, "after signal \(signal) at \(delay) ms: kernels \(box.leftovers) left; \(err)")
             }
             let down = try run(lab, ["down", "star-50"], environment: box.env, timeout: 60)
             #expect(down.status == 0 || down.stderr.contains("no lab named star-50"), "\(down)")
