@@ -104,7 +104,7 @@ import Testing
     @Test func aSecondUpIsRefusedAndDownInterruptsTheHolder() throws {
         let box = Sandbox()
         let holder = try Background(lab, ["up", topology("star-50.json")], environment: box.env)
-        #expect(eventually { FileManager.default.fileExists(atPath: box.dir.path + "/state/star-50/nodes") || !holder.process.isRunning })
+        #expect(eventually { FileManager.default.fileExists(atPath: box.dir.path + "/state/star-50/topology.json") || !holder.process.isRunning })
         kill(holder.pid, SIGSTOP)
         defer { kill(holder.pid, SIGCONT) }
         let second = try run(lab, ["up", topology("star-50.json")], environment: box.env, timeout: 30)
