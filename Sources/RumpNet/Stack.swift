@@ -12,14 +12,18 @@ public final class NetStack {
     @exclusivity(unchecked) var arp = ARPCache()
     @exclusivity(unchecked) var reass = Reassembly()
     @exclusivity(unchecked) var sockets = SocketTable()
+    @exclusivity(unchecked) var udpTable = PCBTable()
     @exclusivity(unchecked) var sysctl = SysctlTable()
     @exclusivity(unchecked) public internal(set) var ipStats = IPStats()
     @exclusivity(unchecked) public internal(set) var icmpStats = ICMPStats()
     @exclusivity(unchecked) public internal(set) var arpStats = ARPStats()
     @exclusivity(unchecked) public internal(set) var etherStats = EtherStats()
+    @exclusivity(unchecked) public internal(set) var udpStats = UDPStats()
     /// Kernel messages (NetBSD's log()/printf): duplicate addresses, ARP moves.
     public var log: ((String) -> Void)?
-    /// Called when a socket becomes readable (or has an error): an event loop wakes waiters here.
+    /// Called with a socket's new readiness whenever it changes (data arrived, the queue emptied,
+    /// an error was set or cleared, a shutdown), for that socket only: an event loop wakes that
+    /// socket's waiters here. Not called for a change a socket's own close makes.
     public var onSocketEvent: ((Int32, SocketEvents) -> Void)?
 
     static let headroom = 64
