@@ -351,6 +351,18 @@ enum UDP {
         #expect(b.udpStats.noport == 1)
         #expect(b.udpStats.ipackets == 8)
         #expect(UDP.drain(b, server).isEmpty)
+        // A unicast address in a link broadcast frame: delivered to the bound port, but a closed
+        // port is counted as a broadcast and not answered.
+        let icmpBefore = b.icmpStats.outhist[Int(ICMPType.unreachable)]
+        let bIndex = b.interface(named: "mem0")!.index
+        for port: UInt16 in [53, 54] {
+            var frame = [UInt8](repeating: 0, count: 14) + datagram(port: port)
+            frame.withUnsafeMutableBytes { EthernetEmitter.emit($0, dst: .broadcast, src: MACAddress("b2:a0:11:22:33:44")!, type: EtherType.ipv4) }
+            frame.withUnsafeBytes { b.receive($0, on: bIndex) }
+        }
+        #expect(UDP.drain(b, server).count == 1)
+        #expect(b.udpStats.noportbcast == 1 && b.udpStats.noport == 1)
+        #expect(b.icmpStats.outhist[Int(ICMPType.unreachable)] == icmpBefore)
         // b still answers.
         let c = try UDP.socket(a)
         try UDP.send(a, c, "still there?", to: UDP.ep("10.0.0.2", 53))

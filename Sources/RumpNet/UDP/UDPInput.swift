@@ -3,6 +3,8 @@
 // our datagrams become so_error on the connected socket they concern.
 
 extension NetStack {
+    /// `broadcast`: it came to a link or IP broadcast (M_BCAST/M_MCAST), which forbids an ICMP
+    /// answer; whether it goes to one socket or to all on the port depends on the IP destination.
     func udpInput(_ ip: IPv4View, ifp: NetInterface, broadcast: Bool) {
         udpStats.ipackets &+= 1
         let u: UDPView
@@ -25,7 +27,7 @@ extension NetStack {
         }
         let from = SocketEndpoint(src, u.sourcePort)
         let dport = u.destinationPort
-        if broadcast || dst.isMulticast {
+        if dst.isMulticast || (broadcast && ifp.isBroadcast(dst)) {
             // Every socket on the port that takes it, until one without SO_REUSEADDR/SO_REUSEPORT.
             var delivered = 0
             if let list = udpTable.sockets(onPort: dport) {
@@ -42,6 +44,8 @@ extension NetStack {
         }
         let to = SocketEndpoint(dst, dport)
         guard let s = udpTable.lookupConnected(local: to, foreign: from) ?? udpTable.lookupBound(to) else {
+            // A unicast address in a link broadcast frame: counted as a broadcast, never answered.
+            if broadcast { udpStats.noportbcast &+= 1; return }
             udpStats.noport &+= 1
             icmpError(ip, ifp: ifp, type: ICMPType.unreachable, code: ICMPUnreachCode.port, linkBroadcast: false)
             return
