@@ -163,10 +163,7 @@ public final class KernelNetStack: NetworkStack {
     // MARK: sockets
 
     public func socket(domain: Int32, type: Int32, protocol: Int32) throws(KernelError) -> SocketID {
-        // RumpNet has UDP now; this glue does not pass ports through yet (the kernel side of
-        // issue 9 does), so datagram sockets stay refused here until then.
-        if domain == SocketConstants.AF_INET, type == SocketConstants.SOCK_DGRAM { throw KernelError(.EPROTONOSUPPORT) }
-        return try run {
+        try run {
             let fd = try stack.socket(domain: domain, type: type, protocol: `protocol`)
             // The kernel decides about blocking; the stack must answer "would block".
             try stack.setOption(fd, .nonBlocking(true))
