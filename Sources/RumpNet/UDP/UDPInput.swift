@@ -20,8 +20,8 @@ extension NetStack {
         let src = ip.source, dst = ip.destination
         if u.checksum == 0 {
             udpStats.nosum &+= 1
-        } else if ifp.linkType != .loopback, !u.isChecksumValid(src: src, dst: dst) {
-            // Looped-back datagrams were built here (as NetBSD trusts M_CSUM on lo0).
+        } else if ifp.linkType != .loopback || sysctl.udpLoopbackChecksum, !u.isChecksumValid(src: src, dst: dst) {
+            // Looped-back datagrams were built here: checked only with net.inet.udp.do_loopback_cksum.
             udpStats.badsum &+= 1
             return
         }
