@@ -86,6 +86,9 @@ enum UDP {
         #expect(UDP.drain(a, c2) == ["peer"])
         #expect(a.udpStats.noport == 1)  // the stranger's datagram found no socket
         #expect(a.udpStats.opackets == 2 && b.udpStats.ipackets == 2 && b.udpStats.opackets == 3)
+        // Every datagram b took went to an unconnected socket: a connect-hash miss each; at a,
+        // "answer" (unconnected client) and the stranger missed, "peer" hit the connected c2.
+        #expect(b.udpStats.pcbhashmiss == 2 && a.udpStats.pcbhashmiss == 2)
         // Disconnect: the socket takes any sender again and forgets the address connect chose.
         try a.disconnect(c2)
         #expect(try a.localEndpoint(c2) == UDP.ep("0.0.0.0", c2port))

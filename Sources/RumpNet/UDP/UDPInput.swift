@@ -43,7 +43,12 @@ extension NetStack {
             return
         }
         let to = SocketEndpoint(dst, dport)
-        guard let s = udpTable.lookupConnected(local: to, foreign: from) ?? udpTable.lookupBound(to) else {
+        var found = udpTable.lookupConnected(local: to, foreign: from)
+        if found == nil {
+            udpStats.pcbhashmiss &+= 1  // no connected socket: the bind lookup follows
+            found = udpTable.lookupBound(to)
+        }
+        guard let s = found else {
             // A unicast address in a link broadcast frame: counted as a broadcast, never answered.
             if broadcast { udpStats.noportbcast &+= 1; return }
             udpStats.noport &+= 1
