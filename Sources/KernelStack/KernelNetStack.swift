@@ -22,14 +22,10 @@ public final class KernelNetStack: NetworkStack {
     private var watches: [Int32: EventLoop.WatchID] = [:]
     private var timer: EventLoop.TimerID?
     private var timerDeadline: UInt64 = 0
-    /// Reused receive buffer: recvfrom copies a datagram here, then into the reply.
-    private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
 
     public init(components: Set<Component>) {
         self.components = components
     }
-
-    deinit { receiveBuffer.deallocate() }
 
     /// The factory rump_server passes to the kernel.
     public static func factory(_ components: Set<Component>) -> (any NetworkStack)? {
@@ -38,14 +34,15 @@ public final class KernelNetStack: NetworkStack {
 
     public func attach(to kernel: any KernelServices, sysctl: SysctlTree) {
         self.kernel = kernel
-        var seed: UInt64 = 0
-        withUnsafeMutableBytes(of: &seed) { _ = getrandomBytes($0) }
+        var seed: UInt64 = kernel.randomSeed ?? 0
+        if kernel.randomSeed == nil { withUnsafeMutableBytes(of: &seed) { _ = getrandomBytes($0) } }
         stack = NetStack(clock: KernelClock(kernel), seed: seed)
         // lo0 comes with rumpnet_net; its 127.0.0.1/8 with rumpnet_netinet.
         if !components.contains(.rumpnet_netinet) {
             try? stack.deleteAddress(name: "lo0", .loopback)
         }
-        stack.onSocketEvent = { [unowned kernel] _, _ in kernel.socketsChanged() }
+        // The stack names the socket whose readiness changed: only its waiters are retried.
+        stack.onSocketEvent = { [unowned kernel] fd, _ in kernel.socketChanged(SocketID(fd)) }
         stack.log = { line in printErr(line) }
         if components.contains(.rumpnet_netinet) {
             for node in stack.sysctlList(prefix: "net") { register(node, in: sysctl) }
@@ -126,6 +123,16 @@ public final class KernelNetStack: NetworkStack {
         sync(descriptors: false)
     }
 
+    /// Frames reached the stack by a path the loop does not watch (an in-memory link that a
+    /// test delivers): bring the loop's timer up to the stack's new deadline.
+    public func inputDelivered() { sync(descriptors: false) }
+
+    /// Attaches an interface on an in-memory link (embedded kernels in tests; see
+    /// EmbeddedKernel). It is configured afterwards through requests like any other.
+    public func attachInterface(_ name: String, on link: MemoryLink) throws(KernelError) {
+        try run(configuration: true) { _ = try stack.attachInterface(name: name, driver: link.makeDriver()) }
+    }
+
     // MARK: errors and addresses
 
     static func kernelError(_ e: Error) -> KernelError {
@@ -184,17 +191,29 @@ public final class KernelNetStack: NetworkStack {
     public func listen(_ s: SocketID, backlog: Int32) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
     public func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr) { throw KernelError(.EOPNOTSUPP) }
 
-    public func send(_ s: SocketID, _ data: [UInt8], flags: Int32, to: SockAddr?) throws(KernelError) -> Int {
+    public func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SockAddr?) throws(KernelError) -> Int {
         let dst: IPv4Address? = try to.map { (a: SockAddr) throws(KernelError) in try Self.ipv4(a) }
-        return try run { try data.withUnsafeBytes { try stack.sendto(Int32(s), $0, to: dst) } }
+        return try run { try stack.sendto(Int32(s), data, to: dst) }
     }
 
-    public func receive(_ s: SocketID, maxLength: Int, flags: Int32) throws(KernelError) -> ([UInt8], SockAddr?) {
-        let buf = UnsafeMutableRawBufferPointer(rebasing: receiveBuffer[0..<min(max(maxLength, 0), receiveBuffer.count)])
-        return try run {
-            let (n, from) = try stack.recvfrom(Int32(s), into: buf)
-            return (Array(buf[0..<min(n, buf.count)]), Self.sockaddr(from))
+    /// Bulk filler for growing the receive buffer (a memcpy, not a per-element loop).
+    private static let zeros = [UInt8](repeating: 0, count: 65536)
+
+    public func receive(_ s: SocketID, into buffer: inout [UInt8], maxLength: Int, flags: Int32) throws(KernelError) -> ReceivedFrom {
+        let limit = max(0, min(maxLength, 65535))
+        // The datagram goes from the socket's queue straight into the kernel's reused buffer:
+        // grow it (within its capacity after the first time) to the limit, copy, cut back.
+        if buffer.count < limit { buffer.append(contentsOf: Self.zeros[0..<(limit - buffer.count)]) }
+        let r: (Int, IPv4Address)
+        do {
+            r = try run { try buffer.withUnsafeMutableBytes { try stack.recvfrom(Int32(s), into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<limit])) } }
+        } catch {
+            buffer.removeAll(keepingCapacity: true)
+            throw error
         }
+        let copied = min(r.0, limit)
+        buffer.removeLast(buffer.count - copied)
+        return ReceivedFrom(from: Self.sockaddr(r.1), flags: r.0 > limit ? NetBSD.MSG_TRUNC : 0)
     }
 
     public func shutdown(_ s: SocketID, how: Int32) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }

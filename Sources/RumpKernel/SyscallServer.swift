@@ -146,7 +146,7 @@ public final class SyscallServer {
     }
 
     private func send(_ c: Connection, _ m: Message) {
-        c.output += m.encodeFrame()
+        m.encodeFrame(appendingTo: &c.output)
         if c.output.count > Self.maximumOutputBacklog { close(c); return }
         flush(c)
     }
