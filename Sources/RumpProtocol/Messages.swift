@@ -276,10 +276,10 @@ public enum Reply: Hashable, Sendable {
         case let .sysctlChanged(o, n): w.u8(13); o.encode(&w); n.encode(&w)
         case let .counters(l): w.u8(14); w.array(l) { w, c in w.string(c.name); w.u64(c.value) }
         case let .message(d, a, f):
-            w.u8(15); w.data(d)
+            w.u8(16); w.data(d)
             if let a { w.bool(true); a.encode(&w) } else { w.bool(false) }
             w.i32(f)
-        case let .value(v): w.u8(16); w.i32(v)
+        case let .value(v): w.u8(17); w.i32(v)
         }
     }
 
@@ -306,11 +306,12 @@ public enum Reply: Hashable, Sendable {
         case 14: p = .counters(try r.array(minimumElementSize: 12) { (r: inout WireReader) throws(ProtocolError) in
             StatCounter(name: try r.string(), value: try r.u64())
         })
-        case 15:
+        // 15 is the socket list's (netstat -a), added on another branch.
+        case 16:
             let d = try r.data()
             let a: SockAddr? = try r.bool() ? try SockAddr.decode(&r) : nil
             p = .message(d, from: a, flags: try r.i32())
-        case 16: p = .value(try r.i32())
+        case 17: p = .value(try r.i32())
         case let t: throw .invalidValue("reply tag \(t)")
         }
         return p
@@ -379,6 +380,37 @@ public enum Message: Hashable, Sendable {
         encodeBody(&w)
         w.patchU32(at: start, UInt32(w.count - start - Wire.prefixSize))
         buffer = w.bytes
+    }
+
+    /// For a response whose reply carries bulk bytes (recv's data): the frame in three parts,
+    /// everything before the bytes (length prefix included) into `head`, everything after into
+    /// `tail` (both emptied first, their storage reused), and the bytes themselves returned, so
+    /// a server can write the frame with one gather write and never copy the bytes. The parts
+    /// concatenated are exactly `encodeFrame()`. nil for every other message.
+    public func encodeFrameAroundBulk(head: inout [UInt8], tail: inout [UInt8]) -> [UInt8]? {
+        guard case let .response(id, op, .success(reply)) = self else { return nil }
+        var h = WireWriter(reusing: head), t = WireWriter(reusing: tail)
+        head = []; tail = []
+        h.bytes.removeAll(keepingCapacity: true)
+        t.bytes.removeAll(keepingCapacity: true)
+        let bulk: [UInt8]
+        let tag: UInt8
+        switch reply {
+        case let .data(d): bulk = d; tag = 4
+        case let .dataFrom(d, a): bulk = d; tag = 5; a.encode(&t)
+        case let .message(d, a, f):
+            bulk = d; tag = 16
+            if let a { t.bool(true); a.encode(&t) } else { t.bool(false) }
+            t.i32(f)
+        default:
+            head = h.bytes; tail = t.bytes
+            return nil
+        }
+        h.u32(0)
+        h.u8(MessageType.response.rawValue); h.u32(id); h.u16(op); h.i32(0); h.u8(tag); h.u32(UInt32(bulk.count))
+        h.patchU32(at: 0, UInt32(h.count - Wire.prefixSize + bulk.count + t.count))
+        head = h.bytes; tail = t.bytes
+        return bulk
     }
 
     /// Enough room for the body in the common cases (the bulk bytes plus headers); a larger

@@ -81,7 +81,24 @@ final class ProtocolTests: XCTestCase {
         XCTAssertEqual(m.encodeFrame(), expected)
         XCTAssertEqual(m.encodeBody(), Array(expected.dropFirst(4)))
         let v = Message.response(id: 1, opcode: Opcode.fcntl.rawValue, result: .success(.value(-2)))
-        XCTAssertEqual(v.encodeBody(), [4, 1, 0, 0, 0, 0x11, 0, 0, 0, 0, 0, 16, 0xFE, 0xFF, 0xFF, 0xFF])
+        XCTAssertEqual(v.encodeBody(), [4, 1, 0, 0, 0, 0x11, 0, 0, 0, 0, 0, 17, 0xFE, 0xFF, 0xFF, 0xFF])
+    }
+
+    /// A bulk reply's three parts (for the server's gather write) are its frame, byte for byte;
+    /// other messages have none.
+    func testBulkRepliesSplitAroundTheirBytes() {
+        var head: [UInt8] = [9, 9], tail: [UInt8] = [9]
+        for r: Reply in [.data([1, 2, 3]), .data([]), .dataFrom([4, 5], from: Self.inet), .message([6], from: Self.inet, flags: 0x10),
+                         .message([], from: nil, flags: 0)] {
+            let m = Message.response(id: 77, opcode: Opcode.recvfrom.rawValue, result: .success(r))
+            guard let bulk = m.encodeFrameAroundBulk(head: &head, tail: &tail) else { XCTFail("\(r) is bulk"); continue }
+            XCTAssertEqual(head + bulk + tail, m.encodeFrame(), "\(r)")
+        }
+        for m: Message in [.response(id: 1, opcode: 1, result: .success(.count(3))),
+                           .response(id: 1, opcode: 1, result: .failure(KernelError(.EAGAIN))),
+                           .request(id: 1, .recv(fd: 1, maxLength: 1, flags: 0, timeout: 0))] {
+            XCTAssertNil(m.encodeFrameAroundBulk(head: &head, tail: &tail))
+        }
     }
 
     /// Frames appended to one output buffer, in place, read back in order.
