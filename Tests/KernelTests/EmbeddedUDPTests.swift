@@ -375,3 +375,32 @@ final class EmbeddedBusTests: XCTestCase {
         XCTAssertTrue(dump.stdout.split(separator: "\n").last?.contains("length 0x002d") == true, dump.stdout)
     }
 }
+
+/// The seed fixes a kernel's stack: two labs with the same seeds give the same MACs and the
+/// same ephemeral ports; another seed other ones.
+final class EmbeddedSeedTests: XCTestCase {
+    func fingerprint(seed: UInt64) -> ([UInt8], [UInt16]) {
+        let lab = EmbeddedLab()
+        let k = lab.kernel(seed: seed)
+        defer { k.kernel.halt() }
+        let c = k.client()
+        XCTAssertEqual(c.call(.ifCreate(name: "shmif0")), .success(.none))
+        guard case .success(.interfaces(let l))? = c.call(.ifGet(name: "shmif0")) else { XCTFail("ifGet"); return ([], []) }
+        var ports: [UInt16] = []
+        for _ in 0..<3 {
+            guard case .success(.fd(let s))? = c.call(.socket(domain: 2, type: RumpProtocol.NetBSD.SOCK_DGRAM, protocol: 0)) else { continue }
+            XCTAssertEqual(c.call(.bind(fd: s, address: .inet((0, 0, 0, 0)))), .success(.none))
+            if case .success(.address(let a))? = c.call(.getsockname(fd: s)) { ports.append(a.port) }
+        }
+        return (l.first?.linkAddress ?? [], ports)
+    }
+
+    func testSameSeedSameStack() {
+        let a = fingerprint(seed: 99), b = fingerprint(seed: 99), c = fingerprint(seed: 100)
+        XCTAssertEqual(a.0.count, 6)
+        XCTAssertEqual(a.1.count, 3)
+        XCTAssertEqual(a.0, b.0)
+        XCTAssertEqual(a.1, b.1)
+        XCTAssertNotEqual(a.0, c.0)
+    }
+}
