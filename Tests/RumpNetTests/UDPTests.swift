@@ -412,6 +412,36 @@ enum UDP {
                                                                   "net.inet.udp.recvspace", "net.inet.udp.do_loopback_cksum"])
     }
 
+    /// What goes on the wire: IP_TTL and IP_TOS in the header, a valid checksum, none with
+    /// net.inet.udp.checksum=0, the ports and length as sent.
+    @Test func outputOnTheWire() throws {
+        let s = NetStack(clock: VirtualClock(), seed: 3)
+        let cap = CaptureDriver()
+        try s.attachInterface(name: "shmif0", driver: cap, mac: MACAddress("b2:a0:00:00:00:01")!)
+        try s.addAddress(name: "shmif0", IPv4Address("10.0.0.1")!, netmask: 0xFFFF_FF00)
+        try s.arpSet(IPv4Address("10.0.0.2")!, mac: MACAddress("b2:a0:00:00:00:02")!)
+        let fd = try UDP.socket(s)
+        try s.bind(fd, to: UDP.ep("0.0.0.0", 4242))
+        try s.setOption(fd, .ttl(7))
+        try s.setOption(fd, .typeOfService(0x10))
+        cap.frames.removeAll()
+        try UDP.send(s, fd, "on the wire", to: UDP.ep("10.0.0.2", 53))
+        try s.sysctlSet("net.inet.udp.checksum", 0)
+        try UDP.send(s, fd, "no sum", to: UDP.ep("10.0.0.2", 53))
+        #expect(cap.frames.count == 2)
+        for (i, f) in cap.frames.enumerated() {
+            try f.withUnsafeBytes { p in
+                let ip = try IPv4View(try #require(EthernetView(p)).payload)
+                #expect(ip.ttl == 7 && ip.tos == 0x10 && ip.proto == IPProtocol.udp)
+                let u = try #require(UDPView(ip.payload))
+                #expect(u.header == UDPHeader(sourcePort: 4242, destinationPort: 53, length: 8 + (i == 0 ? 11 : 6),
+                                              checksum: u.checksum))
+                #expect(i == 0 ? u.checksum != 0 && u.isChecksumValid(src: ip.source, dst: ip.destination) : u.checksum == 0)
+            }
+        }
+        #expect(s.udpStats.opackets == 2)
+    }
+
     @Test func optionsAndDefaults() throws {
         let (_, a, _) = try twoStacks()
         let fd = try UDP.socket(a)
