@@ -133,4 +133,43 @@ final class ServerUDPTests: XCTestCase {
         XCTAssertEqual(bad.status, 1)
         XCTAssertEqual(bad.stderr, "rump_server: -S forty-two: invalid seed (a number, decimal or 0x hex, below 2^64)\n")
     }
+
+    /// A client that does not read while large datagrams are received for it: the server's
+    /// gather writes go out in part and the rest queues behind them; once the client reads,
+    /// every reply arrives whole and in order.
+    func testBacklogOfLargeRepliesArrivesWholeAndInOrder() throws {
+        _ = try start("k")
+        let conn = try XCTUnwrap(RawConnection(path: dir + "/k.sock"))
+        XCTAssertEqual(conn.hello()?.version, ProtocolVersion.maximum)
+        func sockopt(_ fd: Int32, _ name: Int32, _ v: Int32) -> Message {
+            .request(id: 0, .setsockopt(fd: fd, level: NetBSD.SOL_SOCKET, name: name, value: withUnsafeBytes(of: v.littleEndian) { Array($0) }))
+        }
+        conn.send(.request(id: 1, .socket(domain: 2, type: NetBSD.SOCK_DGRAM, protocol: 0)))  // fd 0: receiver
+        conn.send(.request(id: 2, .socket(domain: 2, type: NetBSD.SOCK_DGRAM, protocol: 0)))  // fd 1: sender
+        conn.send(.request(id: 3, .bind(fd: 0, address: ip("127.0.0.1", port: 7100))))
+        conn.send(sockopt(0, 0x1002, 200_000))
+        conn.send(sockopt(1, 0x1001, 65_536))
+        let rounds = 20, size = 30_000
+        for i in 0..<rounds {
+            let payload = [UInt8](repeating: UInt8(i), count: size)
+            conn.send(.request(id: UInt32(100 + 2 * i), .sendto(fd: 1, data: payload, flags: 0, address: ip("127.0.0.1", port: 7100), timeout: -1)))
+            conn.send(.request(id: UInt32(101 + 2 * i), .recvfrom(fd: 0, maxLength: 65_536, flags: 0, timeout: -1)))
+        }
+        // Only now read: about 600 kB of replies waited in the server.
+        var got: [UInt32: Reply] = [:]
+        var order: [UInt32] = []
+        while order.count < 5 + 2 * rounds {
+            guard case .response(let id, _, let result)? = conn.receive() else { return XCTFail("connection ended after \(order.count) replies") }
+            order.append(id)
+            if case .success(let r) = result { got[id] = r } else { XCTFail("request \(id): \(result)") }
+        }
+        XCTAssertEqual(Array(order.suffix(2 * rounds)), (0..<(2 * rounds)).map { UInt32(100 + $0) }, "replies in request order")
+        for i in 0..<rounds {
+            XCTAssertEqual(got[UInt32(100 + 2 * i)], .count(UInt32(size)))
+            guard case .dataFrom(let d, let from)? = got[UInt32(101 + 2 * i)] else { XCTFail("round \(i)"); continue }
+            XCTAssertEqual(d.count, size)
+            XCTAssertTrue(d.allSatisfy { $0 == UInt8(i) }, "round \(i): bytes intact")
+            XCTAssertEqual(from.address, [127, 0, 0, 1])
+        }
+    }
 }
