@@ -342,7 +342,14 @@ final class KernelTests: XCTestCase {
     func testMalformedRequestsAreAnsweredNotFatal() throws {
         let s = try startForeground(Self.netinet)
         let c = try XCTUnwrap(RawConnection(path: s.socketPath!))
-        XCTAssertEqual(c.hello()?.version, 1)
+        XCTAssertEqual(c.hello()?.version, ProtocolVersion.maximum)
+        // A version-1 client still gets version 1 and its calls answered.
+        let v1 = try XCTUnwrap(RawConnection(path: s.socketPath!))
+        v1.send(.clientHello(ClientHello(minVersion: 1, maxVersion: 1, clientName: "v1", clientPID: 1)))
+        guard case .serverHello(let h1)? = v1.receive() else { return XCTFail("no hello for a version-1 client") }
+        XCTAssertEqual(h1.version, 1)
+        v1.send(.request(id: 3, .sysctlGet(name: "kern.ostype")))
+        guard case .response(3, _, .success(.sysctl))? = v1.receive() else { return XCTFail("version-1 call unanswered") }
         // Unknown opcode: ENOSYS, connection stays.
         var w = WireWriter()
         w.u8(MessageType.request.rawValue); w.u32(5); w.u16(0x7fff)
