@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "arp", targets: ["arp"]),
         .executable(name: "netstat", targets: ["netstat"]),
         .executable(name: "kernel-bench", targets: ["kernel-bench"]),
+        .executable(name: "traceroute", targets: ["traceroute"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -124,6 +125,8 @@ let package = Package(
                           path: "Sources/Utilities/arp"),
         .executableTarget(name: "netstat", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol"],
                           path: "Sources/Utilities/netstat"),
+        .executableTarget(name: "traceroute", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "ToolSupport"],
+                          path: "Sources/Utilities/traceroute"),
         // Idle RSS and start-to-listening of rump_server beside baselines.
         .executableTarget(name: "kernel-bench", dependencies: [
             "RumpClient", "CKernelShim", "ToolSupport",

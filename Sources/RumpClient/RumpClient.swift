@@ -31,11 +31,11 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
 public final class RumpClient {
     public let url: ServerURL
     public let server: ServerHello
-    private let fd: Int32
-    private var nextID: UInt32 = 1
-    private var decoder = FrameDecoder()
+    let fd: Int32
+    var nextID: UInt32 = 1
+    var decoder = FrameDecoder()
     /// Reused for every read: a fresh 64 KiB buffer per reply would cost more than the reply.
-    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     /// Connects and shakes hands.
     public init(url: ServerURL, clientName: String) throws(ClientError) {
