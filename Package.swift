@@ -33,6 +33,7 @@ let package = Package(
         .executable(name: "netstat", targets: ["netstat"]),
         .executable(name: "kernel-bench", targets: ["kernel-bench"]),
         .executable(name: "traceroute", targets: ["traceroute"]),
+        .executable(name: "nc", targets: ["nc"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -127,6 +128,8 @@ let package = Package(
                           path: "Sources/Utilities/netstat"),
         .executableTarget(name: "traceroute", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "ToolSupport"],
                           path: "Sources/Utilities/traceroute"),
+        .executableTarget(name: "nc", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport"],
+                          path: "Sources/Utilities/nc"),
         // Idle RSS and start-to-listening of rump_server beside baselines.
         .executableTarget(name: "kernel-bench", dependencies: [
             "RumpClient", "CKernelShim", "ToolSupport",
