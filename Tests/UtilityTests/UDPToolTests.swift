@@ -126,10 +126,11 @@ final class UDPToolTests: XCTestCase {
         var bytes = [UInt8](repeating: 0, count: 200_000)
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
         XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data(bytes)))
-        let listener = try startTool(["nc -u -l -v -w 3 -I 262144 5000 > \(received)"], rumpServer: k1.url, shell: true)
+        let listener = try startTool(["nc -u -l -v -w 3 -I 200000 5000 > \(received)"], rumpServer: k1.url, shell: true)
         let bound = waitForSocket(k1, "udp +0 +0  \\*\\.5000 +\\*\\.\\*")
         XCTAssertNotNil(bound, "no UDP socket on *.5000 in k1's netstat -an")
-        let send = runTool(["nc -u -w 1 10.0.0.1 5000 < \(file)"], rumpServer: k2.url, timeout: 60, shell: true)
+        // Each stdin read (16 KiB) is one datagram: more than net.inet.udp.sendspace (9216), so -O.
+        let send = runTool(["nc -u -w 1 -O 65536 10.0.0.1 5000 < \(file)"], rumpServer: k2.url, timeout: 60, shell: true)
         XCTAssertEqual(send.status, 0, "\(send)")
         // Connected to its first peer: k1 lists 10.0.0.1.5000 <-> 10.0.0.2.port.
         let conn = k1.run("netstat -an").stdout

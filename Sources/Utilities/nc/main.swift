@@ -154,7 +154,12 @@ signal(SIGPIPE, SIG_IGN)
                     netInOpen = false  // ECONNREFUSED (the peer's port unreachable) and the like
                 }
             } else if sends.remove(id) != nil {
-                if case .failure = result { netOutOpen = false; stdinOpen = false }
+                if case .failure(let e) = result {
+                    // OpenBSD stops writing silently; saying why (EMSGSIZE: a read larger than
+                    // SO_SNDBUF, see -O) saves a lab user the guess. A refused port stays quiet.
+                    if e.errno != .ECONNREFUSED, netOutOpen { warn("nc: write failed: \(e.errno.strerror)\n") }
+                    netOutOpen = false; stdinOpen = false
+                }
             }
         }
     }
