@@ -1,10 +1,16 @@
-// netstat -a's socket list from the stack's sockets.
+// netstat -a's socket list from the stack's sockets (NetBSD's net.inet.*.pcblist).
 import RumpKernel
+import RumpNet
 import RumpProtocol
 
 extension KernelNetStack: SocketListing {
-    /// The stack on this branch has raw sockets alone, and NetBSD's netstat lists only TCP and
-    /// UDP control blocks: nothing to list until the socket layer with UDP is merged (then this
-    /// maps `NetStack.socketList`).
-    public func socketList() -> [SocketEntry] { [] }
+    /// The UDP sockets in descriptor order (TCP's join with TCP). Raw sockets are left out:
+    /// NetBSD's netstat lists only TCP and UDP control blocks.
+    public func socketList() -> [SocketEntry] {
+        stack.socketList.compactMap { s -> SocketEntry? in
+            guard case .udp = s.proto else { return nil }
+            return SocketEntry(proto: "udp", local: Self.sockaddr(s.local), foreign: Self.sockaddr(s.foreign),
+                               receiveQueue: UInt32(clamping: s.receiveQueued), sendQueue: UInt32(clamping: s.sendQueued))
+        }
+    }
 }

@@ -22,14 +22,10 @@ public final class KernelNetStack: NetworkStack {
     private var watches: [Int32: EventLoop.WatchID] = [:]
     private var timer: EventLoop.TimerID?
     private var timerDeadline: UInt64 = 0
-    /// Reused receive buffer: recvfrom copies a datagram here, then into the reply.
-    private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
 
     public init(components: Set<Component>) {
         self.components = components
     }
-
-    deinit { receiveBuffer.deallocate() }
 
     /// The factory rump_server passes to the kernel.
     public static func factory(_ components: Set<Component>) -> (any NetworkStack)? {
@@ -38,14 +34,15 @@ public final class KernelNetStack: NetworkStack {
 
     public func attach(to kernel: any KernelServices, sysctl: SysctlTree) {
         self.kernel = kernel
-        var seed: UInt64 = 0
-        withUnsafeMutableBytes(of: &seed) { _ = getrandomBytes($0) }
+        var seed: UInt64 = kernel.randomSeed ?? 0
+        if kernel.randomSeed == nil { withUnsafeMutableBytes(of: &seed) { _ = getrandomBytes($0) } }
         stack = NetStack(clock: KernelClock(kernel), seed: seed)
         // lo0 comes with rumpnet_net; its 127.0.0.1/8 with rumpnet_netinet.
         if !components.contains(.rumpnet_netinet) {
             try? stack.deleteAddress(name: "lo0", .loopback)
         }
-        stack.onSocketEvent = { [unowned kernel] _, _ in kernel.socketsChanged() }
+        // The stack names the socket whose readiness changed: only its waiters are retried.
+        stack.onSocketEvent = { [unowned kernel] fd, _ in kernel.socketChanged(SocketID(fd)) }
         stack.log = { line in printErr(line) }
         if components.contains(.rumpnet_netinet) {
             for node in stack.sysctlList(prefix: "net") { register(node, in: sysctl) }
@@ -126,6 +123,16 @@ public final class KernelNetStack: NetworkStack {
         sync(descriptors: false)
     }
 
+    /// Frames reached the stack by a path the loop does not watch (an in-memory link that a
+    /// test delivers): bring the loop's timer up to the stack's new deadline.
+    public func inputDelivered() { sync(descriptors: false) }
+
+    /// Attaches an interface on an in-memory link (embedded kernels in tests; see
+    /// EmbeddedKernel). It is configured afterwards through requests like any other.
+    public func attachInterface(_ name: String, on link: MemoryLink) throws(KernelError) {
+        try run(configuration: true) { _ = try stack.attachInterface(name: name, driver: link.makeDriver()) }
+    }
+
     // MARK: errors and addresses
 
     static func kernelError(_ e: Error) -> KernelError {
@@ -171,68 +178,95 @@ public final class KernelNetStack: NetworkStack {
         }
     }
 
-    public func bind(_ s: SocketID, to address: SockAddr) throws(KernelError) {
-        let a = try Self.ipv4(address)
-        try run { try stack.bind(Int32(s), address: a) }
+    /// A sockaddr_in as the stack's endpoint: EAFNOSUPPORT for another family.
+    static func endpoint(_ a: SockAddr) throws(KernelError) -> SocketEndpoint {
+        SocketEndpoint(try ipv4(a), a.port)
     }
 
+    static func sockaddr(_ e: SocketEndpoint) -> SockAddr { sockaddr(e.address, port: e.port) }
+
+    public func bind(_ s: SocketID, to address: SockAddr) throws(KernelError) {
+        let e = try Self.endpoint(address)
+        try run { try stack.bind(Int32(s), to: e) }
+    }
+
+    /// connect(2); AF_UNSPEC dissolves the association (NetBSD's "disconnect" for datagrams).
     public func connect(_ s: SocketID, to address: SockAddr) throws(KernelError) {
-        let a = try Self.ipv4(address)
-        try run { try stack.connect(Int32(s), address: a) }
+        if address.family == NetBSD.AF_UNSPEC {
+            try run { try stack.disconnect(Int32(s)) }
+            return
+        }
+        let e = try Self.endpoint(address)
+        try run { try stack.connect(Int32(s), to: e) }
     }
 
     public func listen(_ s: SocketID, backlog: Int32) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
     public func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr) { throw KernelError(.EOPNOTSUPP) }
 
-    public func send(_ s: SocketID, _ data: [UInt8], flags: Int32, to: SockAddr?) throws(KernelError) -> Int {
-        let dst: IPv4Address? = try to.map { (a: SockAddr) throws(KernelError) in try Self.ipv4(a) }
-        return try run { try data.withUnsafeBytes { try stack.sendto(Int32(s), $0, to: dst) } }
+    public func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SockAddr?) throws(KernelError) -> Int {
+        let dst: SocketEndpoint? = try to.map { (a: SockAddr) throws(KernelError) in try Self.endpoint(a) }
+        return try run { try stack.send(Int32(s), data, to: dst, flags: MessageFlags(rawValue: flags)) }
     }
 
-    public func receive(_ s: SocketID, maxLength: Int, flags: Int32) throws(KernelError) -> ([UInt8], SockAddr?) {
-        let buf = UnsafeMutableRawBufferPointer(rebasing: receiveBuffer[0..<min(max(maxLength, 0), receiveBuffer.count)])
-        return try run {
-            let (n, from) = try stack.recvfrom(Int32(s), into: buf)
-            return (Array(buf[0..<min(n, buf.count)]), Self.sockaddr(from))
+    /// Bulk filler for growing the receive buffer (a memcpy, not a per-element loop).
+    private static let zeros = [UInt8](repeating: 0, count: 65536)
+
+    public func receive(_ s: SocketID, into buffer: inout [UInt8], maxLength: Int, flags: Int32) throws(KernelError) -> ReceivedFrom {
+        let limit = max(0, min(maxLength, 65535))
+        // The datagram goes from the socket's queue straight into the kernel's reused buffer:
+        // grow it (within its capacity after the first time) to the limit, copy, cut back.
+        if buffer.count < limit { buffer.append(contentsOf: Self.zeros[0..<(limit - buffer.count)]) }
+        let d: ReceivedDatagram
+        do {
+            d = try run {
+                try buffer.withUnsafeMutableBytes {
+                    try stack.receive(Int32(s), into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<limit]), flags: MessageFlags(rawValue: flags))
+                }
+            }
+        } catch {
+            buffer.removeAll(keepingCapacity: true)
+            throw error
         }
+        buffer.removeLast(buffer.count - d.copied)
+        return ReceivedFrom(from: Self.sockaddr(d.from), flags: d.truncated ? NetBSD.MSG_TRUNC : 0)
     }
 
-    public func shutdown(_ s: SocketID, how: Int32) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
+    public func shutdown(_ s: SocketID, how: Int32) throws(KernelError) {
+        try run { try stack.shutdown(Int32(s), how: how) }
+    }
 
     public func close(_ s: SocketID) { try? stack.close(Int32(s)) }
 
-    // NetBSD option numbers (netinet/in.h, sys/socket.h).
-    static let IPPROTO_IP: Int32 = 0, IP_HDRINCL: Int32 = 2, IP_TTL: Int32 = 4
-    static let SO_BROADCAST: Int32 = 0x20, SO_RCVBUF: Int32 = 0x1002
-
+    /// An int option value as clients pass it: 4 bytes (an int) or 1 (IP_TTL's u_char form).
     static func int(_ v: [UInt8]) throws(KernelError) -> Int {
         guard v.count == 4 || v.count == 1 else { throw KernelError(.EINVAL) }
         if v.count == 1 { return Int(v[0]) }
         return Int(Int32(bitPattern: UInt32(v[0]) | UInt32(v[1]) << 8 | UInt32(v[2]) << 16 | UInt32(v[3]) << 24))
     }
 
+    /// SOL_SOCKET and IPPROTO_IP options by NetBSD's numbers (the stack's SocketOptionName);
+    /// ENOPROTOOPT for others.
     public func setOption(_ s: SocketID, level: Int32, name: Int32, value: [UInt8]) throws(KernelError) {
-        let option: SocketOption
-        switch (level, name) {
-        case (Self.IPPROTO_IP, Self.IP_TTL):
-            let t = try Self.int(value)
-            guard (0...255).contains(t) else { throw KernelError(.EINVAL) }
-            option = .ttl(UInt8(t))
-        case (Self.IPPROTO_IP, Self.IP_HDRINCL): option = .headerIncluded(try Self.int(value) != 0)
-        case (NetBSD.SOL_SOCKET, Self.SO_BROADCAST): option = .broadcast(try Self.int(value) != 0)
-        case (NetBSD.SOL_SOCKET, Self.SO_RCVBUF): option = .receiveBuffer(try Self.int(value))
-        default: throw KernelError(.ENOPROTOOPT)
-        }
-        try run { try stack.setOption(Int32(s), option) }
+        guard let option = SocketOptionName(level: level, name: name) else { throw KernelError(.ENOPROTOOPT) }
+        let v = try Self.int(value)
+        try run { try stack.setOption(Int32(s), option, value: v) }
     }
 
     public func getOption(_ s: SocketID, level: Int32, name: Int32, maxLength: Int) throws(KernelError) -> [UInt8] {
-        guard level == NetBSD.SOL_SOCKET, name == NetBSD.SO_ERROR else { throw KernelError(.ENOPROTOOPT) }
-        return [0, 0, 0, 0]
+        guard let option = SocketOptionName(level: level, name: name) else { throw KernelError(.ENOPROTOOPT) }
+        // sockopt_get: a buffer smaller than an int is EINVAL.
+        guard maxLength >= 4 else { throw KernelError(.EINVAL) }
+        let v = try run { try stack.getOption(Int32(s), option) }
+        return withUnsafeBytes(of: Int32(truncatingIfNeeded: v).littleEndian) { Array($0) }
     }
 
-    public func localAddress(_ s: SocketID) throws(KernelError) -> SockAddr { Self.sockaddr(.any) }
-    public func peerAddress(_ s: SocketID) throws(KernelError) -> SockAddr { throw KernelError(.ENOTCONN) }
+    public func localAddress(_ s: SocketID) throws(KernelError) -> SockAddr {
+        Self.sockaddr(try run { try stack.localEndpoint(Int32(s)) })
+    }
+
+    public func peerAddress(_ s: SocketID) throws(KernelError) -> SockAddr {
+        Self.sockaddr(try run { try stack.peerEndpoint(Int32(s)) })
+    }
 
     public func readiness(_ s: SocketID) -> Int16 {
         let e = stack.socketEvents(Int32(s))
@@ -240,8 +274,12 @@ public final class KernelNetStack: NetworkStack {
         if e.contains(.readable) { r |= NetBSD.POLLIN }
         if e.contains(.writable) { r |= NetBSD.POLLOUT }
         if e.contains(.error) { r |= NetBSD.POLLERR }
+        if e.contains(.hangUp) { r |= NetBSD.POLLHUP }
         return r
     }
+
+    /// Sockets the stack holds (for tests: none may outlive their descriptors).
+    public var socketCount: Int { stack.socketList.count }
 
     // MARK: interfaces
 
@@ -452,6 +490,7 @@ extension KernelNetStack {
         }
         for (t, v) in icmp.outhist.enumerated() where v != 0 { add("icmp.outhist.\(t)", v) }
         for (t, v) in icmp.inhist.enumerated() where v != 0 { add("icmp.inhist.\(t)", v) }
+        for (n, v) in stack.udpStats.named { add("udp." + n, v) }
         let arp = stack.arpStats
         for (n, v) in [("sndtotal", arp.sent), ("sndrequest", arp.sentRequests), ("sndreply", arp.sentReplies),
                        ("rcvtotal", arp.received), ("rcvrequest", arp.receivedRequests), ("rcvreply", arp.receivedReplies),

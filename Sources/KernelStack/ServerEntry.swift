@@ -13,13 +13,14 @@ public enum ServerEntry {
         @Option(name: .customShort("l", allowingJoined: true)) var libraries: [String] = []
         @Option(name: .customShort("m", allowingJoined: true)) var modules: [String] = []
         @Option(name: .customShort("r", allowingJoined: true)) var memlimit: String?
+        @Option(name: .customShort("S", allowingJoined: true)) var seed: String?
         @Argument var url: [String] = []
     }
 
     public static func main(program: String, loadAll: Bool) -> Never {
         let args = Array(CommandLine.arguments.dropFirst())
         let usage = "usage: \(program) [-s] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl"
-        if let f = NetBSDGetopt.check(args, optstring: "c:d:l:m:r:sv") {
+        if let f = NetBSDGetopt.check(args, optstring: "c:d:l:m:r:S:sv") {
             printErr(f.message(program: program))
             printErr(usage)
             exitTool(1)
@@ -34,6 +35,7 @@ public enum ServerEntry {
         o.libraries = cmd.libraries
         o.ncpu = cmd.ncpu
         o.memlimit = cmd.memlimit
+        o.seed = cmd.seed
         o.drivespecs = cmd.drivespec
         o.modules = cmd.modules
         o.loadAll = loadAll

@@ -2,11 +2,36 @@
 import Glibc
 #endif
 
-/// The kernel's one thread of control: a poll(2) loop over watched descriptors plus a
-/// deadline-ordered timer list and a queue of deferred work. Everything the kernel owns
-/// (connections, descriptor tables, sysctl, the network stack) is touched only from
-/// callbacks run here, so no locks are needed and requests, bus input and timers are
-/// serialised in the order they become ready.
+/// Where an event loop reads the time: monotonic nanoseconds. The loop never reads a clock of
+/// its own, so a test can run a whole kernel on virtual time (`EventLoop(embeddedAt:)`).
+public protocol LoopClock: AnyObject {
+    var now: UInt64 { get }
+}
+
+/// CLOCK_MONOTONIC: the clock of a real kernel server.
+public final class MonotonicClock: LoopClock {
+    public init() {}
+    public var now: UInt64 { EventLoop.now() }
+}
+
+/// A clock that moves only when told (an embedded loop's `advanceTime`).
+public final class ManualClock: LoopClock {
+    public var now: UInt64
+    public init(now: UInt64) { self.now = now }
+}
+
+/// The kernel's one thread of control: a poll(2) loop over watched descriptors plus timers in
+/// a min-heap and a queue of deferred work. Everything a kernel owns (connections, descriptor
+/// tables, sysctl, the network stack) is touched only from callbacks run here, so no locks
+/// are needed and requests, bus input and timers are serialised in the order they become
+/// ready. Nothing here is global: several kernels may share one loop.
+///
+/// Two modes (docs/kernel.md, "Time and waiting"):
+/// - **real** (`init()` / `init(clock:)`): `run()` sleeps in poll(2) until `stop()`;
+/// - **embedded** (`init(embeddedAt:)`, after SwiftNIO's EmbeddedEventLoop): nothing runs until
+///   the test says; `run()` drains the work that is ready now (deferred work, due timers,
+///   descriptors that poll(2) reports ready without waiting) and returns; `advanceTime` moves
+///   the virtual clock, firing every due timer in deadline order at its own deadline.
 ///
 /// Not Sendable: it must stay on the thread that runs it.
 public final class EventLoop {
@@ -18,21 +43,39 @@ public final class EventLoop {
         var events: Int16
         var handler: (Int16) -> Void
     }
-    struct Timer {
-        var deadline: UInt64
-        var id: TimerID
-        var fire: () -> Void
-    }
 
+    public let clock: any LoopClock
+    /// Non-nil in embedded mode: the clock `advanceTime` moves.
+    private let manualClock: ManualClock?
     private var watches: [WatchID: Watch] = [:]
-    private var timers: [Timer] = []  // kept sorted by deadline, then id
+    private var timers = TimerHeap()
     private var deferred: [() -> Void] = []
     private var nextID = 1
     private var running = false
 
-    public init() {}
+    /// A real loop on CLOCK_MONOTONIC.
+    public convenience init() { self.init(clock: MonotonicClock()) }
 
-    /// Monotonic nanoseconds (CLOCK_MONOTONIC).
+    /// A real loop (run sleeps in poll) reading `clock`.
+    public init(clock: any LoopClock) {
+        self.clock = clock
+        manualClock = nil
+    }
+
+    /// An embedded loop on a virtual clock starting at `start` nanoseconds.
+    public init(embeddedAt start: UInt64) {
+        let c = ManualClock(now: start)
+        clock = c
+        manualClock = c
+    }
+
+    public var isEmbedded: Bool { manualClock != nil }
+
+    /// The loop's time (its clock's monotonic nanoseconds). Timer deadlines are in this time.
+    public var currentTime: UInt64 { clock.now }
+
+    /// CLOCK_MONOTONIC nanoseconds. Kept for callers outside a kernel; a kernel and its stack
+    /// read `currentTime` (the loop's clock) instead.
     public static func now() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -52,55 +95,111 @@ public final class EventLoop {
     public func setEvents(_ id: WatchID, _ events: Int16) { watches[id]?.events = events }
     public func unwatch(_ id: WatchID) { watches[id] = nil }
 
-    /// Runs `fire` once at or after `deadline` (EventLoop.now() nanoseconds).
+    /// Runs `fire` once at or after `deadline` (nanoseconds of the loop's clock). Timers with
+    /// the same deadline fire in the order they were added. O(log n).
     @discardableResult
     public func addTimer(deadline: UInt64, _ fire: @escaping () -> Void) -> TimerID {
         let id = nextID
         nextID += 1
-        let t = Timer(deadline: deadline, id: id, fire: fire)
-        let i = timers.firstIndex { $0.deadline > deadline } ?? timers.count
-        timers.insert(t, at: i)
+        timers.insert(deadline: deadline, id: id, fire)
         return id
     }
 
-    public func cancelTimer(_ id: TimerID) { timers.removeAll { $0.id == id } }
+    /// O(1) now (a tombstone); the entry leaves the heap when it reaches the top or at the
+    /// next compaction.
+    public func cancelTimer(_ id: TimerID) { timers.cancel(id) }
+
+    /// Timers not yet fired nor cancelled (for tests and diagnostics).
+    public var pendingTimerCount: Int { timers.liveCount }
+    /// The earliest live deadline.
+    public var nextTimerDeadline: UInt64? { timers.nextDeadline }
 
     /// Runs `work` after the current callback, before the loop sleeps again.
     public func soon(_ work: @escaping () -> Void) { deferred.append(work) }
 
     public func stop() { running = false }
 
-    /// Runs until `stop()`.
+    /// Real mode: runs until `stop()`. Embedded mode: runs what is ready now and returns.
     public func run() {
+        if isEmbedded { runReady(); return }
         running = true
         var fds: [pollfd] = []
         var ids: [WatchID] = []
         while running {
             runDeferred()
             guard running else { break }
-            fds.removeAll(keepingCapacity: true)
-            ids.removeAll(keepingCapacity: true)
-            for (id, w) in watches {
-                fds.append(pollfd(fd: w.fd, events: w.events, revents: 0))
-                ids.append(id)
-            }
             var timeout: Int32 = -1
-            if let t = timers.first {
-                let now = Self.now()
-                timeout = t.deadline <= now ? 0 : Int32(min((t.deadline - now + 999_999) / 1_000_000, 60_000))
+            if let d = timers.nextDeadline {
+                let now = clock.now
+                timeout = d <= now ? 0 : Int32(min((d - now + 999_999) / 1_000_000, 60_000))
             }
-            let n = fds.withUnsafeMutableBufferPointer { Glibc.poll($0.baseAddress, nfds_t($0.count), timeout) }
-            if n < 0 && errno != EINTR { break }
-            if n > 0 {
-                for (i, p) in fds.enumerated() where p.revents != 0 {
-                    // A previous handler may have removed this watch.
-                    guard let w = watches[ids[i]], w.fd == p.fd else { continue }
-                    w.handler(p.revents)
-                    runDeferred()
-                    if !running { return }
-                }
-            }
+            if !pollOnce(timeout: timeout, &fds, &ids) { break }
+            guard running else { return }
             fireDueTimers()
+        }
+    }
+
+    /// Embedded mode: moves the virtual clock forward by `nanoseconds` (see `advanceTime(to:)`).
+    public func advanceTime(by nanoseconds: UInt64) {
+        advanceTime(to: clock.now &+ nanoseconds)
+    }
+
+    /// Embedded mode: fires every timer due up to `deadline` in deadline order, the clock set to
+    /// each timer's deadline as it fires (so work it starts sees the right time), running ready
+    /// work after each; then sets the clock to `deadline` and runs what is ready.
+    public func advanceTime(to deadline: UInt64) {
+        guard let c = manualClock else { preconditionFailure("advanceTime on a real event loop") }
+        runReady()
+        while let d = timers.nextDeadline, d <= deadline {
+            if d > c.now { c.now = d }
+            runReady()
+        }
+        if deadline > c.now { c.now = deadline }
+        runReady()
+    }
+
+    /// Deferred work, due timers and ready descriptors, until none is left.
+    private func runReady() {
+        var fds: [pollfd] = []
+        var ids: [WatchID] = []
+        var rounds = 0
+        while true {
+            runDeferred()
+            let fired = fireDueTimers()
+            let handled = watches.isEmpty ? 0 : pollReady(&fds, &ids)
+            rounds += 1
+            // A descriptor that stays ready (a level-triggered fd nobody drains) must not spin
+            // for ever: a bounded number of rounds per call.
+            if (fired == 0 && handled == 0 && deferred.isEmpty) || rounds > 10_000 { break }
+        }
+    }
+
+    /// One poll(2) with `timeout`; dispatches ready handlers. False when poll failed for good.
+    private func pollOnce(timeout: Int32, _ fds: inout [pollfd], _ ids: inout [WatchID]) -> Bool {
+        fds.removeAll(keepingCapacity: true)
+        ids.removeAll(keepingCapacity: true)
+        for (id, w) in watches {
+            fds.append(pollfd(fd: w.fd, events: w.events, revents: 0))
+            ids.append(id)
+        }
+        let n = fds.withUnsafeMutableBufferPointer { Glibc.poll($0.baseAddress, nfds_t($0.count), timeout) }
+        if n < 0 { return errno == EINTR }
+        if n > 0 { dispatch(fds, ids) }
+        return true
+    }
+
+    private func pollReady(_ fds: inout [pollfd], _ ids: inout [WatchID]) -> Int {
+        _ = pollOnce(timeout: 0, &fds, &ids)
+        return fds.reduce(0) { $0 + ($1.revents != 0 ? 1 : 0) }
+    }
+
+    private func dispatch(_ fds: [pollfd], _ ids: [WatchID]) {
+        for (i, p) in fds.enumerated() where p.revents != 0 {
+            // A previous handler may have removed this watch.
+            guard let w = watches[ids[i]], w.fd == p.fd else { continue }
+            w.handler(p.revents)
+            runDeferred()
+            if !isEmbedded && !running { return }
         }
     }
 
@@ -112,12 +211,96 @@ public final class EventLoop {
         }
     }
 
-    private func fireDueTimers() {
-        let now = Self.now()
-        while let t = timers.first, t.deadline <= now {
-            timers.removeFirst()
-            t.fire()
+    @discardableResult
+    private func fireDueTimers() -> Int {
+        var n = 0
+        while let fire = timers.popDue(now: clock.now) {
+            fire()
             runDeferred()
+            n += 1
+        }
+        return n
+    }
+}
+
+/// A binary min-heap of timers ordered by (deadline, id), with lazy cancellation: a cancelled
+/// id is remembered and its entry skipped when it surfaces. When tombstones outnumber live
+/// entries the heap is rebuilt, so cancelled timers cannot pile up.
+struct TimerHeap {
+    struct Entry { var deadline: UInt64; var id: Int }
+    private var heap: [Entry] = []
+    private var actions: [Int: () -> Void] = [:]
+
+    var liveCount: Int { actions.count }
+
+    mutating func insert(deadline: UInt64, id: Int, _ fire: @escaping () -> Void) {
+        actions[id] = fire
+        heap.append(Entry(deadline: deadline, id: id))
+        siftUp(heap.count - 1)
+    }
+
+    mutating func cancel(_ id: Int) {
+        guard actions.removeValue(forKey: id) != nil else { return }
+        if heap.count > 64 && heap.count > 2 * actions.count { compact() }
+    }
+
+    var nextDeadline: UInt64? {
+        mutating get {
+            dropCancelledTop()
+            return heap.first?.deadline
+        }
+    }
+
+    /// The action of the earliest timer due at `now`, removed; nil if none is due.
+    mutating func popDue(now: UInt64) -> (() -> Void)? {
+        dropCancelledTop()
+        guard let top = heap.first, top.deadline <= now else { return nil }
+        removeTop()
+        return actions.removeValue(forKey: top.id)
+    }
+
+    private mutating func dropCancelledTop() {
+        while let top = heap.first, actions[top.id] == nil { removeTop() }
+    }
+
+    private static func less(_ a: Entry, _ b: Entry) -> Bool {
+        a.deadline != b.deadline ? a.deadline < b.deadline : a.id < b.id
+    }
+
+    private mutating func removeTop() {
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            siftDown(0)
+        }
+    }
+
+    private mutating func compact() {
+        heap.removeAll { actions[$0.id] == nil }
+        var i = heap.count / 2
+        while i > 0 { i -= 1; siftDown(i) }
+    }
+
+    private mutating func siftUp(_ start: Int) {
+        var i = start
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard Self.less(heap[i], heap[parent]) else { return }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < heap.count && Self.less(heap[l], heap[m]) { m = l }
+            if r < heap.count && Self.less(heap[r], heap[m]) { m = r }
+            if m == i { return }
+            heap.swapAt(i, m)
+            i = m
         }
     }
 }

@@ -9,12 +9,26 @@ public struct KernelConfiguration: Sendable {
     public var ncpu: Int
     public var physmem: Int64
     public var verbose: Bool
-    public init(components: Set<Component>, ncpu: Int? = nil, physmem: Int64? = nil, verbose: Bool = false) {
+    /// The network stack's random seed (MACs, IP ids, ephemeral ports); nil = from the host's
+    /// randomness. Fixed with rump_server -S or RUMP_SEED for reproducible labs.
+    public var seed: UInt64?
+    public init(components: Set<Component>, ncpu: Int? = nil, physmem: Int64? = nil, verbose: Bool = false, seed: UInt64? = nil) {
         self.components = components
+        self.seed = seed
         self.ncpu = ncpu ?? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         self.physmem = physmem ?? 536_870_912
         self.verbose = verbose
     }
+}
+
+/// One open descriptor of a client: the stack's socket and the descriptor's flags.
+struct Descriptor {
+    var socket: SocketID
+    /// File status flags (F_GETFL/F_SETFL): NetBSD's O_NONBLOCK (0x4) is the one that matters.
+    var statusFlags: Int32 = 0
+    /// Descriptor flags (F_GETFD/F_SETFD): FD_CLOEXEC.
+    var descriptorFlags: Int32 = 0
+    var nonBlocking: Bool { statusFlags & NetBSD.O_NONBLOCK != 0 }
 }
 
 /// One client connection as the kernel sees it: a process with its own descriptor table.
@@ -22,8 +36,10 @@ public final class ClientContext {
     public let id: Int
     public var name = ""
     public var pid: Int32 = 0
-    /// Client descriptor number -> the stack's socket.
-    var descriptors: [Int32: SocketID] = [:]
+    /// Client descriptor number -> the stack's socket and the descriptor's flags.
+    var descriptors: [Int32: Descriptor] = [:]
+    /// This client's parked calls, so that leaving cancels them all.
+    var parked: [ObjectIdentifier: PendingCall] = [:]
     var alive = true
 
     init(id: Int) { self.id = id }
@@ -32,25 +48,14 @@ public final class ClientContext {
     func allocate(_ s: SocketID) -> Int32 {
         var fd: Int32 = 0
         while descriptors[fd] != nil { fd += 1 }
-        descriptors[fd] = s
+        descriptors[fd] = Descriptor(socket: s)
         return fd
     }
-}
 
-/// A call that could not finish at once (recv with no data, accept with no connection,
-/// connect in progress, poll with nothing ready). Retried when the stack reports a change.
-final class PendingCall {
-    enum Attempt { case done(Result<Reply, KernelError>), wait }
-    let client: ClientContext
-    let attempt: () -> Attempt
-    let onTimeout: () -> Result<Reply, KernelError>
-    let reply: (Result<Reply, KernelError>) -> Void
-    var timer: EventLoop.TimerID?
-    var finished = false
-    init(client: ClientContext, attempt: @escaping () -> Attempt, onTimeout: @escaping () -> Result<Reply, KernelError>,
-         reply: @escaping (Result<Reply, KernelError>) -> Void) {
-        self.client = client; self.attempt = attempt; self.onTimeout = onTimeout; self.reply = reply
-    }
+    /// Open descriptors (for tests and diagnostics).
+    public var descriptorCount: Int { descriptors.count }
+    /// Calls of this client parked in the kernel.
+    public var parkedCallCount: Int { parked.count }
 }
 
 /// A rump kernel: components, the sysctl tree, per-client descriptor tables and the network
@@ -65,8 +70,9 @@ public final class Kernel: KernelServices {
     var domainname = ""
     let bootWallClock: Int
     let bootMonotonic: UInt64
-    private var pending: [PendingCall] = []
-    private var retryScheduled = false
+    private var waits = WaitQueues()
+    /// The one buffer every receive copies a datagram into (see `receive`).
+    private var receiveBuffer: [UInt8] = []
     private var nextClientID = 1
     public private(set) var halted = false
     /// Called once when the kernel halts (by request or signal), on the loop.
@@ -77,7 +83,7 @@ public final class Kernel: KernelServices {
         self.configuration = configuration
         self.hostname = Kernel.defaultHostname()
         self.bootWallClock = time(nil)
-        self.bootMonotonic = EventLoop.now()
+        self.bootMonotonic = loop.currentTime
         registerSysctl()
         if configuration.components.contains(.rumpnet), let f = stackFactory {
             stack = f(configuration.components)
@@ -97,7 +103,8 @@ public final class Kernel: KernelServices {
 
     // MARK: KernelServices
 
-    public func now() -> UInt64 { EventLoop.now() }
+    public func now() -> UInt64 { loop.currentTime }
+    public var randomSeed: UInt64? { configuration.seed }
     public func addTimer(deadline: UInt64, _ fire: @escaping () -> Void) -> EventLoop.TimerID { loop.addTimer(deadline: deadline, fire) }
     public func cancelTimer(_ id: EventLoop.TimerID) { loop.cancelTimer(id) }
     public func watch(fd: Int32, events: Int16, _ handler: @escaping (Int16) -> Void) -> EventLoop.WatchID {
@@ -105,11 +112,20 @@ public final class Kernel: KernelServices {
     }
     public func setEvents(_ id: EventLoop.WatchID, _ events: Int16) { loop.setEvents(id, events) }
     public func unwatch(_ id: EventLoop.WatchID) { loop.unwatch(id) }
-    public func socketsChanged() {
-        guard !retryScheduled else { return }
-        retryScheduled = true
-        loop.soon { [weak self] in self?.retryPending() }
+    public func socketChanged(_ s: SocketID) {
+        if waits.markChanged(s) { loop.soon { [weak self] in self?.wakeChanged() } }
     }
+    public func socketsChanged() {
+        if waits.markAllChanged() { loop.soon { [weak self] in self?.wakeChanged() } }
+    }
+
+    /// Sockets open through some client's descriptor (for tests and diagnostics).
+    public private(set) var openSocketCount = 0
+    /// Calls parked in the kernel now, over all clients (for tests and diagnostics).
+    public var parkedCallCount: Int { waits.parkedCount }
+    /// How many times parked calls were retried: a wakeup of one socket retries only its
+    /// waiters, which tests check through this.
+    public var parkedCallAttempts: UInt64 { waits.attempts }
 
     // MARK: Clients
 
@@ -121,12 +137,10 @@ public final class Kernel: KernelServices {
     /// A client went away (closed, died, sent garbage): drop its calls, close its sockets.
     public func clientGone(_ c: ClientContext) {
         c.alive = false
-        for p in pending where p.client === c {
-            p.finished = true
-            if let t = p.timer { loop.cancelTimer(t) }
-        }
-        pending.removeAll { $0.client === c }
-        for (_, s) in c.descriptors { stack?.close(s) }
+        for p in c.parked.values { finish(p) }
+        c.parked.removeAll()
+        for (_, d) in c.descriptors.sorted(by: { $0.key < $1.key }) { stack?.close(d.socket) }
+        openSocketCount -= c.descriptors.count
         c.descriptors.removeAll()
     }
 
@@ -134,8 +148,7 @@ public final class Kernel: KernelServices {
     public func halt() {
         guard !halted else { return }
         halted = true
-        for p in pending { if let t = p.timer { loop.cancelTimer(t) } }
-        pending.removeAll()
+        for p in waits.all { finish(p) }
         stack?.detach()
         onHalt?()
     }
@@ -172,8 +185,15 @@ public final class Kernel: KernelServices {
     }
 
     private func socketOf(_ c: ClientContext, _ fd: Int32) throws(KernelError) -> SocketID {
-        guard let s = c.descriptors[fd] else { throw KernelError(.EBADF) }
-        return s
+        guard let d = c.descriptors[fd] else { throw KernelError(.EBADF) }
+        return d.socket
+    }
+
+    /// How long a call on `fd` may sleep: not at all with O_NONBLOCK or MSG_DONTWAIT
+    /// (EWOULDBLOCK at once), else the request's timeout.
+    private func sleepTimeout(_ c: ClientContext, _ fd: Int32, flags: Int32, _ timeout: Int32) -> Int32 {
+        if flags & NetBSD.MSG_DONTWAIT != 0 || c.descriptors[fd]?.nonBlocking == true { return 0 }
+        return timeout
     }
 
     /// The component a socket domain needs (NetBSD attaches a domain with its component).
@@ -204,31 +224,62 @@ public final class Kernel: KernelServices {
             guard let need = Self.component(forDomain: domain), components.contains(need) else { throw KernelError(.EAFNOSUPPORT) }
             let st = try requireStack(need)
             let s = try st.socket(domain: domain, type: type, protocol: proto)
+            openSocketCount += 1
             reply(.success(.fd(c.allocate(s))))
         case let .bind(fd, a):
             try requireStack().bind(try socketOf(c, fd), to: a); reply(.success(.none))
         case let .listen(fd, b):
             try requireStack().listen(try socketOf(c, fd), backlog: b); reply(.success(.none))
         case let .shutdown(fd, how):
-            try requireStack().shutdown(try socketOf(c, fd), how: how); reply(.success(.none))
+            let st = try requireStack(), s = try socketOf(c, fd)
+            try st.shutdown(s, how: how)
+            socketChanged(s)
+            reply(.success(.none))
         case let .close(fd):
             let s = try socketOf(c, fd)
             c.descriptors[fd] = nil
+            openSocketCount -= 1
             stack?.close(s)
+            // Calls sleeping on the socket (another thread of the client) now fail with EBADF.
+            socketChanged(s)
             reply(.success(.none))
+        case let .fcntl(fd, cmd, arg):
+            guard var d = c.descriptors[fd] else { throw KernelError(.EBADF) }
+            switch cmd {
+            case NetBSD.F_GETFD: reply(.success(.value(d.descriptorFlags)))
+            case NetBSD.F_SETFD:
+                d.descriptorFlags = arg & NetBSD.FD_CLOEXEC
+                c.descriptors[fd] = d
+                reply(.success(.value(0)))
+            case NetBSD.F_GETFL: reply(.success(.value(NetBSD.O_RDWR | d.statusFlags)))
+            case NetBSD.F_SETFL:
+                // Only the flags fcntl(2) may change (NetBSD's FCNTLFLAGS); the access mode stays.
+                d.statusFlags = arg & NetBSD.fcntlSettableFlags
+                c.descriptors[fd] = d
+                reply(.success(.value(0)))
+            default: throw KernelError(.EINVAL)
+            }
         case let .setsockopt(fd, l, n, v):
-            try requireStack().setOption(try socketOf(c, fd), level: l, name: n, value: v); reply(.success(.none))
+            let st = try requireStack(), s = try socketOf(c, fd)
+            try st.setOption(s, level: l, name: n, value: v)
+            socketChanged(s)  // SO_RCVLOWAT, buffer sizes: readiness may differ
+            reply(.success(.none))
         case let .getsockopt(fd, l, n, m):
-            reply(.success(.data(try requireStack().getOption(try socketOf(c, fd), level: l, name: n, maxLength: Int(min(m, 65536))))))
+            let st = try requireStack(), s = try socketOf(c, fd)
+            let v = try st.getOption(s, level: l, name: n, maxLength: Int(min(m, 65536)))
+            // Reading SO_ERROR clears it: POLLERR waiters see the change.
+            if l == NetBSD.SOL_SOCKET && n == NetBSD.SO_ERROR { socketChanged(s) }
+            reply(.success(.data(v)))
         case let .getsockname(fd): reply(.success(.address(try requireStack().localAddress(try socketOf(c, fd)))))
         case let .getpeername(fd): reply(.success(.address(try requireStack().peerAddress(try socketOf(c, fd)))))
         case let .connect(fd, a, timeout):
             let st = try requireStack(), s = try socketOf(c, fd)
+            let t = sleepTimeout(c, fd, flags: 0, timeout)
             do {
                 try st.connect(s, to: a)
                 reply(.success(.none))
-            } catch where error.errno == .EINPROGRESS && timeout != 0 {
-                park(c, timeout: timeout, reply: reply, onTimeout: { .failure(KernelError(.ETIMEDOUT)) }) {
+            } catch where error.errno == .EINPROGRESS && t != 0 {
+                park(c, on: [s], timeout: t, reply: reply, onTimeout: { .failure(KernelError(.ETIMEDOUT)) }) {
                     let r = st.readiness(s)
                     guard r & (NetBSD.POLLOUT | NetBSD.POLLERR | NetBSD.POLLHUP) != 0 else { return .wait }
                     let so = (try? st.getOption(s, level: NetBSD.SOL_SOCKET, name: NetBSD.SO_ERROR, maxLength: 4)) ?? []
@@ -238,9 +289,10 @@ public final class Kernel: KernelServices {
             }
         case let .accept(fd, timeout):
             let st = try requireStack(), s = try socketOf(c, fd)
-            park(c, timeout: timeout, reply: reply, onTimeout: { .failure(KernelError(.EAGAIN)) }) {
+            park(c, on: [s], timeout: sleepTimeout(c, fd, flags: 0, timeout), reply: reply, onTimeout: { .failure(KernelError(.EAGAIN)) }) { [unowned self] in
                 Self.retrying { () throws(KernelError) in
                     let (ns, peer) = try st.accept(s)
+                    self.openSocketCount += 1
                     return .accepted(fd: c.allocate(ns), peer: peer)
                 }
             }
@@ -248,37 +300,36 @@ public final class Kernel: KernelServices {
             var to: SockAddr? = nil
             if case let .sendto(_, _, _, a, _) = request { to = a }
             let st = try requireStack(), s = try socketOf(c, fd)
-            let t = flags & NetBSD.MSG_DONTWAIT != 0 ? 0 : timeout
-            park(c, timeout: t, reply: reply, onTimeout: { .failure(KernelError(.EAGAIN)) }) {
-                Self.retrying { () throws(KernelError) in .count(UInt32(try st.send(s, data, flags: flags, to: to))) }
+            try sendAll(c, st, s, data, flags: flags, to: to, timeout: sleepTimeout(c, fd, flags: flags, timeout), reply: reply)
+        case let .recv(fd, n, flags, timeout), let .recvfrom(fd, n, flags, timeout), let .recvmsg(fd, n, flags, timeout):
+            let form: ReceiveForm
+            switch request {
+            case .recv: form = .data
+            case .recvfrom: form = .dataFrom
+            default: form = .message
             }
-        case let .recv(fd, n, flags, timeout), let .recvfrom(fd, n, flags, timeout):
-            var from = false
-            if case .recvfrom = request { from = true }
             let st = try requireStack(), s = try socketOf(c, fd)
-            let t = flags & NetBSD.MSG_DONTWAIT != 0 ? 0 : timeout
             let maxLength = Int(min(n, Wire.maximumMessageSize - 1024))
-            park(c, timeout: t, reply: reply, onTimeout: { .failure(KernelError(.EAGAIN)) }) {
-                Self.retrying { () throws(KernelError) in
-                    let (d, a) = try st.receive(s, maxLength: maxLength, flags: flags)
-                    return from ? .dataFrom(d, from: a ?? SockAddr(family: NetBSD.AF_UNSPEC, address: [])) : .data(d)
-                }
+            park(c, on: [s], timeout: sleepTimeout(c, fd, flags: flags, timeout), reply: reply,
+                 onTimeout: { .failure(KernelError(.EAGAIN)) }) { [unowned self] in
+                Self.retrying { () throws(KernelError) in try self.receive(st, s, maxLength: maxLength, flags: flags, form: form) }
             }
         case let .poll(items, timeout):
             let st = stack
             let check: () -> [PollItem] = {
                 items.map { i in
                     var o = i
-                    if let s = c.descriptors[i.fd], let st {
-                        let r = st.readiness(s)
-                        o.revents = r & (i.events | NetBSD.POLLERR | NetBSD.POLLHUP)
+                    if let d = c.descriptors[i.fd], let st {
+                        o.revents = st.readiness(d.socket) & (i.events | NetBSD.POLLERR | NetBSD.POLLHUP)
                     } else {
                         o.revents = NetBSD.POLLNVAL
                     }
                     return o
                 }
             }
-            park(c, timeout: timeout, reply: reply, onTimeout: { .success(.poll(check())) }) {
+            var sockets: [SocketID] = []
+            for i in items { if let d = c.descriptors[i.fd], !sockets.contains(d.socket) { sockets.append(d.socket) } }
+            park(c, on: sockets, timeout: timeout, reply: reply, onTimeout: { .success(.poll(check())) }) {
                 let r = check()
                 return r.contains { $0.revents != 0 } ? .done(.success(.poll(r))) : .wait
             }
@@ -335,33 +386,83 @@ public final class Kernel: KernelServices {
         }
     }
 
-    /// Tries `attempt` now; if it must wait, parks it until it completes, the timeout
-    /// (ms; -1 = none, 0 = do not wait) passes, or the client goes away.
-    func park(_ c: ClientContext, timeout: Int32, reply: @escaping (Result<Reply, KernelError>) -> Void,
+    enum ReceiveForm { case data, dataFrom, message }
+
+    /// One receive into the kernel's reused buffer: the reply carries that buffer, encoded into
+    /// the connection's output before the next receive, so a datagram costs no allocation.
+    private func receive(_ st: any NetworkStack, _ s: SocketID, maxLength: Int, flags: Int32, form: ReceiveForm) throws(KernelError) -> Reply {
+        var buffer = receiveBuffer
+        receiveBuffer = []  // our reference gone: `buffer` is unique, so no copy on write
+        defer { receiveBuffer = buffer }
+        let r = try st.receive(s, into: &buffer, maxLength: maxLength, flags: flags)
+        switch form {
+        case .data: return .data(buffer)
+        case .dataFrom: return .dataFrom(buffer, from: r.from ?? SockAddr(family: NetBSD.AF_UNSPEC, address: []))
+        case .message: return .message(buffer, from: r.from, flags: r.flags)
+        }
+    }
+
+    /// A blocking send completes fully or fails: what the stack takes now is sent, the rest
+    /// waits for room. A timeout after part was sent answers the part (as NetBSD's sosend
+    /// does with SO_SNDTIMEO); before any, EWOULDBLOCK.
+    private func sendAll(_ c: ClientContext, _ st: any NetworkStack, _ s: SocketID, _ data: [UInt8], flags: Int32, to: SockAddr?,
+                         timeout: Int32, reply: @escaping (Result<Reply, KernelError>) -> Void) throws(KernelError) {
+        var sent = 0
+        park(c, on: [s], timeout: timeout, reply: reply,
+             onTimeout: { sent > 0 ? .success(.count(UInt32(sent))) : .failure(KernelError(.EAGAIN)) }) {
+            do throws(KernelError) {
+                while true {
+                    let n = try data.withUnsafeBytes { b in
+                        Result { () throws(KernelError) in try st.send(s, UnsafeRawBufferPointer(rebasing: b[sent...]), flags: flags, to: to) }
+                    }.get()
+                    sent += n
+                    if sent >= data.count { return .done(.success(.count(UInt32(sent)))) }
+                    if n == 0 { return .wait }
+                }
+            } catch {
+                if error.errno == .EAGAIN { return .wait }
+                return .done(sent > 0 ? .success(.count(UInt32(sent))) : .failure(error))
+            }
+        }
+    }
+
+    /// Tries `attempt` now; if it must wait, parks it on the wait queues of `sockets` until it
+    /// completes, the timeout (ms; -1 = none, 0 = do not wait) passes, or the client goes away.
+    func park(_ c: ClientContext, on sockets: [SocketID], timeout: Int32, reply: @escaping (Result<Reply, KernelError>) -> Void,
               onTimeout: @escaping () -> Result<Reply, KernelError>, attempt: @escaping () -> PendingCall.Attempt) {
         if case .done(let r) = attempt() { reply(r); return }
         if timeout == 0 { reply(onTimeout()); return }
-        let p = PendingCall(client: c, attempt: attempt, onTimeout: onTimeout, reply: reply)
+        let p = PendingCall(client: c, sockets: sockets, attempt: attempt, onTimeout: onTimeout, reply: reply)
         if timeout > 0 {
-            p.timer = loop.addTimer(deadline: EventLoop.now() + UInt64(timeout) * 1_000_000) { [weak self, weak p] in
+            p.timer = loop.addTimer(deadline: loop.currentTime + UInt64(timeout) * 1_000_000) { [weak self, weak p] in
                 guard let self, let p, !p.finished else { return }
-                p.finished = true
-                self.pending.removeAll { $0 === p }
+                p.timer = nil
+                self.finish(p)
                 p.reply(p.onTimeout())
             }
         }
-        pending.append(p)
+        waits.enqueue(p)
+        c.parked[ObjectIdentifier(p)] = p
     }
 
-    private func retryPending() {
-        retryScheduled = false
-        for p in pending where !p.finished && p.client.alive {
-            if case .done(let r) = p.attempt() {
-                p.finished = true
-                if let t = p.timer { loop.cancelTimer(t) }
-                p.reply(r)
+    /// Takes a parked call off its queues and its client, and cancels its timer.
+    private func finish(_ p: PendingCall) {
+        if let t = p.timer { loop.cancelTimer(t); p.timer = nil }
+        waits.remove(p)
+        p.client.parked[ObjectIdentifier(p)] = nil
+    }
+
+    /// Retries the waiters of every socket that changed, oldest first; a waiter that finishes
+    /// leaves all its queues (a poll over several sockets answers once).
+    private func wakeChanged() {
+        for s in waits.takeChanged() {
+            for p in waits.waiters(s) where !p.finished && p.client.alive {
+                waits.countAttempt()
+                if case .done(let r) = p.attempt() {
+                    finish(p)
+                    p.reply(r)
+                }
             }
         }
-        pending.removeAll { $0.finished }
     }
 }

@@ -152,7 +152,7 @@ extension Kernel {
         sysctl.add("kern.urandom", SysctlLeaf(kind: .int, get: { .int(Int32.random(in: .min ... .max)) }))
         sysctl.add("kern.arandom", SysctlLeaf(kind: .int, get: { .int(Int32.random(in: .min ... .max)) }))
         sysctl.add("kern.hardclock_ticks", SysctlLeaf(kind: .int, get: { [unowned self] in
-            .int(Int32(truncatingIfNeeded: (EventLoop.now() - self.bootMonotonic) / 10_000_000))
+            .int(Int32(truncatingIfNeeded: (self.loop.currentTime - self.bootMonotonic) / 10_000_000))
         }))
         // A rump kernel has no kern.boottime in `sysctl -a` (init_sysctl.c is not part of it);
         // ours answers by name only, so listings still match NetBSD's.

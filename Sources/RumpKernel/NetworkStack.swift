@@ -9,8 +9,10 @@ public typealias SocketID = Int
 public protocol KernelServices: AnyObject {
     /// The components this kernel was booted with.
     var components: Set<Component> { get }
-    /// Monotonic time in nanoseconds. The stack has no clock of its own.
+    /// Monotonic time in nanoseconds (the loop's clock). The stack has no clock of its own.
     func now() -> UInt64
+    /// The seed for the stack's randomness when fixed (rump_server -S); nil = choose one.
+    var randomSeed: UInt64? { get }
     /// One-shot timer; returns an id for `cancelTimer`.
     func addTimer(deadline: UInt64, _ fire: @escaping () -> Void) -> EventLoop.TimerID
     func cancelTimer(_ id: EventLoop.TimerID)
@@ -19,10 +21,20 @@ public protocol KernelServices: AnyObject {
     func watch(fd: Int32, events: Int16, _ handler: @escaping (Int16) -> Void) -> EventLoop.WatchID
     func setEvents(_ id: EventLoop.WatchID, _ events: Int16)
     func unwatch(_ id: EventLoop.WatchID)
-    /// Tells the kernel that some socket's readiness may have changed (data arrived, a
-    /// connection completed, buffer space freed): parked recv/accept/connect/send/poll
-    /// calls are retried. Cheap to call often; retries are coalesced.
+    /// Tells the kernel that socket `s`'s readiness may have changed (data arrived, a
+    /// connection completed, buffer space freed, an error): only the calls parked on `s`
+    /// (recv/accept/connect/send, polls naming it) are retried, after the current callback.
+    /// Cheap to call often; changes are coalesced per socket.
+    func socketChanged(_ s: SocketID)
+    /// As `socketChanged` for every socket with parked calls (a stack that cannot say which).
     func socketsChanged()
+}
+
+/// Where a received datagram came from and recvmsg's msg_flags (MSG_TRUNC).
+public struct ReceivedFrom: Sendable, Equatable {
+    public var from: SockAddr?
+    public var flags: Int32
+    public init(from: SockAddr?, flags: Int32 = 0) { self.from = from; self.flags = flags }
 }
 
 /// The TCP/IP stack as the kernel sees it. Implemented over RumpNet by KernelStack.KernelNetStack.
@@ -31,7 +43,8 @@ public protocol KernelServices: AnyObject {
 /// - Every call runs on the loop thread and must not block.
 /// - Errors are `KernelError` with NetBSD errno numbers; the kernel forwards them as they are.
 /// - `EAGAIN` from accept/receive/send means "would block": the kernel parks the client's
-///   call and retries it after `socketsChanged()` until it succeeds or its timeout passes.
+///   call on that socket's wait queue and retries it after `socketChanged(s)` until it
+///   succeeds or its timeout passes.
 ///   `EINPROGRESS` from connect means the same for connection setup; the kernel waits for
 ///   POLLOUT|POLLERR in `readiness` and then reads SO_ERROR through `getOption`.
 /// - Component checks (AF_INET without rumpnet_netinet, shmif0 without rumpnet_shmif) are
@@ -48,9 +61,13 @@ public protocol NetworkStack: AnyObject {
     func connect(_ s: SocketID, to address: SockAddr) throws(KernelError)
     func listen(_ s: SocketID, backlog: Int32) throws(KernelError)
     func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr)
-    /// Returns the bytes accepted. `to` is nil for send(2).
-    func send(_ s: SocketID, _ data: [UInt8], flags: Int32, to: SockAddr?) throws(KernelError) -> Int
-    func receive(_ s: SocketID, maxLength: Int, flags: Int32) throws(KernelError) -> ([UInt8], SockAddr?)
+    /// Returns the bytes accepted (a datagram all or nothing; a stream may take part).
+    /// `to` is nil for send(2).
+    func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SockAddr?) throws(KernelError) -> Int
+    /// Replaces `buffer`'s contents with at most `maxLength` bytes of the next datagram (or of
+    /// the stream), reusing its storage. MSG_PEEK leaves the data queued; a datagram longer
+    /// than `maxLength` is cut, the rest dropped, and `flags` of the result has MSG_TRUNC.
+    func receive(_ s: SocketID, into buffer: inout [UInt8], maxLength: Int, flags: Int32) throws(KernelError) -> ReceivedFrom
     func shutdown(_ s: SocketID, how: Int32) throws(KernelError)
     func close(_ s: SocketID)
     func setOption(_ s: SocketID, level: Int32, name: Int32, value: [UInt8]) throws(KernelError)

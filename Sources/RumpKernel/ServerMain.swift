@@ -15,6 +15,8 @@ public struct ServerOptions: Sendable {
     public var memlimit: String?
     public var drivespecs: [String] = []
     public var modules: [String] = []
+    /// -S: the stack's random seed (decimal or 0x hex); RUMP_SEED in the environment otherwise.
+    public var seed: String?
     public var url: String
     /// rump_allserver: every component is linked in.
     public var loadAll = false
@@ -72,6 +74,12 @@ public enum RumpServerMain {
         return v * mult
     }
 
+    /// A seed: decimal or 0x-prefixed hex, fitting in 64 bits.
+    static func parseSeed(_ s: String) -> UInt64? {
+        if s.hasPrefix("0x") || s.hasPrefix("0X") { return UInt64(s.dropFirst(2), radix: 16) }
+        return UInt64(s)
+    }
+
     /// Validates everything that can be checked before forking.
     public static func prepare(_ o: ServerOptions) -> Result<(KernelConfiguration, ServerURL), ServerStartError> {
         let comps: Set<Component>
@@ -99,6 +107,14 @@ public enum RumpServerMain {
             }
             mem = m
         }
+        var seed: UInt64? = nil
+        if let text = o.seed ?? getenv("RUMP_SEED").map({ String(cString: $0) }) {
+            guard let v = parseSeed(text) else {
+                let origin = o.seed != nil ? "-S" : "RUMP_SEED"
+                return .failure(ServerStartError(message: "\(o.program): \(origin) \(text): invalid seed (a number, decimal or 0x hex, below 2^64)", status: 1))
+            }
+            seed = v
+        }
         var cwd = [CChar](repeating: 0, count: 4096)
         let dir = getcwd(&cwd, cwd.count) != nil ? String(decoding: cwd.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
         switch ServerURL.parse(o.url, allowWildcard: true, cwd: dir) {
@@ -106,7 +122,7 @@ public enum RumpServerMain {
             let lines = e.messages + ["\(o.program): rump server init failed: \(e.errno.strerror)"]
             return .failure(ServerStartError(message: lines.joined(separator: "\n"), status: 1))
         case .success(let url):
-            return .success((KernelConfiguration(components: comps, ncpu: ncpu, physmem: mem, verbose: o.verbose), url))
+            return .success((KernelConfiguration(components: comps, ncpu: ncpu, physmem: mem, verbose: o.verbose, seed: seed), url))
         }
     }
 

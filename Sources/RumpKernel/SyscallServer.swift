@@ -19,6 +19,7 @@ public final class SyscallServer {
     /// Every connection's reads go through this one buffer (one loop thread, one read at a
     /// time); the server lives as long as the process, so it is never freed.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    private let gather = GatherWriter()
 
     final class Connection {
         let fd: Int32
@@ -146,7 +147,12 @@ public final class SyscallServer {
     }
 
     private func send(_ c: Connection, _ m: Message) {
-        c.output += m.encodeFrame()
+        // Received bytes go out without a copy into the output when nothing is queued before them.
+        if c.output.isEmpty, c.client.alive, gather.write(m, to: c.fd, output: &c.output) {
+            if !c.output.isEmpty { flush(c) }
+            return
+        }
+        m.encodeFrame(appendingTo: &c.output)
         if c.output.count > Self.maximumOutputBacklog { close(c); return }
         flush(c)
     }

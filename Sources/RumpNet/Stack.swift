@@ -11,15 +11,20 @@ public final class NetStack {
     @exclusivity(unchecked) var routes = RouteTable()
     @exclusivity(unchecked) var arp = ARPCache()
     @exclusivity(unchecked) var reass = Reassembly()
+    @exclusivity(unchecked) var timers = TimerQueue()
     @exclusivity(unchecked) var sockets = SocketTable()
+    @exclusivity(unchecked) var udpTable = PCBTable()
     @exclusivity(unchecked) var sysctl = SysctlTable()
     @exclusivity(unchecked) public internal(set) var ipStats = IPStats()
     @exclusivity(unchecked) public internal(set) var icmpStats = ICMPStats()
     @exclusivity(unchecked) public internal(set) var arpStats = ARPStats()
     @exclusivity(unchecked) public internal(set) var etherStats = EtherStats()
+    @exclusivity(unchecked) public internal(set) var udpStats = UDPStats()
     /// Kernel messages (NetBSD's log()/printf): duplicate addresses, ARP moves.
     public var log: ((String) -> Void)?
-    /// Called when a socket becomes readable (or has an error): an event loop wakes waiters here.
+    /// Called with a socket's new readiness whenever it changes (data arrived, the queue emptied,
+    /// an error was set or cleared, a shutdown), for that socket only: an event loop wakes that
+    /// socket's waiters here. Not called for a change a socket's own close makes.
     public var onSocketEvent: ((Int32, SocketEvents) -> Void)?
 
     static let headroom = 64
@@ -89,25 +94,23 @@ public final class NetStack {
         interfaceSlots.compactMap { ifp in ifp.flatMap { i in i.driver.fileDescriptor.map { (i.index, $0) } } }
     }
 
-    /// Runs what is due at `clock.now`: ARP retries and expiry, reassembly timeouts, queued loopback.
+    /// Runs what is due at `clock.now`: only the timers whose deadline has come (ARP expiry,
+    /// reassembly timeouts), then queued loopback.
     public func poll() {
         let t = clock.now
-        arpTimer(now: t)
-        reassTimer(now: t)
+        while let event = timers.popDue(now: t) {
+            switch event {
+            case .arpExpiry(let key): arpExpire(key, now: t)
+            case .reassemblyTimeout(let key): reassTimeout(key)
+            }
+        }
         if !loopQueue.isEmpty { runLoopback() }
     }
 
-    /// When `poll()` next has work, in clock nanoseconds; nil when nothing is scheduled.
+    /// When `poll()` next has work, in clock nanoseconds; nil when nothing is scheduled. O(1).
     public var nextDeadline: UInt64? {
         if !loopQueue.isEmpty { return clock.now }
-        let a = arpNextDeadline()
-        let r = reass.nextDeadline
-        switch (a, r) {
-        case let (x?, y?): return min(x, y)
-        case let (x?, nil): return x
-        case let (nil, y?): return y
-        default: return nil
-        }
+        return timers.nextDeadline
     }
 
     func etherInput(_ frame: UnsafeRawBufferPointer, ifp: NetInterface) {
@@ -146,7 +149,11 @@ public final class NetStack {
 
     public func sysctlGet(_ name: String) throws(Errno) -> Int { try sysctl.get(name) }
     @discardableResult
-    public func sysctlSet(_ name: String, _ value: Int) throws(Errno) -> Int { try sysctl.set(name, value) }
+    public func sysctlSet(_ name: String, _ value: Int) throws(Errno) -> Int {
+        let old = try sysctl.set(name, value)
+        if name == "net.inet.arp.down" { arpRescheduleIncomplete() }
+        return old
+    }
     public func sysctlList(prefix: String = "") -> [SysctlNode] { sysctl.list(prefix: prefix) }
 
     func nextIPID() -> UInt16 {

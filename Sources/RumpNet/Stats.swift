@@ -30,3 +30,34 @@ public struct ARPStats: Sendable, Equatable {
 public struct EtherStats: Sendable, Equatable {
     public var runts: UInt64 = 0, notForUs: UInt64 = 0, unknownType: UInt64 = 0, downDrops: UInt64 = 0, noInterface: UInt64 = 0
 }
+
+/// NetBSD's udpstat (netinet/udp_var.h), field for field.
+public struct UDPStats: Sendable, Equatable {
+    /// Datagrams received.
+    public var ipackets: UInt64 = 0
+    /// Shorter than a UDP header.
+    public var hdrops: UInt64 = 0
+    /// Bad checksum.
+    public var badsum: UInt64 = 0
+    /// Received without a checksum.
+    public var nosum: UInt64 = 0
+    /// Length field below 8 or past the IP payload.
+    public var badlen: UInt64 = 0
+    /// Unicast to a port nobody is bound to (answered with port unreachable).
+    public var noport: UInt64 = 0
+    /// Broadcast or multicast to a port nobody is bound to (dropped quietly).
+    public var noportbcast: UInt64 = 0
+    /// Dropped because the socket's receive buffer was full.
+    public var fullsock: UInt64 = 0
+    /// Input that missed the PCB hash (always 0: the port table is the only lookup).
+    public var pcbhashmiss: UInt64 = 0
+    /// Datagrams sent.
+    public var opackets: UInt64 = 0
+
+    /// (name, value) in NetBSD's order, the names `netstat -s -p udp` reads ("udp.ipackets").
+    public var named: [(String, UInt64)] {
+        [("ipackets", ipackets), ("hdrops", hdrops), ("badsum", badsum), ("nosum", nosum), ("badlen", badlen),
+         ("noport", noport), ("noportbcast", noportbcast), ("fullsock", fullsock), ("pcbhashmiss", pcbhashmiss),
+         ("opackets", opackets)]
+    }
+}

@@ -1,7 +1,9 @@
 /// Protocol versions this build speaks (docs/PROTOCOL.md). A peer picks the highest common one.
 public enum ProtocolVersion {
     public static let minimum: UInt16 = 1
-    public static let maximum: UInt16 = 1
+    /// 2 added fcntl and recvmsg (with the `message` and `value` replies); a version-1 peer
+    /// never sends nor receives them, so both versions are served.
+    public static let maximum: UInt16 = 2
     /// "RMPS" little-endian: the first field of both hellos, so a stray peer is recognised at once.
     public static let magic: UInt32 = 0x5350_4D52
 }
@@ -19,6 +21,8 @@ public enum MessageType: UInt8, Sendable {
 public enum Opcode: UInt16, Sendable, CaseIterable {
     case socket = 0x01, bind, connect, listen, accept, send, sendto, recv, recvfrom, shutdown, close
     case setsockopt, getsockopt, poll, getsockname, getpeername
+    /// Version 2.
+    case fcntl, recvmsg
     case ifCreate = 0x20, ifDestroy, ifList, ifGet, ifSetFlags, ifAddAddress, ifDeleteAddress, ifSetMTU, ifSetLinkstr, ifListCloners
     case routeAdd = 0x30, routeDelete, routeGet, routeList, routeFlush, routeChange
     case arpList = 0x40, arpSet, arpDelete
@@ -46,6 +50,10 @@ public enum Request: Hashable, Sendable {
     case poll(items: [PollItem], timeout: Int32)
     case getsockname(fd: Int32)
     case getpeername(fd: Int32)
+    /// fcntl(2): F_GETFL/F_SETFL (O_NONBLOCK), F_GETFD/F_SETFD (reply: value). Version 2.
+    case fcntl(fd: Int32, command: Int32, argument: Int32)
+    /// recvmsg(2) without control data: reply `message` with msg_flags (MSG_TRUNC). Version 2.
+    case recvmsg(fd: Int32, maxLength: UInt32, flags: Int32, timeout: Int32)
 
     case ifCreate(name: String)
     case ifDestroy(name: String)
@@ -101,6 +109,8 @@ public enum Request: Hashable, Sendable {
         case .poll: .poll
         case .getsockname: .getsockname
         case .getpeername: .getpeername
+        case .fcntl: .fcntl
+        case .recvmsg: .recvmsg
         case .ifCreate: .ifCreate
         case .ifDestroy: .ifDestroy
         case .ifList: .ifList
@@ -138,7 +148,8 @@ public enum Request: Hashable, Sendable {
         case let .accept(fd, t): w.i32(fd); w.i32(t)
         case let .send(fd, d, f, t): w.i32(fd); w.data(d); w.i32(f); w.i32(t)
         case let .sendto(fd, d, f, a, t): w.i32(fd); w.data(d); w.i32(f); a.encode(&w); w.i32(t)
-        case let .recv(fd, n, f, t), let .recvfrom(fd, n, f, t): w.i32(fd); w.u32(n); w.i32(f); w.i32(t)
+        case let .recv(fd, n, f, t), let .recvfrom(fd, n, f, t), let .recvmsg(fd, n, f, t): w.i32(fd); w.u32(n); w.i32(f); w.i32(t)
+        case let .fcntl(fd, c, a): w.i32(fd); w.i32(c); w.i32(a)
         case let .shutdown(fd, h): w.i32(fd); w.i32(h)
         case let .close(fd), let .getsockname(fd), let .getpeername(fd): w.i32(fd)
         case let .setsockopt(fd, l, n, v): w.i32(fd); w.i32(l); w.i32(n); w.data(v)
@@ -183,6 +194,8 @@ public enum Request: Hashable, Sendable {
         case .recvfrom: q = .recvfrom(fd: try r.i32(), maxLength: try r.u32(), flags: try r.i32(), timeout: try r.i32())
         case .shutdown: q = .shutdown(fd: try r.i32(), how: try r.i32())
         case .close: q = .close(fd: try r.i32())
+        case .recvmsg: q = .recvmsg(fd: try r.i32(), maxLength: try r.u32(), flags: try r.i32(), timeout: try r.i32())
+        case .fcntl: q = .fcntl(fd: try r.i32(), command: try r.i32(), argument: try r.i32())
         case .getsockname: q = .getsockname(fd: try r.i32())
         case .getpeername: q = .getpeername(fd: try r.i32())
         case .setsockopt: q = .setsockopt(fd: try r.i32(), level: try r.i32(), name: try r.i32(), value: try r.data())
@@ -244,6 +257,10 @@ public enum Reply: Hashable, Sendable {
     case sysctlChanged(old: SysctlEntry, new: SysctlEntry)
     case counters([StatCounter])
     case sockets([SocketEntry])
+    /// recvmsg: the data, the source (nil for a connected stream) and msg_flags. Version 2.
+    case message([UInt8], from: SockAddr?, flags: Int32)
+    /// An integer result (fcntl). Version 2.
+    case value(Int32)
 
     public func encode(_ w: inout WireWriter) {
         switch self {
@@ -265,6 +282,11 @@ public enum Reply: Hashable, Sendable {
         case let .sysctlChanged(o, n): w.u8(13); o.encode(&w); n.encode(&w)
         case let .counters(l): w.u8(14); w.array(l) { w, c in w.string(c.name); w.u64(c.value) }
         case let .sockets(l): w.u8(15); w.array(l) { w, e in e.encode(&w) }
+        case let .message(d, a, f):
+            w.u8(16); w.data(d)
+            if let a { w.bool(true); a.encode(&w) } else { w.bool(false) }
+            w.i32(f)
+        case let .value(v): w.u8(17); w.i32(v)
         }
     }
 
@@ -294,6 +316,12 @@ public enum Reply: Hashable, Sendable {
         case 15: p = .sockets(try r.array(minimumElementSize: SocketEntry.minimumSize) { (r: inout WireReader) throws(ProtocolError) in
             try SocketEntry.decode(&r)
         })
+        // 15 is the socket list's (netstat -a), added on another branch.
+        case 16:
+            let d = try r.data()
+            let a: SockAddr? = try r.bool() ? try SockAddr.decode(&r) : nil
+            p = .message(d, from: a, flags: try r.i32())
+        case 17: p = .value(try r.i32())
         case let t: throw .invalidValue("reply tag \(t)")
         }
         return p
@@ -338,7 +366,74 @@ public enum Message: Hashable, Sendable {
 
     /// The body (no length prefix).
     public func encodeBody() -> [UInt8] {
-        var w = WireWriter()
+        var w = WireWriter(capacity: encodedSizeHint)
+        encodeBody(&w)
+        return w.bytes
+    }
+
+    /// Length prefix + body, ready to write: one buffer, sized before encoding.
+    public func encodeFrame() -> [UInt8] {
+        var out: [UInt8] = []
+        encodeFrame(appendingTo: &out)
+        return out
+    }
+
+    /// Appends length prefix + body to `buffer` in place (a connection's output): the body is
+    /// encoded straight into it and the prefix patched afterwards, so no intermediate copy
+    /// and, when `buffer` has room, no allocation.
+    public func encodeFrame(appendingTo buffer: inout [UInt8]) {
+        buffer.reserveCapacity(buffer.count + Wire.prefixSize + encodedSizeHint)
+        var w = WireWriter(reusing: buffer)
+        buffer = []  // the writer holds the only reference: appends do not copy
+        let start = w.count
+        w.u32(0)
+        encodeBody(&w)
+        w.patchU32(at: start, UInt32(w.count - start - Wire.prefixSize))
+        buffer = w.bytes
+    }
+
+    /// For a response whose reply carries bulk bytes (recv's data): the frame in three parts,
+    /// everything before the bytes (length prefix included) into `head`, everything after into
+    /// `tail` (both emptied first, their storage reused), and the bytes themselves returned, so
+    /// a server can write the frame with one gather write and never copy the bytes. The parts
+    /// concatenated are exactly `encodeFrame()`. nil for every other message.
+    public func encodeFrameAroundBulk(head: inout [UInt8], tail: inout [UInt8]) -> [UInt8]? {
+        guard case let .response(id, op, .success(reply)) = self else { return nil }
+        var h = WireWriter(reusing: head), t = WireWriter(reusing: tail)
+        head = []; tail = []
+        h.bytes.removeAll(keepingCapacity: true)
+        t.bytes.removeAll(keepingCapacity: true)
+        let bulk: [UInt8]
+        let tag: UInt8
+        switch reply {
+        case let .data(d): bulk = d; tag = 4
+        case let .dataFrom(d, a): bulk = d; tag = 5; a.encode(&t)
+        case let .message(d, a, f):
+            bulk = d; tag = 16
+            if let a { t.bool(true); a.encode(&t) } else { t.bool(false) }
+            t.i32(f)
+        default:
+            head = h.bytes; tail = t.bytes
+            return nil
+        }
+        h.u32(0)
+        h.u8(MessageType.response.rawValue); h.u32(id); h.u16(op); h.i32(0); h.u8(tag); h.u32(UInt32(bulk.count))
+        h.patchU32(at: 0, UInt32(h.count - Wire.prefixSize + bulk.count + t.count))
+        head = h.bytes; tail = t.bytes
+        return bulk
+    }
+
+    /// Enough room for the body in the common cases (the bulk bytes plus headers); a larger
+    /// body (interface lists) regrows the buffer, which is fine off the data path.
+    var encodedSizeHint: Int {
+        guard case let .response(_, _, .success(reply)) = self else { return 256 }
+        switch reply {
+        case .data(let d), .dataFrom(let d, _), .message(let d, _, _): return d.count + 64
+        default: return 256
+        }
+    }
+
+    private func encodeBody(_ w: inout WireWriter) {
         switch self {
         case let .clientHello(h):
             w.u8(MessageType.clientHello.rawValue); w.u32(ProtocolVersion.magic)
@@ -356,16 +451,6 @@ public enum Message: Hashable, Sendable {
             case .failure(let e): w.i32(e.errno.rawValue); w.u32(e.detail); w.string(e.message)
             }
         }
-        return w.bytes
-    }
-
-    /// Length prefix + body, ready to write.
-    public func encodeFrame() -> [UInt8] {
-        let body = encodeBody()
-        var w = WireWriter()
-        w.u32(UInt32(body.count))
-        w.raw(body)
-        return w.bytes
     }
 
     /// Decodes one body. A request with an unknown opcode or a malformed payload throws

@@ -23,8 +23,27 @@ public enum NetBSD {
     public static let POLLHUP: Int16 = 0x0010
     public static let POLLNVAL: Int16 = 0x0020
 
+    public static let MSG_OOB: Int32 = 0x1
     public static let MSG_PEEK: Int32 = 0x2
+    public static let MSG_DONTROUTE: Int32 = 0x4
+    public static let MSG_EOR: Int32 = 0x8
+    public static let MSG_TRUNC: Int32 = 0x10
+    public static let MSG_CTRUNC: Int32 = 0x20
+    public static let MSG_WAITALL: Int32 = 0x40
     public static let MSG_DONTWAIT: Int32 = 0x80
+
+    // fcntl(2) (sys/fcntl.h)
+    public static let F_GETFD: Int32 = 1
+    public static let F_SETFD: Int32 = 2
+    public static let F_GETFL: Int32 = 3
+    public static let F_SETFL: Int32 = 4
+    public static let FD_CLOEXEC: Int32 = 1
+    public static let O_RDWR: Int32 = 0x2
+    public static let O_NONBLOCK: Int32 = 0x4
+    public static let O_APPEND: Int32 = 0x8
+    public static let O_ASYNC: Int32 = 0x40
+    /// What F_SETFL may change (NetBSD's FCNTLFLAGS, the socket-relevant part).
+    public static let fcntlSettableFlags: Int32 = O_APPEND | O_NONBLOCK | O_ASYNC
 }
 
 /// A socket address: family, port (host order) and the raw address bytes

@@ -32,19 +32,37 @@ public enum Wire {
 }
 
 /// Little-endian encoder. Strings and byte strings carry a u32 length; arrays a u32 count.
+/// Fixed-size fields are stored whole (not byte by byte), byte strings with one bulk copy;
+/// `init(reusing:)` appends to a buffer the caller keeps, so a frame is built in place.
 public struct WireWriter: Sendable {
-    public private(set) var bytes: [UInt8] = []
-    public init() {}
+    public var bytes: [UInt8]
+    public init() { bytes = [] }
+    /// An encoder whose buffer has room for `capacity` bytes (no regrowth below that).
+    public init(capacity: Int) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+    /// Appends to `buffer` (take it back from `bytes`): no new allocation when it has room.
+    public init(reusing buffer: [UInt8]) { bytes = buffer }
 
+    public var count: Int { bytes.count }
+
+    @inline(__always) private mutating func fixed<T: FixedWidthInteger>(_ v: T) {
+        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+    }
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
     public mutating func bool(_ v: Bool) { bytes.append(v ? 1 : 0) }
-    public mutating func u16(_ v: UInt16) { bytes.append(UInt8(v & 0xff)); bytes.append(UInt8(v >> 8)) }
-    public mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8((v >> (8 * UInt32(i))) & 0xff)) } }
-    public mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8((v >> (8 * UInt64(i))) & 0xff)) } }
-    public mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
-    public mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
+    public mutating func u16(_ v: UInt16) { fixed(v) }
+    public mutating func u32(_ v: UInt32) { fixed(v) }
+    public mutating func u64(_ v: UInt64) { fixed(v) }
+    public mutating func i32(_ v: Int32) { fixed(v) }
+    public mutating func i64(_ v: Int64) { fixed(v) }
     public mutating func data(_ v: [UInt8]) { u32(UInt32(v.count)); bytes.append(contentsOf: v) }
-    public mutating func string(_ v: String) { data(Array(v.utf8)) }
+    public mutating func data(_ v: UnsafeRawBufferPointer) { u32(UInt32(v.count)); bytes.append(contentsOf: v) }
+    public mutating func string(_ v: String) {
+        var s = v
+        s.withUTF8 { u32(UInt32($0.count)); bytes.append(contentsOf: $0) }
+    }
     public mutating func optionalString(_ v: String?) {
         if let v { bool(true); string(v) } else { bool(false) }
     }
@@ -53,6 +71,14 @@ public struct WireWriter: Sendable {
         for e in v { each(&self, e) }
     }
     public mutating func raw(_ v: [UInt8]) { bytes.append(contentsOf: v) }
+    /// Overwrites a u32 written earlier at `offset` (a frame's length prefix).
+    public mutating func patchU32(at offset: Int, _ v: UInt32) {
+        withUnsafeBytes(of: v.littleEndian) { src in
+            bytes.withUnsafeMutableBytes { dst in
+                UnsafeMutableRawBufferPointer(rebasing: dst[offset..<offset + 4]).copyMemory(from: src)
+            }
+        }
+    }
 }
 
 /// Bounds-checked little-endian decoder over a byte array.
@@ -83,25 +109,16 @@ public struct WireReader: Sendable {
         case let v: throw .invalidValue("boolean \(v)")
         }
     }
-    public mutating func u16() throws(ProtocolError) -> UInt16 {
-        try need(2)
-        defer { offset += 2 }
-        return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
+    @inline(__always) private mutating func fixed<T: FixedWidthInteger>(_: T.Type) throws(ProtocolError) -> T {
+        let n = MemoryLayout<T>.size
+        try need(n)
+        let o = offset
+        offset += n
+        return T(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: o, as: T.self) })
     }
-    public mutating func u32() throws(ProtocolError) -> UInt32 {
-        try need(4)
-        var v: UInt32 = 0
-        for i in 0..<4 { v |= UInt32(bytes[offset + i]) << (8 * UInt32(i)) }
-        offset += 4
-        return v
-    }
-    public mutating func u64() throws(ProtocolError) -> UInt64 {
-        try need(8)
-        var v: UInt64 = 0
-        for i in 0..<8 { v |= UInt64(bytes[offset + i]) << (8 * UInt64(i)) }
-        offset += 8
-        return v
-    }
+    public mutating func u16() throws(ProtocolError) -> UInt16 { try fixed(UInt16.self) }
+    public mutating func u32() throws(ProtocolError) -> UInt32 { try fixed(UInt32.self) }
+    public mutating func u64() throws(ProtocolError) -> UInt64 { try fixed(UInt64.self) }
     public mutating func i32() throws(ProtocolError) -> Int32 { Int32(bitPattern: try u32()) }
     public mutating func i64() throws(ProtocolError) -> Int64 { Int64(bitPattern: try u64()) }
     public mutating func data() throws(ProtocolError) -> [UInt8] {

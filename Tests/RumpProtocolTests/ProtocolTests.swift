@@ -38,6 +38,7 @@ final class ProtocolTests: XCTestCase {
         .arpList, .arpSet(ArpInfo(address: InAddr(10, 0, 0, 1), linkAddress: [1, 2, 3, 4, 5, 6], interface: "shmif0")),
         .arpDelete(address: inet), .sysctlGet(name: "kern.hostname"), .sysctlSet(name: "kern.hostname", value: "x"),
         .sysctlList(prefix: ""), .halt(flags: 8), .statistics, .socketList,
+        .fcntl(fd: 3, command: 4, argument: 4), .recvmsg(fd: 3, maxLength: 100, flags: 0x10, timeout: -1),
     ]
 
     static let replies: [Reply] = [
@@ -62,6 +63,7 @@ final class ProtocolTests: XCTestCase {
         .routes([RouteEntry(destination: .inet((127, 0, 0, 1)), netmask: nil,
                             gateway: SockAddr(family: NetBSD.AF_LINK, address: Array("lo0".utf8), scopeID: 1),
                             flags: 0x405, interface: "lo0", mtu: 33624, localAddress: .inet((127, 0, 0, 1)))]),
+        .message([1, 2], from: inet, flags: 0x10), .message([], from: nil, flags: 0), .value(-1), .value(6),
     ]
 
     static var messages: [Message] {
@@ -73,6 +75,49 @@ final class ProtocolTests: XCTestCase {
         for (i, q) in requests.enumerated() { m.append(.request(id: UInt32(i), q)) }
         for (i, r) in replies.enumerated() { m.append(.response(id: UInt32(i), opcode: 1, result: .success(r))) }
         return m
+    }
+
+    /// The bytes of a response, fixed: the encoder's bulk writes must not change the wire.
+    func testResponseBytesAreFixed() {
+        let m = Message.response(id: 0x0102_0304, opcode: 0x08, result: .success(.data([0xAA, 0xBB])))
+        let expected: [UInt8] = [18, 0, 0, 0, 4, 4, 3, 2, 1, 8, 0, 0, 0, 0, 0, 4, 2, 0, 0, 0, 0xAA, 0xBB]
+        XCTAssertEqual(m.encodeFrame(), expected)
+        XCTAssertEqual(m.encodeBody(), Array(expected.dropFirst(4)))
+        let v = Message.response(id: 1, opcode: Opcode.fcntl.rawValue, result: .success(.value(-2)))
+        XCTAssertEqual(v.encodeBody(), [4, 1, 0, 0, 0, 0x11, 0, 0, 0, 0, 0, 17, 0xFE, 0xFF, 0xFF, 0xFF])
+    }
+
+    /// A bulk reply's three parts (for the server's gather write) are its frame, byte for byte;
+    /// other messages have none.
+    func testBulkRepliesSplitAroundTheirBytes() {
+        var head: [UInt8] = [9, 9], tail: [UInt8] = [9]
+        for r: Reply in [.data([1, 2, 3]), .data([]), .dataFrom([4, 5], from: Self.inet), .message([6], from: Self.inet, flags: 0x10),
+                         .message([], from: nil, flags: 0)] {
+            let m = Message.response(id: 77, opcode: Opcode.recvfrom.rawValue, result: .success(r))
+            guard let bulk = m.encodeFrameAroundBulk(head: &head, tail: &tail) else { XCTFail("\(r) is bulk"); continue }
+            XCTAssertEqual(head + bulk + tail, m.encodeFrame(), "\(r)")
+        }
+        for m: Message in [.response(id: 1, opcode: 1, result: .success(.count(3))),
+                           .response(id: 1, opcode: 1, result: .failure(KernelError(.EAGAIN))),
+                           .request(id: 1, .recv(fd: 1, maxLength: 1, flags: 0, timeout: 0))] {
+            XCTAssertNil(m.encodeFrameAroundBulk(head: &head, tail: &tail))
+        }
+    }
+
+    /// Frames appended to one output buffer, in place, read back in order.
+    func testFramesAppendedInPlaceDecodeInOrder() throws {
+        var out: [UInt8] = [0xEE]  // bytes already waiting in the output
+        out.reserveCapacity(4096)
+        let frames = Self.messages.prefix(20)
+        for m in frames { m.encodeFrame(appendingTo: &out) }
+        XCTAssertEqual(out.first, 0xEE)
+        var d = FrameDecoder()
+        d.append(Array(out.dropFirst()))
+        for m in frames {
+            let body = try XCTUnwrap(try d.next())
+            XCTAssertEqual(try Message.decode(body: body), m)
+        }
+        XCTAssertEqual(d.pending, 0)
     }
 
     func testEveryOpcodeHasAMessage() {

@@ -16,6 +16,14 @@ extension NetStack {
         case ICMPType.maskRequest where sysctl.icmpMaskRepl && p.count >= 12:
             icmpReflect(ip, ifp: ifp, newType: ICMPType.maskReply, broadcast: broadcast)
             return
+        case ICMPType.unreachable, ICMPType.parameterProblem:
+            // pr_ctlinput of the protocol the quoted datagram belongs to, then raw sockets too
+            // (traceroute reads these).
+            let quoted = icmp.data
+            if quoted.count >= 28, quoted.u8(9) == IPProtocol.udp,
+               let e = NetStack.controlError(type: type, code: icmp.code) {
+                udpControlInput(quoted: quoted, error: e)
+            }
         default:
             break
         }

@@ -56,10 +56,8 @@ extension NetStack {
         case IPProtocol.icmp:
             icmpInput(ip, ifp: ifp, broadcast: broadcast)
         case IPProtocol.udp:
-            // No UDP sockets yet: every port is closed (udp_input answers port unreachable).
-            if rawInput(ip) == 0, !broadcast, let u = UDPView(ip.payload), u.isChecksumValid(src: ip.source, dst: ip.destination) {
-                icmpError(ip, ifp: ifp, type: ICMPType.unreachable, code: ICMPUnreachCode.port, linkBroadcast: broadcast)
-            }
+            // As in NetBSD, UDP never reaches raw sockets.
+            udpInput(ip, ifp: ifp, broadcast: broadcast)
         case IPProtocol.tcp:
             // TCP arrives in a later issue; until then segments are dropped, not refused.
             if rawInput(ip) == 0 { ipStats.noproto &+= 1 }

@@ -15,6 +15,8 @@ final class ReassEntry {
     let expires: UInt64
     let created: UInt64
     var broadcast = false
+    /// Its timeout in the stack's timer queue.
+    var timer = TimerID.none
     init(expires: UInt64, created: UInt64) { self.expires = expires; self.created = created }
 
     var isComplete: Bool {
@@ -29,10 +31,10 @@ struct Reassembly {
     var entries: [ReassKey: ReassEntry] = [:]
     var bytes = 0
 
-    var nextDeadline: UInt64? { entries.values.map(\.expires).min() }
-
-    mutating func drop(_ k: ReassKey) {
-        if let e = entries.removeValue(forKey: k) { bytes -= e.data.count }
+    mutating func drop(_ k: ReassKey) -> ReassEntry? {
+        guard let e = entries.removeValue(forKey: k) else { return nil }
+        bytes -= e.data.count
+        return e
     }
 }
 
@@ -53,6 +55,7 @@ extension NetStack {
         } else {
             guard reass.entries.count < sysctl.maxFragPackets else { ipStats.fragdropped &+= 1; return }
             e = ReassEntry(expires: t &+ Reassembly.timeout, created: t)
+            e.timer = timers.schedule(.reassemblyTimeout(key), at: e.expires)
             reass.entries[key] = e
         }
         e.broadcast = e.broadcast || linkBroadcast
@@ -65,19 +68,19 @@ extension NetStack {
             }
             ipStats.fragoverlap &+= 1
             ipStats.fragdropped &+= 1 + UInt64(e.ranges.count)
-            reass.drop(key)
+            reassDrop(key)
             return
         }
         if let total = e.totalLength {
             if end > total || (!mf && end != total) {
                 ipStats.fragdropped &+= 1 + UInt64(e.ranges.count)
-                reass.drop(key)
+                reassDrop(key)
                 return
             }
         } else if !mf {
             if let last = e.ranges.last, last.1 > end {
                 ipStats.fragdropped &+= 1 + UInt64(e.ranges.count)
-                reass.drop(key)
+                reassDrop(key)
                 return
             }
             e.totalLength = end
@@ -87,7 +90,7 @@ extension NetStack {
             let grow = end - e.data.count
             if reass.bytes + grow > Reassembly.maxBytes {
                 ipStats.fragdropped &+= 1 + UInt64(e.ranges.count)
-                reass.drop(key)
+                reassDrop(key)
                 return
             }
             e.data.append(contentsOf: repeatElement(0, count: grow))
@@ -111,7 +114,7 @@ extension NetStack {
         // Whole: header + payload, fragment fields cleared, checksum redone.
         let hl = e.header.count
         var whole = [UInt8](repeating: 0, count: hl + total)
-        reass.drop(key)
+        reassDrop(key)
         ipStats.reassembled &+= 1
         whole.withUnsafeMutableBytes { w in
             e.header.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: w[0..<hl]).copyMemory(from: $0) }
@@ -125,23 +128,25 @@ extension NetStack {
         }
     }
 
-    func reassTimer(now t: UInt64) {
-        guard !reass.entries.isEmpty else { return }
-        for (k, e) in reass.entries where t >= e.expires {
-            ipStats.fragtimeout &+= UInt64(e.ranges.count)
-            // RFC 792: time exceeded in reassembly, only when the first fragment arrived.
-            if !e.header.isEmpty, !e.broadcast, let ifp = interfaces.first(where: { $0.hasAddress(IPv4Address(k.dst)) }) {
-                var first = e.header
-                first.append(contentsOf: e.data.prefix(8))
-                first.withUnsafeMutableBytes { w in
-                    w.setBE16(2, UInt16(w.count))
-                    IPv4Emitter.setChecksum(UnsafeMutableRawBufferPointer(rebasing: w[0..<e.header.count]), headerLength: e.header.count)
-                    if let v = try? IPv4View(UnsafeRawBufferPointer(w), verifyChecksum: false) {
-                        icmpError(v, ifp: ifp, type: ICMPType.timeExceeded, code: 1, linkBroadcast: false)
-                    }
-                }
+    /// Drops a queue and its timer.
+    func reassDrop(_ k: ReassKey) {
+        if let e = reass.drop(k) { timers.cancel(e.timer) }
+    }
+
+    /// The queue's 30 s ran out: count its fragments as timed out and, when the first fragment
+    /// arrived, answer time exceeded in reassembly (RFC 792).
+    func reassTimeout(_ k: ReassKey) {
+        guard let e = reass.drop(k) else { return }
+        ipStats.fragtimeout &+= UInt64(e.ranges.count)
+        guard !e.header.isEmpty, !e.broadcast, let ifp = interfaces.first(where: { $0.hasAddress(IPv4Address(k.dst)) }) else { return }
+        var first = e.header
+        first.append(contentsOf: e.data.prefix(8))
+        first.withUnsafeMutableBytes { w in
+            w.setBE16(2, UInt16(w.count))
+            IPv4Emitter.setChecksum(UnsafeMutableRawBufferPointer(rebasing: w[0..<e.header.count]), headerLength: e.header.count)
+            if let v = try? IPv4View(UnsafeRawBufferPointer(w), verifyChecksum: false) {
+                icmpError(v, ifp: ifp, type: ICMPType.timeExceeded, code: 1, linkBroadcast: false)
             }
-            reass.drop(k)
         }
     }
 }

@@ -1,5 +1,6 @@
 // The ARP cache (NetBSD's llinfo_arp / lltable): per interface, incomplete and resolved entries,
-// permanent and published (proxy) ones, each with its timer and a bounded hold queue.
+// permanent and published (proxy) ones, each with its expiry in the stack's timer queue and a
+// bounded hold queue.
 
 public struct ARPEntryInfo: Sendable, Equatable {
     public enum State: Sendable, Equatable { case incomplete, resolved, down }
@@ -29,6 +30,8 @@ struct ARPEntry {
     var lastRequest: UInt64 = 0
     /// Datagrams (IP header onward) waiting for resolution, oldest first.
     var hold: [[UInt8]] = []
+    /// Its expiry in the stack's timer queue.
+    var timer = TimerID.none
 }
 
 struct ARPCache {

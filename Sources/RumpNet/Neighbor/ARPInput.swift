@@ -69,17 +69,17 @@ extension NetStack {
                     e.state = .down
                     e.asked = 0
                     e.expires = t &+ sysctl.arpDown * 1_000_000_000
-                    arp.entries[key] = e
+                    arpStore(key, e)
                     return .failure(.EHOSTDOWN)
                 }
                 hold(&e, packet)
                 e.asked += 1
                 e.lastRequest = t
-                arp.entries[key] = e
+                arpStore(key, e)
                 arpRequest(ifp, spa: sourceFor(ifp, nexthop), tpa: nexthop)
             } else {
                 hold(&e, packet)
-                arp.entries[key] = e
+                arp.entries[key] = e  // the deadline did not move
             }
             return nil
         }
@@ -88,7 +88,7 @@ extension NetStack {
         hold(&e, packet)
         e.asked = 1
         e.lastRequest = t
-        arp.entries[key] = e
+        arpStore(key, e)
         arpRequest(ifp, spa: sourceFor(ifp, nexthop), tpa: nexthop)
         return nil
     }
@@ -155,13 +155,12 @@ extension NetStack {
                     e.asked = 0
                     let held = e.hold
                     e.hold = []
-                    arp.entries[key] = e
+                    arpStore(key, e)
                     arp.invalidateHint()
                     for pkt in held { sendHeld(ifp, pkt, mac: sha) }
                 }
             } else if targetIsUs, arp.entries.count < ARPCache.maxEntries {
-                arp.entries[key] = ARPEntry(state: .resolved, mac: sha,
-                                            expires: clock.now &+ sysctl.arpKeep * 1_000_000_000)
+                arpStore(key, ARPEntry(state: .resolved, mac: sha, expires: clock.now &+ sysctl.arpKeep * 1_000_000_000))
             }
         }
         guard op == ARPView.request else { return }
@@ -186,36 +185,43 @@ extension NetStack {
 
     // MARK: timers
 
-    func arpTimer(now t: UInt64) {
-        guard !arp.entries.isEmpty else { return }
-        var expired: [ARPKey] = []
-        for (k, e) in arp.entries where !e.permanent {
-            switch e.state {
-            case .resolved, .down: if t >= e.expires { expired.append(k) }
-            // Nobody sent to it for arp.down seconds: give up on it and what it held.
-            case .incomplete: if t >= incompleteExpiry(e) { expired.append(k) }
-            }
-        }
-        for k in expired {
-            if let e = arp.entries[k], e.state == .incomplete { arpStats.heldDropped &+= UInt64(e.hold.count) }
-            arp.entries[k] = nil
-        }
-        if !expired.isEmpty { arp.invalidateHint() }
+    /// When an entry stops being usable: resolved and down ones at `expires`, an incomplete one
+    /// arp.down after the last request (nobody sent to it since); permanent ones never.
+    func arpDeadline(_ e: ARPEntry) -> UInt64? {
+        if e.permanent { return nil }
+        return e.state == .incomplete ? e.lastRequest &+ sysctl.arpDown * 1_000_000_000 : e.expires
     }
 
-    func incompleteExpiry(_ e: ARPEntry) -> UInt64 { e.lastRequest &+ sysctl.arpDown * 1_000_000_000 }
+    /// Writes an entry and keeps its timer at its deadline (the timer moves with the entry).
+    func arpStore(_ key: ARPKey, _ entry: ARPEntry) {
+        var e = entry
+        if e.timer.isNone, let old = arp.entries[key] { e.timer = old.timer }
+        e.timer = timers.set(e.timer, .arpExpiry(key), at: arpDeadline(e))
+        arp.entries[key] = e
+    }
 
-    func arpNextDeadline() -> UInt64? {
-        var d: UInt64? = nil
-        for e in arp.entries.values where !e.permanent {
-            let t = e.state == .incomplete ? incompleteExpiry(e) : e.expires
-            d = min(d ?? t, t)
-        }
-        return d
+    func arpRemove(_ key: ARPKey) {
+        if let e = arp.entries.removeValue(forKey: key) { timers.cancel(e.timer) }
+    }
+
+    /// The entry's timer fired: forget it (with what it held) if it is past its deadline now.
+    func arpExpire(_ key: ARPKey, now t: UInt64) {
+        guard var e = arp.entries[key] else { return }
+        e.timer = .none
+        guard let d = arpDeadline(e) else { arp.entries[key] = e; return }
+        if t < d { arpStore(key, e); return }
+        if e.state == .incomplete { arpStats.heldDropped &+= UInt64(e.hold.count) }
+        arp.entries[key] = nil
+        arp.invalidateHint()
+    }
+
+    /// net.inet.arp.down changed: incomplete entries' deadlines move with it.
+    func arpRescheduleIncomplete() {
+        for (k, e) in arp.entries where e.state == .incomplete { arpStore(k, e) }
     }
 
     func arpFlush(ifIndex: Int) {
-        arp.entries = arp.entries.filter { $0.key.ifIndex != Int32(ifIndex) }
+        for k in arp.entries.keys where k.ifIndex == Int32(ifIndex) { arpRemove(k) }
         arp.invalidateHint()
     }
 
@@ -238,8 +244,8 @@ extension NetStack {
         }) else { throw .ENETUNREACH }
         let key = ARPKey(ifIndex: Int32(ifp.index), address: address.value)
         let held = arp.entries[key]?.hold ?? []
-        arp.entries[key] = ARPEntry(state: .resolved, mac: mac, permanent: permanent, published: publish,
-                                    expires: permanent ? UInt64.max : clock.now &+ sysctl.arpKeep * 1_000_000_000)
+        arpStore(key, ARPEntry(state: .resolved, mac: mac, permanent: permanent, published: publish,
+                               expires: permanent ? UInt64.max : clock.now &+ sysctl.arpKeep * 1_000_000_000))
         arp.invalidateHint()
         for p in held { sendHeld(ifp, p, mac: mac) }
     }
@@ -248,7 +254,7 @@ extension NetStack {
     public func arpDelete(_ address: IPv4Address) throws(Errno) {
         let keys = arp.entries.keys.filter { $0.address == address.value }
         guard !keys.isEmpty else { throw .ENOENT }
-        for k in keys { arp.entries[k] = nil }
+        for k in keys { arpRemove(k) }
         arp.invalidateHint()
     }
 }

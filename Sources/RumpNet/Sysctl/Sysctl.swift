@@ -22,6 +22,10 @@ public struct SysctlTable {
             .init(name: "net.inet.ip.mtudisc", value: 1, writable: true, range: 0...1, description: "Use RFC1191 Path MTU Discovery"),
             .init(name: "net.inet.ip.maxfragpackets", value: 200, writable: true, range: 0...100_000, description: "Maximum number of fragments to retain for possible reassembly"),
             .init(name: "net.inet.ip.random_id", value: 0, writable: true, range: 0...1, description: "Assign random ip_id values"),
+            .init(name: "net.inet.ip.anonportmin", value: 49152, writable: true, range: 1...65535, description: "Lowest ephemeral port number to assign"),
+            .init(name: "net.inet.ip.anonportmax", value: 65535, writable: true, range: 1...65535, description: "Highest ephemeral port number to assign"),
+            .init(name: "net.inet.ip.lowportmin", value: 600, writable: true, range: 1...1023, description: "Lowest privileged ephemeral port number to assign"),
+            .init(name: "net.inet.ip.lowportmax", value: 1023, writable: true, range: 1...1023, description: "Highest privileged ephemeral port number to assign"),
             .init(name: "net.inet.ip.dad_count", value: 0, writable: false, range: 0...0, description: "Duplicate address detection (not implemented: addresses are usable at once)"),
             .init(name: "net.inet.icmp.maskrepl", value: 0, writable: true, range: 0...1, description: "Respond to ICMP_MASKREQ messages"),
             .init(name: "net.inet.icmp.returndatabytes", value: 8, writable: true, range: 8...512, description: "Number of bytes to return in an ICMP error message"),
@@ -29,6 +33,9 @@ public struct SysctlTable {
             .init(name: "net.inet.icmp.rediraccept", value: 1, writable: true, range: 0...1, description: "Accept ICMP_REDIRECT messages"),
             .init(name: "net.inet.icmp.redirtimeout", value: 600, writable: true, range: 0...Int(Int32.max), description: "Lifetime of ICMP_REDIRECT generated routes"),
             .init(name: "net.inet.icmp.bmcastecho", value: 0, writable: true, range: 0...1, description: "Respond to ICMP_ECHO or ICMP_TIMESTAMP message to the broadcast or multicast"),
+            .init(name: "net.inet.udp.checksum", value: 1, writable: true, range: 0...1, description: "Compute UDP checksums"),
+            .init(name: "net.inet.udp.sendspace", value: 9216, writable: true, range: 1...NetStack.maxSocketBuffer, description: "Default UDP send buffer size"),
+            .init(name: "net.inet.udp.recvspace", value: 41600, writable: true, range: 1...NetStack.maxSocketBuffer, description: "Default UDP receive buffer size"),
             .init(name: "net.inet.arp.keep", value: 1200, writable: true, range: 1...Int(Int32.max), description: "Valid ARP entry lifetime in seconds"),
             .init(name: "net.inet.arp.down", value: 20, writable: true, range: 1...Int(Int32.max), description: "Failed ARP entry lifetime in seconds"),
             .init(name: "net.inet.arp.maxtries", value: 5, writable: true, range: 1...100, description: "Requests sent before a host is marked down"),
@@ -45,6 +52,8 @@ public struct SysctlTable {
     var icmpMaskRepl = false, icmpReturnDataBytes = 8, icmpErrPPSLimit = 100, icmpBmcastEcho = false, redirect = true
     var randomID = false
     var arpKeep: UInt64 = 1200, arpDown: UInt64 = 20, arpMaxTries = 5, arpMaxHold = 16, arpLogMovements = true
+    var anonPortMin: UInt16 = 49152, anonPortMax: UInt16 = 65535
+    var udpChecksum = true, udpSendSpace = 9216, udpRecvSpace = 41600
 
     mutating func reload() {
         func v(_ n: String) -> Int { nodes[index[n]!].value }
@@ -63,6 +72,11 @@ public struct SysctlTable {
         arpMaxTries = v("net.inet.arp.maxtries")
         arpMaxHold = v("net.inet.arp.maxhold")
         arpLogMovements = v("net.inet.arp.log_movements") != 0
+        anonPortMin = UInt16(v("net.inet.ip.anonportmin"))
+        anonPortMax = UInt16(v("net.inet.ip.anonportmax"))
+        udpChecksum = v("net.inet.udp.checksum") != 0
+        udpSendSpace = v("net.inet.udp.sendspace")
+        udpRecvSpace = v("net.inet.udp.recvspace")
     }
 
     /// ENOENT for an unknown name.
@@ -70,7 +84,8 @@ public struct SysctlTable {
         guard let i = index[name] else { throw .ENOENT }
         return nodes[i].value
     }
-    /// ENOENT unknown, EPERM read-only, EINVAL out of range. Returns the old value.
+    /// ENOENT unknown, EPERM read-only, EINVAL out of range (or, for the port ranges, a minimum
+    /// not below its maximum, as sysctl_net_inet_ip_ports refuses). Returns the old value.
     @discardableResult
     public mutating func set(_ name: String, _ value: Int) throws(Errno) -> Int {
         guard let i = index[name] else { throw .ENOENT }
@@ -78,6 +93,11 @@ public struct SysctlTable {
         guard nodes[i].range.contains(value) else { throw .EINVAL }
         let old = nodes[i].value
         nodes[i].value = value
+        func v(_ n: String) -> Int { nodes[index[n]!].value }
+        if v("net.inet.ip.anonportmin") >= v("net.inet.ip.anonportmax") || v("net.inet.ip.lowportmin") >= v("net.inet.ip.lowportmax") {
+            nodes[i].value = old
+            throw .EINVAL
+        }
         reload()
         return old
     }

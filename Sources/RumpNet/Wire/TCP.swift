@@ -1,41 +1,4 @@
-// UDP and TCP header views and emitters (behaviour arrives in later issues).
-
-public struct UDPView {
-    public static let headerLength = 8
-    public let bytes: UnsafeRawBufferPointer
-    /// Nil when shorter than the header or than its own length field says.
-    public init?(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count >= 8 else { return nil }
-        let len = Int(bytes.be16(4))
-        guard len >= 8, len <= bytes.count else { return nil }
-        self.bytes = UnsafeRawBufferPointer(rebasing: bytes[0..<len])
-    }
-    public var sourcePort: UInt16 { bytes.be16(0) }
-    public var destinationPort: UInt16 { bytes.be16(2) }
-    public var length: Int { bytes.count }
-    public var checksum: UInt16 { bytes.be16(6) }
-    public var payload: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[8...]) }
-    /// A zero checksum means "not computed" in IPv4.
-    public func isChecksumValid(src: IPv4Address, dst: IPv4Address) -> Bool {
-        checksum == 0 || InternetChecksum.sum(bytes, initial: InternetChecksum.pseudoHeader(
-            src: src, dst: dst, proto: IPProtocol.udp, length: bytes.count)) == 0xFFFF
-    }
-}
-
-public enum UDPEmitter {
-    /// Header at offset 0 of `p`; the payload must already follow it.
-    public static func emit(_ p: UnsafeMutableRawBufferPointer, srcPort: UInt16, dstPort: UInt16, length: Int,
-                            src: IPv4Address, dst: IPv4Address) {
-        p.setBE16(0, srcPort)
-        p.setBE16(2, dstPort)
-        p.setBE16(4, UInt16(length))
-        p.setBE16(6, 0)
-        var c = InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: p[0..<length]),
-            initial: InternetChecksum.pseudoHeader(src: src, dst: dst, proto: IPProtocol.udp, length: length))
-        if c == 0 { c = 0xFFFF }
-        p.setBE16(6, c)
-    }
-}
+// The TCP header view and emitter (TCP behaviour arrives with the next issue). UDP is in UDP.swift.
 
 public struct TCPView {
     public static let minHeaderLength = 20

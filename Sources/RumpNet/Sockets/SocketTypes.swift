@@ -1,0 +1,136 @@
+// The values of the socket API: NetBSD's numbers (sys/socket.h, netinet/in.h) so the kernel glue
+// passes a client's level/name/flags through unchanged, and one small endpoint value (address and
+// port) instead of a general sockaddr model (NetBSDModels will unify address models later).
+
+public enum SocketConstants {
+    public static let AF_UNSPEC: Int32 = 0, AF_INET: Int32 = 2
+    public static let SOCK_STREAM: Int32 = 1, SOCK_DGRAM: Int32 = 2, SOCK_RAW: Int32 = 3
+    public static let IPPROTO_IP: Int32 = 0, IPPROTO_ICMP: Int32 = 1, IPPROTO_TCP: Int32 = 6
+    public static let IPPROTO_UDP: Int32 = 17, IPPROTO_RAW: Int32 = 255
+    public static let SOL_SOCKET: Int32 = 0xFFFF
+    /// shutdown(2)'s `how`.
+    public static let SHUT_RD: Int32 = 0, SHUT_WR: Int32 = 1, SHUT_RDWR: Int32 = 2
+}
+
+/// An IPv4 transport endpoint (the address and port of a sockaddr_in).
+public struct SocketEndpoint: Hashable, Sendable, CustomStringConvertible {
+    public var address: IPv4Address
+    public var port: UInt16
+    public init(_ address: IPv4Address, _ port: UInt16) { self.address = address; self.port = port }
+    public static let any = SocketEndpoint(.any, 0)
+    /// netstat's form: "10.0.0.1.53", "*.*".
+    public var description: String {
+        (address.isAny ? "*" : address.description) + "." + (port == 0 && address.isAny ? "*" : String(port))
+    }
+}
+
+/// The protocol behind a socket (NetBSD's protosw): each has its own user requests
+/// (`pr_usrreqs`: bind, connect, send, ...) and lookup. TCP joins with the next issue.
+public enum SocketProtocol: Sendable, Equatable {
+    /// SOCK_RAW with this IP protocol number (0: every protocol).
+    case raw(UInt8)
+    /// SOCK_DGRAM, IPPROTO_UDP.
+    case udp
+
+    /// SO_TYPE.
+    public var socketType: Int32 {
+        switch self {
+        case .raw: SocketConstants.SOCK_RAW
+        case .udp: SocketConstants.SOCK_DGRAM
+        }
+    }
+    /// The IP protocol number (netstat's Proto column).
+    public var ipProtocol: UInt8 {
+        switch self {
+        case .raw(let p): p
+        case .udp: IPProtocol.udp
+        }
+    }
+}
+
+/// poll(2) readiness of one socket, as `socketEvents(_:)` reports it and `onSocketEvent` passes it.
+public struct SocketEvents: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// POLLIN: a receive would not block (data at or above SO_RCVLOWAT, an error, or SHUT_RD).
+    public static let readable = SocketEvents(rawValue: 1)
+    /// POLLOUT: a send would not block (datagram sockets: always, unless shut down for writing).
+    public static let writable = SocketEvents(rawValue: 4)
+    /// POLLERR: so_error is set (the next call returns it).
+    public static let error = SocketEvents(rawValue: 8)
+    /// POLLHUP: shut down in both directions.
+    public static let hangUp = SocketEvents(rawValue: 0x10)
+}
+
+/// recv/send flags (NetBSD's MSG_* values).
+public struct MessageFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+    /// MSG_PEEK: return the next datagram without taking it off the queue.
+    public static let peek = MessageFlags(rawValue: 0x2)
+    /// MSG_DONTROUTE: accepted, no effect (there is no routing to bypass for local links).
+    public static let dontRoute = MessageFlags(rawValue: 0x4)
+    /// MSG_TRUNC: on receive, report the datagram's full length even when it was cut.
+    public static let truncate = MessageFlags(rawValue: 0x10)
+    /// MSG_DONTWAIT: the kernel's concern (the stack never blocks); accepted here.
+    public static let dontWait = MessageFlags(rawValue: 0x80)
+}
+
+/// What one receive returned.
+public struct ReceivedDatagram: Sendable, Equatable {
+    /// Bytes copied into the caller's buffer.
+    public var copied: Int
+    /// The datagram's full length (raw sockets: IP header included).
+    public var length: Int
+    /// The sender.
+    public var from: SocketEndpoint
+    /// The datagram was longer than the buffer (msg_flags MSG_TRUNC).
+    public var truncated: Bool { length > copied }
+    /// recv(2)'s return value: the full length with MSG_TRUNC, else what was copied.
+    public func returnValue(flags: MessageFlags) -> Int { flags.contains(.truncate) ? length : copied }
+    /// A read at end of file after SHUT_RD on an empty queue.
+    public static let endOfFile = ReceivedDatagram(copied: 0, length: 0, from: .any)
+}
+
+/// A socket option with its value, for `setOption(_:_:)`.
+public enum SocketOption: Sendable, Equatable {
+    case ttl(UInt8)             // IP_TTL
+    case headerIncluded(Bool)   // IP_HDRINCL (raw sockets)
+    case receiveBuffer(Int)     // SO_RCVBUF
+    case broadcast(Bool)        // SO_BROADCAST
+    case nonBlocking(Bool)      // FIONBIO / O_NONBLOCK (kept for the kernel; the stack never blocks)
+    case reuseAddress(Bool)     // SO_REUSEADDR
+    case reusePort(Bool)        // SO_REUSEPORT
+    case sendBuffer(Int)        // SO_SNDBUF
+    case receiveLowWater(Int)   // SO_RCVLOWAT
+    case typeOfService(UInt8)   // IP_TOS
+}
+
+/// The options `getOption` and `setOption(_:name:value:)` know, with NetBSD's level and number.
+public enum SocketOptionName: Sendable, Hashable, CaseIterable {
+    case reuseAddress, broadcast, reusePort, sendBuffer, receiveBuffer, receiveLowWater, error, type
+    case ttl, typeOfService, headerIncluded
+
+    /// (level, optname) as in NetBSD's headers.
+    public var levelAndNumber: (level: Int32, name: Int32) {
+        switch self {
+        case .reuseAddress: (SocketConstants.SOL_SOCKET, 0x0004)     // SO_REUSEADDR
+        case .broadcast: (SocketConstants.SOL_SOCKET, 0x0020)        // SO_BROADCAST
+        case .reusePort: (SocketConstants.SOL_SOCKET, 0x0200)        // SO_REUSEPORT
+        case .sendBuffer: (SocketConstants.SOL_SOCKET, 0x1001)       // SO_SNDBUF
+        case .receiveBuffer: (SocketConstants.SOL_SOCKET, 0x1002)    // SO_RCVBUF
+        case .receiveLowWater: (SocketConstants.SOL_SOCKET, 0x1004)  // SO_RCVLOWAT
+        case .error: (SocketConstants.SOL_SOCKET, 0x1007)            // SO_ERROR (read-only, reading clears)
+        case .type: (SocketConstants.SOL_SOCKET, 0x1008)             // SO_TYPE (read-only)
+        case .headerIncluded: (SocketConstants.IPPROTO_IP, 2)        // IP_HDRINCL
+        case .typeOfService: (SocketConstants.IPPROTO_IP, 3)         // IP_TOS
+        case .ttl: (SocketConstants.IPPROTO_IP, 4)                   // IP_TTL
+        }
+    }
+
+    /// The option a client's (level, optname) names; nil (ENOPROTOOPT) for others.
+    public init?(level: Int32, name: Int32) {
+        guard let o = SocketOptionName.allCases.first(where: { $0.levelAndNumber == (level, name) }) else { return nil }
+        self = o
+    }
+}
