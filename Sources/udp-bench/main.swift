@@ -104,7 +104,7 @@ if mode == "send" {
     let rate = Int(Double(sent) / max(t, 1e-9))
     var line = "sent \(sent) datagrams of \(size) bytes in \(seconds(t)) s: \(rate) datagrams/s"
     if let firstError { line += " (\(failed) failed: \(firstError.strerror))" }
-    print(line)
+    printOut(line)
     exitTool(failed == 0 ? 0 : 1)
 }
 
@@ -116,7 +116,7 @@ if let n = receiveBuffer {
     }
 }
 if let e = kernel.perform(.bind(fd: s, address: Convert.wire(.any, port: port))) { fail("bind: \(e.strerror)") }
-print("bound to port \(port)")
+printOut("bound to port \(port)")
 OutputStream.standardOutput.flush()
 let receive = Request.recv(fd: s, maxLength: UInt32(max(size, 1)), flags: 0, timeout: Int32(idleMilliseconds))
 var received = 0, bytes = 0, first = 0.0, last = 0.0
@@ -147,5 +147,5 @@ receiving: while received < count {
 }
 let t = last - first
 let rate = received > 1 && t > 0 ? Int(Double(received - 1) / t) : 0
-print("received \(received) datagrams (\(bytes) bytes) of \(size) bytes in \(seconds(t)) s: \(rate) datagrams/s")
+printOut("received \(received) datagrams (\(bytes) bytes) of \(size) bytes in \(seconds(t)) s: \(rate) datagrams/s")
 exitTool(0)

@@ -71,9 +71,17 @@ public final class ShmifDriver: LinkDriver {
         guard running, let r = reader else { return 0 }
         // Drain the wakeups first: a write after this poll still wakes the event loop.
         r.watch.drain()
-        let n = r.poll(into: &batch)
-        for i in 0..<n { stack.receive(batch.frame(i), on: ifIndex) }
-        return n
+        // A poll stops when the batch is full; the wakeups are drained, so poll again until the
+        // ring is empty (bounded: a whole ring's worth), or a burst's tail would wait for the
+        // next frame to arrive.
+        var total = 0
+        for _ in 0..<(Int(BusLayout.dataSize) / batch.storage.count + 1) {
+            let n = r.poll(into: &batch)
+            for i in 0..<n { stack.receive(batch.frame(i), on: ifIndex) }
+            total += n
+            if batch.storage.count - batch.usedBytes >= BusLayout.maxFrameLength { break }
+        }
+        return total
     }
 
     public var fileDescriptor: Int32? { reader?.watch.fileDescriptor }
