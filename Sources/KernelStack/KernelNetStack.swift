@@ -228,7 +228,18 @@ public final class KernelNetStack: NetworkStack {
             throw error
         }
         buffer.removeLast(buffer.count - d.copied)
-        return ReceivedFrom(from: Self.sockaddr(d.from), flags: d.truncated ? NetBSD.MSG_TRUNC : 0)
+        return ReceivedFrom(from: lastSource(d.from), flags: d.truncated ? NetBSD.MSG_TRUNC : 0)
+    }
+
+    /// The source of the last datagram received as a SockAddr, kept: a peer that sends again
+    /// (the usual case) costs no new address array per datagram.
+    private var lastReceivedFrom: (SocketEndpoint, SockAddr)?
+
+    private func lastSource(_ e: SocketEndpoint) -> SockAddr {
+        if let (k, v) = lastReceivedFrom, k == e { return v }
+        let a = Self.sockaddr(e)
+        lastReceivedFrom = (e, a)
+        return a
     }
 
     public func shutdown(_ s: SocketID, how: Int32) throws(KernelError) {

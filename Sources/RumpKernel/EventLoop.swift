@@ -92,7 +92,14 @@ public final class EventLoop {
         return id
     }
 
-    public func setEvents(_ id: WatchID, _ events: Int16) { watches[id]?.events = events }
+    /// Changes what `id` waits for. Read, compare, write back: no dictionary modify accessor
+    /// (its coroutine frame is a heap allocation per call), and nothing when unchanged, which
+    /// is the common case (a connection's flush after every reply).
+    public func setEvents(_ id: WatchID, _ events: Int16) {
+        guard var w = watches[id], w.events != events else { return }
+        w.events = events
+        watches[id] = w
+    }
     public func unwatch(_ id: WatchID) { watches[id] = nil }
 
     /// Runs `fire` once at or after `deadline` (nanoseconds of the loop's clock). Timers with

@@ -310,8 +310,13 @@ public final class Kernel: KernelServices {
             }
             let st = try requireStack(), s = try socketOf(c, fd)
             let maxLength = Int(min(n, Wire.maximumMessageSize - 1024))
-            park(c, on: [s], timeout: sleepTimeout(c, fd, flags: flags, timeout), reply: reply,
-                 onTimeout: { .failure(KernelError(.EAGAIN)) }) { [unowned self] in
+            // The common case first, before forming the closures a parked call keeps (each an
+            // allocation): data is there, or the call must not wait.
+            let first = Self.retrying { () throws(KernelError) in try receive(st, s, maxLength: maxLength, flags: flags, form: form) }
+            if case .done(let r) = first { reply(r); return }
+            let t = sleepTimeout(c, fd, flags: flags, timeout)
+            if t == 0 { reply(.failure(KernelError(.EAGAIN))); return }
+            park(c, on: [s], timeout: t, tryFirst: false, reply: reply, onTimeout: { .failure(KernelError(.EAGAIN)) }) { [unowned self] in
                 Self.retrying { () throws(KernelError) in try self.receive(st, s, maxLength: maxLength, flags: flags, form: form) }
             }
         case let .poll(items, timeout):
@@ -407,30 +412,44 @@ public final class Kernel: KernelServices {
     /// does with SO_SNDTIMEO); before any, EWOULDBLOCK.
     private func sendAll(_ c: ClientContext, _ st: any NetworkStack, _ s: SocketID, _ data: [UInt8], flags: Int32, to: SockAddr?,
                          timeout: Int32, reply: @escaping (Result<Reply, KernelError>) -> Void) throws(KernelError) {
-        var sent = 0
-        park(c, on: [s], timeout: timeout, reply: reply,
-             onTimeout: { sent > 0 ? .success(.count(UInt32(sent))) : .failure(KernelError(.EAGAIN)) }) {
-            do throws(KernelError) {
-                while true {
-                    let n = try data.withUnsafeBytes { b in
-                        Result { () throws(KernelError) in try st.send(s, UnsafeRawBufferPointer(rebasing: b[sent...]), flags: flags, to: to) }
-                    }.get()
-                    sent += n
-                    if sent >= data.count { return .done(.success(.count(UInt32(sent)))) }
-                    if n == 0 { return .wait }
-                }
-            } catch {
-                if error.errno == .EAGAIN { return .wait }
-                return .done(sent > 0 ? .success(.count(UInt32(sent))) : .failure(error))
-            }
+        // The common case (it all fits now) without the closures and the box a parked send needs.
+        var sentNow = 0
+        if case .done(let r) = Self.sendSome(st, s, data, sent: &sentNow, flags: flags, to: to) { reply(r); return }
+        if timeout == 0 { reply(sentNow > 0 ? .success(.count(UInt32(sentNow))) : .failure(KernelError(.EAGAIN))); return }
+        final class Progress { var sent: Int; init(_ n: Int) { sent = n } }
+        let progress = Progress(sentNow)
+        park(c, on: [s], timeout: timeout, tryFirst: false, reply: reply,
+             onTimeout: { progress.sent > 0 ? .success(.count(UInt32(progress.sent))) : .failure(KernelError(.EAGAIN)) }) {
+            Self.sendSome(st, s, data, sent: &progress.sent, flags: flags, to: to)
         }
     }
 
-    /// Tries `attempt` now; if it must wait, parks it on the wait queues of `sockets` until it
-    /// completes, the timeout (ms; -1 = none, 0 = do not wait) passes, or the client goes away.
-    func park(_ c: ClientContext, on sockets: [SocketID], timeout: Int32, reply: @escaping (Result<Reply, KernelError>) -> Void,
+    /// Sends what the stack takes of `data[sent...]`, advancing `sent`: done when all is sent
+    /// or on an error, wait when the stack has no room.
+    private static func sendSome(_ st: any NetworkStack, _ s: SocketID, _ data: [UInt8], sent: inout Int, flags: Int32, to: SockAddr?) -> PendingCall.Attempt {
+        do throws(KernelError) {
+            while true {
+                let offset = sent
+                let n = try data.withUnsafeBytes { b in
+                    Result { () throws(KernelError) in try st.send(s, UnsafeRawBufferPointer(rebasing: b[offset...]), flags: flags, to: to) }
+                }.get()
+                sent += n
+                if sent >= data.count { return .done(.success(.count(UInt32(sent)))) }
+                if n == 0 { return .wait }
+            }
+        } catch {
+            if error.errno == .EAGAIN { return .wait }
+            return .done(sent > 0 ? .success(.count(UInt32(sent))) : .failure(error))
+        }
+    }
+
+    /// Tries `attempt` now (unless the caller just did); if it must wait, parks it on the wait
+    /// queues of `sockets` until it completes, the timeout (ms; -1 = none, 0 = do not wait)
+    /// passes, or the client goes away.
+    func park(_ c: ClientContext, on sockets: [SocketID], timeout: Int32, tryFirst: Bool = true,
+              reply: @escaping (Result<Reply, KernelError>) -> Void,
               onTimeout: @escaping () -> Result<Reply, KernelError>, attempt: @escaping () -> PendingCall.Attempt) {
-        if case .done(let r) = attempt() { reply(r); return }
+        if tryFirst, case .done(let r) = attempt() { reply(r); return }
         if timeout == 0 { reply(onTimeout()); return }
         let p = PendingCall(client: c, sockets: sockets, attempt: attempt, onTimeout: onTimeout, reply: reply)
         if timeout > 0 {

@@ -25,13 +25,15 @@ struct WaitQueues {
     private(set) var queues: [SocketID: [PendingCall]] = [:]
     private var changed: [SocketID] = []
     private var changedSet: Set<SocketID> = []
+    /// Every live parked call (also those that wait on no socket: a poll of nothing).
+    private var live: [ObjectIdentifier: PendingCall] = [:]
     /// Live parked calls (not finished).
-    private(set) var parkedCount = 0
+    var parkedCount: Int { live.count }
     /// Retries made so far: what tests use to see that a wakeup reached only its socket.
     private(set) var attempts: UInt64 = 0
 
     mutating func enqueue(_ p: PendingCall) {
-        parkedCount += 1
+        live[ObjectIdentifier(p)] = p
         for s in p.sockets { queues[s, default: []].append(p) }
     }
 
@@ -66,7 +68,7 @@ struct WaitQueues {
     mutating func remove(_ p: PendingCall) {
         guard !p.finished else { return }
         p.finished = true
-        parkedCount -= 1
+        live[ObjectIdentifier(p)] = nil
         for s in p.sockets {
             guard var q = queues[s] else { continue }
             q.removeAll { $0 === p }
@@ -75,9 +77,5 @@ struct WaitQueues {
     }
 
     /// Every live call, for halt.
-    var all: [PendingCall] {
-        var seen = Set<ObjectIdentifier>(), out: [PendingCall] = []
-        for s in queues.keys.sorted() { for p in queues[s]! where seen.insert(ObjectIdentifier(p)).inserted { out.append(p) } }
-        return out
-    }
+    var all: [PendingCall] { Array(live.values) }
 }

@@ -24,7 +24,8 @@ public final class NetStack {
     public var log: ((String) -> Void)?
     /// Called with a socket's new readiness whenever it changes (data arrived, the queue emptied,
     /// an error was set or cleared, a shutdown), for that socket only: an event loop wakes that
-    /// socket's waiters here. Not called for a change a socket's own close makes.
+    /// socket's waiters here. Not called for a change a socket's own close makes. It runs in the
+    /// middle of input or of a socket call: it must not call back into the stack (defer the work).
     public var onSocketEvent: ((Int32, SocketEvents) -> Void)?
 
     static let headroom = 64

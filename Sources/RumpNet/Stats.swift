@@ -49,7 +49,8 @@ public struct UDPStats: Sendable, Equatable {
     public var noportbcast: UInt64 = 0
     /// Dropped because the socket's receive buffer was full.
     public var fullsock: UInt64 = 0
-    /// Input that missed the PCB hash (always 0: the port table is the only lookup).
+    /// Unicast input no connected socket took, so the bound sockets were looked at (udp4_realinput's
+    /// count; a NetBSD kernel with INET6 counts such a datagram twice, once per family).
     public var pcbhashmiss: UInt64 = 0
     /// Datagrams sent.
     public var opackets: UInt64 = 0

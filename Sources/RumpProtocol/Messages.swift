@@ -508,6 +508,7 @@ public struct RequestDecodingError: Error, Sendable {
 public struct FrameDecoder: Sendable {
     private var buffer: [UInt8] = []
     private var start = 0
+    private var bodyBuffer: [UInt8] = []
     public let maximum: UInt32
 
     public init(maximum: UInt32 = Wire.maximumMessageSize) { self.maximum = maximum }
@@ -526,7 +527,13 @@ public struct FrameDecoder: Sendable {
         guard len <= maximum else { throw .messageTooLarge(len) }
         guard pending >= Wire.prefixSize + Int(len) else { compact(); return nil }
         let b = start + Wire.prefixSize
-        let body = Array(buffer[b..<b + Int(len)])
+        // Into the reused body buffer: once the caller has dropped the previous body (decoding
+        // copies what it keeps), its storage is unique again and the copy allocates nothing.
+        var body = bodyBuffer
+        bodyBuffer = []
+        body.removeAll(keepingCapacity: true)
+        body.append(contentsOf: buffer[b..<b + Int(len)])
+        bodyBuffer = body
         start = b + Int(len)
         return body
     }

@@ -1,6 +1,7 @@
 // rumpnet-bench: echo request -> reply through two stacks on an in-memory link (and through a
-// forwarding third stack), beside a plain memcpy of the same frames, with heap allocations per
-// packet counted by the CMallocCount interposer.
+// forwarding third stack), UDP echo between two stacks' sockets (64 and 1472 bytes of payload),
+// beside a plain memcpy of the same frames, with heap allocations per packet counted by the
+// CMallocCount interposer.
 
 import CMallocCount
 import Glibc
@@ -93,6 +94,51 @@ func pingPong(forwarding: Bool, rounds: Int, size: Int) throws -> Result {
 }
 nonisolated(unsafe) var result: Result?
 
+/// UDP echo: A's connected socket sends a datagram to B's port 7, B receives it and sends it back
+/// to its source, A receives the echo. A "packet" is one datagram from one socket to another (two
+/// per round), so the figure is datagrams/s app to app, both stacks' send and receive included.
+func udpEcho(rounds: Int, payload: Int) throws -> Result {
+    let clock = VirtualClock()
+    let a = NetStack(clock: clock, seed: 1), b = NetStack(clock: clock, seed: 2)
+    let link = MemoryLink()
+    try a.attachInterface(name: "mem0", driver: link.makeDriver())
+    try a.addAddress(name: "mem0", IPv4Address("10.0.1.1")!, netmask: 0xFFFF_FF00)
+    try b.attachInterface(name: "mem0", driver: link.makeDriver())
+    try b.addAddress(name: "mem0", IPv4Address("10.0.1.2")!, netmask: 0xFFFF_FF00)
+    let server = try b.socket(domain: SocketConstants.AF_INET, type: SocketConstants.SOCK_DGRAM, protocol: 0)
+    try b.bind(server, to: SocketEndpoint(.any, 7))
+    let client = try a.socket(domain: SocketConstants.AF_INET, type: SocketConstants.SOCK_DGRAM, protocol: 0)
+    try a.connect(client, to: SocketEndpoint(IPv4Address("10.0.1.2")!, 7))
+    let msg = [UInt8](repeating: 0x42, count: payload)
+    var rx = [UInt8](repeating: 0, count: 2048)
+    var echoed = 0
+    func round(_ m: UnsafeRawBufferPointer, _ r: UnsafeMutableRawBufferPointer) throws {
+        try a.send(client, m)
+        link.deliver()
+        while let d = try? b.receive(server, into: r) {
+            try b.send(server, UnsafeRawBufferPointer(rebasing: r[0..<d.copied]), to: d.from)
+        }
+        link.deliver()
+        while let d = try? a.receive(client, into: r) { precondition(d.length == payload); echoed += 1 }
+    }
+    var out: Result?
+    try msg.withUnsafeBytes { m in
+        try rx.withUnsafeMutableBytes { r in
+            for _ in 0..<1000 { try round(m, r) }  // warm up: ARP resolved, buffers grown
+            echoed = 0
+            let a0 = malloc_count_calls()
+            let t0 = nanotime()
+            for _ in 0..<rounds { try round(m, r) }
+            let t1 = nanotime()
+            let a1 = malloc_count_calls()
+            precondition(echoed == rounds, "lost echoes: \(echoed) of \(rounds)")
+            out = Result(name: "udp echo \(payload) B (datagrams)", packets: rounds * 2, ns: t1 - t0, allocs: a1 - a0)
+        }
+    }
+    withExtendedLifetime((a, b, link)) {}
+    return out!
+}
+
 /// The same frames copied with memcpy, as many times as the stacks handle them.
 func memcpyBaseline(packets: Int, size: Int) -> Result {
     let frameLen = 14 + 20 + 8 + size
@@ -119,14 +165,16 @@ let runs = args.count > 3 ? Int(args[3]) ?? 5 : 5
 
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 print("rumpnet-bench: \(rounds) round trips x \(runs) runs, ICMP payload \(size) bytes (frame \(14 + 28 + size) bytes)")
-var echo: [Result] = [], fwd: [Result] = [], mem: [Result] = []
+var echo: [Result] = [], fwd: [Result] = [], udpSmall: [Result] = [], udpLarge: [Result] = [], mem: [Result] = []
 for _ in 0..<runs {
     echo.append(try pingPong(forwarding: false, rounds: rounds, size: size))
     fwd.append(try pingPong(forwarding: true, rounds: rounds, size: size))
+    udpSmall.append(try udpEcho(rounds: rounds, payload: 64))
+    udpLarge.append(try udpEcho(rounds: rounds, payload: 1472))
     mem.append(memcpyBaseline(packets: rounds * 2, size: size))
 }
 let memNs = median(mem.map(\.nsPerPacket))
-for rs in [echo, fwd, mem] {
+for rs in [echo, fwd, udpSmall, udpLarge, mem] {
     let ns = median(rs.map(\.nsPerPacket))
     let pps = median(rs.map(\.pps))
     let al = rs.map(\.allocsPerPacket).max()!

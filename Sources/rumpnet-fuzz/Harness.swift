@@ -1,5 +1,7 @@
 // libFuzzer entry point: each input is one frame (first byte picks the interface) fed to a stack
-// configured as a forwarding router with two links; invariants are checked after every frame.
+// configured as a forwarding router with two links, with a raw socket and UDP sockets (bound to
+// port 53 on any address, and one connected to 10.0.0.2:53 so ICMP errors reach so_error);
+// invariants are checked after every frame.
 
 import RumpNet
 
@@ -12,6 +14,7 @@ final class Harness {
     let clock = VirtualClock()
     let stack: NetStack
     let fd: Int32
+    let udpBound: Int32, udpConnected: Int32
     var inputs = 0
     var rx = [UInt8](repeating: 0, count: 70000)
 
@@ -26,6 +29,10 @@ final class Harness {
         try! stack.sysctlSet("net.inet.ip.forwarding", 1)
         try! stack.sysctlSet("net.inet.icmp.errppslimit", -1)
         fd = try! stack.socket(domain: 2, type: 3, protocol: 0)
+        udpBound = try! stack.socket(domain: 2, type: 2, protocol: 0)
+        try! stack.bind(udpBound, to: SocketEndpoint(.any, 53))
+        udpConnected = try! stack.socket(domain: 2, type: 2, protocol: 0)
+        try! stack.connect(udpConnected, to: SocketEndpoint(IPv4Address("10.0.0.2")!, 53))
     }
 
     func run(_ data: UnsafeRawBufferPointer) {
@@ -36,7 +43,14 @@ final class Harness {
         if inputs % 64 == 0 {
             clock.advance(nanoseconds: 500_000_000)
             stack.poll()
-            rx.withUnsafeMutableBytes { b in while (try? stack.recvfrom(fd, into: b)) != nil {} }
+            rx.withUnsafeMutableBytes { b in
+                while (try? stack.recvfrom(fd, into: b)) != nil {}
+                for u in [udpBound, udpConnected] {
+                    // Datagrams, then a pending so_error (which the failing receive clears).
+                    while (try? stack.receive(u, into: b)) != nil {}
+                    precondition(stack.socketEvents(u) == .writable)
+                }
+            }
         }
         // Bounded state whatever the input.
         precondition(stack.arpEntries.count <= 4096)

@@ -155,6 +155,27 @@ final class EmbeddedKernelTests: XCTestCase {
         XCTAssertEqual(c.call(.fcntl(fd: s, command: NetBSD.F_GETFD, argument: 0)), .success(.value(NetBSD.FD_CLOEXEC)))
     }
 
+    /// A poll of no descriptors is a sleep: answered empty at its deadline; halt drops every
+    /// parked call and its timer.
+    func testPollOfNothingSleepsAndHaltDropsParkedCalls() {
+        let c = a.client()
+        let t0 = lab.now
+        let sleep = c.send(.poll(items: [], timeout: 40))
+        lab.advance(milliseconds: 40)
+        XCTAssertEqual(c.response(sleep)?.result, .success(.poll([])))
+        XCTAssertEqual(c.response(sleep)?.time, t0 + 40 * Self.ms)
+        let timers = lab.loop.pendingTimerCount
+        c.send(.poll(items: [], timeout: 10_000))
+        c.send(.recv(fd: rawICMP(c), maxLength: 10, flags: 0, timeout: 10_000))
+        lab.run()
+        XCTAssertEqual(a.kernel.parkedCallCount, 2)
+        XCTAssertEqual(lab.loop.pendingTimerCount, timers + 2)
+        a.kernel.halt()
+        XCTAssertEqual(a.kernel.parkedCallCount, 0)
+        XCTAssertEqual(c.context.parkedCallCount, 0)
+        XCTAssertLessThanOrEqual(lab.loop.pendingTimerCount, timers, "halt cancelled the parked calls' timers")
+    }
+
     /// Closing the descriptor a call sleeps on (another thread of the client) ends the call.
     func testCloseWakesTheCallSleepingOnTheSocket() {
         let c = a.client()

@@ -12,6 +12,10 @@ final class FakeStack: NetworkStack {
     weak var kernel: (any KernelServices)?
     var detached = false
     var ttl: Int32 = 64
+    /// Stream-like sending: when set for a socket, a send takes at most this many bytes (and
+    /// uses them up); 0 is "no room" (EAGAIN). Bytes taken are appended to `streamed`.
+    var room: [SocketID: Int] = [:]
+    var streamed: [SocketID: [UInt8]] = [:]
 
     func attach(to kernel: any KernelServices, sysctl: SysctlTree) {
         self.kernel = kernel
@@ -37,6 +41,13 @@ final class FakeStack: NetworkStack {
     func listen(_ s: SocketID, backlog: Int32) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
     func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr) { throw KernelError(.EOPNOTSUPP) }
     func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SockAddr?) throws(KernelError) -> Int {
+        if let r = room[s] {
+            guard r > 0 else { throw KernelError(.EAGAIN) }
+            let n = min(r, data.count)
+            room[s] = r - n
+            streamed[s, default: []] += data.prefix(n)
+            return n
+        }
         guard let to else { throw KernelError(.EDESTADDRREQ) }
         guard let dst = sockets.first(where: { $0.value.port == to.port })?.key else { throw KernelError(.ECONNREFUSED) }
         let from = SockAddr.inet((127, 0, 0, 1), port: sockets[s]?.port ?? 0)
@@ -164,6 +175,78 @@ final class FakeStackTests: XCTestCase {
         let b = kernel.newClient()
         call(b, .close(fd: 5), into: r)
         XCTAssertEqual(r.results.last, .failure(KernelError(.EBADF)))
+    }
+
+    /// Three datagrams in one burst are one wakeup of the socket's waiter, not three.
+    func testChangesOfOneSocketInABurstAreOneRetry() {
+        let a = kernel.newClient(), b = kernel.newClient()
+        let ra = Box(), rb = Box()
+        call(a, .socket(domain: 2, type: 2, protocol: 0), into: ra)
+        let fa = fd(ra.results.last)
+        call(a, .bind(fd: fa, address: .inet((127, 0, 0, 1), port: 9)), into: ra)
+        call(a, .recv(fd: fa, maxLength: 10, flags: 0, timeout: -1), into: ra)
+        call(b, .socket(domain: 2, type: 2, protocol: 0), into: rb)
+        let fb = fd(rb.results.last)
+        for i: UInt8 in 1...3 {
+            call(b, .sendto(fd: fb, data: [i], flags: 0, address: .inet((127, 0, 0, 1), port: 9), timeout: -1), into: rb)
+        }
+        XCTAssertEqual(kernel.parkedCallAttempts, 0, "nothing retried inside the callback")
+        loop.run()
+        XCTAssertEqual(kernel.parkedCallAttempts, 1)
+        XCTAssertEqual(ra.results.last, .success(.data([1])))
+        XCTAssertEqual(kernel.parkedCallCount, 0)
+    }
+
+    /// A stack that cannot name the socket: socketsChanged retries every parked call.
+    func testSocketsChangedRetriesEveryWaiter() {
+        let a = kernel.newClient()
+        let r = Box()
+        for port: UInt16 in [20, 21] {
+            call(a, .socket(domain: 2, type: 2, protocol: 0), into: r)
+            let f = fd(r.results.last)
+            call(a, .bind(fd: f, address: .inet((127, 0, 0, 1), port: port)), into: r)
+            call(a, .recv(fd: f, maxLength: 10, flags: 0, timeout: -1), into: r)
+        }
+        XCTAssertEqual(kernel.parkedCallCount, 2)
+        kernel.socketsChanged()
+        loop.run()
+        XCTAssertEqual(kernel.parkedCallAttempts, 2)
+        XCTAssertEqual(kernel.parkedCallCount, 2, "nothing to receive: both still parked")
+    }
+
+    /// A blocking send completes fully: it takes what there is room for and waits for more.
+    /// With a timeout, the part sent so far is the answer; with none sent, EWOULDBLOCK.
+    func testBlockingSendCompletesFullyOrAnswersThePartAtItsTimeout() {
+        let c = kernel.newClient()
+        let r = Box()
+        call(c, .socket(domain: 2, type: 2, protocol: 0), into: r)
+        let f = fd(r.results.last)
+        let s = 1  // the fake stack's first socket
+        stack.room[s] = 4
+        call(c, .send(fd: f, data: Array(0..<10), flags: 0, timeout: -1), into: r)
+        XCTAssertEqual(r.results.count, 1, "4 of 10 bytes taken: parked")
+        XCTAssertEqual(stack.streamed[s], [0, 1, 2, 3])
+        stack.room[s] = 3
+        kernel.socketChanged(s)
+        loop.run()
+        XCTAssertEqual(r.results.count, 1)
+        stack.room[s] = 100
+        kernel.socketChanged(s)
+        loop.run()
+        XCTAssertEqual(r.results.last, .success(.count(10)))
+        XCTAssertEqual(stack.streamed[s], Array(0..<10))
+
+        stack.room[s] = 2
+        call(c, .send(fd: f, data: [7, 7, 7, 7, 7], flags: 0, timeout: 50), into: r)
+        spin(50)
+        XCTAssertEqual(r.results.last, .success(.count(2)), "a timeout after part was sent answers the part")
+        call(c, .send(fd: f, data: [8], flags: 0, timeout: 50), into: r)
+        spin(50)
+        XCTAssertEqual(r.results.last, .failure(KernelError(.EWOULDBLOCK)))
+        stack.room[s] = 1
+        call(c, .send(fd: f, data: [9, 9], flags: RumpProtocol.NetBSD.MSG_DONTWAIT, timeout: -1), into: r)
+        XCTAssertEqual(r.results.last, .success(.count(1)), "non-blocking: what fits now")
+        XCTAssertEqual(kernel.parkedCallCount, 0)
     }
 
     func testStackSysctlAndInterfaces() throws {

@@ -49,6 +49,22 @@ final class SinkDriver: LinkDriver {
         var udp = [UInt8](repeating: 0, count: 20)
         udp.withUnsafeMutableBytes { UDPEmitter.emit($0, srcPort: 1000, dstPort: 2000, length: 20, src: IPv4Address("10.0.0.2")!, dst: IPv4Address("10.0.0.1")!) }
         t.append(ether(EtherType.ipv4, ip(17, udp)))
+        // UDP to the bound port (2000), to closed ones, broadcast, and without a checksum.
+        var bound = [UInt8](repeating: 0x33, count: 40)
+        bound.withUnsafeMutableBytes { UDPEmitter.emit($0, srcPort: 1000, dstPort: 2000, length: 40, src: IPv4Address("10.0.0.2")!, dst: IPv4Address("10.0.0.1")!) }
+        t.append(ether(EtherType.ipv4, ip(17, bound)))
+        var closed = bound
+        closed.withUnsafeMutableBytes { UDPEmitter.emit($0, srcPort: 1000, dstPort: 2001, length: 40, src: IPv4Address("10.0.0.2")!, dst: IPv4Address("10.0.0.1")!) }
+        t.append(ether(EtherType.ipv4, ip(17, closed)))
+        var bcast = bound
+        bcast.withUnsafeMutableBytes { UDPEmitter.emit($0, srcPort: 1000, dstPort: 2000, length: 40, src: IPv4Address("10.0.0.2")!, dst: IPv4Address("10.0.0.255")!) }
+        t.append(ether(EtherType.ipv4, ip(17, bcast, dst: "10.0.0.255"), dst: .broadcast))
+        var bcastClosed = bound
+        bcastClosed.withUnsafeMutableBytes { UDPEmitter.emit($0, srcPort: 1000, dstPort: 2001, length: 40, src: IPv4Address("10.0.0.2")!, dst: IPv4Address("10.0.0.255")!) }
+        t.append(ether(EtherType.ipv4, ip(17, bcastClosed, dst: "10.0.0.255"), dst: .broadcast))
+        var nosum = bound
+        nosum[6] = 0; nosum[7] = 0
+        t.append(ether(EtherType.ipv4, ip(17, nosum)))
         var tcp = [UInt8](repeating: 0, count: 20)
         tcp.withUnsafeMutableBytes { TCPEmitter.emit($0, srcPort: 1000, dstPort: 80, seq: 1, ack: 0, flags: .syn, window: 1024, length: 20, src: IPv4Address("10.0.0.2")!, dst: IPv4Address("10.0.0.1")!) }
         t.append(ether(EtherType.ipv4, ip(6, tcp)))
@@ -83,6 +99,9 @@ final class SinkDriver: LinkDriver {
         try s.sysctlSet("net.inet.icmp.errppslimit", -1)  // exercise the error path on every frame
         let fd = try rawICMPSocket(s)
         try s.setOption(fd, .nonBlocking(true))
+        let udp = try UDP.socket(s)
+        try s.bind(udp, to: UDP.ep("0.0.0.0", 2000))
+        var udpReceived = 0
         let templates = RobustnessTests.templates(mac: mac)
         var rng = SeededRandom(seed: 12345)
         var buf = [UInt8](repeating: 0, count: 2048)
@@ -129,6 +148,7 @@ final class SinkDriver: LinkDriver {
                         clock.advance(nanoseconds: 50_000_000)
                         s.poll()
                         while (try? s.recvfrom(fd, into: rb)) != nil {}
+                        while (try? s.receive(udp, into: rb)) != nil { udpReceived += 1 }
                     }
                 }
             }
@@ -148,6 +168,18 @@ final class SinkDriver: LinkDriver {
         #expect(s.icmpStats.checksum > 0 && s.icmpStats.reflect > 0 && s.icmpStats.oldicmp > 0)
         #expect(s.etherStats.runts > 0 && s.etherStats.unknownType > 0)
         #expect(s.arpStats.badFrames > 0)
-        print("robustness: ip \(ip) icmp reflect \(s.icmpStats.reflect) checksum \(s.icmpStats.checksum) ether \(s.etherStats) arp \(s.arpStats)")
+        let u = s.udpStats
+        #expect(u.ipackets > 0 && u.badsum > 0 && u.badlen > 0 && u.hdrops > 0 && u.nosum > 0)
+        #expect(u.noport > 0 && u.noportbcast > 0 && udpReceived > 0)
+        #expect(s.timers.count == s.arp.entries.values.filter { !$0.permanent }.count + s.reass.entries.count)
+        // Still answering afterwards: a datagram to the bound port arrives intact.
+        try rbuf.withUnsafeMutableBytes { rb in
+            while (try? s.receive(udp, into: rb)) != nil {}
+            let good = try #require(templates.first { $0.count == 74 && $0[23] == 17 && $0[36] == 0x07 && $0[37] == 0xD0 && $0[33] == 1 })
+            good.withUnsafeBytes { s.receive($0, on: 2) }
+            let d = try s.receive(udp, into: rb)
+            #expect(d.length == 32 && rb[0..<32].allSatisfy { $0 == 0x33 } && d.from == UDP.ep("10.0.0.2", 1000))
+        }
+        print("robustness: ip \(ip) icmp reflect \(s.icmpStats.reflect) checksum \(s.icmpStats.checksum) ether \(s.etherStats) arp \(s.arpStats) udp \(s.udpStats)")
     }
 }

@@ -1,5 +1,7 @@
+import Foundation
 import Testing
 @testable import RumpNet
+import TestSupport
 
 /// UDP helpers over a stack's socket API.
 enum UDP {
@@ -52,13 +54,14 @@ enum UDP {
         try b.bind(server, to: UDP.ep("0.0.0.0", 5353))
         let client = try UDP.socket(a)
         try UDP.send(a, client, "query", to: UDP.ep("10.0.0.2", 5353))
-        // sendto bound the first ephemeral port (NetBSD's bsd algorithm counts down from 65535);
+        // sendto bound an ephemeral port (random_start: a random start in anonportmin...max);
         // an unconnected socket keeps the wildcard address.
-        #expect(try a.localEndpoint(client) == UDP.ep("0.0.0.0", 65535))
+        let cport = try a.localEndpoint(client).port
+        #expect(try a.localEndpoint(client).address == .any && (49152...65535).contains(cport))
         #expect(throws: Errno.ENOTCONN) { try a.peerEndpoint(client) }
         lab.settle()
         let (q, from) = try UDP.text(b, server)
-        #expect(q == "query" && from == UDP.ep("10.0.0.1", 65535))
+        #expect(q == "query" && from == UDP.ep("10.0.0.1", cport))
         try UDP.send(b, server, "answer", to: from)
         lab.settle()
         let (r, rfrom) = try UDP.text(a, client)
@@ -67,30 +70,34 @@ enum UDP {
         // A connected socket: the route's source address and the next port.
         let c2 = try UDP.socket(a)
         try a.connect(c2, to: UDP.ep("10.0.0.2", 5353))
-        #expect(try a.localEndpoint(c2) == UDP.ep("10.0.0.1", 65534))
+        let c2port = try a.localEndpoint(c2).port
+        #expect(try a.localEndpoint(c2).address == IPv4Address("10.0.0.1")! && c2port != cport && c2port >= 49152)
         #expect(try a.peerEndpoint(c2) == UDP.ep("10.0.0.2", 5353))
         try UDP.send(a, c2, "again")
         #expect(throws: Errno.EISCONN) { try UDP.send(a, c2, "x", to: UDP.ep("10.0.0.2", 5353)) }
         #expect(throws: Errno.EDESTADDRREQ) { try UDP.send(a, client, "x") }
         lab.settle()
-        #expect(try UDP.text(b, server) == ("again", UDP.ep("10.0.0.1", 65534)))
+        #expect(try UDP.text(b, server) == ("again", UDP.ep("10.0.0.1", c2port)))
         // Only datagrams from the peer reach a connected socket: b's answer from another port does not.
         let other = try UDP.socket(b)
-        try UDP.send(b, other, "stranger", to: UDP.ep("10.0.0.1", 65534))
-        try UDP.send(b, server, "peer", to: UDP.ep("10.0.0.1", 65534))
+        try UDP.send(b, other, "stranger", to: UDP.ep("10.0.0.1", c2port))
+        try UDP.send(b, server, "peer", to: UDP.ep("10.0.0.1", c2port))
         lab.settle()
         #expect(UDP.drain(a, c2) == ["peer"])
         #expect(a.udpStats.noport == 1)  // the stranger's datagram found no socket
         #expect(a.udpStats.opackets == 2 && b.udpStats.ipackets == 2 && b.udpStats.opackets == 3)
+        // Every datagram b took went to an unconnected socket: a connect-hash miss each; at a,
+        // "answer" (unconnected client) and the stranger missed, "peer" hit the connected c2.
+        #expect(b.udpStats.pcbhashmiss == 2 && a.udpStats.pcbhashmiss == 2)
         // Disconnect: the socket takes any sender again and forgets the address connect chose.
         try a.disconnect(c2)
-        #expect(try a.localEndpoint(c2) == UDP.ep("0.0.0.0", 65534))
+        #expect(try a.localEndpoint(c2) == UDP.ep("0.0.0.0", c2port))
         #expect(throws: Errno.ENOTCONN) { try a.disconnect(c2) }
         // Loopback works too, checksums and all.
         let lo = try UDP.socket(a)
         try a.bind(lo, to: UDP.ep("127.0.0.1", 7))
         try UDP.send(a, client, "self", to: UDP.ep("127.0.0.1", 7))
-        #expect(try UDP.text(a, lo) == ("self", UDP.ep("127.0.0.1", 65535)))
+        #expect(try UDP.text(a, lo) == ("self", UDP.ep("127.0.0.1", cport)))
     }
 
     @Test func portUnreachableRefusesTheConnectedSocketOnly() throws {
@@ -171,14 +178,27 @@ enum UDP {
             try a.bind(fd, address: .any)
             fds.append(fd)
         }
-        #expect(try fds.map { try a.localEndpoint($0).port } == [65535, 65534, 65533, 65532, 65531, 65530])
+        let ports = try fds.map { try a.localEndpoint($0).port }
+        #expect(Set(ports) == Set(65530...65535))
         let extra = try UDP.socket(a)
         #expect(throws: Errno.EADDRNOTAVAIL) { try a.bind(extra, address: .any) }
         #expect(throws: Errno.EADDRNOTAVAIL) { try UDP.send(a, extra, "x", to: UDP.ep("10.0.0.2", 9)) }
         #expect(throws: Errno.EADDRNOTAVAIL) { try a.connect(extra, to: UDP.ep("10.0.0.2", 9)) }
         try a.close(fds[2])
         try a.connect(extra, to: UDP.ep("10.0.0.2", 9))
-        #expect(try a.localEndpoint(extra) == UDP.ep("10.0.0.1", 65533))
+        #expect(try a.localEndpoint(extra) == UDP.ep("10.0.0.1", ports[2]))
+        // The stack's seed fixes the choice: the same seed, the same ports.
+        func firstPorts(seed: UInt64) throws -> [UInt16] {
+            let s = NetStack(clock: VirtualClock(), seed: seed)
+            return try (0..<5).map { _ in
+                let fd = try UDP.socket(s)
+                try s.bind(fd, address: .any)
+                return try s.localEndpoint(fd).port
+            }
+        }
+        #expect(try firstPorts(seed: 42) == firstPorts(seed: 42))
+        #expect(try firstPorts(seed: 42) != firstPorts(seed: 43))
+        #expect(try Set(firstPorts(seed: 42)).count == 5)
         // An explicit port outside the range is still fine.
         let fixed = try UDP.socket(a)
         try a.bind(fixed, to: UDP.ep("0.0.0.0", 1234))
@@ -238,7 +258,8 @@ enum UDP {
         try UDP.send(a, client, [], to: UDP.ep("10.0.0.2", 9000))
         lab.settle()
         let (empty, e) = try UDP.receive(b, server)
-        #expect(empty.isEmpty && e.length == 0 && e.from.port == 65535)
+        let clientPort = try a.localEndpoint(client).port
+        #expect(empty.isEmpty && e.length == 0 && e.from == UDP.ep("10.0.0.1", clientPort))
     }
 
     @Test func broadcastReachesEveryBoundSocket() throws {
@@ -351,11 +372,74 @@ enum UDP {
         #expect(b.udpStats.noport == 1)
         #expect(b.udpStats.ipackets == 8)
         #expect(UDP.drain(b, server).isEmpty)
+        // A unicast address in a link broadcast frame: delivered to the bound port, but a closed
+        // port is counted as a broadcast and not answered.
+        let icmpBefore = b.icmpStats.outhist[Int(ICMPType.unreachable)]
+        let bIndex = b.interface(named: "mem0")!.index
+        for port: UInt16 in [53, 54] {
+            var frame = [UInt8](repeating: 0, count: 14) + datagram(port: port)
+            frame.withUnsafeMutableBytes { EthernetEmitter.emit($0, dst: .broadcast, src: MACAddress("b2:a0:11:22:33:44")!, type: EtherType.ipv4) }
+            frame.withUnsafeBytes { b.receive($0, on: bIndex) }
+        }
+        #expect(UDP.drain(b, server).count == 1)
+        #expect(b.udpStats.noportbcast == 1 && b.udpStats.noport == 1)
+        #expect(b.icmpStats.outhist[Int(ICMPType.unreachable)] == icmpBefore)
         // b still answers.
         let c = try UDP.socket(a)
         try UDP.send(a, c, "still there?", to: UDP.ep("10.0.0.2", 53))
         lab.settle()
         #expect(UDP.drain(b, server) == ["still there?"])
+    }
+
+    /// Our net.* nodes exist in the NetBSD recording with the same defaults (but dad_count, which we
+    /// do not implement) and in the same order (the order sysctl -a prints).
+    @Test func sysctlNodesAsNetBSDRecordedThem() throws {
+        let text = try String(contentsOfFile: vectorsDirectory.path + "/netbsd-tools/b-sysctl-a-full.txt", encoding: .utf8)
+        let lines = text.split(separator: "\n").map(String.init)
+        let s = NetStack(clock: VirtualClock(), seed: 1)
+        var last = -1
+        // The stack's own knobs for NetBSD constants (arp_maxtries, the hold limit): not exported there.
+        let ours: Set = ["net.inet.arp.maxtries", "net.inet.arp.maxhold"]
+        for node in s.sysctlList(prefix: "net") where !ours.contains(node.name) {
+            let i = try #require(lines.firstIndex { $0.hasPrefix(node.name + " = ") }, "\(node.name)")
+            #expect(i > last, "\(node.name) out of NetBSD's order")
+            last = i
+            if node.name != "net.inet.ip.dad_count" {
+                #expect(lines[i] == "\(node.name) = \(node.value)")
+            }
+        }
+        #expect(s.sysctlList(prefix: "net.inet.udp").map(\.name) == ["net.inet.udp.checksum", "net.inet.udp.sendspace",
+                                                                  "net.inet.udp.recvspace", "net.inet.udp.do_loopback_cksum"])
+    }
+
+    /// What goes on the wire: IP_TTL and IP_TOS in the header, a valid checksum, none with
+    /// net.inet.udp.checksum=0, the ports and length as sent.
+    @Test func outputOnTheWire() throws {
+        let s = NetStack(clock: VirtualClock(), seed: 3)
+        let cap = CaptureDriver()
+        try s.attachInterface(name: "shmif0", driver: cap, mac: MACAddress("b2:a0:00:00:00:01")!)
+        try s.addAddress(name: "shmif0", IPv4Address("10.0.0.1")!, netmask: 0xFFFF_FF00)
+        try s.arpSet(IPv4Address("10.0.0.2")!, mac: MACAddress("b2:a0:00:00:00:02")!)
+        let fd = try UDP.socket(s)
+        try s.bind(fd, to: UDP.ep("0.0.0.0", 4242))
+        try s.setOption(fd, .ttl(7))
+        try s.setOption(fd, .typeOfService(0x10))
+        cap.frames.removeAll()
+        try UDP.send(s, fd, "on the wire", to: UDP.ep("10.0.0.2", 53))
+        try s.sysctlSet("net.inet.udp.checksum", 0)
+        try UDP.send(s, fd, "no sum", to: UDP.ep("10.0.0.2", 53))
+        #expect(cap.frames.count == 2)
+        for (i, f) in cap.frames.enumerated() {
+            try f.withUnsafeBytes { p in
+                let ip = try IPv4View(try #require(EthernetView(p)).payload)
+                #expect(ip.ttl == 7 && ip.tos == 0x10 && ip.proto == IPProtocol.udp)
+                let u = try #require(UDPView(ip.payload))
+                #expect(u.header == UDPHeader(sourcePort: 4242, destinationPort: 53, length: 8 + (i == 0 ? 11 : 6),
+                                              checksum: u.checksum))
+                #expect(i == 0 ? u.checksum != 0 && u.isChecksumValid(src: ip.source, dst: ip.destination) : u.checksum == 0)
+            }
+        }
+        #expect(s.udpStats.opackets == 2)
     }
 
     @Test func optionsAndDefaults() throws {

@@ -5,8 +5,6 @@
 
 struct PCBTable {
     private(set) var byPort: [UInt16: [Socket]] = [:]
-    /// inpt_lastport: where the next ephemeral search starts (NetBSD's "bsd" algorithm counts down).
-    var nextEphemeral: UInt16 = 65535
 
     mutating func insert(_ s: Socket) {
         byPort[s.local.port, default: []].insert(s, at: 0)

@@ -20,12 +20,12 @@ public struct SysctlTable {
             .init(name: "net.inet.ip.ttl", value: 64, writable: true, range: 1...255, description: "Default TTL for an INET datagram"),
             .init(name: "net.inet.ip.directed-broadcast", value: 0, writable: true, range: 0...1, description: "Enable forwarding of broadcast datagrams"),
             .init(name: "net.inet.ip.mtudisc", value: 1, writable: true, range: 0...1, description: "Use RFC1191 Path MTU Discovery"),
-            .init(name: "net.inet.ip.maxfragpackets", value: 200, writable: true, range: 0...100_000, description: "Maximum number of fragments to retain for possible reassembly"),
-            .init(name: "net.inet.ip.random_id", value: 0, writable: true, range: 0...1, description: "Assign random ip_id values"),
             .init(name: "net.inet.ip.anonportmin", value: 49152, writable: true, range: 1...65535, description: "Lowest ephemeral port number to assign"),
             .init(name: "net.inet.ip.anonportmax", value: 65535, writable: true, range: 1...65535, description: "Highest ephemeral port number to assign"),
             .init(name: "net.inet.ip.lowportmin", value: 600, writable: true, range: 1...1023, description: "Lowest privileged ephemeral port number to assign"),
             .init(name: "net.inet.ip.lowportmax", value: 1023, writable: true, range: 1...1023, description: "Highest privileged ephemeral port number to assign"),
+            .init(name: "net.inet.ip.maxfragpackets", value: 200, writable: true, range: 0...100_000, description: "Maximum number of fragments to retain for possible reassembly"),
+            .init(name: "net.inet.ip.random_id", value: 0, writable: true, range: 0...1, description: "Assign random ip_id values"),
             .init(name: "net.inet.ip.dad_count", value: 0, writable: false, range: 0...0, description: "Duplicate address detection (not implemented: addresses are usable at once)"),
             .init(name: "net.inet.icmp.maskrepl", value: 0, writable: true, range: 0...1, description: "Respond to ICMP_MASKREQ messages"),
             .init(name: "net.inet.icmp.returndatabytes", value: 8, writable: true, range: 8...512, description: "Number of bytes to return in an ICMP error message"),
@@ -36,6 +36,7 @@ public struct SysctlTable {
             .init(name: "net.inet.udp.checksum", value: 1, writable: true, range: 0...1, description: "Compute UDP checksums"),
             .init(name: "net.inet.udp.sendspace", value: 9216, writable: true, range: 1...NetStack.maxSocketBuffer, description: "Default UDP send buffer size"),
             .init(name: "net.inet.udp.recvspace", value: 41600, writable: true, range: 1...NetStack.maxSocketBuffer, description: "Default UDP receive buffer size"),
+            .init(name: "net.inet.udp.do_loopback_cksum", value: 0, writable: true, range: 0...1, description: "Perform UDP checksum on loopback"),
             .init(name: "net.inet.arp.keep", value: 1200, writable: true, range: 1...Int(Int32.max), description: "Valid ARP entry lifetime in seconds"),
             .init(name: "net.inet.arp.down", value: 20, writable: true, range: 1...Int(Int32.max), description: "Failed ARP entry lifetime in seconds"),
             .init(name: "net.inet.arp.maxtries", value: 5, writable: true, range: 1...100, description: "Requests sent before a host is marked down"),
@@ -53,7 +54,7 @@ public struct SysctlTable {
     var randomID = false
     var arpKeep: UInt64 = 1200, arpDown: UInt64 = 20, arpMaxTries = 5, arpMaxHold = 16, arpLogMovements = true
     var anonPortMin: UInt16 = 49152, anonPortMax: UInt16 = 65535
-    var udpChecksum = true, udpSendSpace = 9216, udpRecvSpace = 41600
+    var udpChecksum = true, udpSendSpace = 9216, udpRecvSpace = 41600, udpLoopbackChecksum = false
 
     mutating func reload() {
         func v(_ n: String) -> Int { nodes[index[n]!].value }
@@ -77,6 +78,7 @@ public struct SysctlTable {
         udpChecksum = v("net.inet.udp.checksum") != 0
         udpSendSpace = v("net.inet.udp.sendspace")
         udpRecvSpace = v("net.inet.udp.recvspace")
+        udpLoopbackChecksum = v("net.inet.udp.do_loopback_cksum") != 0
     }
 
     /// ENOENT for an unknown name.

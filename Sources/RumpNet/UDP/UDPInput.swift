@@ -3,6 +3,8 @@
 // our datagrams become so_error on the connected socket they concern.
 
 extension NetStack {
+    /// `broadcast`: it came to a link or IP broadcast (M_BCAST/M_MCAST), which forbids an ICMP
+    /// answer; whether it goes to one socket or to all on the port depends on the IP destination.
     func udpInput(_ ip: IPv4View, ifp: NetInterface, broadcast: Bool) {
         udpStats.ipackets &+= 1
         let u: UDPView
@@ -18,14 +20,14 @@ extension NetStack {
         let src = ip.source, dst = ip.destination
         if u.checksum == 0 {
             udpStats.nosum &+= 1
-        } else if ifp.linkType != .loopback, !u.isChecksumValid(src: src, dst: dst) {
-            // Looped-back datagrams were built here (as NetBSD trusts M_CSUM on lo0).
+        } else if ifp.linkType != .loopback || sysctl.udpLoopbackChecksum, !u.isChecksumValid(src: src, dst: dst) {
+            // Looped-back datagrams were built here: checked only with net.inet.udp.do_loopback_cksum.
             udpStats.badsum &+= 1
             return
         }
         let from = SocketEndpoint(src, u.sourcePort)
         let dport = u.destinationPort
-        if broadcast || dst.isMulticast {
+        if dst.isMulticast || (broadcast && ifp.isBroadcast(dst)) {
             // Every socket on the port that takes it, until one without SO_REUSEADDR/SO_REUSEPORT.
             var delivered = 0
             if let list = udpTable.sockets(onPort: dport) {
@@ -41,7 +43,14 @@ extension NetStack {
             return
         }
         let to = SocketEndpoint(dst, dport)
-        guard let s = udpTable.lookupConnected(local: to, foreign: from) ?? udpTable.lookupBound(to) else {
+        var found = udpTable.lookupConnected(local: to, foreign: from)
+        if found == nil {
+            udpStats.pcbhashmiss &+= 1  // no connected socket: the bind lookup follows
+            found = udpTable.lookupBound(to)
+        }
+        guard let s = found else {
+            // A unicast address in a link broadcast frame: counted as a broadcast, never answered.
+            if broadcast { udpStats.noportbcast &+= 1; return }
             udpStats.noport &+= 1
             icmpError(ip, ifp: ifp, type: ICMPType.unreachable, code: ICMPUnreachCode.port, linkBroadcast: false)
             return

@@ -28,21 +28,23 @@ extension NetStack {
         udpTable.insert(s)
     }
 
-    /// in_pcbsetport with NetBSD's default "bsd" algorithm (RFC 6056 algorithm 0 as NetBSD runs it):
-    /// sequential, counting down from net.inet.ip.anonportmax and wrapping at anonportmin, so the
-    /// first ephemeral port is 65535. A port is taken when binding there would conflict.
-    /// EADDRNOTAVAIL when the whole range is in use (NetBSD's algo_bsd returns EAGAIN there; we
-    /// answer as FreeBSD and Linux's connect do, which is what callers test for).
+    /// in_pcbsetport with the algorithm NetBSD 10 selects by default
+    /// (`net.inet.ip.anonportalgo.selected = random_start`, RFC 6056 algorithm 1 as NetBSD runs
+    /// it): start at a random port in net.inet.ip.anonportmin...anonportmax (from the stack's
+    /// seeded generator, so a seed fixes the ports), then go up, wrapping, to the first port whose
+    /// binding would not conflict. EADDRNOTAVAIL when the whole range is in use (NetBSD's
+    /// random_start says EINVAL there; FreeBSD and Linux's connect say EADDRNOTAVAIL, and callers
+    /// test for that).
     func ephemeralPort(for s: Socket, address: IPv4Address) throws(Errno) -> UInt16 {
-        let lo = sysctl.anonPortMin, hi = sysctl.anonPortMax
+        let lo = Int(sysctl.anonPortMin), hi = Int(sysctl.anonPortMax)
+        let count = hi - lo + 1
         let wildcard = !s.reuseAddress && !s.reusePort
-        var count = Int(hi) - Int(lo) + 1
-        while count > 0 {
-            var port = udpTable.nextEphemeral
-            if port < lo || port > hi { port = hi }
-            udpTable.nextEphemeral = port &- 1
-            if udpTable.conflicting(address: address, port: port, wildcard: wildcard, excluding: s) == nil { return port }
-            count -= 1
+        var port = lo + Int(random64() % UInt64(count))
+        for _ in 0..<count {
+            if udpTable.conflicting(address: address, port: UInt16(port), wildcard: wildcard, excluding: s) == nil {
+                return UInt16(port)
+            }
+            port = port == hi ? lo : port + 1
         }
         throw .EADDRNOTAVAIL
     }
