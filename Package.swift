@@ -32,6 +32,9 @@ let package = Package(
         .executable(name: "arp", targets: ["arp"]),
         .executable(name: "netstat", targets: ["netstat"]),
         .executable(name: "kernel-bench", targets: ["kernel-bench"]),
+        .executable(name: "traceroute", targets: ["traceroute"]),
+        .executable(name: "nc", targets: ["nc"]),
+        .executable(name: "udp-bench", targets: ["udp-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -124,6 +127,12 @@ let package = Package(
                           path: "Sources/Utilities/arp"),
         .executableTarget(name: "netstat", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol"],
                           path: "Sources/Utilities/netstat"),
+        .executableTarget(name: "traceroute", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "ToolSupport"],
+                          path: "Sources/Utilities/traceroute"),
+        .executableTarget(name: "nc", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport"],
+                          path: "Sources/Utilities/nc"),
+        // The UDP benchmark's sending and receiving applications (scripts/udp-bench.sh).
+        .executableTarget(name: "udp-bench", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport"]),
         // Idle RSS and start-to-listening of rump_server beside baselines.
         .executableTarget(name: "kernel-bench", dependencies: [
             "RumpClient", "CKernelShim", "ToolSupport",

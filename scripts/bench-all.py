@@ -18,6 +18,7 @@ BENCHES = [
     ("kernel", [os.path.join(REL, "kernel-bench")]),
     ("ping", [os.path.join(ROOT, "scripts", "ping-bench.sh")]),
     ("lab", [os.path.join(ROOT, "scripts", "lab-bench.sh")]),
+    ("udp", [sys.executable, os.path.join(ROOT, "scripts", "udp-bench.py")]),
 ]
 
 

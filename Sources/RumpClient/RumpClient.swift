@@ -64,11 +64,11 @@ public final class RumpClient {
     /// (`rumpclient: URL: no answer within 10.0 s`), since the errno it reports (ENOTCONN)
     /// does not say why. A closed connection is not reported: after halt it is success.
     public var reportsTimeouts = false
-    private let fd: Int32
-    private var nextID: UInt32 = 1
-    private var decoder = FrameDecoder()
+    let fd: Int32
+    var nextID: UInt32 = 1
+    var decoder = FrameDecoder()
     /// Reused for every read: a fresh 64 KiB buffer per reply would cost more than the reply.
-    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     /// The environment variable that sets the utilities' timeout, in seconds (0: for ever).
     public static let timeoutVariable = "RUMPCLIENT_TIMEOUT"

@@ -375,6 +375,9 @@ public final class Kernel: KernelServices {
         case .arpSet(let e): try requireStack(.rumpnet_netinet).setArp(e); reply(.success(.none))
         case .arpDelete(let a): try requireStack(.rumpnet_netinet).deleteArp(a); reply(.success(.none))
         case .statistics: reply(.success(.counters(try requireStack().statistics())))
+        case .socketList:
+            _ = try requireStack(.rumpnet_netinet)
+            reply(.success(.sockets(socketList())))
 
         case .sysctlGet, .sysctlSet, .sysctlList, .halt:
             break  // handled in handle(_:from:reply:)

@@ -29,6 +29,7 @@ public enum Opcode: UInt16, Sendable, CaseIterable {
     case sysctlGet = 0x50, sysctlSet, sysctlList
     case halt = 0x60
     case statistics = 0x70
+    case socketList = 0x71
 }
 
 /// Timeouts are milliseconds: -1 waits for ever, 0 does not wait (EAGAIN at once).
@@ -87,6 +88,8 @@ public enum Request: Hashable, Sendable {
 
     /// Protocol counters for `netstat -s` / `-rs` (reply: counters).
     case statistics
+    /// The TCP and UDP control blocks `netstat -a` lists (reply: sockets).
+    case socketList
 
     public var opcode: Opcode {
         switch self {
@@ -132,6 +135,7 @@ public enum Request: Hashable, Sendable {
         case .sysctlList: .sysctlList
         case .halt: .halt
         case .statistics: .statistics
+        case .socketList: .socketList
         }
     }
 
@@ -154,7 +158,7 @@ public enum Request: Hashable, Sendable {
             w.array(items) { w, i in w.i32(i.fd); w.u16(UInt16(bitPattern: i.events)); w.u16(UInt16(bitPattern: i.revents)) }
             w.i32(t)
         case let .ifCreate(n), let .ifDestroy(n), let .ifGet(n): w.string(n)
-        case .ifList, .ifListCloners, .arpList, .statistics: break
+        case .ifList, .ifListCloners, .arpList, .statistics, .socketList: break
         case let .ifSetFlags(n, s, c): w.string(n); w.u32(s); w.u32(c)
         case let .ifAddAddress(n, a, alias): w.string(n); a.encode(&w); w.bool(alias)
         case let .ifDeleteAddress(n, a): w.string(n); a.encode(&w)
@@ -227,6 +231,7 @@ public enum Request: Hashable, Sendable {
         case .sysctlList: q = .sysctlList(prefix: try r.string())
         case .halt: q = .halt(flags: try r.i32())
         case .statistics: q = .statistics
+        case .socketList: q = .socketList
         }
         try r.finish()
         return q
@@ -251,6 +256,7 @@ public enum Reply: Hashable, Sendable {
     case sysctl([SysctlEntry])
     case sysctlChanged(old: SysctlEntry, new: SysctlEntry)
     case counters([StatCounter])
+    case sockets([SocketEntry])
     /// recvmsg: the data, the source (nil for a connected stream) and msg_flags. Version 2.
     case message([UInt8], from: SockAddr?, flags: Int32)
     /// An integer result (fcntl). Version 2.
@@ -275,6 +281,7 @@ public enum Reply: Hashable, Sendable {
         case let .sysctl(l): w.u8(12); w.array(l) { w, e in e.encode(&w) }
         case let .sysctlChanged(o, n): w.u8(13); o.encode(&w); n.encode(&w)
         case let .counters(l): w.u8(14); w.array(l) { w, c in w.string(c.name); w.u64(c.value) }
+        case let .sockets(l): w.u8(15); w.array(l) { w, e in e.encode(&w) }
         case let .message(d, a, f):
             w.u8(16); w.data(d)
             if let a { w.bool(true); a.encode(&w) } else { w.bool(false) }
@@ -305,6 +312,9 @@ public enum Reply: Hashable, Sendable {
         case 13: p = .sysctlChanged(old: try SysctlEntry.decode(&r), new: try SysctlEntry.decode(&r))
         case 14: p = .counters(try r.array(minimumElementSize: 12) { (r: inout WireReader) throws(ProtocolError) in
             StatCounter(name: try r.string(), value: try r.u64())
+        })
+        case 15: p = .sockets(try r.array(minimumElementSize: SocketEntry.minimumSize) { (r: inout WireReader) throws(ProtocolError) in
+            try SocketEntry.decode(&r)
         })
         // 15 is the socket list's (netstat -a), added on another branch.
         case 16:

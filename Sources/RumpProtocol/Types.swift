@@ -257,3 +257,30 @@ public struct StatCounter: Hashable, Sendable {
     public var value: UInt64
     public init(name: String, value: UInt64) { self.name = name; self.value = value }
 }
+
+/// One TCP or UDP control block as `netstat -a` lists it (docs/PROTOCOL.md: SocketEntry).
+public struct SocketEntry: Hashable, Sendable {
+    /// "udp", "tcp".
+    public var proto: String
+    public var local: SockAddr
+    public var foreign: SockAddr
+    /// Recv-Q and Send-Q: bytes buffered (NetBSD's sb_cc).
+    public var receiveQueue: UInt32
+    public var sendQueue: UInt32
+    /// The TCP state's name ("LISTEN"); empty for UDP.
+    public var state: String
+    public init(proto: String, local: SockAddr, foreign: SockAddr, receiveQueue: UInt32 = 0, sendQueue: UInt32 = 0,
+                state: String = "") {
+        self.proto = proto; self.local = local; self.foreign = foreign
+        self.receiveQueue = receiveQueue; self.sendQueue = sendQueue; self.state = state
+    }
+    /// Two strings (4 bytes each), two addresses (11 each), two u32.
+    static let minimumSize = 4 + 11 + 11 + 4 + 4 + 4
+    func encode(_ w: inout WireWriter) {
+        w.string(proto); local.encode(&w); foreign.encode(&w); w.u32(receiveQueue); w.u32(sendQueue); w.string(state)
+    }
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> SocketEntry {
+        SocketEntry(proto: try r.string(), local: try SockAddr.decode(&r), foreign: try SockAddr.decode(&r),
+                    receiveQueue: try r.u32(), sendQueue: try r.u32(), state: try r.string())
+    }
+}

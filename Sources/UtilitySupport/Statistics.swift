@@ -9,6 +9,8 @@ public struct KernelStatistics: Sendable {
     public var icmp = ICMPStatistics()
     public var arp = ARPStatistics()
     public var routing = RouteStatistics()
+    /// nil when the kernel reported no udp counters (a stack without UDP): no udp section.
+    public var udp: UDPStatistics?
 }
 
 extension Convert {
@@ -39,6 +41,12 @@ extension Convert {
         "wildcard": \.wildcard,
     ] }
 
+    static var udpFields: [String: WritableKeyPath<UDPStatistics, UInt64>] { [
+        "ipackets": \.ipackets, "hdrops": \.hdrops, "badsum": \.badsum, "nosum": \.nosum, "badlen": \.badlen,
+        "noport": \.noport, "noportbcast": \.noportbcast, "fullsock": \.fullsock, "pcbhashmiss": \.pcbhashmiss,
+        "opackets": \.opackets,
+    ] }
+
     public static func statistics(_ counters: [StatCounter]) -> KernelStatistics {
         var s = KernelStatistics()
         for c in counters {
@@ -48,6 +56,12 @@ extension Convert {
             case "ip": if let k = ipFields[parts[1]] { s.ip[keyPath: k] = c.value }
             case "arp": if let k = arpFields[parts[1]] { s.arp[keyPath: k] = c.value }
             case "rt": if let k = routeFields[parts[1]] { s.routing[keyPath: k] = c.value }
+            case "udp":
+                if let k = udpFields[parts[1]] {
+                    var u = s.udp ?? UDPStatistics()
+                    u[keyPath: k] = c.value
+                    s.udp = u
+                }
             case "icmp":
                 if parts.count == 3, let t = Int(parts[2]), (0...ICMPStatistics.maxType).contains(t) {
                     if parts[1] == "outhist" { s.icmp.outhist[t] = c.value }
@@ -68,8 +82,4 @@ extension Remote {
         guard case .success(.counters(let l)) = call(.statistics), !l.isEmpty else { return nil }
         return Convert.statistics(l)
     }
-
-    /// netstat's socket list. NetBSD's netstat lists TCP and UDP control blocks only; the
-    /// stack has raw sockets alone so far, so the list is empty.
-    public func sockets() -> [SocketInfo] { [] }
 }

@@ -37,7 +37,7 @@ final class ProtocolTests: XCTestCase {
         .routeChange(RouteEntry(destination: inet, netmask: nil, gateway: SockAddr(family: 18, address: [1, 2, 3, 4, 5, 6]), flags: 5, interface: "shmif0", refs: 1, use: 2, mtu: 1500, expire: 30)),
         .arpList, .arpSet(ArpInfo(address: InAddr(10, 0, 0, 1), linkAddress: [1, 2, 3, 4, 5, 6], interface: "shmif0")),
         .arpDelete(address: inet), .sysctlGet(name: "kern.hostname"), .sysctlSet(name: "kern.hostname", value: "x"),
-        .sysctlList(prefix: ""), .halt(flags: 8), .statistics,
+        .sysctlList(prefix: ""), .halt(flags: 8), .statistics, .socketList,
         .fcntl(fd: 3, command: 4, argument: 4), .recvmsg(fd: 3, maxLength: 100, flags: 0x10, timeout: -1),
     ]
 
@@ -56,6 +56,9 @@ final class ProtocolTests: XCTestCase {
         .sysctlChanged(old: SysctlEntry(name: "a", value: .int(1), writable: true), new: SysctlEntry(name: "a", value: .int(0), writable: true)),
         .counters([StatCounter(name: "ip.total", value: 7), StatCounter(name: "icmp.inhist.8", value: .max)]),
         .counters([]),
+        .sockets([SocketEntry(proto: "udp", local: .inet((0, 0, 0, 0), port: 5000), foreign: .inet((10, 0, 0, 2), port: 65001),
+                              receiveQueue: 1056), SocketEntry(proto: "tcp", local: inet, foreign: inet, state: "LISTEN")]),
+        .sockets([]),
         // route show's lo0 gateway: an AF_LINK address carrying the interface name NetBSD prints.
         .routes([RouteEntry(destination: .inet((127, 0, 0, 1)), netmask: nil,
                             gateway: SockAddr(family: NetBSD.AF_LINK, address: Array("lo0".utf8), scopeID: 1),

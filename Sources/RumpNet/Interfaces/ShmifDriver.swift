@@ -188,15 +188,23 @@ public final class ShmifDriver: LinkDriver {
         // One fstat per wakeup (not per frame) before the mapping is touched.
         if let loss = bus.validate() { linkDown(loss); return 0 }
         flushDeferred()
-        guard let n = r.pollIfFree(into: &batch) else {
-            retryLater()
-            return 0
+        // A poll stops when the batch is full; the wakeups are drained, so poll again until the
+        // ring is empty (bounded: a whole ring's worth), or a burst's tail would wait for the
+        // next frame to arrive.
+        var total = 0
+        for _ in 0..<(Int(BusLayout.dataSize) / batch.storage.count + 1) {
+            guard let n = r.pollIfFree(into: &batch) else {
+                retryLater()
+                return total
+            }
+            if deferred?.isEmpty ?? true { retryNanoseconds = Self.firstRetryNanoseconds }
+            // Frames read from pages the guard had to replace are zeros, not the bus's.
+            if bus.faulted { linkDown(bus.markLost(.faulted)); return total }
+            for i in 0..<n { stack.receive(batch.frame(i), on: ifIndex) }
+            total += n
+            if batch.storage.count - batch.usedBytes >= BusLayout.maxFrameLength { break }
         }
-        if deferred?.isEmpty ?? true { retryNanoseconds = Self.firstRetryNanoseconds }
-        // Frames read from pages the guard had to replace are zeros, not the bus's.
-        if bus.faulted { linkDown(bus.markLost(.faulted)); return 0 }
-        for i in 0..<n { stack.receive(batch.frame(i), on: ifIndex) }
-        return n
+        return total
     }
 
     /// The bus is gone: link state DOWN, as NetBSD logs it, with the reason; the watch is

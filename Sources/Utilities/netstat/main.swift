@@ -30,13 +30,16 @@ struct Netstat {
         case .statistics(let protocols, let suppressZero):
             let s = kernel.statistics()
             return ToolOutput(stdout: StatisticsFormat.report(protocols, ip: s?.ip, icmp: s?.icmp, arp: s?.arp,
-                                                              suppressZero: suppressZero))
+                                                              udp: s?.udp, suppressZero: suppressZero))
         case .sockets(let all, _, let fam):
-            // netstat reads the pcblists by sysctl; a kernel without netinet6 lacks the inet6 one.
+            // The Internet list first (tcp, udp), then netstat reads the inet6 pcblists by
+            // sysctl: a kernel without netinet6 lacks them, and netstat stops there.
+            var out = ToolOutput()
+            if fam == nil || fam == .inet { out = NetstatFormat.sockets(kernel.sockets(), all: all) }
             if fam == nil && !kernel.hasInet6 {
-                return NetstatFormat.sysctlFailed("net.inet6.udp6.pcblist", .ENOENT)
+                out.append(NetstatFormat.sysctlFailed("net.inet6.udp6.pcblist", .ENOENT))
             }
-            return NetstatFormat.sockets(kernel.sockets(), all: all)
+            return out
         case .mbufs:
             return .errx("netstat", "kvm error: /netbsd: Function not implemented")
         }
