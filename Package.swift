@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "NetBSDModels", targets: ["NetBSDModels"]),
         .library(name: "RumpClient", targets: ["RumpClient"]),
         .library(name: "RumpKernel", targets: ["RumpKernel"]),
+        .library(name: "RumpVFS", targets: ["RumpVFS"]),
         .executable(name: "rump_server", targets: ["rump_server"]),
         .executable(name: "rump_allserver", targets: ["rump_allserver"]),
         .executable(name: "rump_wmd", targets: ["rump_wmd"]),
@@ -91,7 +92,10 @@ let package = Package(
         // Client side: RUMP_SERVER, URL parsing (NetBSD parseurl), synchronous calls.
         .target(name: "RumpClient", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"]),
         // A kernel: components, sysctl tree, event loop, syscall server, NetworkStack plug-in point.
-        .target(name: "RumpKernel", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"]),
+        .target(name: "RumpKernel", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport", "RumpVFS"]),
+        // The file systems of a kernel (rumpvfs, rumpfs_tmpfs): vnodes, mounts, open files, in memory.
+        .target(name: "RumpVFS", dependencies: ["NetBSDModels"]),
+        .testTarget(name: "RumpVFSTests", dependencies: ["RumpVFS"]),
         // The RumpNet stack as a kernel's NetworkStack: the glue between the two.
         .target(name: "KernelStack", dependencies: [
             "RumpKernel", "RumpNet", "RumpProtocol", "ToolSupport",

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import RumpProtocol
+import RumpVFS
 
 /// How a kernel is booted (rump_server's options after parsing).
 public struct KernelConfiguration: Sendable {
@@ -24,6 +25,8 @@ public final class ClientContext {
     public var pid: Int32 = 0
     /// Client descriptor number -> the stack's socket.
     var descriptors: [Int32: SocketID] = [:]
+    /// Client descriptor number -> open file (Kernel+VFS.swift); numbers unique across both tables.
+    var files: [Int32: OpenFile] = [:]
     var alive = true
 
     init(id: Int) { self.id = id }
@@ -31,7 +34,7 @@ public final class ClientContext {
     /// fdalloc: the lowest free number, as NetBSD gives.
     func allocate(_ s: SocketID) -> Int32 {
         var fd: Int32 = 0
-        while descriptors[fd] != nil { fd += 1 }
+        while descriptors[fd] != nil || files[fd] != nil { fd += 1 }
         descriptors[fd] = s
         return fd
     }
@@ -69,6 +72,8 @@ public final class Kernel: KernelServices {
     private var retryScheduled = false
     private var nextClientID = 1
     public private(set) var halted = false
+    /// The file systems, when rumpvfs is loaded (Kernel+VFS.swift).
+    lazy var fileSystems: VFS? = makeFileSystems()
     /// Called once when the kernel halts (by request or signal), on the loop.
     public var onHalt: (() -> Void)?
 
@@ -126,6 +131,7 @@ public final class Kernel: KernelServices {
             if let t = p.timer { loop.cancelTimer(t) }
         }
         pending.removeAll { $0.client === c }
+        closeFiles(of: c)
         for (_, s) in c.descriptors { stack?.close(s) }
         c.descriptors.removeAll()
     }
@@ -155,6 +161,8 @@ public final class Kernel: KernelServices {
             case .halt:
                 reply(.success(.none))
                 loop.soon { [weak self] in self?.halt() }
+            case .file(let f): try handleFile(f, from: c, reply: reply)
+            case .close(let fd) where c.files[fd] != nil: try closeFile(fd, of: c); reply(.success(.none))
             default:
                 try handleNetwork(request, from: c, reply: reply)
             }
@@ -320,7 +328,7 @@ public final class Kernel: KernelServices {
         case .arpDelete(let a): try requireStack(.rumpnet_netinet).deleteArp(a); reply(.success(.none))
         case .statistics: reply(.success(.counters(try requireStack().statistics())))
 
-        case .sysctlGet, .sysctlSet, .sysctlList, .halt:
+        case .sysctlGet, .sysctlSet, .sysctlList, .halt, .file:
             break  // handled in handle(_:from:reply:)
         }
     }

@@ -33,7 +33,7 @@ public enum RumpServerMain {
     /// Components for the options, or the error rump_server prints. Incomplete sets are
     /// refused with what is missing named (not resolved silently: see docs/kernel.md).
     public static func components(for o: ServerOptions) -> Result<Set<Component>, ServerStartError> {
-        var set: Set<Component> = o.loadAll ? Set(Component.allCases) : []
+        var set: Set<Component> = o.loadAll ? Set(Component.implemented) : []
         for lib in o.libraries {
             guard let c = Component.parse(library: lib) else {
                 var base = lib
@@ -41,6 +41,9 @@ public enum RumpServerMain {
                 return .failure(ServerStartError(
                     message: "\(o.program): failed to load -libraries, last error from \"\(lib)\": \(base): cannot open shared object file: No such file or directory",
                     status: 1))
+            }
+            guard c.isImplemented else {
+                return .failure(ServerStartError(message: "\(o.program): -l\(c.rawValue): \(c.summary): listed by rump_wmd but not implemented by this kernel", status: 1))
             }
             set.insert(c)
         }

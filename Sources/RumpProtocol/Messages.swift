@@ -25,6 +25,10 @@ public enum Opcode: UInt16, Sendable, CaseIterable {
     case sysctlGet = 0x50, sysctlSet, sysctlList
     case halt = 0x60
     case statistics = 0x70
+    // File-system calls (FileMessages.swift): a kernel with rumpvfs answers them.
+    case fileOpen = 0x80, fileRead, fileWrite, fileLseek, fileStat, fileLstat, fileFstat, fileGetdents
+    case fileMkdir, fileRmdir, fileUnlink, fileRename, fileSymlink, fileReadlink, fileChmod, fileChown, fileUtimes
+    case fileMount, fileUnmount, fileGetvfsstat, fileStatvfs
 }
 
 /// Timeouts are milliseconds: -1 waits for ever, 0 does not wait (EAGAIN at once).
@@ -80,6 +84,9 @@ public enum Request: Hashable, Sendable {
     /// Protocol counters for `netstat -s` / `-rs` (reply: counters).
     case statistics
 
+    /// A file-system call (opcodes 0x80.., FileMessages.swift).
+    case file(FileRequest)
+
     public var opcode: Opcode {
         switch self {
         case .socket: .socket
@@ -122,6 +129,7 @@ public enum Request: Hashable, Sendable {
         case .sysctlList: .sysctlList
         case .halt: .halt
         case .statistics: .statistics
+        case .file(let f): f.opcode
         }
     }
 
@@ -161,6 +169,7 @@ public enum Request: Hashable, Sendable {
         case let .sysctlSet(n, v): w.string(n); w.string(v)
         case let .sysctlList(p): w.string(p)
         case let .halt(f): w.i32(f)
+        case let .file(f): f.encodePayload(&w)
         }
     }
 
@@ -214,6 +223,11 @@ public enum Request: Hashable, Sendable {
         case .sysctlList: q = .sysctlList(prefix: try r.string())
         case .halt: q = .halt(flags: try r.i32())
         case .statistics: q = .statistics
+        case .fileOpen, .fileRead, .fileWrite, .fileLseek, .fileStat, .fileLstat, .fileFstat, .fileGetdents,
+             .fileMkdir, .fileRmdir, .fileUnlink, .fileRename, .fileSymlink, .fileReadlink, .fileChmod, .fileChown,
+             .fileUtimes, .fileMount, .fileUnmount, .fileGetvfsstat, .fileStatvfs:
+            guard let f = try FileRequest.decode(opcode: opcode, &r) else { throw .unknownOpcode(opcode.rawValue) }
+            q = .file(f)
         }
         try r.finish()
         return q
@@ -238,6 +252,8 @@ public enum Reply: Hashable, Sendable {
     case sysctl([SysctlEntry])
     case sysctlChanged(old: SysctlEntry, new: SysctlEntry)
     case counters([StatCounter])
+    /// A file-system call's own reply (tag 0x80, FileMessages.swift).
+    case file(FileReply)
 
     public func encode(_ w: inout WireWriter) {
         switch self {
@@ -258,6 +274,7 @@ public enum Reply: Hashable, Sendable {
         case let .sysctl(l): w.u8(12); w.array(l) { w, e in e.encode(&w) }
         case let .sysctlChanged(o, n): w.u8(13); o.encode(&w); n.encode(&w)
         case let .counters(l): w.u8(14); w.array(l) { w, c in w.string(c.name); w.u64(c.value) }
+        case let .file(f): w.u8(0x80); f.encode(&w)
         }
     }
 
@@ -284,6 +301,7 @@ public enum Reply: Hashable, Sendable {
         case 14: p = .counters(try r.array(minimumElementSize: 12) { (r: inout WireReader) throws(ProtocolError) in
             StatCounter(name: try r.string(), value: try r.u64())
         })
+        case 0x80: p = .file(try FileReply.decode(&r))
         case let t: throw .invalidValue("reply tag \(t)")
         }
         return p
