@@ -13,6 +13,9 @@ extension Kernel {
     static let maximumFileRead = Int(Wire.maximumMessageSize) - 1024
     /// Directory entries per getdents reply (each at most 13 + NAME_MAX bytes).
     static let maximumDirectoryEntries = 1024
+    /// A client process's umask in the kernel (NetBSD's default cmask, 022): dd's 0666 gives
+    /// the tutorial's -rw-r--r--.
+    static let processUmask: UInt32 = 0o022
 
     func makeFileSystems() -> VFS? {
         guard components.contains(.rumpvfs) else { return nil }
@@ -54,7 +57,7 @@ extension Kernel {
         do throws(NetBSDErrno) {
             switch request {
             case let .open(path, flags, mode):
-                let f = try v.open(path, flags: flags, mode: mode)
+                let f = try v.open(path, flags: flags, mode: mode & ~Self.processUmask)
                 var fd: Int32 = 0
                 while c.descriptors[fd] != nil || c.files[fd] != nil { fd += 1 }
                 c.files[fd] = f
@@ -72,7 +75,7 @@ extension Kernel {
             case let .getdents(fd, n):
                 let l = try v.readDirectory(try file(c, fd), limit: min(Int(n), Self.maximumDirectoryEntries))
                 reply(.success(.file(.entries(l))))
-            case let .mkdir(p, m): try v.mkdir(p, mode: m); reply(.success(.none))
+            case let .mkdir(p, m): try v.mkdir(p, mode: m & ~Self.processUmask); reply(.success(.none))
             case .rmdir(let p): try v.rmdir(p); reply(.success(.none))
             case .unlink(let p): try v.unlink(p); reply(.success(.none))
             case let .rename(a, b): try v.rename(a, b); reply(.success(.none))
