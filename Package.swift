@@ -143,7 +143,7 @@ let package = Package(
                           path: "Sources/Utilities/netstat"),
         // The file utilities (rumpctrl's ls, mount, dd, cat ...): FileUtilities' commands over RumpClient.
         .target(name: "FileUtilities", dependencies: ["RumpClient", "RumpProtocol", "ToolSupport"]),
-        .testTarget(name: "FileUtilityTests", dependencies: ["FileUtilities", "NetBSDModels", "TestSupport"]),
+        .testTarget(name: "FileUtilityTests", dependencies: ["FileUtilities", "NetBSDModels", "RumpClient", "RumpProtocol", "TestSupport"]),
         .executableTarget(name: "ls", dependencies: ["FileUtilities"], path: "Sources/Utilities/ls"),
         .executableTarget(name: "mount", dependencies: ["FileUtilities"], path: "Sources/Utilities/mount"),
         .executableTarget(name: "mount_tmpfs", dependencies: ["FileUtilities"], path: "Sources/Utilities/mount_tmpfs"),
