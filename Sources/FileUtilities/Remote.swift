@@ -32,11 +32,19 @@ public final class RemoteFiles {
         }
     }
     public func close(_ fd: Int32) { _ = try? client.call(.close(fd: fd)) }
+    /// Reads up to `n` bytes, in chunks, stopping early only at the end of the file.
     public func read(_ fd: Int32, _ n: Int) -> Result<[UInt8], NetBSDErrno> {
-        call(.read(fd: fd, maxLength: UInt32(min(n, Self.chunk)))).flatMap {
-            if case .data(let d) = $0 { return .success(d) }
-            return .failure(.EINVAL)
+        var out: [UInt8] = []
+        while out.count < n {
+            switch call(.read(fd: fd, maxLength: UInt32(min(n - out.count, Self.chunk)))) {
+            case .success(.data(let d)):
+                if d.isEmpty { return .success(out) }
+                out += d
+            case .success: return .failure(.EINVAL)
+            case .failure(let e): return out.isEmpty ? .failure(e) : .success(out)
+            }
         }
+        return .success(out)
     }
     /// Writes all of `bytes`, in chunks.
     public func write(_ fd: Int32, _ bytes: [UInt8]) -> NetBSDErrno? {
