@@ -83,10 +83,10 @@ public enum RumpServerMain {
         case .success(let c): comps = c
         }
         if let d = o.drivespecs.first {
-            return .failure(ServerStartError(message: "\(o.program): -d \(d): \(NetBSDErrno.ENOSYS.strerror) (etfs needs rumpvfs, which this kernel has no component for)", status: 1))
+            return .failure(ServerStartError(message: "\(o.program): -d \(d): \(NetBSDErrno.ENOSYS.strerror) (etfs host file mapping is not implemented by this kernel)", status: 1))
         }
         if let m = o.modules.first {
-            return .failure(ServerStartError(message: "\(o.program): -m \(m): \(NetBSDErrno.ENOSYS.strerror) (module loading needs rumpvfs, which this kernel has no component for)", status: 1))
+            return .failure(ServerStartError(message: "\(o.program): -m \(m): \(NetBSDErrno.ENOSYS.strerror) (module loading is not implemented by this kernel)", status: 1))
         }
         var ncpu: Int? = nil
         if let c = o.ncpu {
