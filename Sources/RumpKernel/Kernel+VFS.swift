@@ -58,10 +58,7 @@ extension Kernel {
             switch request {
             case let .open(path, flags, mode):
                 let f = try v.open(path, flags: flags, mode: mode & ~Self.processUmask)
-                var fd: Int32 = 0
-                while c.descriptors[fd] != nil || c.files[fd] != nil { fd += 1 }
-                c.files[fd] = f
-                reply(.success(.fd(fd)))
+                reply(.success(.fd(c.allocate(file: f))))
             case let .read(fd, n):
                 let f = try file(c, fd)
                 reply(.success(.data(try v.read(f, count: min(Int(n), Self.maximumFileRead)))))
@@ -92,5 +89,15 @@ extension Kernel {
         } catch {
             throw KernelError(error)
         }
+    }
+}
+
+extension ClientContext {
+    /// fdalloc for a file: the lowest number free among files and sockets alike.
+    func allocate(file: OpenFile) -> Int32 {
+        var fd: Int32 = 0
+        while descriptors[fd] != nil || files[fd] != nil { fd += 1 }
+        files[fd] = file
+        return fd
     }
 }
