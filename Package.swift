@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "NetBSDModels", targets: ["NetBSDModels"]),
         .library(name: "RumpClient", targets: ["RumpClient"]),
         .library(name: "RumpKernel", targets: ["RumpKernel"]),
+        .library(name: "RumpVFS", targets: ["RumpVFS"]),
         .executable(name: "rump_server", targets: ["rump_server"]),
         .executable(name: "rump_allserver", targets: ["rump_allserver"]),
         .executable(name: "rump_wmd", targets: ["rump_wmd"]),
@@ -35,6 +36,19 @@ let package = Package(
         .executable(name: "traceroute", targets: ["traceroute"]),
         .executable(name: "nc", targets: ["nc"]),
         .executable(name: "udp-bench", targets: ["udp-bench"]),
+        .executable(name: "ls", targets: ["ls"]),
+        .executable(name: "mount", targets: ["mount"]),
+        .executable(name: "mount_tmpfs", targets: ["mount_tmpfs"]),
+        .executable(name: "umount", targets: ["umount"]),
+        .executable(name: "dd", targets: ["dd"]),
+        .executable(name: "cat", targets: ["cat"]),
+        .executable(name: "mkdir", targets: ["mkdir"]),
+        .executable(name: "rmdir", targets: ["rmdir"]),
+        .executable(name: "rm", targets: ["rm"]),
+        .executable(name: "mv", targets: ["mv"]),
+        .executable(name: "df", targets: ["df"]),
+        .executable(name: "touch", targets: ["touch"]),
+        .executable(name: "chmod", targets: ["chmod"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -94,7 +108,10 @@ let package = Package(
         // Client side: RUMP_SERVER, URL parsing (NetBSD parseurl), synchronous calls.
         .target(name: "RumpClient", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"]),
         // A kernel: components, sysctl tree, event loop, syscall server, NetworkStack plug-in point.
-        .target(name: "RumpKernel", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"]),
+        .target(name: "RumpKernel", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport", "RumpVFS"]),
+        // The file systems of a kernel (rumpvfs, rumpfs_tmpfs): vnodes, mounts, open files, in memory.
+        .target(name: "RumpVFS", dependencies: ["NetBSDModels"]),
+        .testTarget(name: "RumpVFSTests", dependencies: ["RumpVFS"]),
         // The RumpNet stack as a kernel's NetworkStack: the glue between the two.
         .target(name: "KernelStack", dependencies: [
             "RumpKernel", "RumpNet", "RumpProtocol", "ToolSupport",
@@ -133,6 +150,22 @@ let package = Package(
                           path: "Sources/Utilities/nc"),
         // The UDP benchmark's sending and receiving applications (scripts/udp-bench.sh).
         .executableTarget(name: "udp-bench", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport"]),
+        // The file utilities (rumpctrl's ls, mount, dd, cat ...): FileUtilities' commands over RumpClient.
+        .target(name: "FileUtilities", dependencies: ["RumpClient", "RumpProtocol", "ToolSupport"]),
+        .testTarget(name: "FileUtilityTests", dependencies: ["FileUtilities", "NetBSDModels", "RumpClient", "RumpProtocol", "TestSupport"]),
+        .executableTarget(name: "ls", dependencies: ["FileUtilities"], path: "Sources/Utilities/ls"),
+        .executableTarget(name: "mount", dependencies: ["FileUtilities"], path: "Sources/Utilities/mount"),
+        .executableTarget(name: "mount_tmpfs", dependencies: ["FileUtilities"], path: "Sources/Utilities/mount_tmpfs"),
+        .executableTarget(name: "umount", dependencies: ["FileUtilities"], path: "Sources/Utilities/umount"),
+        .executableTarget(name: "dd", dependencies: ["FileUtilities"], path: "Sources/Utilities/dd"),
+        .executableTarget(name: "cat", dependencies: ["FileUtilities"], path: "Sources/Utilities/cat"),
+        .executableTarget(name: "mkdir", dependencies: ["FileUtilities"], path: "Sources/Utilities/mkdir"),
+        .executableTarget(name: "rmdir", dependencies: ["FileUtilities"], path: "Sources/Utilities/rmdir"),
+        .executableTarget(name: "rm", dependencies: ["FileUtilities"], path: "Sources/Utilities/rm"),
+        .executableTarget(name: "mv", dependencies: ["FileUtilities"], path: "Sources/Utilities/mv"),
+        .executableTarget(name: "df", dependencies: ["FileUtilities"], path: "Sources/Utilities/df"),
+        .executableTarget(name: "touch", dependencies: ["FileUtilities"], path: "Sources/Utilities/touch"),
+        .executableTarget(name: "chmod", dependencies: ["FileUtilities"], path: "Sources/Utilities/chmod"),
         // Idle RSS and start-to-listening of rump_server beside baselines.
         .executableTarget(name: "kernel-bench", dependencies: [
             "RumpClient", "CKernelShim", "ToolSupport",

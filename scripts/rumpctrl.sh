@@ -5,14 +5,15 @@
 #   - rumpctrl_listcmds       list our utilities
 #   - rumpctrl_hascmd NAME    prints #t / #f (status 0 / 1)
 #   - rumpctrl_hostcmd CMD... runs CMD with the host's PATH (not our utilities)
-#   - rumpctrl_exit           restores PATH and the prompt
+#   - cd DIR                  refused: the shell runs on the host, not in the kernel
+#   - rumpctrl_exit           restores PATH, the prompt and cd
 # The kernel is chosen by RUMP_SERVER, e.g. export RUMP_SERVER=unix:///tmp/rumpctrlsock
 
 if [ -n "${BASH_SOURCE:-}" ]; then _rumpctrl_src=${BASH_SOURCE[0]}; else _rumpctrl_src=$0; fi
 _rumpctrl_root=$(cd "$(dirname "$_rumpctrl_src")/.." && pwd)
 RUMPCTRL_BIN=${1:-$_rumpctrl_root/.build/debug}
 # The rumpctrl utilities (NetBSD names); host commands such as rump_server are not among them.
-RUMPCTRL_UTILITIES="arp halt ifconfig netstat ping route sysctl"
+RUMPCTRL_UTILITIES="arp cat chmod dd df halt ifconfig ls mkdir mount mount_tmpfs mv netstat ping rm rmdir route sysctl touch umount"
 
 if [ -z "${RUMPCTRL_HOSTPATH:-}" ]; then
     RUMPCTRL_HOSTPATH=$PATH
@@ -43,7 +44,13 @@ rumpctrl_hascmd() {
 }
 
 rumpctrl_hostcmd() {
-    ( PATH=$RUMPCTRL_HOSTPATH; export PATH; "$@" )
+    ( PATH=$RUMPCTRL_HOSTPATH; export PATH; unset -f cd; "$@" )
+}
+
+# The shell's working directory is the host's; the kernel has none to change (rumpctrl's rule).
+cd() {
+    echo "ERROR: cd not available in rumpctrl mode $*"
+    return 1
 }
 
 rumpctrl_exit() {
@@ -51,5 +58,5 @@ rumpctrl_exit() {
     PS1=$RUMPCTRL_HOSTPS1
     export PATH
     unset RUMPCTRL_HOSTPATH RUMPCTRL_HOSTPS1
-    unset -f rumpctrl_listcmds rumpctrl_hascmd rumpctrl_hostcmd rumpctrl_exit
+    unset -f rumpctrl_listcmds rumpctrl_hascmd rumpctrl_hostcmd rumpctrl_exit cd
 }

@@ -7,9 +7,20 @@ public enum Component: String, CaseIterable, Hashable, Sendable, Comparable {
     case rumpnet_netinet6
     case rumpnet_shmif
     case rumpnet_virtif
+    // File systems and devices (Sources/RumpVFS). rumpdev, rumpdev_disk and rumpfs_ffs are
+    // listed so rump_wmd resolves them as NetBSD does; rump_server refuses them (not implemented).
+    case rumpdev
+    case rumpdev_disk
+    case rumpvfs
+    case rumpfs_ffs
+    case rumpfs_tmpfs
 
     public var dependencies: [Component] {
         switch self {
+        case .rumpdev, .rumpvfs: return []
+        case .rumpdev_disk: return [.rumpdev]
+        case .rumpfs_ffs: return [.rumpdev_disk, .rumpvfs]
+        case .rumpfs_tmpfs: return [.rumpvfs]
         case .rumpnet: return []
         case .rumpnet_net: return [.rumpnet]
         case .rumpnet_netinet, .rumpnet_netinet6, .rumpnet_shmif, .rumpnet_virtif: return [.rumpnet_net]
@@ -25,8 +36,24 @@ public enum Component: String, CaseIterable, Hashable, Sendable, Comparable {
         case .rumpnet_netinet6: return "IPv6 (inet6 domain)"
         case .rumpnet_shmif: return "shmif cloner (shared-memory bus interfaces)"
         case .rumpnet_virtif: return "virt cloner (Linux tap interfaces)"
+        case .rumpdev: return "device faction: autoconf, device nodes"
+        case .rumpdev_disk: return "disk driver framework"
+        case .rumpvfs: return "file systems faction: VFS, rumpfs root with /dev and /tmp"
+        case .rumpfs_ffs: return "Berkeley Fast File System"
+        case .rumpfs_tmpfs: return "tmpfs: memory file system with a size bound"
         }
     }
+
+    /// Whether this kernel can load the component (the others are only catalogued).
+    public var isImplemented: Bool {
+        switch self {
+        case .rumpdev, .rumpdev_disk, .rumpfs_ffs: return false
+        default: return true
+        }
+    }
+
+    /// What rump_allserver loads: every component it can.
+    public static var implemented: [Component] { allCases.filter(\.isImplemented) }
 
     public static func < (a: Component, b: Component) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!

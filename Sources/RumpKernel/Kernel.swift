@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import RumpProtocol
+import RumpVFS
 
 /// How a kernel is booted (rump_server's options after parsing).
 public struct KernelConfiguration: Sendable {
@@ -40,6 +41,8 @@ public final class ClientContext {
     var descriptors: [Int32: Descriptor] = [:]
     /// This client's parked calls, so that leaving cancels them all.
     var parked: [ObjectIdentifier: PendingCall] = [:]
+    /// Client descriptor number -> open file (Kernel+VFS.swift); numbers unique across both tables.
+    var files: [Int32: OpenFile] = [:]
     var alive = true
 
     init(id: Int) { self.id = id }
@@ -47,7 +50,7 @@ public final class ClientContext {
     /// fdalloc: the lowest free number, as NetBSD gives.
     func allocate(_ s: SocketID) -> Int32 {
         var fd: Int32 = 0
-        while descriptors[fd] != nil { fd += 1 }
+        while descriptors[fd] != nil || files[fd] != nil { fd += 1 }
         descriptors[fd] = Descriptor(socket: s)
         return fd
     }
@@ -75,6 +78,8 @@ public final class Kernel: KernelServices {
     private var receiveBuffer: [UInt8] = []
     private var nextClientID = 1
     public private(set) var halted = false
+    /// The file systems, when rumpvfs is loaded (Kernel+VFS.swift).
+    lazy var fileSystems: VFS? = makeFileSystems()
     /// Called once when the kernel halts (by request or signal), on the loop.
     public var onHalt: (() -> Void)?
 
@@ -139,6 +144,7 @@ public final class Kernel: KernelServices {
         c.alive = false
         for p in c.parked.values { finish(p) }
         c.parked.removeAll()
+        closeFiles(of: c)
         for (_, d) in c.descriptors.sorted(by: { $0.key < $1.key }) { stack?.close(d.socket) }
         openSocketCount -= c.descriptors.count
         c.descriptors.removeAll()
@@ -168,6 +174,8 @@ public final class Kernel: KernelServices {
             case .halt:
                 reply(.success(.none))
                 loop.soon { [weak self] in self?.halt() }
+            case .file(let f): try handleFile(f, from: c, reply: reply)
+            case .close(let fd) where c.files[fd] != nil: try closeFile(fd, of: c); reply(.success(.none))
             default:
                 try handleNetwork(request, from: c, reply: reply)
             }
@@ -379,7 +387,7 @@ public final class Kernel: KernelServices {
             _ = try requireStack(.rumpnet_netinet)
             reply(.success(.sockets(socketList())))
 
-        case .sysctlGet, .sysctlSet, .sysctlList, .halt:
+        case .sysctlGet, .sysctlSet, .sysctlList, .halt, .file:
             break  // handled in handle(_:from:reply:)
         }
     }

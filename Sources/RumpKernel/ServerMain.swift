@@ -35,7 +35,7 @@ public enum RumpServerMain {
     /// Components for the options, or the error rump_server prints. Incomplete sets are
     /// refused with what is missing named (not resolved silently: see docs/kernel.md).
     public static func components(for o: ServerOptions) -> Result<Set<Component>, ServerStartError> {
-        var set: Set<Component> = o.loadAll ? Set(Component.allCases) : []
+        var set: Set<Component> = o.loadAll ? Set(Component.implemented) : []
         for lib in o.libraries {
             guard let c = Component.parse(library: lib) else {
                 var base = lib
@@ -43,6 +43,9 @@ public enum RumpServerMain {
                 return .failure(ServerStartError(
                     message: "\(o.program): failed to load -libraries, last error from \"\(lib)\": \(base): cannot open shared object file: No such file or directory",
                     status: 1))
+            }
+            guard c.isImplemented else {
+                return .failure(ServerStartError(message: "\(o.program): -l\(c.rawValue): \(c.summary): listed by rump_wmd but not implemented by this kernel", status: 1))
             }
             set.insert(c)
         }
@@ -88,10 +91,10 @@ public enum RumpServerMain {
         case .success(let c): comps = c
         }
         if let d = o.drivespecs.first {
-            return .failure(ServerStartError(message: "\(o.program): -d \(d): \(NetBSDErrno.ENOSYS.strerror) (etfs needs rumpvfs, which this kernel has no component for)", status: 1))
+            return .failure(ServerStartError(message: "\(o.program): -d \(d): \(NetBSDErrno.ENOSYS.strerror) (etfs host file mapping is not implemented by this kernel)", status: 1))
         }
         if let m = o.modules.first {
-            return .failure(ServerStartError(message: "\(o.program): -m \(m): \(NetBSDErrno.ENOSYS.strerror) (module loading needs rumpvfs, which this kernel has no component for)", status: 1))
+            return .failure(ServerStartError(message: "\(o.program): -m \(m): \(NetBSDErrno.ENOSYS.strerror) (module loading is not implemented by this kernel)", status: 1))
         }
         var ncpu: Int? = nil
         if let c = o.ncpu {

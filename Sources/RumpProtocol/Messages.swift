@@ -30,6 +30,10 @@ public enum Opcode: UInt16, Sendable, CaseIterable {
     case halt = 0x60
     case statistics = 0x70
     case socketList = 0x71
+    // File-system calls (FileMessages.swift): a kernel with rumpvfs answers them.
+    case fileOpen = 0x80, fileRead, fileWrite, fileLseek, fileStat, fileLstat, fileFstat, fileGetdents
+    case fileMkdir, fileRmdir, fileUnlink, fileRename, fileSymlink, fileReadlink, fileChmod, fileChown, fileUtimes
+    case fileMount, fileUnmount, fileGetvfsstat, fileStatvfs
 }
 
 /// Timeouts are milliseconds: -1 waits for ever, 0 does not wait (EAGAIN at once).
@@ -91,6 +95,9 @@ public enum Request: Hashable, Sendable {
     /// The TCP and UDP control blocks `netstat -a` lists (reply: sockets).
     case socketList
 
+    /// A file-system call (opcodes 0x80.., FileMessages.swift).
+    case file(FileRequest)
+
     public var opcode: Opcode {
         switch self {
         case .socket: .socket
@@ -136,6 +143,7 @@ public enum Request: Hashable, Sendable {
         case .halt: .halt
         case .statistics: .statistics
         case .socketList: .socketList
+        case .file(let f): f.opcode
         }
     }
 
@@ -176,6 +184,7 @@ public enum Request: Hashable, Sendable {
         case let .sysctlSet(n, v): w.string(n); w.string(v)
         case let .sysctlList(p): w.string(p)
         case let .halt(f): w.i32(f)
+        case let .file(f): f.encodePayload(&w)
         }
     }
 
@@ -232,6 +241,11 @@ public enum Request: Hashable, Sendable {
         case .halt: q = .halt(flags: try r.i32())
         case .statistics: q = .statistics
         case .socketList: q = .socketList
+        case .fileOpen, .fileRead, .fileWrite, .fileLseek, .fileStat, .fileLstat, .fileFstat, .fileGetdents,
+             .fileMkdir, .fileRmdir, .fileUnlink, .fileRename, .fileSymlink, .fileReadlink, .fileChmod, .fileChown,
+             .fileUtimes, .fileMount, .fileUnmount, .fileGetvfsstat, .fileStatvfs:
+            guard let f = try FileRequest.decode(opcode: opcode, &r) else { throw .unknownOpcode(opcode.rawValue) }
+            q = .file(f)
         }
         try r.finish()
         return q
@@ -261,6 +275,8 @@ public enum Reply: Hashable, Sendable {
     case message([UInt8], from: SockAddr?, flags: Int32)
     /// An integer result (fcntl). Version 2.
     case value(Int32)
+    /// A file-system call's own reply (tag 0x80, FileMessages.swift).
+    case file(FileReply)
 
     public func encode(_ w: inout WireWriter) {
         switch self {
@@ -287,6 +303,7 @@ public enum Reply: Hashable, Sendable {
             if let a { w.bool(true); a.encode(&w) } else { w.bool(false) }
             w.i32(f)
         case let .value(v): w.u8(17); w.i32(v)
+        case let .file(f): w.u8(0x80); f.encode(&w)
         }
     }
 
@@ -316,12 +333,12 @@ public enum Reply: Hashable, Sendable {
         case 15: p = .sockets(try r.array(minimumElementSize: SocketEntry.minimumSize) { (r: inout WireReader) throws(ProtocolError) in
             try SocketEntry.decode(&r)
         })
-        // 15 is the socket list's (netstat -a), added on another branch.
         case 16:
             let d = try r.data()
             let a: SockAddr? = try r.bool() ? try SockAddr.decode(&r) : nil
             p = .message(d, from: a, flags: try r.i32())
         case 17: p = .value(try r.i32())
+        case 0x80: p = .file(try FileReply.decode(&r))
         case let t: throw .invalidValue("reply tag \(t)")
         }
         return p

@@ -33,9 +33,10 @@ for lib in cmd.libraries {
     set.formUnion(c.closure)
 }
 let result = set.sorted()
+// Level-0 messages are always printed (the tutorial's rump_wmd run); -v adds level 1.
+printErr("DEBUG0: Searching component combinations. This may take a while ...")
+printErr("DEBUG0: Found a set")
 if cmd.verbose {
-    printErr("DEBUG0: Searching component combinations. This may take a while ...")
-    printErr("DEBUG0: Found a set")
     for c in result { printErr("DEBUG1: \(c.rawValue): \(c.summary)") }
 }
 printOut(result.map { "-l" + $0.rawValue }.joined(separator: " "))

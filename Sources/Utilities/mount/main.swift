@@ -1,0 +1,4 @@
+import FileUtilities
+
+/// mount(1) against the kernel in RUMP_SERVER (FileUtilities).
+MountCommand.main(Array(CommandLine.arguments.dropFirst()))
