@@ -44,12 +44,16 @@ public final class KernelNetStack: NetworkStack {
         // The stack names the socket whose readiness changed: only its waiters are retried.
         stack.onSocketEvent = { [unowned kernel] fd, _ in kernel.socketChanged(SocketID(fd)) }
         stack.log = { line in printErr(line) }
+        // One bus wakeup per loop turn, however many frames the turn sent (docs/shmif.md).
+        stack.coalescesWakeups = true
+        stack.onOutputPending = { [unowned self, unowned kernel] in kernel.soon { self.stack.flushOutput() } }
         if components.contains(.rumpnet_netinet) {
             for node in stack.sysctlList(prefix: "net") { register(node, in: sysctl) }
         }
     }
 
     public func detach() {
+        stack.flushOutput()
         for (_, w) in watches { kernel.unwatch(w) }
         watches.removeAll()
         if let timer { kernel.cancelTimer(timer) }

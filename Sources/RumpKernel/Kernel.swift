@@ -108,6 +108,8 @@ public final class Kernel: KernelServices {
 
     // MARK: KernelServices
 
+    public func soon(_ work: @escaping () -> Void) { loop.soon(work) }
+
     public func now() -> UInt64 { loop.currentTime }
     public var randomSeed: UInt64? { configuration.seed }
     public func addTimer(deadline: UInt64, _ fire: @escaping () -> Void) -> EventLoop.TimerID { loop.addTimer(deadline: deadline, fire) }

@@ -28,6 +28,8 @@ public protocol KernelServices: AnyObject {
     func socketChanged(_ s: SocketID)
     /// As `socketChanged` for every socket with parked calls (a stack that cannot say which).
     func socketsChanged()
+    /// Runs `work` at the end of the current loop turn, before the loop sleeps.
+    func soon(_ work: @escaping () -> Void)
 }
 
 /// Where a received datagram came from and recvmsg's msg_flags (MSG_TRUNC).

@@ -45,6 +45,7 @@ public final class SyscallServer {
         var output: [UInt8] = []
         var greeted = false
         var closeAfterFlush = false
+        var flushScheduled = false
         var helloTimer: EventLoop.TimerID?
         init(fd: Int32, client: ClientContext) { self.fd = fd; self.client = client }
     }
@@ -222,15 +223,38 @@ public final class SyscallServer {
         }
     }
 
+    /// Replies whose bulk data is at least this long leave by their own gather `sendmsg`
+    /// (no copy into the output); smaller ones are appended to the connection's output and
+    /// leave together at the end of the loop turn: one system call for a turn's replies.
+    static let gatherThreshold = 512
+    /// Output past this is written at once rather than at the end of the turn.
+    static let coalesceLimit = 64 * 1024
+
     private func send(_ c: Connection, _ m: Message) {
-        // Received bytes go out without a copy into the output when nothing is queued before them.
-        if c.output.isEmpty, c.client.alive, gather.write(m, to: c.fd, output: &c.output) {
+        guard c.client.alive else { return }
+        if m.bulkLength >= Self.gatherThreshold {
+            // Received bytes go out without a copy into the output when nothing is queued before them.
             if !c.output.isEmpty { flush(c) }
-            return
+            if c.output.isEmpty, gather.write(m, to: c.fd, output: &c.output) {
+                if !c.output.isEmpty { flush(c) }
+                return
+            }
         }
         m.encodeFrame(appendingTo: &c.output)
         if c.output.count > Self.maximumOutputBacklog { close(c); return }
-        flush(c)
+        if c.output.count >= Self.coalesceLimit { flush(c); return }
+        scheduleFlush(c)
+    }
+
+    /// One flush at the end of the loop turn, however many replies the turn produced.
+    private func scheduleFlush(_ c: Connection) {
+        guard !c.flushScheduled else { return }
+        c.flushScheduled = true
+        kernel.loop.soon { [weak self, weak c] in
+            guard let self, let c else { return }
+            c.flushScheduled = false
+            self.flush(c)
+        }
     }
 
     private func flush(_ c: Connection) {

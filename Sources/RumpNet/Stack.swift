@@ -22,6 +22,13 @@ public final class NetStack {
     @exclusivity(unchecked) public internal(set) var udpStats = UDPStats()
     /// Kernel messages (NetBSD's log()/printf): duplicate addresses, ARP moves.
     public var log: ((String) -> Void)?
+    /// When true, drivers that wake their medium's readers (shmif's pwrite) hold the wakeup
+    /// back until `flushOutput()`: an event loop sets it and flushes once per loop turn, so a
+    /// turn's frames cost one wakeup. Off by default: a caller that never flushes loses none.
+    public var coalescesWakeups = false
+    /// Called once when a driver first owes a wakeup after a flush: schedule `flushOutput()`.
+    public var onOutputPending: (() -> Void)?
+    @exclusivity(unchecked) var outputPending = false
     /// Called with a socket's new readiness whenever it changes (data arrived, the queue emptied,
     /// an error was set or cleared, a shutdown), for that socket only: an event loop wakes that
     /// socket's waiters here. Not called for a change a socket's own close makes. It runs in the
@@ -79,6 +86,20 @@ public final class NetStack {
         guard let ifp = interface(index: ifIndex) else { etherStats.noInterface &+= 1; return }
         etherInput(frame, ifp: ifp)
         if !loopQueue.isEmpty { runLoopback() }
+    }
+
+    /// A driver holds back a wakeup (see `coalescesWakeups`).
+    func noteOutputPending() {
+        guard !outputPending else { return }
+        outputPending = true
+        onOutputPending?()
+    }
+
+    /// Gives every wakeup the drivers held back (the end of an event-loop turn).
+    public func flushOutput() {
+        guard outputPending else { return }
+        outputPending = false
+        for case let ifp? in interfaceSlots { ifp.driver.flushOutput() }
     }
 
     /// Pulls input from polled drivers (shmif): returns the number of frames taken.

@@ -409,6 +409,16 @@ public enum Message: Hashable, Sendable {
         buffer = w.bytes
     }
 
+    /// The length of the bulk bytes `encodeFrameAroundBulk` would leave out (recv's data);
+    /// 0 for every other message.
+    public var bulkLength: Int {
+        guard case let .response(_, _, .success(reply)) = self else { return 0 }
+        switch reply {
+        case let .data(d), let .dataFrom(d, _), let .message(d, _, _): return d.count
+        default: return 0
+        }
+    }
+
     /// For a response whose reply carries bulk bytes (recv's data): the frame in three parts,
     /// everything before the bytes (length prefix included) into `head`, everything after into
     /// `tail` (both emptied first, their storage reused), and the bytes themselves returned, so

@@ -53,7 +53,9 @@ public final class BusWriter {
     /// Sends one frame unless the bus lock stays held through a bounded try (no sleep):
     /// false when nothing was written because another process holds the lock. For an event
     /// loop, which defers the frame rather than stop (docs/shmif.md, "A held lock").
-    public func sendIfFree(_ frame: UnsafeRawBufferPointer) throws -> Bool {
+    /// With `wake` false the caller owes the bus one `ShmifBus.wakeup()` later: an event loop
+    /// sends a turn's frames this way and wakes the readers once at the end of the turn.
+    public func sendIfFree(_ frame: UnsafeRawBufferPointer, wake: Bool = true) throws -> Bool {
         try checkLength(frame.count)
         let (sec, usec) = clock()
         guard bus.lock.acquireBounded() else { return false }
@@ -61,7 +63,7 @@ public final class BusWriter {
         bus.lock.release()
         guard ok else { throw corruptLast() }
         batchesSent &+= 1
-        bus.wakeup()
+        if wake { bus.wakeup() }
         return true
     }
 

@@ -56,6 +56,9 @@ public protocol LinkDriver: AnyObject {
     func clearLinkString() throws(Errno)
     /// A descriptor an event loop can wait on for input, if any.
     var fileDescriptor: Int32? { get }
+    /// Ends a batch of transmits: a driver that holds back its wakeup (shmif, when the stack
+    /// `coalescesWakeups`) gives it now.
+    func flushOutput()
 }
 
 extension LinkDriver {
@@ -63,6 +66,7 @@ extension LinkDriver {
     public func stop() {}
     public func detach() {}
     public func pollInput(_ stack: NetStack, ifIndex: Int) -> Int { 0 }
+    public func flushOutput() {}
     public var linkString: String? { nil }
     public func setLinkString(_ s: String) throws(Errno) { throw .EINVAL }
     public func clearLinkString() throws(Errno) { throw .EINVAL }

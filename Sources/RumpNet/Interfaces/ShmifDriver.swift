@@ -64,13 +64,27 @@ public final class ShmifDriver: LinkDriver {
         // No system call here: a fault already caught or an overwritten header (a load).
         if bus.faulted { linkDown(bus.markLost(.faulted)); return false }
         if deferred?.isEmpty == false { return enqueue(frame) }  // keep the order
+        let coalesce = stack?.coalescesWakeups ?? false
         do {
-            if try w.sendIfFree(frame) {
+            if try w.sendIfFree(frame, wake: !coalesce) {
                 if bus.faulted { linkDown(bus.markLost(.faulted)); return false }
+                if coalesce && !wakeupOwed {
+                    wakeupOwed = true
+                    stack?.noteOutputPending()
+                }
                 return true
             }
         } catch { sendErrors &+= 1; return false }
         return enqueue(frame)
+    }
+
+    /// Frames written since the last wakeup (coalesced: one wakeup per loop turn).
+    private var wakeupOwed = false
+
+    public func flushOutput() {
+        guard wakeupOwed else { return }
+        wakeupOwed = false
+        if let bus, !bus.faulted { bus.wakeup() }
     }
 
     private func enqueue(_ frame: UnsafeRawBufferPointer) -> Bool {
