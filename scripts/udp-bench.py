@@ -52,8 +52,8 @@ def on_signal(signum, _frame):
     sys.exit(128 + signum)
 
 
-def tool(name, *args, server=None, check=True):
-    env = dict(os.environ)
+def tool(name, *args, server=None, check=True, extra_env=None):
+    env = dict(os.environ, **(extra_env or {}))
     if server:
         env["RUMP_SERVER"] = server
     r = subprocess.run([os.path.join(state["bin"], name), *args], env=env, capture_output=True, text=True, timeout=120)
@@ -62,9 +62,9 @@ def tool(name, *args, server=None, check=True):
     return r
 
 
-def start_kernel(name, components):
+def start_kernel(name, components, extra_env=None):
     url = f"unix://{state['dir']}/{name}.sock"
-    tool("rump_server", *components, url)  # daemonises once it listens
+    tool("rump_server", *components, url, extra_env=extra_env)  # daemonises once it listens
     state["servers"].append(url)
     return url
 
@@ -181,6 +181,28 @@ def linux_rate(size, count):
     return (int(m.group(2)), int(m.group(1))) if m else (0, 0)
 
 
+def malloc_counter():
+    """scripts/malloc-count.c built into the scratch directory: the environment that makes a
+    kernel count its heap allocations into a file, and a function reading the count (None
+    without gcc)."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if not cc:
+        return {}, None
+    so = os.path.join(state["dir"], "malloc-count.so")
+    r = subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", so, os.path.join(ROOT, "scripts", "malloc-count.c")],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return {}, None
+    counter = os.path.join(state["dir"], "k1.mallocs")
+    with open(counter, "wb") as f:
+        f.write(b"\0" * 8)
+
+    def read():
+        with open(counter, "rb") as f:
+            return int.from_bytes(f.read(8), "little")
+    return {"LD_PRELOAD": so, "MALLOC_COUNT_FILE": counter}, read
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"))
@@ -192,15 +214,21 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     state["dir"] = tempfile.mkdtemp(prefix="udpb-")
     try:
+        count_env, mallocs = malloc_counter()
         k1, k2 = start_kernel("k1", KERNEL), start_kernel("k2", KERNEL)
+        # k4 counts its heap allocations (an LD_PRELOAD counter), in runs of its own so that the
+        # counting does not slow the rates above: the receive path's allocations per datagram.
+        k4 = start_kernel("k4", KERNEL, count_env) if mallocs else None
         bus = os.path.join(state["dir"], "bus")
-        for url, n in ((k1, 1), (k2, 2)):
+        for url, n in [(k1, 1), (k2, 2)] + ([(k4, 4)] if k4 else []):
             tool("ifconfig", "shmif0", "create", server=url)
             tool("ifconfig", "shmif0", "linkstr", bus, server=url)
             tool("ifconfig", "shmif0", "inet", f"10.0.0.{n}/24", server=url)
         # Resolve ARP first (one datagram to the discard port): a burst to an unresolved
         # neighbour loses all but the one packet ARP holds, which is not what we measure.
         tool("udp-bench", "send", "-n", "1", "10.0.0.1", "9", server=k2, check=False)
+        if k4:
+            tool("udp-bench", "send", "-n", "1", "10.0.0.4", "9", server=k2, check=False)
         k3 = start_kernel("k3", KERNEL[:3])
         have_linux = linux_setup()
         rows = []
@@ -220,6 +248,12 @@ def main():
                 rows.append((f"UDP {size} B app to app, {label}: datagrams/s", f"{rate:,}", base_text, ratio))
                 rows.append((f"UDP {size} B app to app, {label}: delivered of sent", f"{got:,}/{count:,}",
                              f"{base_n:,}/{base_sent:,} (Linux)" if base else "-", "-"))
+            if k4:
+                before = mallocs()
+                _, got4, _ = rump_rate(k4, k2, "10.0.0.4", size, max(count // 4, 1000), 7000 + size)
+                if got4:
+                    rows.append((f"UDP {size} B receive path over a bus: heap allocations per datagram (receiving kernel)",
+                                 f"{(mallocs() - before) / got4:.2f}", "0 (none per datagram: the goal)", "-"))
             if size == 64:
                 rows.append(("UDP 64 B floor (issue 9)", f"{FLOOR_64:,}", "300,000 (goal)", "-"))
         for r in rows:
