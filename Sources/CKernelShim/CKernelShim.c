@@ -186,3 +186,67 @@ void ck_close_inherited_fds(int keep) {
     closedir(d);
     for (int i = 0; i < n; i++) close(fds[i]);
 }
+
+// MARK: peer credentials (see CKernelShim.h)
+
+#include <stdio.h>
+
+static int ck_is_loopback(uint32_t addr_be) { return (ntohl(addr_be) >> 24) == 127; }
+
+long ck_peer_uid(int fd, int *pid) {
+    if (pid) *pid = 0;
+    struct sockaddr_storage local, peer;
+    socklen_t llen = sizeof local, plen = sizeof peer;
+    if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0) return CK_PEER_UNKNOWN;
+    if (local.ss_family == AF_UNIX) {
+        struct ucred cred;
+        socklen_t clen = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) return CK_PEER_UNKNOWN;
+        if (pid) *pid = cred.pid;
+        return (long)cred.uid;
+    }
+    if (local.ss_family != AF_INET) return CK_PEER_UNKNOWN;
+    if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0) return CK_PEER_UNKNOWN;
+    const struct sockaddr_in *l = (const struct sockaddr_in *)&local, *p = (const struct sockaddr_in *)&peer;
+    if (!ck_is_loopback(p->sin_addr.s_addr)) return CK_PEER_REMOTE;
+    FILE *f = fopen("/proc/net/tcp", "re");
+    if (!f) return CK_PEER_UNKNOWN;
+    // "  sl  local_address rem_address   st tx_queue:rx_queue tr:tm->when retrnsmt   uid ..."
+    // Addresses are the 32-bit words as the host stores them, in hex; ports in hex.
+    char line[512];
+    long uid = CK_PEER_UNKNOWN;
+    if (!fgets(line, sizeof line, f)) { fclose(f); return CK_PEER_UNKNOWN; }
+    while (fgets(line, sizeof line, f)) {
+        unsigned la, lp, ra, rp, st;
+        unsigned long u;
+        if (sscanf(line, " %*d: %8X:%4X %8X:%4X %2X %*X:%*X %*X:%*X %*X %lu", &la, &lp, &ra, &rp, &st, &u) != 6) continue;
+        if (la == p->sin_addr.s_addr && lp == ntohs(p->sin_port) &&
+            ra == l->sin_addr.s_addr && rp == ntohs(l->sin_port)) {
+            uid = (long)u;
+            break;
+        }
+    }
+    fclose(f);
+    return uid;
+}
+
+void ck_peer_describe(int fd, char *buf, int size) {
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    if (size <= 0) return;
+    buf[0] = 0;
+    if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0) { snprintf(buf, size, "unknown peer"); return; }
+    if (peer.ss_family == AF_INET) {
+        const struct sockaddr_in *p = (const struct sockaddr_in *)&peer;
+        char a[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &p->sin_addr, a, sizeof a);
+        snprintf(buf, size, "%s:%u", a, ntohs(p->sin_port));
+    } else if (peer.ss_family == AF_UNIX) {
+        struct ucred cred;
+        socklen_t clen = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) snprintf(buf, size, "pid %d", (int)cred.pid);
+        else snprintf(buf, size, "unix peer");
+    } else {
+        snprintf(buf, size, "peer of family %d", peer.ss_family);
+    }
+}

@@ -224,4 +224,7 @@ public enum PingFormat {
 
     /// sendto(2) failed; ping goes on and counts the request as sent.
     public static func sendFailed(_ e: NetBSDErrno) -> String { "ping: sendto: \(e.strerror)\n" }
+
+    /// The connection to the rump kernel broke mid-run: the kernel died or was halted.
+    public static func kernelGone(_ why: String) -> String { "ping: lost the rump kernel: \(why)\n" }
 }

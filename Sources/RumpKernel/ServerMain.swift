@@ -122,9 +122,20 @@ public enum RumpServerMain {
             let lines = e.messages + ["\(o.program): rump server init failed: \(e.errno.strerror)"]
             return .failure(ServerStartError(message: lines.joined(separator: "\n"), status: 1))
         case .success(let url):
+            if case .tcp(let a, _) = url, a[0] != 127, !allowsRemote {
+                let what = a == [0, 0, 0, 0] ? "every address" : "an address beyond loopback"
+                return .failure(ServerStartError(message: """
+                    \(o.program): \(url): refusing to listen on \(what): the remote-syscall protocol has no authentication, so anyone who can reach the port could control this kernel
+                    \(o.program): use tcp://127.0.0.1:PORT or a unix:// socket, or set RUMPNET_ALLOW_REMOTE=1 to listen there anyway (insecure)
+                    """, status: 1))
+            }
             return .success((KernelConfiguration(components: comps, ncpu: ncpu, physmem: mem, verbose: o.verbose, seed: seed), url))
         }
     }
+
+    /// RUMPNET_ALLOW_REMOTE=1: listening on a non-loopback tcp address is asked for
+    /// explicitly (docs/kernel.md, "Who may connect").
+    static var allowsRemote: Bool { getenv("RUMPNET_ALLOW_REMOTE").map { String(cString: $0) } == "1" }
 
     /// Runs rump_server: daemonises unless -s (the parent exits 0 once the child listens,
     /// otherwise with the child's error), serves until halt or SIGTERM/SIGINT, cleans up.
@@ -133,6 +144,10 @@ public enum RumpServerMain {
         switch prepare(o) {
         case .failure(let e): printErr(e.message); exitTool(e.status)
         case .success(let p): (config, url) = p
+        }
+        if case .tcp(let a, _) = url, a[0] != 127 {
+            // Asked for with RUMPNET_ALLOW_REMOTE=1; said once, before daemonising, where the user sees it.
+            printErr("\(o.program): warning: \(url) has no authentication: anyone who can reach it controls this kernel")
         }
 
         var reportFD: Int32 = -1
@@ -153,11 +168,13 @@ public enum RumpServerMain {
             reportFD = p[1]
         }
 
+        let (limits, warnings) = ServerLimits.fromEnvironment(program: o.program)
+        for w in warnings { printErr(w) }
         let loop = EventLoop()
         let kernel = Kernel(configuration: config, loop: loop, stackFactory: stackFactory)
         let server: SyscallServer
         do {
-            server = try SyscallServer(kernel: kernel, url: url)
+            server = try SyscallServer(kernel: kernel, url: url, limits: limits)
         } catch {
             let msg = "\(o.program): rump server init failed: \(error.errno.strerror)"
             if reportFD >= 0 { report(reportFD, status: error.errno.rawValue, message: msg); _exit(1) }

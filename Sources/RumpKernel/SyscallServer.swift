@@ -3,17 +3,33 @@ import Glibc
 #endif
 import CKernelShim
 import RumpProtocol
+import ToolSupport
 
 /// Accepts clients on the listening socket and runs the protocol for each: hello, then
 /// requests in, responses out. All on the kernel's event loop. A connection that breaks
 /// the protocol (garbage, an oversized length, a bad hello) or goes away is closed and its
 /// state dropped; nothing else is affected.
+///
+/// What a hostile or careless client cannot do (docs/kernel.md, "What a server survives"):
+/// connect as another user (the peer's uid must be the server's or root's), hold a
+/// descriptor without saying hello for longer than `ServerLimits.helloTimeout`, open more
+/// than `ServerLimits.maximumConnections` connections, or make the accept loop spin when
+/// the process is out of descriptors (the listener pauses for `acceptBackoff`).
 public final class SyscallServer {
     public let kernel: Kernel
     public let url: ServerURL
     let listenFD: Int32
     private var listenWatch: EventLoop.WatchID?
     private var connections: [Int: Connection] = [:]
+    public let limits: ServerLimits
+    /// Accepts refused (another uid, over the cap) and connections closed for saying no hello.
+    public private(set) var refusedPeers = 0
+    public private(set) var refusedOverCap = 0
+    public private(set) var helloTimeouts = 0
+    /// Times the listener paused because accept ran out of descriptors.
+    public private(set) var acceptBackoffs = 0
+    private var acceptPaused = false
+    private let ownerUID = geteuid()
     /// Bytes a client may leave unread before we give up on it.
     static let maximumOutputBacklog = 16 << 20
     /// Every connection's reads go through this one buffer (one loop thread, one read at a
@@ -29,14 +45,16 @@ public final class SyscallServer {
         var output: [UInt8] = []
         var greeted = false
         var closeAfterFlush = false
+        var helloTimer: EventLoop.TimerID?
         init(fd: Int32, client: ClientContext) { self.fd = fd; self.client = client }
     }
 
     /// Binds and listens. A stale unix socket file (nobody accepting on it) is replaced;
     /// a live one gives EADDRINUSE.
-    public init(kernel: Kernel, url: ServerURL) throws(KernelError) {
+    public init(kernel: Kernel, url: ServerURL, limits: ServerLimits = ServerLimits()) throws(KernelError) {
         self.kernel = kernel
         self.url = url
+        self.limits = limits
         var fd: Int32
         switch url {
         case .unix(let path):
@@ -73,14 +91,71 @@ public final class SyscallServer {
     }
 
     private func acceptAll() {
-        while true {
+        // Bounded per wakeup, so a connect flood cannot starve the connections we have.
+        for _ in 0..<64 {
             let fd = ck_accept(listenFD)
-            if fd < 0 { return }  // EAGAIN, or a transient error (EMFILE, ECONNABORTED): try again on the next wakeup
+            if fd < 0 {
+                if fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM { pauseAccepting(errno: -fd) }
+                return  // EAGAIN, ECONNABORTED: the next wakeup
+            }
+            guard admit(fd) else { Glibc.close(fd); continue }
             let c = Connection(fd: fd, client: kernel.newClient())
             connections[c.client.id] = c
             c.watch = kernel.loop.watch(fd: fd, events: Int16(POLLIN)) { [unowned self, unowned c] revents in
                 self.ready(c, revents)
             }
+            c.helloTimer = kernel.loop.addTimer(deadline: kernel.now() &+ limits.helloTimeoutNanoseconds) { [unowned self, weak c] in
+                guard let c, !c.greeted else { return }
+                c.helloTimer = nil
+                self.helloTimeouts += 1
+                self.close(c)
+            }
+        }
+    }
+
+    /// The owner check and the cap, at accept (docs/kernel.md, "Who may connect").
+    private func admit(_ fd: Int32) -> Bool {
+        if connections.count >= limits.maximumConnections {
+            refusedOverCap += 1
+            if refusedOverCap == 1 || refusedOverCap % 100 == 0 {
+                printErr("rump_server: \(connections.count) connections open, the most allowed: refusing \(Self.describe(fd)) (\(refusedOverCap) refused)")
+            }
+            return false
+        }
+        var pid: Int32 = 0
+        let uid = ck_peer_uid(fd, &pid)
+        if uid == Int(CK_PEER_REMOTE) {
+            // Listening beyond loopback was asked for explicitly (RUMPNET_ALLOW_REMOTE).
+            return true
+        }
+        if uid >= 0 && (uid_t(uid) == ownerUID || uid == 0) { return true }
+        refusedPeers += 1
+        let who = uid >= 0 ? "uid \(uid)" : "an unknown user"
+        let allowed = ownerUID == 0 ? "only root" : "only uid \(ownerUID) or root"
+        printErr("rump_server: refused connection from \(who) (\(Self.describe(fd))): \(allowed) may use this kernel")
+        return false
+    }
+
+    private static func describe(_ fd: Int32) -> String {
+        var buf = [CChar](repeating: 0, count: 96)
+        ck_peer_describe(fd, &buf, Int32(buf.count))
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Out of descriptors: poll would report the pending connection again at once, so stop
+    /// watching the listener for a while instead of spinning on EMFILE.
+    private func pauseAccepting(errno e: Int32) {
+        guard !acceptPaused, let w = listenWatch else { return }
+        acceptPaused = true
+        acceptBackoffs += 1
+        if acceptBackoffs == 1 || acceptBackoffs % 100 == 0 {
+            printErr("rump_server: accept: \(NetBSDErrno(linux: e).strerror); not accepting for \(limits.acceptBackoffNanoseconds / 1_000_000) ms (\(acceptBackoffs) times)")
+        }
+        kernel.loop.setEvents(w, 0)
+        _ = kernel.loop.addTimer(deadline: kernel.now() &+ limits.acceptBackoffNanoseconds) { [weak self] in
+            guard let self, self.acceptPaused, let w = self.listenWatch else { return }
+            self.acceptPaused = false
+            self.kernel.loop.setEvents(w, Int16(POLLIN))
         }
     }
 
@@ -135,6 +210,7 @@ public final class SyscallServer {
                                              hostname: kernel.hostname, serverPID: getpid(),
                                              components: kernel.components.sorted().map(\.rawValue))))
             if version == 0 { c.closeAfterFlush = true; flush(c) } else { c.greeted = true }
+            if let t = c.helloTimer { kernel.loop.cancelTimer(t); c.helloTimer = nil }
         case .request(let id, let q) where c.greeted:
             let op = q.opcode.rawValue
             kernel.handle(q, from: c.client) { [weak self, weak c] result in
@@ -178,10 +254,41 @@ public final class SyscallServer {
         guard c.client.alive else { return }
         kernel.clientGone(c.client)
         kernel.loop.unwatch(c.watch)
+        if let t = c.helloTimer { kernel.loop.cancelTimer(t); c.helloTimer = nil }
         Glibc.close(c.fd)
         connections[c.client.id] = nil
     }
 
     /// Open client connections (for tests and diagnostics).
     public var connectionCount: Int { connections.count }
+}
+
+/// The server's bounds on its clients (docs/kernel.md, "What a server survives").
+public struct ServerLimits: Sendable {
+    /// A connection that has not said hello by then is closed (10 s; RUMPNET_HELLO_TIMEOUT,
+    /// in seconds, changes it).
+    public var helloTimeoutNanoseconds: UInt64 = 10_000_000_000
+    /// Connections open at once; more are accepted and closed at once, with a log line.
+    public var maximumConnections = 256
+    /// How long the listener rests after accept ran out of descriptors (EMFILE, ENFILE).
+    public var acceptBackoffNanoseconds: UInt64 = 100_000_000
+
+    public init() {}
+
+    /// The defaults, with RUMPNET_HELLO_TIMEOUT (seconds, a decimal) and
+    /// RUMPNET_MAX_CONNECTIONS (1...65536) from the environment when they parse; a value
+    /// that does not parse is reported (the message names the variable) and not used.
+    public static func fromEnvironment(program: String) -> (ServerLimits, [String]) {
+        var l = ServerLimits()
+        var warnings: [String] = []
+        if let v = getenv("RUMPNET_HELLO_TIMEOUT").map({ String(cString: $0) }) {
+            if let s = Double(v), s > 0, s <= 86_400 { l.helloTimeoutNanoseconds = UInt64(s * 1e9) }
+            else { warnings.append("\(program): RUMPNET_HELLO_TIMEOUT=\(v): expected seconds in (0, 86400]; using 10") }
+        }
+        if let v = getenv("RUMPNET_MAX_CONNECTIONS").map({ String(cString: $0) }) {
+            if let n = Int(v), n >= 1, n <= 65536 { l.maximumConnections = n }
+            else { warnings.append("\(program): RUMPNET_MAX_CONNECTIONS=\(v): expected 1...65536; using 256") }
+        }
+        return (l, warnings)
+    }
 }

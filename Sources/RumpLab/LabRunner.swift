@@ -21,7 +21,11 @@ public struct LabRunner {
         self.binDirectory = binDirectory
     }
 
-    public enum NodeState: String, Sendable { case running, dead, unreachable }
+    public enum NodeState: String, Sendable {
+        case running, dead, unreachable
+        /// Alive, but its kernel did not answer within the client timeout (stopped, wedged).
+        case notAnswering = "not answering"
+    }
 
     public struct NodeStatus: Sendable {
         public var node: String
@@ -29,6 +33,8 @@ public struct LabRunner {
         public var rumpServer: String
         public var state: NodeState
         public var interfaces: [InterfaceInfo]
+        /// Why the node is not running or not answering, in words.
+        public var detail: String?
     }
 
     public struct CheckResult: Sendable {
@@ -39,26 +45,46 @@ public struct LabRunner {
         public var error: String?
     }
 
+    /// `status` waits this long for each node's answer: a user is looking at it.
+    public static let controlTimeout: Double = 2
+    /// `up` and `check` wait this long for a kernel's answer: a kernel just started on a
+    /// loaded machine may be slow, and giving up would undo the whole lab.
+    public static let configurationTimeout: Double = 10
+
     // MARK: up
 
     /// Starts every node in parallel, waits until each listens (at most `timeout` seconds),
     /// configures them, and returns. On failure the nodes already started are stopped.
-    public func up(timeout: Double = 20) throws -> Double {
-        let t0 = HostProcess.now()
-        if state.exists {
-            if LabRunner.running(state: state) {
-                throw LabError("lab \(topology.name) is already running (state in \(state.root)); `rumpnet-lab down \(topology.name)` first")
-            }
-            // What a crashed lab left behind: nothing of it is alive any more.
-            HostProcess.removeTree(state.root)
+    /// The caller holds the lab's `LabLock`. Each kernel is recorded (nodes/NODE.pid and
+    /// .start) as soon as it is spawned, its starter's pid first and the kernel's once it
+    /// says hello; every step that changes the state directory or the set of processes runs
+    /// inside `interruption.step`, so a signal handler never sees half of one.
+    public func up(timeout: Double = 20, interruption: UpInterruption? = nil) throws -> Double {
+        func step<T>(_ body: () throws -> T) rethrows -> T {
+            if let interruption { return try interruption.step(body) }
+            return try body()
         }
-        do { try state.create() } catch { throw LabError(error.description) }
-        for p in state.socketPathProblems(topology) { throw LabError(p) }
-        try state.saveTopology(topology)
+        let t0 = HostProcess.now()
+        // Never reuse, or remove, a lab directory another user could control.
+        do { try state.checkTrusted() } catch { throw LabRefusal(description: "\(error)") }
+        if state.exists {
+            try step { () throws in
+                if LabRunner.running(state: state) {
+                    throw LabRefusal(description: "lab \(topology.name) is already running (state in \(state.root)); `rumpnet-lab down \(topology.name)` first")
+                }
+                // What a crashed lab left behind: nothing of it is alive any more.
+                HostProcess.removeTree(state.root)
+            }
+        }
+        try step { () throws in
+            do { try state.create() } catch { throw LabError("\(error)") }
+            for p in state.socketPathProblems(topology) { throw LabError(p) }
+            try state.saveTopology(topology)
+        }
 
         raiseInotifyLimitIfNeeded()
-        for bus in topology.buses {
-            do { _ = try ShmifBus.attach(path: state.busPath(bus)) } catch { throw LabError("bus \(bus.name): \(error)") }
+        try step { () throws in
+            for bus in topology.buses { try createBus(bus) }
         }
 
         let server = binDirectory + "/rump_server"
@@ -71,18 +97,36 @@ public struct LabRunner {
             var starters: [String: pid_t] = [:]
             for n in topology.nodes {
                 let libs = n.components.map { "-l" + $0.rawValue }
-                starters[n.name] = try HostProcess.spawnDetached(server, libs + [state.rumpServer(node: n.name)], log: state.logPath(node: n.name))
+                try step { () throws in
+                    let pid = try HostProcess.spawnDetached(server, libs + [state.rumpServer(node: n.name)], log: state.logPath(node: n.name))
+                    starters[n.name] = pid
+                    LabProcessRecord.write(name: n.name, pid: pid, in: state.nodesDirectory)
+                }
             }
             progress("started \(starters.count) kernel servers")
-            pids = try waitListening(starters: starters, deadline: t0 + timeout)
+            pids = try waitListening(starters: starters, deadline: t0 + timeout, step: step)
             progress("\(pids.count)/\(pids.count) listening after \(Self.seconds(HostProcess.now() - t0, decimals: 3)) s")
             for n in topology.nodes { try configure(n) }
             progress("configured \(topology.nodes.count) nodes after \(Self.seconds(HostProcess.now() - t0, decimals: 3)) s")
         } catch {
-            for (_, pid) in pids { kill(pid, SIGKILL) }
+            step { for (_, pid) in pids { kill(pid, SIGKILL) } }
             throw error
         }
         return HostProcess.now() - t0
+    }
+
+    /// A bus file of the lab: created 0600 (only the lab's owner may read or join the bus),
+    /// then initialised by attaching. An existing file (a bus with a fixed path) keeps its mode.
+    func createBus(_ bus: Bus) throws {
+        let path = state.busPath(bus)
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd >= 0 {
+            fchmod(fd, 0o600)  // the umask cannot widen it, but be explicit
+            close(fd)
+        } else if errno != EEXIST {
+            throw LabError("bus \(bus.name): \(path): \(String(cString: strerror(errno)))")
+        }
+        do { _ = try ShmifBus.attach(path: path) } catch { throw LabError("bus \(bus.name): \(error)") }
     }
 
     /// Every shmif interface's kernel holds an inotify instance to be woken by its bus, and
@@ -108,33 +152,35 @@ public struct LabRunner {
     }
 
     /// Waits for every starter (a daemonising rump_server's parent) to exit: 0 means its
-    /// kernel listens. Returns each kernel's pid (from the protocol's server hello), written
-    /// to its pid file as soon as it is known.
-    func waitListening(starters: [String: pid_t], deadline: Double) throws -> [String: pid_t] {
+    /// kernel listens. Returns each kernel's pid (from the protocol's server hello), recorded
+    /// in its pid file as soon as it is known.
+    func waitListening(starters: [String: pid_t], deadline: Double, step: (() throws -> Void) throws -> Void) throws -> [String: pid_t] {
         var waiting = starters
         var pids: [String: pid_t] = [:]
         while !waiting.isEmpty {
-            for (n, starter) in waiting.sorted(by: { $0.key < $1.key }) {
-                var status: Int32 = 0
-                let r = waitpid(starter, &status, WNOHANG)
-                if r == 0 { continue }
-                waiting[n] = nil
-                let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-                guard r == starter, exitStatus == 0,
-                      let hello = try? RumpClient(url: .unix(path: state.socketPath(node: n)), clientName: "rumpnet-lab").server else {
-                    for (_, pid) in pids { kill(pid, SIGKILL) }
-                    for (_, s) in waiting { kill(s, SIGKILL) }
-                    throw LabError("node \(n): rump_server did not start (status \(exitStatus)); see \(state.logPath(node: n)):\n\(tail(state.logPath(node: n)))")
+            try step {
+                for (n, starter) in waiting.sorted(by: { $0.key < $1.key }) {
+                    var status: Int32 = 0
+                    let r = waitpid(starter, &status, WNOHANG)
+                    if r == 0 { continue }
+                    waiting[n] = nil
+                    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                    guard r == starter, exitStatus == 0,
+                          let hello = try? RumpClient(url: .unix(path: state.socketPath(node: n)), clientName: "rumpnet-lab",
+                                                      timeout: Self.configurationTimeout).server else {
+                        for (_, pid) in pids { kill(pid, SIGKILL) }
+                        for (_, s) in waiting { kill(s, SIGKILL) }
+                        throw LabError("node \(n): rump_server did not start (status \(exitStatus)); see \(state.logPath(node: n)):\n\(tail(state.logPath(node: n)))")
+                    }
+                    pids[n] = hello.serverPID
+                    LabProcessRecord.write(name: n, pid: hello.serverPID, in: state.nodesDirectory)
                 }
-                pids[n] = hello.serverPID
-                HostProcess.writePID(hello.serverPID, to: state.pidPath(node: n))
+                if !waiting.isEmpty && HostProcess.now() > deadline {
+                    for (_, s) in waiting { kill(s, SIGKILL) }
+                    throw LabError("timed out waiting for \(waiting.keys.sorted().joined(separator: ", ")) to listen")
+                }
             }
-            if waiting.isEmpty { break }
-            if HostProcess.now() > deadline {
-                for (_, s) in waiting { kill(s, SIGKILL) }
-                throw LabError("timed out waiting for \(waiting.keys.sorted().joined(separator: ", ")) to listen")
-            }
-            usleep(1000)
+            if !waiting.isEmpty { usleep(1000) }
         }
         return pids
     }
@@ -156,11 +202,15 @@ public struct LabRunner {
     /// through the protocol, as the utilities would do it.
     func configure(_ n: Node) throws {
         let client: RumpClient
-        do { client = try RumpClient(url: .unix(path: state.socketPath(node: n.name)), clientName: "rumpnet-lab") } catch {
-            throw LabError("node \(n.name): \(error)")
+        let url = state.rumpServer(node: n.name)
+        do { client = try RumpClient(url: .unix(path: state.socketPath(node: n.name)), clientName: "rumpnet-lab", timeout: Self.configurationTimeout) } catch {
+            throw LabError("node \(n.name) (\(url)): \(error)")
         }
         func call(_ what: String, _ r: Request) throws {
-            do { _ = try client.call(r) } catch { throw LabError("node \(n.name): \(what): \(error.errno.strerror)") }
+            do { _ = try client.call(r) } catch {
+                if case .transport(let t) = error { throw LabError("node \(n.name) (\(url)): \(what): \(t)") }
+                throw LabError("node \(n.name): \(what): \(error.errno.strerror)")
+            }
         }
         for s in n.sysctls {
             try call("sysctl \(s.name)=\(s.value)", .sysctlSet(name: s.name, value: s.value.description))
@@ -195,7 +245,7 @@ public struct LabRunner {
         for cpu in 0..<cpus {
             let pid = try HostProcess.spawnDetached(binDirectory + "/rumpnet-lab", ["keep-awake", "--cpu", String(cpu)],
                                                     log: state.nodesDirectory + "/_keep-awake-\(cpu).log")
-            HostProcess.writePID(pid, to: state.nodesDirectory + "/_keep-awake-\(cpu).pid")
+            LabProcessRecord.write(name: "_keep-awake-\(cpu)", pid: pid, in: state.nodesDirectory)
         }
         progress("keeping \(cpus) CPUs awake")
     }
@@ -212,8 +262,13 @@ public struct LabRunner {
                 results.append(CheckResult(check: check, target: nil, probe: nil, passed: false, error: "no address to ping"))
                 continue
             }
+            if let dead = Self.deadReason(state: state, node: check.from) {
+                results.append(CheckResult(check: check, target: target, probe: nil, passed: false, error: dead))
+                continue
+            }
             do {
-                let client = try RumpClient(url: .unix(path: state.socketPath(node: check.from)), clientName: "rumpnet-lab")
+                let client = try RumpClient(url: .unix(path: state.socketPath(node: check.from)), clientName: "rumpnet-lab",
+                                            timeout: Self.configurationTimeout)
                 let ident = UInt16(truncatingIfNeeded: Int(getpid()) &* 31 &+ k)
                 sessions.append((results.count, try EchoSession(client: client, target: target, count: check.count,
                                                                 timeout: Double(check.timeout), ident: ident)))
@@ -233,75 +288,170 @@ public struct LabRunner {
 
     // MARK: status
 
-    public static func status(state: LabState, topology: Topology) -> [NodeStatus] {
+    /// The live kernel of `node`: its recorded pid if that is still its kernel, else one
+    /// found in /proc by its arguments (an `up` killed before recording it).
+    public static func kernel(state: LabState, node: String) -> HostProcessInfo? {
+        if let r = LabProcessRecord.read(name: node, in: state.nodesDirectory), case .ours(let i) = LabProcesses.verify(r, state: state) {
+            return i
+        }
+        return LabProcesses.kernels(of: state).first { $0.node == node }?.process
+    }
+
+    /// Nil if the node's kernel runs; else why not, naming the node ("node b of lab
+    /// quickstart is dead: pid 1234 has exited").
+    public static func deadReason(state: LabState, node: String) -> String? {
+        if kernel(state: state, node: node) != nil { return nil }
+        let r = LabProcessRecord.read(name: node, in: state.nodesDirectory)
+        let why: String
+        switch r.map({ LabProcesses.verify($0, state: state) }) {
+        case nil: why = "no pid file"
+        case .gone?: why = "pid \(r!.pid) has exited"
+        case .other(let i)?: why = "pid \(r!.pid) is now another process (\(i.arguments.joined(separator: " ")))"
+        case .ours?: return nil
+        }
+        return "node \(node) of lab \(state.lab) is dead (\(why)); see \(state.logPath(node: node))"
+    }
+
+    public static func status(state: LabState, topology: Topology, timeout: Double = controlTimeout) -> [NodeStatus] {
         topology.nodes.map { n in
-            let pid = HostProcess.readPID(state.pidPath(node: n.name))
-            let alive = pid.map(HostProcess.isAlive) ?? false
-            var st = NodeStatus(node: n.name, pid: pid, rumpServer: state.rumpServer(node: n.name), state: alive ? .running : .dead, interfaces: [])
-            if alive {
-                if let c = try? RumpClient(url: .unix(path: state.socketPath(node: n.name)), clientName: "rumpnet-lab"),
-                   case .interfaces(let list)? = try? c.call(.ifList) {
-                    st.interfaces = list
+            let recorded = LabProcessRecord.read(name: n.name, in: state.nodesDirectory)
+            let kernel = kernel(state: state, node: n.name)
+            var st = NodeStatus(node: n.name, pid: kernel?.pid ?? recorded?.pid, rumpServer: state.rumpServer(node: n.name),
+                                state: kernel == nil ? .dead : .running, interfaces: [])
+            guard let kernel else {
+                st.detail = deadReason(state: state, node: n.name)
+                return st
+            }
+            let url = state.rumpServer(node: n.name)
+            do {
+                let c = try RumpClient(url: .unix(path: state.socketPath(node: n.name)), clientName: "rumpnet-lab", timeout: timeout)
+                guard case .interfaces(let list) = try c.call(.ifList) else { throw ClientError.transport("unexpected reply") }
+                st.interfaces = list
+            } catch let e as ClientError {
+                st.state = Self.isTimeout(e) ? .notAnswering : .unreachable
+                st.detail = "node \(n.name) (\(url)): \(e)" + (kernel.isStopped ? " (the process is stopped: SIGSTOP?)" : "")
+            } catch let e as CallError {
+                if case .transport(let t) = e {
+                    st.state = Self.isTimeout(t) ? .notAnswering : .unreachable
+                    st.detail = "node \(n.name) (\(url)): \(t)" + (kernel.isStopped ? " (the process is stopped: SIGSTOP?)" : "")
                 } else {
                     st.state = .unreachable
+                    st.detail = "node \(n.name): \(e.errno.strerror)"
                 }
+            } catch {
+                st.state = .unreachable
+                st.detail = "node \(n.name): \(error)"
             }
             return st
         }
     }
 
-    /// True if any node of the lab is alive.
-    public static func running(state: LabState) -> Bool {
-        guard let d = opendir(state.nodesDirectory) else { return false }
-        defer { closedir(d) }
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasSuffix(".pid"), let pid = HostProcess.readPID(state.nodesDirectory + "/" + name), HostProcess.isAlive(pid) {
-                return true
-            }
-        }
+    static func isTimeout(_ e: ClientError) -> Bool {
+        if case .timedOut = e { return true }
         return false
     }
 
+    /// True if any process of the lab is alive: a recorded one that is still ours, or a
+    /// rump_server of the lab found in /proc.
+    public static func running(state: LabState) -> Bool {
+        for r in LabProcessRecord.all(in: state.nodesDirectory) {
+            if case .ours = LabProcesses.verify(r, state: state) { return true }
+        }
+        return !LabProcesses.kernels(of: state).isEmpty
+    }
+
     // MARK: down
+
+    /// What `down` did.
+    public struct DownReport: Sendable {
+        /// Nodes (and helpers) that did not halt when asked and had to be signalled.
+        public var killed: [String] = []
+        /// Pid files naming a process that is not the lab's (left alone), one line each.
+        public var notOurs: [String] = []
+    }
 
     /// Halts every node (a halt request, then SIGTERM, then SIGKILL for stragglers), and
     /// removes the state directory; with `keepBuses`, the bus files stay in buses/.
     /// Returns the nodes that had to be killed.
     @discardableResult
     public static func down(state: LabState, keepBuses: Bool, timeout: Double = 3) -> [String] {
-        var pids: [String: pid_t] = [:]
-        if let d = opendir(state.nodesDirectory) {
-            while let e = readdir(d) {
-                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name.hasSuffix(".pid"), let pid = HostProcess.readPID(state.nodesDirectory + "/" + name) {
-                    pids[String(name.dropLast(4))] = pid
+        takeDown(state: state, keepBuses: keepBuses, timeout: timeout).killed
+    }
+
+    /// `down`'s guarantee (docs/TOPOLOGY.md): every process of the lab is found — from its
+    /// pid file if that still names it (same start time, same arguments), and by scanning
+    /// /proc for rump_servers started on the lab's sockets, which also finds kernels an
+    /// interrupted `up` never recorded — and stopped: a halt request (each connection with
+    /// a short timeout), SIGTERM with SIGCONT (a stopped process only acts on signals once
+    /// continued) after `timeout` seconds, SIGKILL one second later. A pid file naming
+    /// another process is reported, and that process left alone. The caller holds the lock.
+    public static func takeDown(state: LabState, keepBuses: Bool, timeout: Double = 3) -> DownReport {
+        var report = DownReport()
+        var targets: [pid_t: (name: String, info: HostProcessInfo)] = [:]
+        for r in LabProcessRecord.all(in: state.nodesDirectory) {
+            switch LabProcesses.verify(r, state: state) {
+            case .ours(let i): targets[r.pid] = (r.name, i)
+            case .other(let i):
+                report.notOurs.append("nodes/\(r.name).pid: pid \(r.pid) is not \(r.name.hasPrefix("_") ? "the lab's \(r.name)" : "node \(r.name)'s kernel")"
+                    + " (it is `\(i.arguments.joined(separator: " "))`); left alone")
+            case .gone: break
+            }
+        }
+        var askedToHalt = Set<pid_t>()
+        for round in 0..<10 {
+            // Liveness first, then the scan: a starter forks its kernel before it exits, so a
+            // kernel forked by a process seen dead here is already visible to the scan below.
+            // (Scanning first would miss a kernel forked between the scan and the check.)
+            var alive = targets.filter { isStill($0.value.info) }
+            for (node, info) in LabProcesses.kernels(of: state) where alive[info.pid] == nil {
+                targets[info.pid] = (node, info)
+                alive[info.pid] = (node, info)
+            }
+            if alive.isEmpty { break }
+            if round == 0 {
+                askedToHalt = Set(alive.keys)
+                for (pid, t) in alive {
+                    if t.name.hasPrefix("_") || t.info.isStopped || !askToHalt(state: state, node: t.name) { kill(pid, SIGTERM); kill(pid, SIGCONT) }
                 }
-            }
-            closedir(d)
-        }
-        for (node, pid) in pids where HostProcess.isAlive(pid) {
-            if let c = try? RumpClient(url: .unix(path: state.socketPath(node: node)), clientName: "rumpnet-lab") {
-                try? c.send(.halt(flags: 0))
+                waitGone(Array(alive.values.map(\.info)), seconds: timeout)
             } else {
-                kill(pid, SIGTERM)
+                // Newly found (a starter forked meanwhile) or did not halt: terminate, then kill.
+                for (pid, t) in alive {
+                    if askedToHalt.contains(pid) { report.killed.append(t.name) }
+                    kill(pid, SIGTERM)
+                    kill(pid, SIGCONT)
+                }
+                waitGone(Array(alive.values.map(\.info)), seconds: 1)
+                for (pid, t) in alive where isStill(t.info) { kill(pid, SIGKILL) }
+                waitGone(Array(alive.values.map(\.info)), seconds: 5)
             }
         }
-        var killed: [String] = []
-        let deadline = HostProcess.now() + timeout
-        while pids.values.contains(where: HostProcess.isAlive) && HostProcess.now() < deadline { usleep(2000) }
-        for (node, pid) in pids where HostProcess.isAlive(pid) {
-            kill(pid, SIGKILL)
-            killed.append(node)
-        }
-        for (_, pid) in pids { HostProcess.reapIfChild(pid) }
+        for (pid, _) in targets { HostProcess.reapIfChild(pid) }
         if keepBuses {
             HostProcess.removeTree(state.nodesDirectory)
             unlink(state.topologyFile)
         } else {
             HostProcess.removeTree(state.root)
         }
-        return killed.sorted()
+        report.killed = Array(Set(report.killed)).sorted()
+        return report
+    }
+
+    /// A halt request over the node's socket; false if it could not be sent.
+    static func askToHalt(state: LabState, node: String) -> Bool {
+        guard let c = try? RumpClient(url: .unix(path: state.socketPath(node: node)), clientName: "rumpnet-lab", timeout: 1) else { return false }
+        return (try? c.send(.halt(flags: 0))) != nil
+    }
+
+    /// The same process (pid and start time), still alive.
+    static func isStill(_ p: HostProcessInfo) -> Bool {
+        guard let now = HostProcessInfo.read(p.pid) else { return false }
+        return !now.isZombie && now.startTime == p.startTime
+    }
+
+    static func waitGone(_ ps: [HostProcessInfo], seconds: Double) {
+        let deadline = HostProcess.now() + seconds
+        while ps.contains(where: isStill) && HostProcess.now() < deadline { usleep(2000) }
     }
 
     /// Seconds with a fixed number of decimals ("0.03"), for progress and summaries.

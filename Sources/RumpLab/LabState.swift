@@ -75,11 +75,50 @@ public struct LabState: Sendable, Equatable {
         }
     }
 
+    /// The directory holding every lab's state directory (and their lock files).
+    public var base: String { String(root[..<root.lastIndex(of: "/")!]) }
+
+    /// Creates the base directory if needed (its parents 0755, itself 0700) and checks that
+    /// it can be trusted (`checkTrusted`).
+    public func prepareBase() throws(PathError) {
+        if base.isEmpty { return }
+        try Self.makeDirectory(parentOf: base)
+        if mkdir(base, 0o700) == 0 { chmod(base, 0o700) }
+        try Self.checkTrusted(base, what: "state base directory")
+    }
+
     /// Creates the state directory (0700) with buses/ and nodes/ (0700). An existing
     /// directory is reused only if it is a directory owned by us.
     public func create() throws(PathError) {
-        try Self.makeDirectory(parentOf: root)
+        try prepareBase()
         for d in [root, busesDirectory, nodesDirectory] { try Self.makeDirectory(d, mode: 0o700) }
+        try Self.checkTrusted(root, what: "state directory")
+    }
+
+    /// Refuses the base and lab directories if another user could change them: not owned
+    /// by the caller, or writable by group or others (as ssh's StrictModes does). Such a
+    /// directory lets its owner swap sockets and bus files under the lab, or read them.
+    public func checkTrusted() throws(PathError) {
+        try Self.checkTrusted(base, what: "state base directory")
+        if exists { try Self.checkTrusted(root, what: "state directory") }
+    }
+
+    static func checkTrusted(_ path: String, what: String) throws(PathError) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }  // nothing there yet: nothing to trust
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw PathError(description: "\(what) \(path): not a directory (a symbolic link or a file); refusing it")
+        }
+        let me = getuid()
+        if st.st_uid != me {
+            throw PathError(description: "\(what) \(path) is owned by uid \(st.st_uid), not by you (uid \(me)); refusing it "
+                + "(another user could replace the lab's sockets and bus files): remove it or set RUMPNET_LAB_STATE")
+        }
+        if st.st_mode & 0o022 != 0 {
+            let who = st.st_mode & 0o020 != 0 ? (st.st_mode & 0o002 != 0 ? "group and others" : "its group") : "others"
+            throw PathError(description: "\(what) \(path) is writable by \(who) (mode 0\(String(st.st_mode & 0o7777, radix: 8))); "
+                + "refusing it: `chmod go-w \(path)` or set RUMPNET_LAB_STATE")
+        }
     }
 
     public var exists: Bool {

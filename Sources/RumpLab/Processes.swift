@@ -121,3 +121,9 @@ public struct LabError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ d: String) { description = d }
 }
+
+/// `up` declined before it changed anything (the lab runs already, its directory cannot be
+/// trusted): there is nothing of this `up` to clean away, and what is there is not its own.
+public struct LabRefusal: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}

@@ -57,12 +57,24 @@ public enum TopologyLoader {
     struct ReadError: Error { var message: String }
 
     static func readFile(_ path: String) -> Result<[UInt8], ReadError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return .failure(ReadError(message: String(cString: strerror(errno)))) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { return .failure(ReadError(message: String(cString: strerror(errno)))) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { return .failure(ReadError(message: "not a regular file")) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            let kind: String
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR: kind = "a directory"
+            case S_IFIFO: kind = "a FIFO (named pipe)"
+            case S_IFCHR: kind = "a character device"
+            case S_IFBLK: kind = "a block device"
+            case S_IFSOCK: kind = "a socket"
+            default: kind = "not a regular file"
+            }
+            return .failure(ReadError(message: kind == "not a regular file" ? kind : "is \(kind), not a regular file (a topology is a JSON or YAML file)"))
+        }
         guard Int(st.st_size) <= maximumFileSize else { return .failure(ReadError(message: "larger than \(maximumFileSize) bytes")) }
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
@@ -148,7 +160,12 @@ struct Validator {
     mutating func int(_ members: [JSONMember], _ key: String, _ path: JSONPath, range: ClosedRange<Int>, what: String? = nil) -> Int?? {
         guard let v = value(members, key) else { return nil }
         guard let i = v.intValue else {
-            error(path.key(key), "expected an integer, got \(v.typeName)", at: v.position)
+            if v.typeName == "integer", case let .number(_, text) = v.kind {
+                // An integer too large for the reader is out of range, not of the wrong type.
+                error(path.key(key), "\(text) is out of range\(what.map { " for \($0)" } ?? "") (\(range.lowerBound)...\(range.upperBound))", at: v.position)
+            } else {
+                error(path.key(key), "expected an integer, got \(v.typeName)", at: v.position)
+            }
             return .some(nil)
         }
         guard range.contains(i) else {
@@ -441,7 +458,11 @@ struct Validator {
                 let n: Int?
                 if let b = m.value.boolValue, range == 0...1 { n = b ? 1 : 0 } else { n = m.value.intValue }
                 guard let n else {
-                    error(p, "expected \(range == 0...1 ? "true, false, 0 or 1" : "an integer"), got \(m.value.typeName)", at: m.value.position)
+                    if m.value.typeName == "integer", case let .number(_, text) = m.value.kind {
+                        error(p, "\(text) is out of range for \(full) (\(range.lowerBound)...\(range.upperBound))", at: m.value.position)
+                    } else {
+                        error(p, "expected \(range == 0...1 ? "true, false, 0 or 1" : "an integer"), got \(m.value.typeName)", at: m.value.position)
+                    }
                     continue
                 }
                 guard range.contains(n) else {
@@ -594,6 +615,35 @@ struct Validator {
                     }
                 }
             }
+        }
+        busSubnetChecks(nodes)
+    }
+
+    /// A warning per bus whose interfaces have addresses in different subnets: two of them
+    /// that share no subnet cannot talk directly on that bus (ARP is only sent on-link).
+    mutating func busSubnetChecks(_ nodes: [Node]) {
+        var onBus: [String: [(name: String, networks: Set<IPv4Prefix>, addresses: [IPv4Prefix])]] = [:]
+        var order: [String] = []
+        for n in nodes {
+            for intf in n.interfaces where !intf.addresses.isEmpty {
+                if onBus[intf.bus] == nil { order.append(intf.bus) }
+                onBus[intf.bus, default: []].append(("\(n.name).\(intf.name)", Set(intf.addresses.map(\.network)), intf.addresses))
+            }
+        }
+        for bus in order {
+            let list = onBus[bus]!
+            var apart: [(String, String)] = []
+            for i in 0..<list.count {
+                for j in (i + 1)..<max(i + 1, list.count) where list[i].networks.isDisjoint(with: list[j].networks) {
+                    apart.append((list[i].name, list[j].name))
+                }
+            }
+            guard let (x, y) = apart.first else { continue }
+            let show = { (k: String) in list.first { $0.name == k }!.addresses.map(\.description).joined(separator: " ") }
+            warning(JSONPath.root.key("buses").key(bus),
+                    "nodes on this bus are in different subnets: \(x) has \(show(x)), \(y) has \(show(y))"
+                    + (apart.count > 1 ? " (and \(apart.count - 1) more such pair\(apart.count > 2 ? "s" : ""))" : "")
+                    + "; they cannot reach each other directly on it")
         }
     }
 

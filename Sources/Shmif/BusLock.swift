@@ -17,7 +17,14 @@ struct BusLock {
     /// Boxed so that the struct can be a stored `let` while counting steals.
     private let stats = Stats()
 
-    final class Stats { var steals = 0 }
+    final class Stats {
+        var steals = 0
+        /// When the bounded tries first found the lock held (0: not contended), kept across
+        /// tries so that a dead holder is still robbed after 100 ms by a caller that never waits.
+        var contendedSince: UInt64 = 0
+        /// Bounded tries that gave up.
+        var busy = 0
+    }
 
     static let spinsBeforeSleep = 1001
     static let stealAfterNanoseconds: UInt64 = 100_000_000
@@ -29,6 +36,38 @@ struct BusLock {
     }
 
     var steals: Int { stats.steals }
+    var busyCount: Int { stats.busy }
+
+    /// How long a bounded try spins: about what one acquire spins before its first sleep.
+    static let boundedSpins = 1001
+
+    /// Takes the lock if it comes free within `spins` tries, without sleeping: for an event
+    /// loop that must not stop (a holder that keeps the lock makes it defer and retry). A
+    /// holder found dead 100 ms after the first failed try is robbed as `acquire` does.
+    func acquireBounded(spins: Int = BusLock.boundedSpins) -> Bool {
+        for i in 0..<max(1, spins) {
+            let old = rn_cas32_acquire(word, 0, 1)
+            if old == 0 { break }
+            if old != 1 { rn_store32_release(word, 1); break }  // as acquireSlow does
+            if i == spins - 1 {
+                let now = monotonicNanoseconds()
+                if stats.contendedSince == 0 {
+                    stats.contendedSince = now
+                } else if now &- stats.contendedSince > Self.stealAfterNanoseconds, trySteal() {
+                    stats.steals += 1
+                    stats.contendedSince = 0
+                    rn_fence_acq_rel()
+                    return true
+                }
+                stats.busy += 1
+                return false
+            }
+            rn_cpu_relax()
+        }
+        stats.contendedSince = 0
+        rn_store32_release(holder, Self.myPID)
+        return true
+    }
 
     @inline(__always)
     func tryAcquire() -> Bool {

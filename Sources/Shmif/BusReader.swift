@@ -80,14 +80,18 @@ public final class BusReader {
     /// Frames longer than 1514 bytes, and corrupt ring state skipped over.
     public private(set) var malformed: UInt64 = 0
 
-    public init(bus: ShmifBus, ownSenderID: UInt64? = nil, start: Start = .next) throws {
+    /// `retryTimer`: the watch also carries a one-shot timer (`watch.armRetry`), for an
+    /// event loop that defers work when the lock is held.
+    public init(bus: ShmifBus, ownSenderID: UInt64? = nil, start: Start = .next, retryTimer: Bool = false) throws {
         self.bus = bus
         self.ownSenderID = ownSenderID
-        self.watch = try BusWatch(path: bus.path)
-        bus.lock.acquire()
+        self.watch = try BusWatch(path: bus.path, retryTimer: retryTimer)
+        // A bounded try: a lock held by another process must not stop `ifconfig up`. Without
+        // the lock the start position may be slightly off; poll re-validates everything.
+        let locked = bus.lock.acquireBounded()
         let state = Self.bounds(bus.ring)
         let lastSequence = state == nil ? 0 : bus.ring.frameHeader(at: bus.ring.last).sequence
-        bus.lock.release()
+        if locked { bus.lock.release() }
         switch (start, state) {
         case let (.next, .some(b)):
             position = b.end
@@ -122,9 +126,22 @@ public final class BusReader {
     @discardableResult
     public func poll(into batch: inout FrameBatch) -> Int {
         batch.removeAll()
-        let ring = bus.ring
         bus.lock.acquire()
         defer { bus.lock.release() }
+        return pollLocked(into: &batch)
+    }
+
+    /// As `poll`, unless the lock stays held through a bounded try (no sleep): nil then,
+    /// and nothing was read. For an event loop, which retries on a timer instead of stopping.
+    public func pollIfFree(into batch: inout FrameBatch) -> Int? {
+        batch.removeAll()
+        guard bus.lock.acquireBounded() else { return nil }
+        defer { bus.lock.release() }
+        return pollLocked(into: &batch)
+    }
+
+    private func pollLocked(into batch: inout FrameBatch) -> Int {
+        let ring = bus.ring
         guard let b = Self.bounds(ring) else {
             malformed &+= 1
             return 0

@@ -50,6 +50,21 @@ public final class BusWriter {
         bus.wakeup()
     }
 
+    /// Sends one frame unless the bus lock stays held through a bounded try (no sleep):
+    /// false when nothing was written because another process holds the lock. For an event
+    /// loop, which defers the frame rather than stop (docs/shmif.md, "A held lock").
+    public func sendIfFree(_ frame: UnsafeRawBufferPointer) throws -> Bool {
+        try checkLength(frame.count)
+        let (sec, usec) = clock()
+        guard bus.lock.acquireBounded() else { return false }
+        let ok = place(frame, seconds: sec, microseconds: usec)
+        bus.lock.release()
+        guard ok else { throw corruptLast() }
+        batchesSent &+= 1
+        bus.wakeup()
+        return true
+    }
+
     public func send(_ frame: [UInt8]) throws {
         try frame.withUnsafeBytes { try send($0) }
     }

@@ -14,6 +14,11 @@ public final class ShmifBus {
     /// Base of the 1 MiB MAP_SHARED mapping; valid until deinit.
     let base: UnsafeMutableRawPointer
     let lock: BusLock
+    /// The SIGBUS guard's slot for the mapping (-1: unguarded, a fault would kill us).
+    private let guardSlot: Int32
+    /// Why the bus was given up, once it was: the mapping then is private zero pages and
+    /// nothing touches the file any more.
+    public private(set) var lost: BusLoss?
 
     /// Attaches to (and if needed creates and initialises) the bus file at `path`, as
     /// NetBSD's `initbackend` does: open O_RDWR|O_CREAT 0644, size it to 1 MiB, map it
@@ -60,9 +65,11 @@ public final class ShmifBus {
         self.fd = fd
         self.base = base
         self.lock = BusLock(base: base)
+        self.guardSlot = rn_bus_guard_register(base, UInt(BusLayout.fileSize))
     }
 
     deinit {
+        rn_bus_guard_unregister(guardSlot)
         munmap(base, BusLayout.fileSize)
         try? fd.close()
     }
@@ -73,7 +80,16 @@ public final class ShmifBus {
             throw ShmifError(path: path, reason: magic == BusLayout.magic.byteSwapped ? .byteSwapped : .notMagical(magic))
         }
         if magic == BusLayout.magic { return }  // initialised long ago: no need to lock
-        lock.acquire()
+        // A file of zeros whose lock word is set has no holder to wait for (every attacher
+        // initialises before it locks): give up after about 200 ms rather than hang.
+        var locked = false
+        for _ in 0..<200 where !locked {
+            locked = lock.acquireBounded()
+            if !locked { var ts = timespec(tv_sec: 0, tv_nsec: 1_000_000); nanosleep(&ts, nil) }
+        }
+        guard locked else {
+            throw ShmifError(path: path, reason: .corrupt("uninitialised bus with its lock word set (offset 24); nothing can hold it"))
+        }
         defer { lock.release() }
         if ring.magic == 0 {
             ring.magic = BusLayout.magic
@@ -94,6 +110,7 @@ public final class ShmifBus {
     /// descriptor, so that inotify (IN_MODIFY) and kqueue watchers of the file wake up.
     /// Stores through the mapping raise no file events; this write does.
     public func wakeup() {
+        guard !faulted else { return }  // a shrunk file must not be grown back by us
         var v = BusLayout.version
         _ = withUnsafeBytes(of: &v) { pwrite(fd.rawValue, $0.baseAddress, 4, off_t(BusLayout.versionOffset)) }
     }
@@ -102,6 +119,42 @@ public final class ShmifBus {
     /// the bus (and for tests of a holder that dies). Frames cannot move meanwhile.
     public func acquireLock() { lock.acquire() }
     public func releaseLock() { lock.release() }
+
+    /// Checks that the file is still a bus before the mapping is touched: one fstat (about
+    /// 0.3 us, once per poll or send call, not per frame; docs/shmif.md) and the magic.
+    /// Returns the loss, now or earlier; a lost bus stays lost (attach again to resume).
+    /// A shrink between this check and the access is caught by the SIGBUS guard instead.
+    @discardableResult
+    public func validate() -> BusLoss? {
+        if let lost { return lost }
+        if rn_bus_guard_faults(guardSlot) > 0 { return markLost(.faulted) }
+        var st = stat()
+        if fstat(fd.rawValue, &st) == 0 && Int(st.st_size) < BusLayout.fileSize {
+            return markLost(.shrunk(size: Int(st.st_size)))
+        }
+        let magic = rn_load32_relaxed(base.assumingMemoryBound(to: UInt32.self))
+        if magic != BusLayout.magic { return markLost(.notMagical(magic)) }
+        // Offsets a writer could have left (racy loads are fine: every sane value is in range).
+        let first = ring.first, last = ring.last
+        if first > BusLayout.dataSize || last >= BusLayout.dataSize { return markLost(.corruptHeader(first: first, last: last)) }
+        return nil
+    }
+
+    /// True once an access faulted (the handler already replaced the mapping): checked after
+    /// each poll or send, a load of a counter.
+    @inline(__always)
+    public var faulted: Bool { lost == nil ? rn_bus_guard_faults(guardSlot) > 0 : true }
+
+    /// Gives the file up: from now on the mapping is private zero pages, so nothing we do
+    /// reaches the file (it may be someone else's now) and no access can fault.
+    @discardableResult
+    public func markLost(_ reason: BusLoss) -> BusLoss {
+        if let lost { return lost }
+        lost = reason
+        if guardSlot >= 0 { _ = rn_bus_guard_detach(guardSlot) }
+        else { _ = mmap(base, BusLayout.fileSize, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) }
+        return reason
+    }
 
     /// How many times this process took the lock from a dead holder.
     public var lockSteals: Int { lock.steals }

@@ -43,3 +43,25 @@ public struct ShmifError: Error, CustomStringConvertible, Equatable, Sendable {
         }
     }
 }
+
+/// Why an attached bus was given up (ShmifBus.validate): the interface on it goes link-down.
+public enum BusLoss: Equatable, Sendable, CustomStringConvertible {
+    /// The file is shorter than a bus (truncated under us).
+    case shrunk(size: Int)
+    /// An access to the mapping faulted (SIGBUS): the file shrank between checks.
+    case faulted
+    /// The header's magic is no longer SHMIF_MAGIC: the file was overwritten.
+    case notMagical(UInt32)
+    /// `shm_first` or `shm_last` lies outside the ring: the header was overwritten.
+    case corruptHeader(first: UInt32, last: UInt32)
+
+    public var description: String {
+        switch self {
+        case let .shrunk(size): return "bus file shrank to \(size) bytes (a bus is \(BusLayout.fileSize))"
+        case .faulted: return "bus file shrank under the mapping (SIGBUS caught)"
+        case let .corruptHeader(first, last):
+            return "bus header corrupt (shm_first 0x\(String(first, radix: 16)), shm_last 0x\(String(last, radix: 16)); the ring is 0x\(String(BusLayout.dataSize, radix: 16)) bytes)"
+        case let .notMagical(m): return "bus header overwritten (magic 0x\(String(m, radix: 16)), expected 0x\(String(BusLayout.magic, radix: 16)))"
+        }
+    }
+}

@@ -30,6 +30,7 @@ struct Capture: ParsableCommand {
         let path = resolveBus(bus, lab: lab, tool: tool)
         let shmif: ShmifBus
         do { shmif = try ShmifBus.attach(path: path) } catch { errx(1, tool, "\(error)") }
+        if let p = BusCapture.ringProblem(shmif.header()) { errx(1, tool, "\(path): corrupt ring: \(p)") }
         var pcapFilter: PcapFilter?
         if !filter.isEmpty {
             do { pcapFilter = try PcapFilter(filter.joined(separator: " ")) } catch { errx(1, tool, "\(error)") }
@@ -50,6 +51,7 @@ struct Capture: ParsableCommand {
         printErr("capturing on \(path), link-type EN10MB (Ethernet), snapshot length \(PcapWriter.defaultSnapLength) bytes")
         capture.run { stopRequested.load(ordering: .relaxed) }
         for line in capture.summary { printErr(line) }
+        if let c = capture.corruption { errx(1, tool, c) }
         exitTool(0)
     }
 

@@ -37,6 +37,7 @@ func resolveLab(_ given: String?, tool: String) -> (LabState, Topology) {
     }
     let state: LabState
     do { state = try LabState(lab: name!) } catch { errx(1, tool, "\(error)") }
+    do { try state.checkTrusted() } catch { errx(1, tool, "\(error)") }
     guard state.exists else { errx(1, tool, "no lab named \(name!) (nothing in \(state.root))") }
     let load = TopologyLoader.load(file: state.topologyFile)
     guard let t = load.topology else { errx(1, tool, "\(state.topologyFile): unreadable; `rumpnet-lab down \(name!)` cleans up") }
@@ -104,19 +105,32 @@ struct Up: ParsableCommand {
         let load = TopologyLoader.load(file: file)
         for d in load.diagnostics { printErr(d.formatted(file: file)) }
         guard let topology = load.topology else { exitTool(1) }
+        let tool = "rumpnet-lab up"
         let state: LabState
-        do { state = try LabState(lab: topology.name) } catch { errx(1, "rumpnet-lab up", "\(error)") }
+        do { state = try LabState(lab: topology.name) } catch { errx(1, tool, "\(error)") }
+        do { try state.prepareBase() } catch { errx(1, tool, "\(error)") }
+        // One `up` per lab at a time, held until this process ends (docs/TOPOLOGY.md, "The lock").
+        let lock: LabLock
+        do { lock = try LabLock.acquire(state) } catch { errx(1, tool, "\(error)") }
+        // ^C, SIGTERM, SIGHUP: stop what this `up` started and remove the state.
+        let interruption = UpInterruption { sig in
+            let report = LabRunner.takeDown(state: state, keepBuses: false, timeout: 1)
+            unlink(LabLock.path(for: state))
+            printErr("\(tool): interrupted by signal \(sig); lab \(topology.name) stopped and its state removed"
+                     + (report.killed.isEmpty ? "" : " (killed \(report.killed.joined(separator: ", ")))"))
+        }
         var runner = LabRunner(state: state, topology: topology, binDirectory: binDirectory())
         runner.progress = { printErr("\(topology.name): \($0)") }
         let elapsed: Double
-        do { elapsed = try runner.up(timeout: timeout) } catch {
-            if !"\(error)".hasPrefix("lab \(topology.name) is already running") {
-                LabRunner.down(state: state, keepBuses: false)
+        do { elapsed = try runner.up(timeout: timeout, interruption: interruption) } catch {
+            if !(error is LabRefusal) {
+                interruption.step { _ = LabRunner.down(state: state, keepBuses: false) }
             }
-            errx(1, "rumpnet-lab up", "\(error)")
+            interruption.step { lock.release() }
+            errx(1, tool, "\(error)")
         }
         if keepCPUsAwake {
-            do { try runner.keepCPUsAwake() } catch { printErr("rumpnet-lab up: \(error)") }
+            do { try interruption.step { try runner.keepCPUsAwake() } } catch { printErr("\(tool): \(error)") }
         }
         var ok = true
         if !noChecks && !topology.checks.isEmpty {
@@ -124,32 +138,57 @@ struct Up: ParsableCommand {
         }
         printOut(table(statusRows(LabRunner.status(state: state, topology: topology), topology: topology)))
         printOut("lab \(topology.name) is up (\(LabRunner.seconds(elapsed)) s); state in \(state.root)")
+        interruption.step { lock.release() }
         exitTool(ok ? 0 : 1)
     }
 }
 
 struct Down: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop a lab's kernel servers and remove its state directory.")
+    static let configuration = CommandConfiguration(
+        abstract: "Stop a lab's kernel servers and remove its state directory.",
+        discussion: "Every kernel the lab started is stopped, also one an interrupted `up` never recorded. An `up` of the same lab still running is interrupted first (SIGTERM; it then stops what it started).")
     @Argument(help: "The lab's name or topology file (default: the only lab).") var lab: String?
     @Flag(help: "Keep the bus files (in the state directory's buses/).") var keepBuses = false
 
     func run() throws {
+        let tool = "rumpnet-lab down"
         var name = lab
         if let l = lab, l.hasSuffix(".json") || l.hasSuffix(".yaml") || l.hasSuffix(".yml") {
-            guard let t = TopologyLoader.load(file: l).topology else { errx(1, "rumpnet-lab down", "\(l): not a valid topology") }
+            guard let t = TopologyLoader.load(file: l).topology else { errx(1, tool, "\(l): not a valid topology") }
             name = t.name
         }
         if name == nil {
             let labs = LabState.labs()
-            guard labs.count == 1 else { errx(1, "rumpnet-lab down", labs.isEmpty ? "no lab is running" : "several labs are running (\(labs.joined(separator: ", "))): name one") }
+            guard labs.count == 1 else { errx(1, tool, labs.isEmpty ? "no lab is running" : "several labs are running (\(labs.joined(separator: ", "))): name one") }
             name = labs[0]
         }
         let state: LabState
-        do { state = try LabState(lab: name!) } catch { errx(1, "rumpnet-lab down", "\(error)") }
-        guard state.exists else { errx(1, "rumpnet-lab down", "no lab named \(name!)") }
+        do { state = try LabState(lab: name!) } catch { errx(1, tool, "\(error)") }
+        do { try state.checkTrusted() } catch { errx(1, tool, "\(error)") }
+        let lockFile = LabLock.path(for: state)
+        // Kernels of the lab still running count even if its state directory was removed by hand.
+        guard state.exists || access(lockFile, F_OK) == 0 || !LabProcesses.kernels(of: state).isEmpty else {
+            errx(1, tool, "no lab named \(name!)")
+        }
         let t0 = HostProcess.now()
-        let killed = LabRunner.down(state: state, keepBuses: keepBuses)
-        if !killed.isEmpty { printErr("rumpnet-lab down: killed \(killed.joined(separator: ", ")) (did not halt)") }
+        // An `up` of this lab still running is interrupted (it undoes its work on SIGTERM);
+        // a `down` running is waited for.
+        let lock: LabLock
+        do {
+            lock = try LabLock.acquire(state, waiting: 30) { busy in
+                if let p = HostProcessInfo.read(busy.holder), p.arguments.contains("up") {
+                    printErr("\(tool): interrupting `up` of lab \(name!) (pid \(busy.holder))")
+                    kill(busy.holder, SIGTERM)
+                    kill(busy.holder, SIGCONT)
+                } else {
+                    printErr("\(tool): waiting for pid \(busy.holder), which holds lab \(name!)")
+                }
+            }
+        } catch { errx(1, tool, "\(error)") }
+        let report = LabRunner.takeDown(state: state, keepBuses: keepBuses)
+        lock.release()
+        for line in report.notOurs { printErr("\(tool): \(line)") }
+        if !report.killed.isEmpty { printErr("\(tool): killed \(report.killed.joined(separator: ", ")) (did not halt)") }
         printOut("lab \(name!) is down (\(LabRunner.seconds(HostProcess.now() - t0)) s)" + (keepBuses ? "; buses kept in \(state.busesDirectory)" : ""))
         exitTool(0)
     }
@@ -159,19 +198,24 @@ struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show each node of a lab: alive or dead, interfaces, addresses, counters.")
     @Argument(help: "The lab's name or topology file (default: the only lab).") var lab: String?
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Seconds to wait for each node's answer.") var timeout: Double = LabRunner.controlTimeout
 
     func run() throws {
         let (state, topology) = resolveLab(lab, tool: "rumpnet-lab status")
-        let statuses = LabRunner.status(state: state, topology: topology)
+        let statuses = LabRunner.status(state: state, topology: topology, timeout: timeout)
+        var kernels: [String: pid_t] = [:]
+        for s in statuses where s.state != .dead { kernels[s.node] = s.pid }
+        let buses = BusHealth.check(state: state, topology: topology, kernels: kernels)
         if json {
             var nodes: [String] = []
             for s in statuses {
                 let ifs = s.interfaces.map { i in
                     "{\"name\":\(quote(i.name)),\"flags\":\(i.flags),\"mtu\":\(i.mtu),\"addresses\":[\(i.addresses.map { quote(describe($0)) }.joined(separator: ","))],\"ipackets\":\(i.stats.ipackets),\"opackets\":\(i.stats.opackets),\"ibytes\":\(i.stats.ibytes),\"obytes\":\(i.stats.obytes)}"
                 }
-                nodes.append("{\"node\":\(quote(s.node)),\"pid\":\(s.pid.map(String.init) ?? "null"),\"rump_server\":\(quote(s.rumpServer)),\"state\":\(quote(s.state.rawValue)),\"interfaces\":[\(ifs.joined(separator: ","))]}")
+                nodes.append("{\"node\":\(quote(s.node)),\"pid\":\(s.pid.map(String.init) ?? "null"),\"rump_server\":\(quote(s.rumpServer)),\"state\":\(quote(s.state.rawValue)),\"detail\":\(s.detail.map(quote) ?? "null"),\"interfaces\":[\(ifs.joined(separator: ","))]}")
             }
-            printOut("{\"lab\":\(quote(topology.name)),\"state_directory\":\(quote(state.root)),\"nodes\":[\(nodes.joined(separator: ","))]}")
+            let bs = buses.map { "{\"bus\":\(quote($0.bus)),\"path\":\(quote($0.path)),\"state\":\(quote($0.condition.rawValue)),\"detail\":\($0.detail.map(quote) ?? "null")}" }
+            printOut("{\"lab\":\(quote(topology.name)),\"state_directory\":\(quote(state.root)),\"nodes\":[\(nodes.joined(separator: ","))],\"buses\":[\(bs.joined(separator: ","))]}")
         } else {
             var rows = statusRows(statuses, topology: topology)
             rows[0].append("IN/OUT PACKETS")
@@ -181,8 +225,10 @@ struct Status: ParsableCommand {
             }
             printOut("lab \(topology.name), state in \(state.root)")
             printOut(table(rows))
+            for s in statuses { if let d = s.detail { printOut("\(s.state.rawValue): \(d)") } }
+            for b in buses { if let d = b.detail { printOut("bus \(b.bus) \(b.condition.rawValue): \(d)") } }
         }
-        exitTool(statuses.allSatisfy { $0.state == .running } ? 0 : 1)
+        exitTool(statuses.allSatisfy { $0.state == .running } && buses.allSatisfy { $0.condition == .ok } ? 0 : 1)
     }
 }
 
@@ -204,6 +250,7 @@ struct CheckCommand: ParsableCommand {
 func execForNode(_ node: String, lab: String?, args: [String], tool: String) -> Never {
     let (state, topology) = resolveLab(lab, tool: tool)
     guard topology.node(named: node) != nil else { errx(1, tool, "lab \(topology.name) has no node \(node)") }
+    if let dead = LabRunner.deadReason(state: state, node: node) { errx(1, tool, dead) }
     setenv("RUMP_SERVER", state.rumpServer(node: node), 1)
     setenv("RUMPNET_LAB_NODE", node, 1)
     let path = String(cString: getenv("PATH") ?? strdup("/usr/bin:/bin"))

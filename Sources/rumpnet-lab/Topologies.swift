@@ -15,6 +15,12 @@ struct Validate: ParsableCommand {
             let load = TopologyLoader.load(file: file)
             for d in load.diagnostics { printErr(d.formatted(file: file)) }
             if let t = load.topology {
+                // Where `up` would put the lab: its sockets must fit sockaddr_un.
+                if let state = try? LabState(lab: t.name) {
+                    let long = state.socketPathProblems(t)
+                    for p in long { printErr("\(file): \(p) (state base \(state.base); set RUMPNET_LAB_STATE to a shorter directory)") }
+                    if !long.isEmpty { failed = true; continue }
+                }
                 if !quiet {
                     let interfaces = t.nodes.reduce(0) { $0 + $1.interfaces.count }
                     printOut("\(file): ok: lab \(t.name): " + [plural(t.nodes.count, "node"), plural(t.buses.count, "bus", "buses"), plural(interfaces, "interface"), plural(t.checks.count, "check")].joined(separator: ", "))

@@ -190,3 +190,61 @@ func echoHeader(id: UInt16, seq: UInt16) -> [UInt8] {
         #expect(PingOptions.parse(["a", "b"]).output?.stderr == PingOptions.usage)
     }
 }
+
+/// The DUP! table after the 16-bit sequence wraps (docs/UTILITIES.md, ping): on the model, as
+/// ping's main loop drives it (a send clears the bit, a reply sets it), no clock involved.
+@Suite struct PingDuplicateTests {
+    /// 70 000 echoes, each answered once: sequence numbers wrap past 65 535 and the table's
+    /// 16 384 bits are reused many times, yet every reply counts as received.
+    @Test func seventyThousandRepliesAfterTheWrapAreNotDuplicates() {
+        var seen = PingDuplicates()
+        var st = PingStatistics()
+        for n in 0..<70_000 {
+            let seq = Int(UInt16(truncatingIfNeeded: n))
+            seen.sent(sequence: seq)
+            st.sent()
+            let dup = seen.received(sequence: seq)
+            st.record(PingReply(bytes: 64, from: .loopback, sequence: seq, ttl: 64, rtt: nil, duplicate: dup))
+        }
+        #expect(st.transmitted == 70_000)
+        #expect(st.received == 70_000)
+        #expect(st.repeats == 0)
+    }
+
+    /// A reply that comes twice before its sequence number is sent again is a DUP!; so is
+    /// one for a sequence number sharing its bit (n and n + 16 384) that was not sent anew.
+    @Test func repeatsBeforeReuseAreDuplicates() {
+        var seen = PingDuplicates()
+        seen.sent(sequence: 5)
+        #expect(seen.received(sequence: 5) == false)
+        #expect(seen.received(sequence: 5) == true)
+        #expect(seen.received(sequence: 5 + PingDuplicates.size) == true)
+        seen.sent(sequence: 5 + PingDuplicates.size)
+        #expect(seen.received(sequence: 5 + PingDuplicates.size) == false)
+        // Late replies after the wrap: 65 535 answered, then 0 sent and answered.
+        seen.sent(sequence: 65_535)
+        #expect(seen.received(sequence: 65_535) == false)
+        seen.sent(sequence: 0)
+        #expect(seen.received(sequence: 0) == false)
+        #expect(seen.received(sequence: 65_535) == true)
+    }
+
+    /// What ping printed before: a table keyed by the 16-bit sequence number and never
+    /// cleared counted every reply after the wrap as a duplicate. The model must not.
+    @Test func theOldTableWouldHaveCountedDuplicates() {
+        var old = [UInt64](repeating: 0, count: 65536 / 64)
+        var oldRepeats = 0
+        var seen = PingDuplicates()
+        var repeats = 0
+        for n in 0..<70_000 {
+            let seq = Int(UInt16(truncatingIfNeeded: n))
+            let word = seq / 64, bit = UInt64(1) << UInt64(seq % 64)
+            if old[word] & bit != 0 { oldRepeats += 1 }
+            old[word] |= bit
+            seen.sent(sequence: seq)
+            if seen.received(sequence: seq) { repeats += 1 }
+        }
+        #expect(oldRepeats == 70_000 - 65_536)
+        #expect(repeats == 0)
+    }
+}

@@ -18,6 +18,17 @@ int ck_listen_tcp(uint32_t addr_be, uint16_t port, int backlog);
 /// Accepts one connection, non-blocking and close-on-exec; TCP_NODELAY on tcp sockets as
 /// NetBSD's serv_handleconn does. Returns the fd or -errno.
 int ck_accept(int listen_fd);
+/// Who is on the other end of an accepted connection, for the server's owner check:
+/// unix sockets by SO_PEERCRED, tcp from a loopback address by the peer socket's owner in
+/// /proc/net/tcp (the entry whose local end is the peer's address and port and whose remote
+/// end is ours). Returns the uid (>= 0), CK_PEER_REMOTE for a tcp peer not on loopback, or
+/// CK_PEER_UNKNOWN when the owner cannot be found. `pid` gets the unix peer's pid or 0.
+#define CK_PEER_REMOTE (-2)
+#define CK_PEER_UNKNOWN (-1)
+long ck_peer_uid(int fd, int *pid);
+/// The peer's address as text ("127.0.0.1:40312", "pid 123"), for log lines.
+void ck_peer_describe(int fd, char *buf, int size);
+
 /// Blocking client connections (TCP_NODELAY on tcp, as rumpclient does). fd or -errno.
 int ck_connect_unix(const char *path);
 int ck_connect_tcp(uint32_t addr_be, uint16_t port);

@@ -67,6 +67,35 @@ static inline int rn_periodic_timerfd(long period_ns) {
 /// wake; a spinning one takes a context switch. Returns only on error (-1, errno set).
 int rn_idle_poll_forever(int cpu);
 
+/// SIGBUS on shared bus mappings. A bus file shrunk under us (truncate) makes every access
+/// to the pages past its new end raise SIGBUS. A registered mapping that faults is replaced
+/// in the handler by anonymous zero pages (MAP_FIXED over the same range, as Wayland's
+/// wl_shm does), so the faulting access completes on private memory, and the slot's fault
+/// count says the bus is gone. Faults outside registered ranges go to the previous handler
+/// (or the default action). Up to RN_BUS_GUARD_SLOTS mappings at once.
+#define RN_BUS_GUARD_SLOTS 256
+
+/// Installs the handler (once per process) and registers [base, base+size). Returns a slot
+/// number for the other calls, or -1 if the handler cannot be installed or all slots are used.
+int rn_bus_guard_register(void *base, unsigned long size);
+/// Stops guarding the slot (before munmap of its range).
+void rn_bus_guard_unregister(int slot);
+/// How many faults the handler caught in the slot's range (0: the mapping is the file's).
+unsigned rn_bus_guard_faults(int slot);
+/// Replaces the slot's range by anonymous zero pages now, as the handler would: for a bus
+/// found shrunk or foreign before it is touched. Returns 0, or -1 with errno set.
+int rn_bus_guard_detach(int slot);
+
+/// A non-blocking epoll descriptor (Glibc's Swift module has no epoll.h helpers for us):
+/// readable when any member is. Returns the descriptor or -1.
+int rn_epoll_create(void);
+/// Adds `fd` for EPOLLIN. Returns 0 or -1.
+int rn_epoll_add(int epfd, int fd);
+/// A non-blocking one-shot timerfd, disarmed. Returns the descriptor or -1.
+int rn_oneshot_timerfd(void);
+/// Arms (ns > 0) or disarms (ns == 0) a one-shot timerfd. Returns 0 or -1.
+int rn_timerfd_arm(int fd, long ns);
+
 /// Linux tun/tap ioctl and flags (linux/if_tun.h), written out so Swift sees them.
 #define RN_TUNSETIFF 0x400454caUL
 #define RN_IFF_TAP 0x0002

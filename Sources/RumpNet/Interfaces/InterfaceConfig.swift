@@ -45,6 +45,7 @@ extension NetStack {
                                destroyable: name != "lo0")
         case "shmif":
             let d = ShmifDriver(random: random64(), clock: clock)
+            d.bind(stack: self, ifIndex: idx)
             ifp = NetInterface(name: name, index: idx, flags: [.broadcast, .simplex, .multicast], mtu: 1500,
                                linkAddress: d.macAddress, linkType: .ethernet, driver: d, cloneFamily: "shmif",
                                destroyable: true)

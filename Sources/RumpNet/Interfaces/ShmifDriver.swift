@@ -2,6 +2,12 @@
 // one (EBUSY when up or already set), up without a bus is ENXIO, own frames are filtered by the
 // random 64-bit sender id. As in netbsd-10, the MAC's bytes 2..5 are the id's first 4 bytes in
 // memory (little-endian) order.
+//
+// What a bus file can do to us (docs/shmif.md, "A bus that changes under a kernel"): shrink or
+// be overwritten — the interface goes link-down (RUNNING cleared, a log line, ierrors + 1) and
+// the kernel keeps serving; `ifconfig shmif0 down; ifconfig shmif0 up` (or a new linkstr)
+// attaches again. A bus lock held by another process: frames wait in a bounded queue and the
+// watch's retry timer brings the loop back, so the loop itself never waits for the lock.
 
 import Shmif
 
@@ -9,13 +15,32 @@ public final class ShmifDriver: LinkDriver {
     public let senderID: UInt64
     public let macAddress: MACAddress
     unowned let clock: NetClock
+    /// Bound at creation: the interface whose RUNNING flag and counters a lost bus changes.
+    weak var stack: NetStack?
+    var ifIndex = 0
     var bus: ShmifBus?
     var writer: BusWriter?
     var reader: BusReader?
     var batch = FrameBatch(capacityBytes: 64 * 1024)
     var running = false
+    /// Frames that found the bus lock held, oldest first; made at the first deferral.
+    var deferred: PacketRing?
     public private(set) var linkString: String?
     public private(set) var sendErrors: UInt64 = 0
+    /// Frames sent late because the lock was held, and frames dropped past the queue's bound.
+    public private(set) var deferredSends: UInt64 = 0
+    public private(set) var deferredDrops: UInt64 = 0
+    /// How many times a bus was given up (shrunk, overwritten).
+    public private(set) var linkLosses: UInt64 = 0
+    public private(set) var lastLoss: BusLoss?
+
+    /// Frames kept while the lock is held (about 100 KB); beyond, output drops (oerrors).
+    public static let deferredQueueFrames = 64
+    /// How soon a deferred send or poll is retried: 2 ms, doubling while the lock stays
+    /// held up to 32 ms, so a long hold costs well under 1 % of a CPU.
+    public static let firstRetryNanoseconds = 2_000_000
+    public static let longestRetryNanoseconds = 32_000_000
+    private var retryNanoseconds = ShmifDriver.firstRetryNanoseconds
 
     init(random: UInt64, clock: NetClock) {
         senderID = random
@@ -25,40 +50,129 @@ public final class ShmifDriver: LinkDriver {
         self.clock = clock
     }
 
+    deinit { deferred?.deallocate() }
+
+    func bind(stack: NetStack, ifIndex: Int) {
+        self.stack = stack
+        self.ifIndex = ifIndex
+    }
+
+    private var name: String { stack?.interface(index: ifIndex)?.name ?? "shmif" }
+
     public func transmit(_ frame: UnsafeRawBufferPointer) -> Bool {
-        guard running, let w = writer else { return false }
-        do { try w.send(frame) } catch { sendErrors &+= 1; return false }
+        guard running, let w = writer, let bus else { return false }
+        // No system call here: a fault already caught or an overwritten header (a load).
+        if bus.faulted { linkDown(bus.markLost(.faulted)); return false }
+        if deferred?.isEmpty == false { return enqueue(frame) }  // keep the order
+        do {
+            if try w.sendIfFree(frame) {
+                if bus.faulted { linkDown(bus.markLost(.faulted)); return false }
+                return true
+            }
+        } catch { sendErrors &+= 1; return false }
+        return enqueue(frame)
+    }
+
+    private func enqueue(_ frame: UnsafeRawBufferPointer) -> Bool {
+        if deferred == nil { deferred = PacketRing(capacity: Self.deferredQueueFrames, slotBytes: 1514) }
+        guard deferred!.push(frame, tag: 0) else { deferredDrops &+= 1; return false }
+        retryLater()
         return true
     }
 
+    /// The lock was held: come back later, a little later each time it still is.
+    private func retryLater() {
+        guard let watch = reader?.watch, !watch.retryArmed else { return }
+        watch.armRetry(nanoseconds: retryNanoseconds)
+        retryNanoseconds = min(retryNanoseconds * 2, Self.longestRetryNanoseconds)
+    }
+
+    /// Sends what waited for the lock, in order, as long as the lock comes free at once.
+    private func flushDeferred() {
+        guard deferred != nil, let w = writer else { return }
+        while !deferred!.isEmpty {
+            let (frame, _) = deferred!.peek()
+            do {
+                guard try w.sendIfFree(frame) else {
+                    retryLater()
+                    return
+                }
+                deferredSends &+= 1
+            } catch { sendErrors &+= 1 }
+            deferred!.pop()
+        }
+    }
+
+    private func dropDeferred() {
+        guard deferred != nil else { return }
+        while !deferred!.isEmpty { deferred!.pop(); deferredDrops &+= 1 }
+    }
+
     public func start() throws(Errno) {
+        // A bus given up (or dropped by `down` after it was lost) is attached again from its path.
+        if bus == nil || bus?.lost != nil, let path = linkString {
+            reader = nil; writer = nil; bus = nil
+            try attach(path)
+        }
         guard let bus else { throw .ENXIO }
         // shmif_init: start reading at the bus's current end.
-        do { reader = try BusReader(bus: bus, ownSenderID: senderID, start: .next) } catch { throw .ENXIO }
+        do { reader = try BusReader(bus: bus, ownSenderID: senderID, start: .next, retryTimer: true) } catch { throw .ENXIO }
         running = true
     }
 
-    public func stop() { running = false }
+    /// if_stop: the reader (and its watch) goes, so a down interface's descriptor leaves the
+    /// loop at once and a busy bus cannot keep waking it; queued output is dropped.
+    public func stop() {
+        running = false
+        reader = nil
+        dropDeferred()
+        if bus?.lost != nil { writer = nil; bus = nil }
+    }
 
     public func detach() {
         running = false
+        dropDeferred()
         reader = nil; writer = nil; bus = nil; linkString = nil
     }
 
     public func setLinkString(_ s: String) throws(Errno) {
         guard !running else { throw .EBUSY }
-        guard bus == nil else { throw .EBUSY }
+        guard bus == nil || bus?.lost != nil else { throw .EBUSY }
         guard !s.isEmpty else { throw .EINVAL }
         guard s.utf8.count + 1 <= 1024 else { throw .E2BIG }
+        reader = nil; writer = nil; bus = nil
+        try attach(s)
+    }
+
+    /// Attaches the bus file, or answers the errno that says what is wrong with it and logs
+    /// the precise reason (NetBSD's shmif prints "bus is not magical" the same way).
+    private func attach(_ path: String) throws(Errno) {
         do {
-            let b = try ShmifBus.attach(path: s)
+            let b = try ShmifBus.attach(path: path)
             // NetBSD stamps its uptime; we stamp wall-clock time so that captures of a lab
             // show real dates (docs/shmif.md). The stamp is advisory: no receiver reads it.
             writer = BusWriter(bus: b, senderID: senderID)
             bus = b
-            linkString = s
+            linkString = path
+        } catch let e as ShmifError {
+            stack?.log?("\(name): linkstr \(e.description)")
+            throw Self.errno(for: e.reason)
         } catch {
-            throw .ENOEXEC
+            throw .EINVAL
+        }
+    }
+
+    /// The errno a linkstr failure answers: the host's for system calls (Linux and NetBSD
+    /// agree below 35), EISDIR for a directory, ENODEV for a device or FIFO, EINVAL for a
+    /// file of the wrong size, ENOEXEC ("not magical", as NetBSD) for a foreign file.
+    static func errno(for reason: ShmifError.Reason) -> Errno {
+        switch reason {
+        case let .system(_, e): return e.rawValue > 0 && e.rawValue < 35 ? Errno(e.rawValue) : .EIO
+        case .isDirectory: return .EISDIR
+        case .notRegularFile: return .ENODEV
+        case .wrongSize: return .EINVAL
+        case .notMagical, .byteSwapped, .corrupt: return .ENOEXEC
+        case .frameLength: return .EINVAL
         }
     }
 
@@ -68,12 +182,36 @@ public final class ShmifDriver: LinkDriver {
     }
 
     public func pollInput(_ stack: NetStack, ifIndex: Int) -> Int {
-        guard running, let r = reader else { return 0 }
+        guard running, let r = reader, let bus else { return 0 }
         // Drain the wakeups first: a write after this poll still wakes the event loop.
         r.watch.drain()
-        let n = r.poll(into: &batch)
+        // One fstat per wakeup (not per frame) before the mapping is touched.
+        if let loss = bus.validate() { linkDown(loss); return 0 }
+        flushDeferred()
+        guard let n = r.pollIfFree(into: &batch) else {
+            retryLater()
+            return 0
+        }
+        if deferred?.isEmpty ?? true { retryNanoseconds = Self.firstRetryNanoseconds }
+        // Frames read from pages the guard had to replace are zeros, not the bus's.
+        if bus.faulted { linkDown(bus.markLost(.faulted)); return 0 }
         for i in 0..<n { stack.receive(batch.frame(i), on: ifIndex) }
         return n
+    }
+
+    /// The bus is gone: link state DOWN, as NetBSD logs it, with the reason; the watch is
+    /// silenced (its descriptor stays open until the next configuration call drops it).
+    private func linkDown(_ loss: BusLoss) {
+        guard running else { return }
+        running = false
+        linkLosses &+= 1
+        lastLoss = loss
+        dropDeferred()
+        reader?.watch.silence()
+        guard let stack, let ifp = stack.interface(index: ifIndex) else { return }
+        ifp.flags.remove(.running)
+        ifp.counters.ierrors &+= 1
+        stack.log?("\(ifp.name): bus \(linkString ?? "?"): \(loss); link state DOWN")
     }
 
     public var fileDescriptor: Int32? { reader?.watch.fileDescriptor }

@@ -5,6 +5,7 @@
 import Glibc
 #endif
 import NetAdmin
+import RumpClient
 import RumpProtocol
 import Synchronization
 import ToolSupport
@@ -35,7 +36,7 @@ struct Ping {
     var target = InAddr.any
     var ident: UInt16 = UInt16(truncatingIfNeeded: getpid())
     var stats = PingStatistics()
-    var seen = [UInt64](repeating: 0, count: 65536 / 64)  // sequence numbers answered (DUP! detection)
+    var seen = PingDuplicates()  // sequence numbers answered (DUP! detection)
     var sentPacket: [UInt8] = []
     var lastTx = 0.0
     var lastAnswered = false
@@ -160,6 +161,7 @@ struct Ping {
         }
         let sum = checksum(p)
         p[2] = UInt8(sum >> 8); p[3] = UInt8(sum & 0xff)
+        seen.sent(sequence: Int(seq))
         flushPendingSend()
         pendingSend = .sendto(fd: fd, data: p, flags: 0, address: Convert.wire(target), timeout: 1000)
         stats.sent(at: now)
@@ -172,7 +174,36 @@ struct Ping {
     mutating func flushPendingSend() {
         guard let request = pendingSend else { return }
         pendingSend = nil
-        sendDone(kernel.call(request))
+        let result = Self.call(kernel, request)
+        sendDone(checked(result))
+    }
+
+    /// A call's result with a broken connection handled: the kernel died (or was halted)
+    /// under us, which no retry can mend, so ping says so and stops.
+    mutating func checked(_ result: Result<Reply, CallError>) -> Result<Reply, NetBSDErrno> {
+        switch result {
+        case .success(let r): return .success(r)
+        case .failure(.kernel(let e)): return .failure(e.errno)
+        case .failure(let e):
+            if case .transport(let c) = e { kernelGone(c.description) }
+            kernelGone("\(e)")
+        }
+    }
+
+    static func call(_ kernel: Remote, _ request: Request) -> Result<Reply, CallError> {
+        do { return .success(try kernel.client.call(request)) } catch { return .failure(error) }
+    }
+
+    /// The statistics so far, then NetBSD's err(3)-style line and status 1.
+    mutating func kernelGone(_ why: String) -> Never {
+        jiggleFlush(newline: true)
+        var st = stats
+        if options.flood && st.firstReceive == nil { st.firstReceive = st.firstSend }
+        OutputStream.standardOutput.write(PingFormat.statistics(host: options.host, st, timing: options.timing,
+                                                                flood: options.flood))
+        OutputStream.standardOutput.flush()
+        printErr(PingFormat.kernelGone(why).dropLast().description)
+        exitTool(1)
     }
 
     mutating func sendDone(_ result: Result<Reply, NetBSDErrno>) {
@@ -199,11 +230,12 @@ struct Ping {
         let result: Result<Reply, NetBSDErrno>
         if let request = pendingSend {
             pendingSend = nil
-            let (sent, received) = kernel.callPair(request, recv)
-            sendDone(sent)
-            result = received
+            let (sent, received) = kernel.client.callPair(request, recv)
+            sendDone(checked(sent))
+            result = checked(received)
         } else {
-            result = kernel.call(recv)
+            let received = Self.call(kernel, recv)
+            result = checked(received)
         }
         guard case .success(.dataFrom(let pkt, let from)) = result else { return }
         let now = monotonic()
@@ -229,9 +261,7 @@ struct Ping {
                 let sent = Double(sec) + Double(usec) / 1e6
                 rtt = max(0, now - sent) * 1000
             }
-            let word = Int(seq) / 64, bit = UInt64(1) << UInt64(Int(seq) % 64)
-            let dup = seen[word] & bit != 0
-            seen[word] |= bit
+            let dup = seen.received(sequence: Int(seq))
             let r = PingReply(bytes: icmp.count, from: src, sequence: Int(seq), ttl: Int(pkt[8]), rtt: rtt, duplicate: dup)
             stats.record(r, at: now)
             if options.quiet { return }
