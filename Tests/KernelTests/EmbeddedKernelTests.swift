@@ -31,16 +31,7 @@ final class EmbeddedKernelTests: XCTestCase {
     }
 
     func configure(_ k: EmbeddedKernel, _ address: String, on l: MemoryLink? = nil) throws {
-        try k.attach("mem0", to: l ?? link)
-        let c = k.client(name: "ifconfig")
-        XCTAssertEqual(c.call(.ifAddAddress(name: "mem0", address: InterfaceAddress(address: ip(address), netmask: ip("255.255.255.0")), alias: false)),
-                       .success(.none))
-        XCTAssertEqual(c.call(.ifSetFlags(name: "mem0", set: IFF.UP, clear: 0)), .success(.none))
-        c.disconnect()
-    }
-
-    func ip(_ s: String, port: UInt16 = 0) -> SockAddr {
-        SockAddr(family: NetBSD.AF_INET, port: port, address: s.split(separator: ".").map { UInt8($0)! })
+        try k.configure(address, on: l ?? link)
     }
 
     func fd(_ r: Result<Reply, KernelError>?, file: StaticString = #filePath, line: UInt = #line) -> Int32 {

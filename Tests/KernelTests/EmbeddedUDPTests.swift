@@ -31,16 +31,7 @@ final class EmbeddedUDPTests: XCTestCase {
     }
 
     func configure(_ k: EmbeddedKernel, _ address: String) throws {
-        try k.attach("mem0", to: link)
-        let c = k.client(name: "ifconfig")
-        XCTAssertEqual(c.call(.ifAddAddress(name: "mem0", address: InterfaceAddress(address: ip(address), netmask: ip("255.255.255.0"),
-                                                                                   broadcast: ip("10.0.0.255")), alias: false)), .success(.none))
-        XCTAssertEqual(c.call(.ifSetFlags(name: "mem0", set: IFF.UP, clear: 0)), .success(.none))
-        c.disconnect()
-    }
-
-    func ip(_ s: String, port: UInt16 = 0) -> SockAddr {
-        SockAddr(family: NetBSD.AF_INET, port: port, address: s.split(separator: ".").map { UInt8($0)! })
+        try k.configure(address, on: link, broadcast: "10.0.0.255")
     }
 
     func udp(_ c: EmbeddedClient, file: StaticString = #filePath, line: UInt = #line) -> Int32 {

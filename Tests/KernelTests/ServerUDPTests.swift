@@ -34,10 +34,6 @@ final class ServerUDPTests: XCTestCase {
         return try RumpClient(url: .unix(path: sock), clientName: "test")
     }
 
-    func ip(_ s: String, port: UInt16 = 0) -> SockAddr {
-        SockAddr(family: NetBSD.AF_INET, port: port, address: s.split(separator: ".").map { UInt8($0)! })
-    }
-
     func configure(_ c: RumpClient, bus: String, address: String) throws {
         _ = try c.call(.ifCreate(name: "shmif0"))
         _ = try c.call(.ifSetLinkstr(name: "shmif0", linkstr: bus))

@@ -32,11 +32,6 @@ final class StackIntegrationTests: XCTestCase {
         return try RumpClient(url: .unix(path: sock), clientName: "test")
     }
 
-    func ip(_ s: String) -> SockAddr {
-        let p = s.split(separator: ".").map { UInt8($0)! }
-        return SockAddr(family: NetBSD.AF_INET, address: p)
-    }
-
     func configure(_ c: RumpClient, bus: String, address: String, ifname: String = "shmif0", prefix: UInt8 = 24) throws {
         _ = try c.call(.ifCreate(name: ifname))
         _ = try c.call(.ifSetLinkstr(name: ifname, linkstr: bus))
