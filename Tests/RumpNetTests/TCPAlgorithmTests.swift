@@ -388,4 +388,28 @@ private enum RFC9438 {
         #expect(cc.epochStart == 21 * second && cc.wMax == 100_000)
         #expect(abs(cc.k - RFC9438.k(wMax: 100, cwndEpoch: 70)) < 1e-9)
     }
+
+    @Test func anAckNeverShrinksTheWindowInTheRenoFriendlyRegion() {
+        let cc = afterOneLoss()
+        cc.onAck(acked: mss, flightSize: 70_000, now: 3 * second, srtt: nil)  // epoch at cwnd 70000
+        cc.cwnd = 75_000  // above both W_cubic(0) = 70000 and W_est
+        cc.onAck(acked: mss, flightSize: 70_000, now: 3 * second, srtt: nil)
+        #expect(cc.wEst < 75_000 && cc.wCubic(seconds: 0) < cc.wEst)
+        #expect(cc.cwnd == 75_000)
+    }
+
+    @Test func windowsStopAtTheMaximum() {
+        let reno = NewReno(smss: mss, initialWindow: CongestionWindow.maximum - 500)
+        reno.onAck(acked: 2_000, flightSize: 0, now: 0, srtt: nil)
+        #expect(reno.cwnd == CongestionWindow.maximum)
+        reno.onDuplicateAckInRecovery()
+        #expect(reno.cwnd == CongestionWindow.maximum)
+        let cubic = Cubic(smss: mss, initialWindow: CongestionWindow.maximum - 500)
+        cubic.onAck(acked: 2_000, flightSize: 0, now: 0, srtt: nil)
+        #expect(cubic.cwnd == CongestionWindow.maximum)
+        cubic.ssthresh = 1_000_000
+        cubic.onAck(acked: 2_000, flightSize: 0, now: 100 * second, srtt: nil)
+        cubic.onAck(acked: 2_000_000, flightSize: 0, now: 200 * second, srtt: nil)
+        #expect(cubic.cwnd == CongestionWindow.maximum)
+    }
 }

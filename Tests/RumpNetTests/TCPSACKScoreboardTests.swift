@@ -210,4 +210,24 @@ import Testing
         #expect(next(0, newData: 0) == nil)
         #expect(next(0, newData: 1) == [10_000, 1, 0])
     }
+
+    @Test func rescueRetransmissionEndsAtTheHighestUnsackedByte() {
+        var sb = SACKScoreboard()
+        let sndMax = at(10_000)
+        func rescue() -> [Int]? {
+            sb.rescueSegment(una: una, sndMax: sndMax, smss: 1000).map { [$0.seq - una, $0.length] }
+        }
+        #expect(rescue() == [9000, 1000])  // nothing SACKed: the last segment
+        do { let r0 = sb.update(una: una, sndMax: sndMax, blocks: blocks([(2000, 3000), (9500, 10_000)])); #expect(r0 == 1500) }
+        #expect(rescue() == [8500, 1000])  // below the top range
+        do { let r0 = sb.update(una: una, sndMax: sndMax, blocks: blocks([(3400, 9500)])); #expect(r0 == 6100) }
+        #expect(rescue() == [3000, 400])   // a hole shorter than SMSS
+        do { let r0 = sb.update(una: una, sndMax: sndMax, blocks: blocks([(3000, 3400)])); #expect(r0 == 400) }
+        #expect(rescue() == [1000, 1000])
+        do { let r0 = sb.update(una: at(1500), sndMax: sndMax, blocks: SACKBlocks()); #expect(r0 == 0) }
+        #expect(sb.rescueSegment(una: at(1500), sndMax: sndMax, smss: 1000).map { [$0.seq - una, $0.length] } == [1500, 500])
+        do { let r0 = sb.update(una: at(1500), sndMax: sndMax, blocks: blocks([(1500, 2000)])); #expect(r0 == 500) }
+        #expect(sb.rescueSegment(una: at(1500), sndMax: sndMax, smss: 1000) == nil)  // all SACKed
+        #expect(sb.rescueSegment(una: sndMax, sndMax: sndMax, smss: 1000) == nil)
+    }
 }

@@ -23,6 +23,7 @@ final class Cubic: CongestionControl {
     static let betaTenths = 7
     /// RFC 9438 4.3: alpha_cubic = 3 * (1 - beta) / (1 + beta), Reno's average window for AIMD(alpha, beta).
     static let alpha = 3 * (1 - beta) / (1 + beta)
+    private static let maximumWindow = Double(CongestionWindow.maximum)
 
     private var window: Double
     var ssthresh: Int
@@ -72,8 +73,8 @@ final class Cubic: CongestionControl {
     func onAck(acked: Int, flightSize: Int, now: UInt64, srtt: UInt64?) {
         guard acked > 0 else { return }
         if cwnd < ssthresh {
-            window += Double(CongestionWindow.slowStartIncrease(
-                acked: acked, smss: smss, afterTimeout: slowStartAfterTimeout))
+            window = min(window + Double(CongestionWindow.slowStartIncrease(
+                acked: acked, smss: smss, afterTimeout: slowStartAfterTimeout)), Self.maximumWindow)
             if cwnd >= ssthresh { slowStartAfterTimeout = false }
             return
         }
@@ -82,6 +83,7 @@ final class Cubic: CongestionControl {
         let t = Double(now >= start ? now - start : 0) / 1e9
         let rtt = Double(srtt ?? 0) / 1e9
         let segment = Double(smss)
+        window = max(window, segment)  // a caller-set cwnd of 0 must not divide by zero
 
         // 4.3: W_est grows like Reno with AIMD(alpha_cubic, beta_cubic) until it reaches
         // cwnd_prior, then like Reno itself (alpha 1).
@@ -89,13 +91,15 @@ final class Cubic: CongestionControl {
         wEst += alphaNow * Double(acked) * segment / window
 
         if wCubic(seconds: t) < wEst {
-            // Reno-friendly region: cwnd = W_est.
-            window = wEst
+            // Reno-friendly region: cwnd = W_est. (A cwnd already above W_est, grown towards
+            // W_cubic(t + RTT), is kept: an ack never shrinks the window.)
+            window = max(window, wEst)
         } else {
             // Concave and convex regions (4.4, 4.5).
             let target = min(max(wCubic(seconds: t + rtt), window), 1.5 * window)
             window += (target - window) / window * Double(acked)
         }
+        window = min(window, Self.maximumWindow)
     }
 
     /// Starts a congestion avoidance stage (RFC 9438 4.2, 4.3, 4.8).
@@ -137,7 +141,7 @@ final class Cubic: CongestionControl {
     }
 
     func onDuplicateAckInRecovery() {
-        window += Double(smss)
+        window = min(window + Double(smss), Self.maximumWindow)
     }
 
     func onPartialAck(acked: Int) {
