@@ -16,9 +16,10 @@ import Testing
         var flightAtExit: [Int] = []
         var delivered = 0                  // receiver's rcv_nxt offset at the end
         var sackedRetransmissions = 0      // retransmissions of bytes the scoreboard held SACKed
+        var partialAcks: [[Int]] = []      // [acked, cwnd before, cwnd after]
     }
 
-    func run(algorithm: CongestionAlgorithm, lose: Set<Int>, segments: Int = 60) -> Outcome {
+    func run(algorithm: CongestionAlgorithm, lose: Set<Int>, segments: Int = 60, sack: Bool = true) -> Outcome {
         let smss = 1000
         let base = TCPSeq(UInt32.max - 12_345)  // wraps during the transfer
         let end = segments * smss
@@ -34,8 +35,22 @@ import Testing
 
         func seq(_ o: Int) -> TCPSeq { base + o }
         func send(_ o: Int, _ l: Int, _ rxt: Bool) { network.append((o, l, rxt)) }
+        func sendNewData() {
+            while sndNxt - una < cc.cwnd, sndNxt < end {
+                let l = min(smss, end - sndNxt)
+                send(sndNxt, l, false)
+                sndNxt += l
+            }
+        }
+        func retransmitFirstUnacked() {
+            out.retransmitted.append(una)
+            send(una, min(smss, sndNxt - una), true)
+        }
         func transmit() {
-            if inRecovery {
+            if inRecovery && !sack {
+                // NewReno without SACK: the window alone says what new data may go.
+                sendNewData()
+            } else if inRecovery {
                 while sb.pipe(una: seq(una), sndMax: seq(sndNxt), highRxt: seq(highRxt), smss: smss, dupThresh: 3) < cc.cwnd,
                       let s = sb.nextSegment(
                         una: seq(una), sndNxt: seq(sndNxt), sndMax: seq(sndNxt), highRxt: seq(highRxt),
@@ -51,11 +66,7 @@ import Testing
                     send(o, s.length, s.retransmission)
                 }
             } else {
-                while sndNxt - una < cc.cwnd, sndNxt < end {
-                    let l = min(smss, end - sndNxt)
-                    send(sndNxt, l, false)
-                    sndNxt += l
-                }
+                sendNewData()
             }
         }
 
@@ -72,7 +83,7 @@ import Testing
             } else {
                 _ = assembler.insert(offset: s.offset - rcvNxt, length: s.length)
             }
-            let blocks = assembler.sackBlocks(rcvNxt: seq(rcvNxt), max: 3)
+            let blocks = sack ? assembler.sackBlocks(rcvNxt: seq(rcvNxt), max: 3) : SACKBlocks()
             // Sender.
             let ack = rcvNxt
             if ack > una {
@@ -87,6 +98,12 @@ import Testing
                         out.flightAtExit.append(sndNxt - una)
                         cc.onExitRecovery(flightSize: sndNxt - una, now: 0)
                         out.cwndAtExit.append(cc.cwnd)
+                    } else if !sack {
+                        // RFC 6582 3.2 step 5: retransmit the first unacknowledged segment.
+                        retransmitFirstUnacked()
+                        let before = cc.cwnd
+                        cc.onPartialAck(acked: acked)
+                        out.partialAcks.append([acked, before, cc.cwnd])
                     }
                 } else {
                     cc.onAck(acked: acked, flightSize: flightBefore, now: 0, srtt: nil)
@@ -94,7 +111,20 @@ import Testing
             } else if sndNxt > una {
                 _ = sb.update(una: seq(una), sndMax: seq(sndNxt), blocks: blocks)
                 dupacks += 1
-                if !inRecovery && (dupacks >= 3 || sb.isLost(seq(una), smss: smss, dupThresh: 3)) {
+                if !sack {
+                    if !inRecovery && dupacks == 3 {
+                        inRecovery = true
+                        out.recoveries += 1
+                        recoveryPoint = sndNxt
+                        out.flightAtLoss.append(sndNxt - una)
+                        cc.onEnterRecovery(flightSize: sndNxt - una, now: 0)
+                        out.ssthreshAfterLoss.append(cc.ssthresh)
+                        out.cwndAtEntry.append(cc.cwnd)
+                        retransmitFirstUnacked()
+                    } else if inRecovery {
+                        cc.onDuplicateAckInRecovery()
+                    }
+                } else if !inRecovery && (dupacks >= 3 || sb.isLost(seq(una), smss: smss, dupThresh: 3)) {
                     inRecovery = true
                     out.recoveries += 1
                     recoveryPoint = sndNxt
@@ -140,5 +170,23 @@ import Testing
         #expect(o.delivered == 60_000)
         #expect(o.retransmitted == lost.sorted())
         #expect(o.recoveries == 1 && o.sackedRetransmissions == 0)
+    }
+
+    @Test(arguments: CongestionAlgorithm.allCases)
+    func newRenoRecoveryWithoutSACKUsesPartialAcks(algorithm: CongestionAlgorithm) {
+        let o = run(algorithm: algorithm, lose: [3000, 7000], sack: false)
+        #expect(o.delivered == 60_000)
+        // The first hole on the third dupack, the second on the partial ack that reveals it.
+        #expect(o.retransmitted == [3000, 7000])
+        #expect(o.recoveries == 1)
+        guard o.recoveries == 1, o.cwndAtExit.count == 1, o.partialAcks.count == 1 else { return }
+        let flight = o.flightAtLoss[0]
+        let ssthresh = algorithm == .newreno ? max(flight / 2, 2000) : max(flight * 7 / 10, 2000)
+        #expect(o.ssthreshAfterLoss[0] == ssthresh)
+        #expect(o.cwndAtEntry[0] == ssthresh + 3000)  // RFC 5681 3.2 step 3
+        let p = o.partialAcks[0]
+        #expect(p[0] == 4000)                         // [3000, 7000) acked by the first repair
+        #expect(p[2] == p[1] - 4000 + 1000)           // deflated, one SMSS added back
+        #expect(o.cwndAtExit[0] == min(ssthresh, max(o.flightAtExit[0], 1000) + 1000))
     }
 }

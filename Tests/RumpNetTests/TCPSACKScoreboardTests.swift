@@ -97,8 +97,8 @@ import Testing
     /// four ranges it only ever under-reports.
     @Test func randomBlocksAgainstAByteMap() {
         var rng = SeededRandom(seed: 2018)
-        for round in 0..<40 {
-            let window = 40_000
+        for round in 0..<25 {
+            let window = 12_000
             var exact = SACKScoreboard(maxRanges: 64)
             var small = SACKScoreboard(maxRanges: 4)
             var received = [Bool](repeating: false, count: window)
@@ -110,7 +110,7 @@ import Testing
                     let len = Int(rng.next() % 4000) - 200  // some inverted/empty ones
                     list.append(block(l, l + len))
                 }
-                if rng.next() % 4 == 0 { unaOffset = min(window, unaOffset + Int(rng.next() % 3000)) }
+                if rng.next() % 4 == 0 { unaOffset = min(window, unaOffset + Int(rng.next() % 600)) }
                 // Reference: what a careful sender marks.
                 var expectedNew = 0
                 for b in list {
@@ -129,10 +129,12 @@ import Testing
                 let expectedBytes = received[unaOffset...].filter { $0 }.count
                 #expect(exact.sackedBytes == expectedBytes)
                 #expect(small.rangeCount <= 4 && small.sackedBytes <= expectedBytes)
-                for probe in stride(from: unaOffset, to: window, by: 97) {
-                    #expect(exact.isSacked(at(probe)) == received[probe])
-                    if small.isSacked(at(probe)) { #expect(received[probe]) }
+                var wrong = 0, claimed = 0
+                for probe in stride(from: unaOffset, to: window, by: 31) {
+                    if exact.isSacked(at(probe)) != received[probe] { wrong += 1 }
+                    if small.isSacked(at(probe)) && !received[probe] { claimed += 1 }
                 }
+                #expect(wrong == 0 && claimed == 0, "round \(round)")
                 var bytes = 0
                 for r in small.sackedRanges { bytes += r.right - r.left }
                 #expect(bytes == small.sackedBytes)
