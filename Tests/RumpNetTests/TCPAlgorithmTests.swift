@@ -373,6 +373,30 @@ private enum RFC9438 {
         cc.cwnd = 20_000
         cc.onAck(acked: mss, flightSize: 20_000, now: second, srtt: nil)
         #expect(cc.k == 0 && cc.wMax == 20_000 && cc.epochStart == second)
+        #expect(cc.cwndPrior == 20_000)  // 4.1.2: set on exiting the first slow start
+        // W_est starts at cwnd_prior, so it grows like Reno (alpha 1) from the start; at t = 0
+        // W_cubic = cwnd_epoch < W_est, so cwnd = W_est.
+        cc.onAck(acked: mss, flightSize: 20_000, now: second, srtt: nil)
+        let afterFirst = 20_000 + 1_000.0 * 1_000 / 20_000
+        #expect(abs(cc.wEst - (afterFirst + 1_000.0 * 1_000 / afterFirst)) < 1e-6)
+        #expect(abs(cc.cwndExact - cc.wEst) < 1e-9)
+    }
+
+    @Test func growthCountsAckedSegmentsNotAcks() {
+        // One ACK for two segments grows the window as two ACKs for one each would (to first
+        // order): delayed ACKs must not halve CUBIC's growth.
+        let one = afterOneLoss()
+        let two = afterOneLoss()
+        let t0 = 3 * second
+        one.onAck(acked: mss, flightSize: 70_000, now: t0, srtt: nil)
+        two.onAck(acked: mss, flightSize: 70_000, now: t0, srtt: nil)
+        let start = one.cwndExact
+        one.onAck(acked: 2 * mss, flightSize: 70_000, now: t0 + second, srtt: nil)
+        two.onAck(acked: mss, flightSize: 70_000, now: t0 + second, srtt: nil)
+        two.onAck(acked: mss, flightSize: 70_000, now: t0 + second, srtt: nil)
+        let grewOne = one.cwndExact - start
+        let grewTwo = two.cwndExact - start
+        #expect(grewOne > 0 && abs(grewOne - grewTwo) / grewTwo < 0.01)
     }
 
     @Test func idleRestartShrinksAndStartsANewStage() {

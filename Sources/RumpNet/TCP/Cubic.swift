@@ -11,6 +11,10 @@ import Darwin
 /// (target - cwnd)/cwnd per acked segment; the Reno-friendly estimate W_est (4.3) wins when
 /// W_cubic(t) < W_est. Slow start is RFC 5681's with RFC 3465 counting (HyStart++ not done).
 ///
+/// The RFC's "(target - cwnd)/cwnd for each received new ACK" assumes an ACK per segment; it is
+/// applied here per acked SMSS (as W_est's segments_acked is, and as RFC 3465 counts bytes), so
+/// delayed or stretch ACKs do not slow the growth down.
+///
 /// The window is kept as a Double so the per-ack fractions of a byte are not lost; `cwnd` is its
 /// integer part.
 final class Cubic: CongestionControl {
@@ -110,6 +114,8 @@ final class Cubic: CongestionControl {
         if !congestionEventPending {
             // No loss to climb back to: the first stage, or the first after a timeout (4.8).
             wMax = window
+            // 4.1.2: cwnd_prior is also set "upon exiting the first slow start".
+            if cwndPrior == 0 { cwndPrior = window }
         }
         congestionEventPending = false
         // Signed cube root: W_cubic(0) = cwnd_epoch holds also when cwnd_epoch > W_max.
