@@ -80,7 +80,7 @@ extension NetStack {
             tcpStats.scRetransmitted &+= 1
         }
         if tp.state.haveEstablished {
-            tp.cc.onRetransmitTimeout(flightSize: tp.flightSize, now: now)
+            tp.cc.onRetransmitTimeout(flightSize: tp.flightSize, now: now, firstTimeout: tp.rxtShift == 1)
         }
         tp.inRecovery = false
         tp.dupAcks = 0
