@@ -72,6 +72,15 @@ extension NetStack {
             }
         }
 
+        // SYN_RCVD and the peer's SYN again (our SYN-ACK was lost): answer with the SYN-ACK again,
+        // as NetBSD's syn_cache_add does for a duplicate. Checked before trimming, which would
+        // strip the old SYN and leave a bare ACK.
+        if tp.state == .synReceived && flags.contains(.syn) && !flags.contains(.ack) && seg.sequence == tp.irs {
+            tp.sndNxt = tp.iss
+            tcpOutput(s, tp)
+            return
+        }
+
         // Acceptability (RFC 9293 3.10.7.4 first) and trimming to the window.
         let rcvWnd = tcpReceiveWindow(s, tp)
         var seq = seg.sequence
@@ -142,12 +151,6 @@ extension NetStack {
 
         if flags.contains(.rst) { tcpRSTInput(s, tp, seg, inWindow: true); return }
         if flags.contains(.syn) {
-            // SYN_RCVD and the peer's SYN again (our SYN-ACK was lost): answer it again.
-            if tp.state == .synReceived && seg.sequence == tp.irs {
-                tp.sndNxt = tp.iss
-                tcpOutput(s, tp)
-                return
-            }
             tcpChallengeAck(s, tp)
             return
         }
