@@ -18,12 +18,15 @@ extension NetStack {
             tp.lastSent = now
         }
         if tp.inRecovery && tp.doSACK { tcpSACKRecoveryOutput(s, tp) }
+        // Nagle's "idle" is judged once per call, as BSD's tcp_output does before its `again`
+        // loop: a write on an idle connection goes out whole, its short tail included.
+        let idle = tp.sndMax == tp.sndUna
         var budget = 1024  // segments per call: a window is at most 4 MiB / MSS
-        while budget > 0 && tcpOutputOne(s, tp) { budget -= 1 }
+        while budget > 0 && tcpOutputOne(s, tp, idle: idle) { budget -= 1 }
     }
 
     /// One pass of tcp_output's decision: sends at most one segment; true when another may follow.
-    private func tcpOutputOne(_ s: Socket, _ tp: TCPControlBlock) -> Bool {
+    private func tcpOutputOne(_ s: Socket, _ tp: TCPControlBlock, idle: Bool) -> Bool {
         let buffered = tp.sendBuffer?.count ?? 0
         var flags: TCPView.Flags
         switch tp.state {
@@ -68,7 +71,7 @@ extension NetStack {
         var send = false
         if len > 0 {
             if len == tp.maxSeg { send = true }
-            else if (tp.sndMax == tp.sndUna || s.noDelay) && off + len >= buffered { send = true }  // Nagle
+            else if (idle || s.noDelay) && off + len >= buffered { send = true }  // Nagle
             else if tp.forceOne { send = true }
             else if tp.maxSndWnd > 0 && len >= tp.maxSndWnd / 2 { send = true }
             else if tp.sndNxt < tp.sndMax { send = true }
