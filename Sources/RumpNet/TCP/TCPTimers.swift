@@ -80,7 +80,9 @@ extension NetStack {
             tcpStats.scRetransmitted &+= 1
         }
         if tp.state.haveEstablished {
-            tp.cc.onRetransmitTimeout(flightSize: tp.flightSize, now: now)
+            // RFC 5681 3.1: a backed-off repeat of the timer holds ssthresh (and CUBIC's W_max,
+            // RFC 9438 4.8); only the first timeout of a segment reduces.
+            tp.cc.onRetransmitTimeout(flightSize: tp.flightSize, now: now, firstTimeout: tp.rxtShift == 1)
         }
         tp.inRecovery = false
         tp.dupAcks = 0
