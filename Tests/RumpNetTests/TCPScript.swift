@@ -266,6 +266,9 @@ final class TCPScript {
         return e == 0 ? nil : Errno(rawValue: Int32(e))
     }
 
+    /// The connection's control block (white-box checks of cwnd, ssthresh, RTO).
+    func tcb(_ fd: Int32) -> TCPControlBlock? { stack.sockets.get(fd)?.tcb }
+
     func state(_ fd: Int32) -> TCPState? { stack.socketList.first { $0.fd == fd }?.tcpState }
 
     /// The state of the connection to the peer's current port, descriptor or not.
@@ -305,7 +308,7 @@ final class TCPScript {
     /// Passive open: a listener on localPort, the peer's SYN, our SYN-ACK (checked), the peer's
     /// ACK, accept. Returns the accepted connection.
     func acceptConnection(_ o: PeerOptions = .plain, isn: UInt32 = 1_000_000, window: UInt16 = 65535,
-                          listener: Int32? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> ScriptConnection {
+                          listener: Int32? = nil, rtt: Double = 0, sourceLocation: SourceLocation = #_sourceLocation) throws -> ScriptConnection {
         let l = try listener ?? listen()
         peerOptions = o
         let irs = TCPSeq(isn)
@@ -315,6 +318,7 @@ final class TCPScript {
         guard let sa = expect([.syn, .ack], ack: irs + 1, sourceLocation: sourceLocation) else {
             throw ScriptError.noSegment
         }
+        if rtt > 0 { advance(rtt) }   // the SYN-ACK's round trip: srtt = rtt, RTO = max(min, 3 rtt)
         inject(segment(.ack, seq: irs + 1, ack: sa.seq + 1, window: window))
         let (fd, peer) = try stack.accept(l)
         #expect(peer == SocketEndpoint(TCPScript.peer, peerPort), sourceLocation: sourceLocation)
