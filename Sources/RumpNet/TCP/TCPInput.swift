@@ -232,8 +232,9 @@ extension NetStack {
                 break
             }
         }
-        if tp.state == .timeWait && flags.contains(.fin) {
-            // The peer's FIN again: our ACK was lost. ACK it and restart 2MSL.
+        if tp.state == .timeWait && seg.flags.contains(.fin) {
+            // The peer's FIN again: our ACK was lost. ACK it and restart 2MSL (RFC 9293
+            // 3.10.7.4 TIME-WAIT). The segment's own flags: trimming stripped the old FIN.
             tp.ackNow = true
             tcpEnterTimeWait(s, tp)
             tcpOutput(s, tp)
