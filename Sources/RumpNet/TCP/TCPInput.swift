@@ -191,7 +191,9 @@ extension NetStack {
         }
         var ourFINAcked = false
         if ack <= tp.sndUna {
-            if dataLen == 0 && scaledWindow == tp.sndWnd && tp.flightSize > 0 && ack == tp.sndUna
+            // Not the ACK of a window probe (a zero window): RFC 5681 2's duplicate ACK needs
+            // outstanding data the window admits, as BSD's "other than a window probe".
+            if dataLen == 0 && scaledWindow == tp.sndWnd && tp.sndWnd > 0 && tp.flightSize > 0 && ack == tp.sndUna
                 && !flags.contains(.fin) && tp.state.haveEstablished {
                 tcpDuplicateAck(s, tp, seg)
             } else if ack == tp.sndUna {
