@@ -109,12 +109,14 @@ extension NetStack {
             tcpDrop(s, tp, error: .ETIMEDOUT)
             return
         }
+        // The next probe's timer first, as BSD's tcp_timer_persist does: with it armed the
+        // probe does not also start the retransmission timer.
+        tp.persistShift += 1
+        tcpSetPersist(s, tp)
         tp.sndNxt = tp.sndUna
         tp.forceOne = true
         tcpOutput(s, tp)
         tp.forceOne = false
-        tp.persistShift += 1
-        tcpSetPersist(s, tp)
     }
 
     /// TCPT_KEEP: connection establishment gave up (net.inet.tcp.keepinit), or a keepalive
