@@ -85,8 +85,10 @@ extension NetStack {
         if tp.ackNow { send = true }
         if flags.contains(.fin) { send = true }
         if !send {
-            // Data waits behind a closed window: the persist timer probes it.
-            if buffered > off && tp.sndWnd == 0 && tp.rexmtAt == 0 && tp.persistAt == 0 {
+            // Data waits behind a closed or too small window (sender SWS avoidance) with no
+            // timer running: the persist timer probes it, as BSD does; RFC 1122 4.2.3.4's
+            // override timeout, without which a small window that never grows stalls the data.
+            if buffered > off && tp.rexmtAt == 0 && tp.persistAt == 0 {
                 tcpSetPersist(s, tp)
             }
             return false

@@ -103,7 +103,9 @@ extension NetStack {
     /// TCPT_PERSIST: a window probe (one byte past the closed window), then back off.
     func tcpPersistTimeout(_ s: Socket, _ tp: TCPControlBlock) {
         tcpStats.persisttimeo &+= 1
-        guard tp.sndWnd == 0, (tp.sendBuffer?.count ?? 0) > tp.sndNxt - tp.sndUna || tp.sndNxt == tp.sndUna else { return }
+        // A closed window, or data held back by a small one (the SWS override): either way a
+        // forced segment goes (one byte past a closed window, else what the window admits).
+        guard (tp.sendBuffer?.count ?? 0) > tp.sndNxt - tp.sndUna || tp.sndNxt == tp.sndUna else { return }
         if now &- tp.lastReceived > tcpMaxIdle && tp.persistShift >= 12 {
             tcpStats.persistdrops &+= 1
             tcpDrop(s, tp, error: .ETIMEDOUT)
