@@ -142,8 +142,9 @@ extension NetStack {
             }
         }
 
-        // RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent.
-        if tp.doTimestamps, let ts = seg.timestamp, seg.sequence <= tp.rcvNxt,
+        // RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent (not rcv_nxt: with
+        // ACKs delayed the echo must be the earliest unacknowledged segment's TSval).
+        if tp.doTimestamps, let ts = seg.timestamp, seg.sequence <= tp.lastAckSent,
            tp.tsRecentAge == 0 || Int32(bitPattern: ts.value &- tp.tsRecent) >= 0 {
             tp.tsRecent = ts.value
             tp.tsRecentAge = now

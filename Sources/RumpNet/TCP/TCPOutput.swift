@@ -223,6 +223,7 @@ extension NetStack {
             tp.lastSent = now
         }
         if f.contains(.ack) {
+            tp.lastAckSent = tp.rcvNxt
             tp.ackNow = false
             tp.unackedSegments = 0
             if tp.delackAt != 0 { tp.delackAt = 0; tcpArmTimer(s, tp) }
