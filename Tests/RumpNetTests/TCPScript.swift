@@ -271,9 +271,10 @@ final class TCPScript {
 
     func state(_ fd: Int32) -> TCPState? { stack.socketList.first { $0.fd == fd }?.tcpState }
 
-    /// The state of the connection to the peer's current port, descriptor or not.
+    /// The state of the connection to the peer's current port, descriptor or not (nil: none
+    /// but closed ones).
     var connectionState: TCPState? {
-        stack.socketList.first { $0.foreign == SocketEndpoint(TCPScript.peer, peerPort) && $0.tcpState != .listen }?.tcpState
+        stack.socketList.first { $0.foreign == SocketEndpoint(TCPScript.peer, peerPort) && $0.tcpState != .listen && $0.tcpState != .closed }?.tcpState
     }
 
     @discardableResult
