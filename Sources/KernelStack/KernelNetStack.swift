@@ -62,7 +62,10 @@ public final class KernelNetStack: NetworkStack {
         for (_, w) in watches { kernel.unwatch(w) }
         watches.removeAll()
         if let timer { kernel.cancelTimer(timer) }
-        for ifp in stack.interfaces where ifp.name != "lo0" { try? stack.destroyInterface(name: ifp.name) }
+        for ifp in stack.interfaces where ifp.name != "lo0" {
+            try? stack.setUp(name: ifp.name, false)
+            try? stack.destroyInterface(name: ifp.name)
+        }
     }
 
     private func register(_ node: SysctlNode, in tree: SysctlTree) {

@@ -58,6 +58,7 @@ public final class NetInterface {
     /// Where `ifconfig -C` families come from and whether destroy is allowed (lo0 cannot be).
     public let cloneFamily: String
     let destroyable: Bool
+    var busyWhileUp = false
     let maxMTU: Int
     /// A loop turn's output for a device that `prefersBatches`, sent at `flushOutput()`.
     @exclusivity(unchecked) var outQueue: TransmitQueue?

@@ -47,6 +47,7 @@ extension NetStack {
         let ifp = NetInterface(name: name, index: idx, flags: kind.flags, mtu: kind.mtu, maxMTU: kind.maxMTU,
                                linkAddress: made.linkAddress, linkType: kind.linkType, device: made.device,
                                cloneFamily: family, destroyable: kind.destroyable(name))
+        ifp.busyWhileUp = kind.busyWhileUp
         interfaceSlots[idx] = ifp
         installDevice(made.device, on: ifp)
         return ifp
@@ -67,10 +68,12 @@ extension NetStack {
         return ifp
     }
 
-    /// SIOCIFDESTROY. ENXIO if absent, EPERM for lo0.
+    /// SIOCIFDESTROY. ENXIO if absent, EPERM for lo0, EBUSY for an up interface of a kind that
+    /// says so (virt).
     public func destroyInterface(name: String) throws(Errno) {
         let ifp = try require(name)
         guard ifp.destroyable else { throw .EPERM }
+        guard !(ifp.busyWhileUp && ifp.flags.contains(.up)) else { throw .EBUSY }
         if ifp.flags.contains(.up) { try? setUp(name: name, false) }
         for a in ifp.addresses { removeAddressRoutes(ifp, a) }
         for r in routes.all where r.ifIndex == ifp.index { _ = try? routes.remove(r.destination, prefixLength: r.prefixLength) }

@@ -36,16 +36,19 @@ public struct InterfaceKind {
     public let make: (InterfaceRequest) throws(Errno) -> MadeDevice
     /// Whether unit `name` may be destroyed (lo0 may not).
     public let destroyable: (String) -> Bool
+    /// Destroy answers EBUSY while the interface is up (NetBSD's virtif), instead of taking it down.
+    public let busyWhileUp: Bool
 
     public init(family: String, linkType: LinkType = .ethernet, flags: InterfaceFlags = [.broadcast, .simplex, .multicast],
                 mtu: Int = 1500, maxMTU: Int = 1500, destroyable: @escaping (String) -> Bool = { _ in true },
-                make: @escaping (InterfaceRequest) throws(Errno) -> MadeDevice) {
+                busyWhileUp: Bool = false, make: @escaping (InterfaceRequest) throws(Errno) -> MadeDevice) {
         self.family = family
         self.linkType = linkType
         self.flags = flags
         self.mtu = mtu
         self.maxMTU = maxMTU
         self.destroyable = destroyable
+        self.busyWhileUp = busyWhileUp
         self.make = make
     }
 }
