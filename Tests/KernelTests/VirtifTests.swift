@@ -5,29 +5,6 @@ import Glibc
 import Foundation
 import TestSupport
 
-struct NamespaceError: Error { var message: String }
-
-/// A network namespace the test creates; deleted when the value goes (also when a test fails).
-final class TestNamespace {
-    let name: String
-    init(_ name: String) throws {
-        self.name = name
-        _ = try? run("/usr/sbin/ip", ["netns", "del", name], timeout: 10)
-        let r = try run("/usr/sbin/ip", ["netns", "add", name], timeout: 10)
-        guard r.status == 0 else { throw NamespaceError(message: "ip netns add \(name): \(r.stderr)") }
-        _ = try run("/usr/sbin/ip", ["-n", name, "link", "set", "lo", "up"], timeout: 10)
-    }
-    deinit { _ = try? run("/usr/sbin/ip", ["netns", "del", name], timeout: 10) }
-
-    /// A command inside the namespace.
-    @discardableResult
-    func exec(_ args: [String], timeout: TimeInterval = 30) throws -> ProcessResult {
-        try run("/usr/sbin/ip", ["netns", "exec", name] + args, timeout: timeout)
-    }
-
-    func ip(_ args: [String]) throws -> ProcessResult { try run("/usr/sbin/ip", ["-n", name] + args, timeout: 10) }
-}
-
 /// rumpnet_virtif in real rump_server processes: host taps through /dev/net/tun, Linux's own
 /// stack in a namespace on the other side (runs as root, as CI does).
 final class VirtifTests: XCTestCase {
