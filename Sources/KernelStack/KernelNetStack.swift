@@ -129,10 +129,11 @@ public final class KernelNetStack: NetworkStack {
         }
     }
 
-    /// A bus descriptor is readable: every interface takes its frames (and its wakeups).
+    /// A device descriptor is readable: every interface takes its frames (and its wakeups).
     private func input() {
-        _ = stack.pollDrivers()
-        sync(descriptors: false)
+        _ = stack.pollDevices()
+        // A device that lost its medium (a tap deleted on the host) dropped its descriptor.
+        sync(descriptors: stack.takeDescriptorChange())
     }
 
     /// Frames reached the stack by a path the loop does not watch (an in-memory link that a

@@ -53,6 +53,7 @@ public final class NetStack {
     @exclusivity(unchecked) var rxBatch = ReceiveBatch(capacityBytes: 128 * 1024)
     @exclusivity(unchecked) var receiving = false
     @exclusivity(unchecked) var devicesWithDeadlines: [Int] = []
+    @exclusivity(unchecked) var descriptorsChanged = false
 
     /// A stack with lo0 up at 127.0.0.1/8 (the inet component brings it). Besides lo, it can
     /// create the interfaces of `kinds` (shmif by default; a kernel passes its components').

@@ -26,6 +26,8 @@ public final class TapDevice: NetDevice {
     /// The name `linkstr` asked for.
     private var requestedName: String?
     private var running = false
+    /// The host interface went away under the open descriptor: the next start opens it again.
+    private var lost = false
     public private(set) var readErrors: UInt64 = 0
     public private(set) var writeErrors: UInt64 = 0
     /// Frames longer than an Ethernet frame with a VLAN tag (the host side's MTU is larger).
@@ -68,6 +70,7 @@ public final class TapDevice: NetDevice {
     }
 
     private func close() {
+        lost = false
         if fd >= 0 { _ = Glibc.close(fd) }
         fd = -1
         hostName = nil
@@ -103,6 +106,10 @@ public final class TapDevice: NetDevice {
     }
 
     public func start() throws(Errno) {
+        if lost {
+            close()
+            lost = false
+        }
         if fd < 0 { try open(requestedName ?? defaultHostName) }
         running = true
     }
@@ -137,6 +144,7 @@ public final class TapDevice: NetDevice {
             // EBADFD / EIO: the host interface was deleted under us.
             if failure == EBADFD || failure == EIO || failure == ENODEV {
                 running = false
+                lost = true
                 hooks.linkDown("tap \(hostName ?? "?"): read: \(String(cString: strerror(failure)))")
             }
         }

@@ -99,6 +99,39 @@ final class VirtifTests: XCTestCase {
         XCTAssertEqual(tool(["ifconfig", "-l"], server).stdout, "lo0\n")
     }
 
+    /// A tap deleted on the host: the interface goes link-down (no busy loop on the dead
+    /// descriptor), the server goes on, and down/up makes the tap again.
+    func testATapDeletedOnTheHostIsLinkDownAndUpMakesItAgain() throws {
+        let server = try startServer("deleted")
+        let tap = "tdev\(pid)d"
+        let ns = try TestNamespace("dev\(pid)-del")
+        namespaces.append(ns)
+        XCTAssertEqual(tool(["ifconfig", "virt0", "create"], server).status, 0)
+        XCTAssertEqual(tool(["ifconfig", "virt0", "linkstr", tap], server).status, 0)
+        try ns.adopt(tap)
+        XCTAssertEqual(tool(["ifconfig", "virt0", "inet", "10.9.2.1/24", "up"], server).status, 0)
+        XCTAssertEqual(try ns.ip(["link", "del", tap]).status, 0)
+        // The next readable event finds the descriptor dead.
+        var flags = ""
+        for _ in 0..<100 {
+            flags = tool(["ifconfig", "virt0"], server).stdout
+            if flags.hasPrefix("virt0: flags=0x8803<UP,BROADCAST,SIMPLEX,MULTICAST>") { break }
+            usleep(20_000)
+        }
+        XCTAssertTrue(flags.hasPrefix("virt0: flags=0x8803<UP,BROADCAST,SIMPLEX,MULTICAST>"), flags)
+        let stat = try String(contentsOfFile: "/proc/\(servers[0].pid)/stat", encoding: .utf8).split(separator: " ")
+        let ticks1 = Int(stat[13])! + Int(stat[14])!
+        usleep(300_000)
+        let stat2 = try String(contentsOfFile: "/proc/\(servers[0].pid)/stat", encoding: .utf8).split(separator: " ")
+        XCTAssertLessThan(Int(stat2[13])! + Int(stat2[14])! - ticks1, 10, "the dead descriptor is no longer polled")
+        XCTAssertEqual(tool(["ifconfig", "virt0", "down"], server).status, 0)
+        XCTAssertEqual(tool(["ifconfig", "virt0", "up"], server).status, 0)
+        XCTAssertTrue(hostHasInterface(tap), "up opened the tap again")
+        XCTAssertEqual(tool(["halt"], server).status, 0)
+        let log = String(decoding: servers[0].remainingErrorOutput(), as: UTF8.self)
+        XCTAssertTrue(log.contains("virt0: tap \(tap): read: File descriptor in bad state; link state DOWN"), log)
+    }
+
     func testUpWithoutLinkstrOpensHostTunNAndHaltRemovesIt() throws {
         let server = try startServer("tun")
         let unit = 20000 + Int(pid) % 10000

@@ -61,6 +61,7 @@ extension NetStack {
                 guard let ifp = self.interface(index: index) else { return }
                 ifp.flags.remove(.running)
                 ifp.counters.ierrors &+= 1
+                self.descriptorsChanged = true
                 self.log?("\(ifp.name): \(reason); link state DOWN")
             })
     }
@@ -112,6 +113,13 @@ extension NetStack {
         }
         rxBatch.removeAll()
         return total
+    }
+
+    /// True once after a device's descriptor changed outside configuration calls (a medium lost
+    /// during input): the event loop re-lists `inputDescriptors`.
+    public func takeDescriptorChange() -> Bool {
+        defer { descriptorsChanged = false }
+        return descriptorsChanged
     }
 
     /// Descriptors an event loop can wait on for device input (shmif's inotify watch, a tap),
