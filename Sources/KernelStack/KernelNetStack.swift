@@ -49,9 +49,15 @@ public final class KernelNetStack: NetworkStack {
         // The stack names the socket whose readiness changed: only its waiters are retried.
         stack.onSocketEvent = { [unowned kernel] fd, _ in kernel.socketChanged(SocketID(fd)) }
         stack.log = { line in printErr(line) }
-        // One bus wakeup per loop turn, however many frames the turn sent (docs/shmif.md).
+        // One batch and one bus wakeup per loop turn, however many frames the turn sent (docs/shmif.md).
         stack.coalescesWakeups = true
-        stack.onOutputPending = { [unowned self, unowned kernel] in kernel.soon { self.stack.flushOutput() } }
+        // A device may take a deadline while sending (a FaultInjector holding a frame): resync the timer.
+        stack.onOutputPending = { [unowned self, unowned kernel] in
+            kernel.soon {
+                self.stack.flushOutput()
+                self.sync(descriptors: false)
+            }
+        }
         if components.contains(.rumpnet_netinet) {
             for node in stack.sysctlList(prefix: "net") { register(node, in: sysctl) }
         }
@@ -147,6 +153,12 @@ public final class KernelNetStack: NetworkStack {
             _ = try stack.attachInterface(name: name, driver: link.makeDevice())
             try applyFaults(to: name)
         }
+    }
+
+    /// Wraps interface `name`'s device in a middleware (a test's FaultInjector on an embedded
+    /// kernel; rump_server's RUMPNET_FAULT does the same at create).
+    public func wrapDevice(_ name: String, _ wrap: (NetDevice) -> NetDevice) throws(KernelError) {
+        try run(configuration: true) { try stack.wrapDevice(name: name, wrap) }
     }
 
     // MARK: errors and addresses
