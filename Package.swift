@@ -81,7 +81,7 @@ let package = Package(
         ]),
         // Lab topologies: JSON reader (YAML through Yams), model, validation, state directory,
         // graph, capture.
-        .target(name: "RumpLab", dependencies: ["Shmif", "Pcap", "RumpClient", "RumpProtocol", .product(name: "Yams", package: "Yams")]),
+        .target(name: "RumpLab", dependencies: ["Shmif", "Pcap", "RumpClient", "RumpProtocol", "RumpNet", .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "rumpnet-lab", dependencies: [
             "RumpLab", "RumpProtocol", "Shmif", "Pcap", "ToolSupport", "CShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -388,6 +388,10 @@ public final class Kernel: KernelServices {
         case .socketList:
             _ = try requireStack(.rumpnet_netinet)
             reply(.success(.sockets(socketList())))
+        case let .ifSetImpairment(n, words): try Self.impairing(requireStack()).setImpairment(n, words: words); reply(.success(.none))
+        case .ifGetImpairment(let n): reply(.success(.names(try Self.impairing(requireStack()).impairment(n).map { [$0] } ?? [])))
+        case .ifImpairmentCounters(let n): reply(.success(.counters(try Self.impairing(requireStack()).impairmentCounters(n))))
+        case let .ifSetLinkState(n, up): try Self.impairing(requireStack()).setLinkState(n, up: up); reply(.success(.none))
 
         case .sysctlGet, .sysctlSet, .sysctlList, .halt, .file:
             break  // handled in handle(_:from:reply:)

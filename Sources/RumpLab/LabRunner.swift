@@ -229,6 +229,9 @@ public struct LabRunner {
             } else {
                 try call("ifconfig \(i.name) down", .ifSetFlags(name: i.name, set: 0, clear: IFF.UP))
             }
+            if let words = i.impair {
+                try call("impair \(i.name) \(words)", .ifSetImpairment(name: i.name, words: words.split(separator: " ").map(String.init)))
+            }
         }
         for r in n.routes {
             let entry = RouteEntry(destination: Self.sockaddr(r.destination.address),

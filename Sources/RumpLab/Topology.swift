@@ -83,6 +83,8 @@ public struct Interface: Sendable, Equatable {
     public var addresses: [IPv4Prefix]
     public var mtu: Int
     public var up: Bool
+    /// netem's words for the link's impairment, applied at `up` (docs/TOPOLOGY.md, Impairments).
+    public var impair: String? = nil
 }
 
 public struct Route: Sendable, Equatable {

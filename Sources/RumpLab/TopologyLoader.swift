@@ -94,7 +94,7 @@ enum Fields {
     static let top = ["$schema", "name", "description", "buses", "nodes", "checks"]
     static let bus = ["kind", "path", "description"]
     static let node = ["description", "components", "sysctls", "interfaces", "routes"]
-    static let interface = ["name", "bus", "addresses", "mtu", "up"]
+    static let interface = ["name", "bus", "addresses", "mtu", "up", "impair"]
     static let route = ["destination", "gateway"]
     static let check = ["from", "ping", "expect", "count", "timeout"]
 }
@@ -518,8 +518,17 @@ struct Validator {
                 if let a = interfaceAddress(s, ap, at: av.position) { addresses.append(a) }
             }
         }
+        var impair: String?
+        if case let .some(.some(text)) = string(f, "impair", path) {
+            switch LabImpairment.normalize(text) {
+            case .success(let words): impair = words
+            case .failure(let e):
+                error(path.key("impair"), "\(e.description) (netem's words, e.g. \"delay 20ms loss random 1%\")",
+                      at: value(f, "impair")?.position)
+            }
+        }
         guard diagnostics.count == before, let bus else { return nil }
-        return Interface(name: name, bus: bus.name, addresses: addresses, mtu: mtu, up: up)
+        return Interface(name: name, bus: bus.name, addresses: addresses, mtu: mtu, up: up, impair: impair)
     }
 
     static func isInterfaceName(_ n: String, prefix: String) -> Bool {

@@ -46,7 +46,7 @@ public enum TopologyWriter {
         o += "      \"interfaces\": [" + n.interfaces.map { i in
             "\n        { \"name\": \(q(i.name)), \"bus\": \(q(i.bus)), \"addresses\": ["
                 + i.addresses.map { q($0.description) }.joined(separator: ", ")
-                + "], \"mtu\": \(i.mtu), \"up\": \(i.up) }"
+                + "], \"mtu\": \(i.mtu), \"up\": \(i.up)" + (i.impair.map { ", \"impair\": \(q($0))" } ?? "") + " }"
         }.joined(separator: ",") + (n.interfaces.isEmpty ? "],\n" : "\n      ],\n")
         o += "      \"routes\": [" + n.routes.map { r in
             "\n        { \"destination\": \(q(r.isDefault ? "default" : r.destination.description)), \"gateway\": \(q(r.gateway.description)) }"

@@ -30,6 +30,8 @@ public enum Opcode: UInt16, Sendable, CaseIterable {
     case halt = 0x60
     case statistics = 0x70
     case socketList = 0x71
+    /// Link impairments (netem's model inside the kernel): 0x7A...
+    case ifSetImpairment = 0x7A, ifGetImpairment, ifImpairmentCounters, ifSetLinkState
     // File-system calls (FileMessages.swift): a kernel with rumpvfs answers them.
     case fileOpen = 0x80, fileRead, fileWrite, fileLseek, fileStat, fileLstat, fileFstat, fileGetdents
     case fileMkdir, fileRmdir, fileUnlink, fileRename, fileSymlink, fileReadlink, fileChmod, fileChown, fileUtimes
@@ -94,6 +96,15 @@ public enum Request: Hashable, Sendable {
     case statistics
     /// The TCP and UDP control blocks `netstat -a` lists (reply: sockets).
     case socketList
+    /// Sets interface `name`'s impairment from netem's words (`delay 20ms loss random 1%`);
+    /// nil clears it.
+    case ifSetImpairment(name: String, words: [String]?)
+    /// The impairment in force, as netem's words (names: one string, or none).
+    case ifGetImpairment(name: String)
+    /// The impairment's counters, `egress.dropped`, `ingress.delayed`, ...
+    case ifImpairmentCounters(name: String)
+    /// `link NAME down|up`: every frame lost both ways while down, the rest of the impairment kept.
+    case ifSetLinkState(name: String, up: Bool)
 
     /// A file-system call (opcodes 0x80.., FileMessages.swift).
     case file(FileRequest)
@@ -143,6 +154,10 @@ public enum Request: Hashable, Sendable {
         case .halt: .halt
         case .statistics: .statistics
         case .socketList: .socketList
+        case .ifSetImpairment: .ifSetImpairment
+        case .ifGetImpairment: .ifGetImpairment
+        case .ifImpairmentCounters: .ifImpairmentCounters
+        case .ifSetLinkState: .ifSetLinkState
         case .file(let f): f.opcode
         }
     }
@@ -167,6 +182,11 @@ public enum Request: Hashable, Sendable {
             w.i32(t)
         case let .ifCreate(n), let .ifDestroy(n), let .ifGet(n): w.string(n)
         case .ifList, .ifListCloners, .arpList, .statistics, .socketList: break
+        case let .ifSetImpairment(n, words):
+            w.string(n); w.bool(words != nil)
+            if let words { w.array(words) { w, s in w.string(s) } }
+        case let .ifGetImpairment(n), let .ifImpairmentCounters(n): w.string(n)
+        case let .ifSetLinkState(n, up): w.string(n); w.bool(up)
         case let .ifSetFlags(n, s, c): w.string(n); w.u32(s); w.u32(c)
         case let .ifAddAddress(n, a, alias): w.string(n); a.encode(&w); w.bool(alias)
         case let .ifDeleteAddress(n, a): w.string(n); a.encode(&w)
@@ -241,6 +261,13 @@ public enum Request: Hashable, Sendable {
         case .halt: q = .halt(flags: try r.i32())
         case .statistics: q = .statistics
         case .socketList: q = .socketList
+        case .ifSetImpairment:
+            let n = try r.string()
+            q = .ifSetImpairment(name: n, words: try r.bool()
+                ? try r.array(minimumElementSize: 4) { (r: inout WireReader) throws(ProtocolError) in try r.string() } : nil)
+        case .ifGetImpairment: q = .ifGetImpairment(name: try r.string())
+        case .ifImpairmentCounters: q = .ifImpairmentCounters(name: try r.string())
+        case .ifSetLinkState: q = .ifSetLinkState(name: try r.string(), up: try r.bool())
         case .fileOpen, .fileRead, .fileWrite, .fileLseek, .fileStat, .fileLstat, .fileFstat, .fileGetdents,
              .fileMkdir, .fileRmdir, .fileUnlink, .fileRename, .fileSymlink, .fileReadlink, .fileChmod, .fileChown,
              .fileUtimes, .fileMount, .fileUnmount, .fileGetvfsstat, .fileStatvfs:

@@ -206,6 +206,7 @@ struct Status: ParsableCommand {
         var kernels: [String: pid_t] = [:]
         for s in statuses where s.state != .dead { kernels[s.node] = s.pid }
         let buses = BusHealth.check(state: state, topology: topology, kernels: kernels)
+        let impairments = LabImpairment.inForce(state: state, topology: topology)
         if json {
             var nodes: [String] = []
             for s in statuses {
@@ -215,7 +216,7 @@ struct Status: ParsableCommand {
                 nodes.append("{\"node\":\(quote(s.node)),\"pid\":\(s.pid.map(String.init) ?? "null"),\"rump_server\":\(quote(s.rumpServer)),\"state\":\(quote(s.state.rawValue)),\"detail\":\(s.detail.map(quote) ?? "null"),\"interfaces\":[\(ifs.joined(separator: ","))]}")
             }
             let bs = buses.map { "{\"bus\":\(quote($0.bus)),\"path\":\(quote($0.path)),\"state\":\(quote($0.condition.rawValue)),\"detail\":\($0.detail.map(quote) ?? "null")}" }
-            printOut("{\"lab\":\(quote(topology.name)),\"state_directory\":\(quote(state.root)),\"nodes\":[\(nodes.joined(separator: ","))],\"buses\":[\(bs.joined(separator: ","))]}")
+            printOut("{\"lab\":\(quote(topology.name)),\"state_directory\":\(quote(state.root)),\"nodes\":[\(nodes.joined(separator: ","))],\"buses\":[\(bs.joined(separator: ","))],\"impairments\":\(impairmentsJSON(impairments))}")
         } else {
             var rows = statusRows(statuses, topology: topology)
             rows[0].append("IN/OUT PACKETS")
@@ -227,6 +228,7 @@ struct Status: ParsableCommand {
             printOut(table(rows))
             for s in statuses { if let d = s.detail { printOut("\(s.state.rawValue): \(d)") } }
             for b in buses { if let d = b.detail { printOut("bus \(b.bus) \(b.condition.rawValue): \(d)") } }
+            for line in impairmentLines(impairments) { printOut(line) }
         }
         exitTool(statuses.allSatisfy { $0.state == .running } && buses.allSatisfy { $0.condition == .ok } ? 0 : 1)
     }

@@ -38,6 +38,8 @@ final class ProtocolTests: XCTestCase {
         .arpList, .arpSet(ArpInfo(address: InAddr(10, 0, 0, 1), linkAddress: [1, 2, 3, 4, 5, 6], interface: "shmif0")),
         .arpDelete(address: inet), .sysctlGet(name: "kern.hostname"), .sysctlSet(name: "kern.hostname", value: "x"),
         .sysctlList(prefix: ""), .halt(flags: 8), .statistics, .socketList,
+        .ifSetImpairment(name: "shmif0", words: ["delay", "20ms", "loss", "random", "1%"]), .ifSetImpairment(name: "virt0", words: nil),
+        .ifGetImpairment(name: "shmif0"), .ifImpairmentCounters(name: "lo0"), .ifSetLinkState(name: "shmif1", up: false),
         .fcntl(fd: 3, command: 4, argument: 4), .recvmsg(fd: 3, maxLength: 100, flags: 0x10, timeout: -1),
     ]
 
