@@ -188,6 +188,7 @@ struct Down: ParsableCommand {
         let report = LabRunner.takeDown(state: state, keepBuses: keepBuses)
         lock.release()
         for line in report.notOurs { printErr("\(tool): \(line)") }
+        for line in report.networkProblems { printErr("\(tool): \(line)") }
         if !report.killed.isEmpty { printErr("\(tool): killed \(report.killed.joined(separator: ", ")) (did not halt)") }
         printOut("lab \(name!) is down (\(LabRunner.seconds(HostProcess.now() - t0)) s)" + (keepBuses ? "; buses kept in \(state.busesDirectory)" : ""))
         exitTool(0)
@@ -249,12 +250,20 @@ struct CheckCommand: ParsableCommand {
 /// Replaces this process with `args`, RUMP_SERVER set for the node and our utilities first on PATH.
 func execForNode(_ node: String, lab: String?, args: [String], tool: String) -> Never {
     let (state, topology) = resolveLab(lab, tool: tool)
-    guard topology.node(named: node) != nil else { errx(1, tool, "lab \(topology.name) has no node \(node)") }
+    guard let n = topology.node(named: node) else { errx(1, tool, "lab \(topology.name) has no node \(node)") }
     if let dead = LabRunner.deadReason(state: state, node: node) { errx(1, tool, dead) }
-    setenv("RUMP_SERVER", state.rumpServer(node: node), 1)
     setenv("RUMPNET_LAB_NODE", node, 1)
-    let path = String(cString: getenv("PATH") ?? strdup("/usr/bin:/bin"))
-    setenv("PATH", binDirectory() + ":" + path, 1)
+    var args = args
+    if n.kind == .linux {
+        // A Linux host: the command runs in the node's namespace, with Linux's own tools.
+        guard let ip = HostCommand.find("ip") else { errx(1, tool, "no `ip` command (install iproute2)") }
+        unsetenv("RUMP_SERVER")
+        args = [ip, "netns", "exec", LabNetwork(state: state, topology: topology).namespace(of: node)] + args
+    } else {
+        setenv("RUMP_SERVER", state.rumpServer(node: node), 1)
+        let path = String(cString: getenv("PATH") ?? strdup("/usr/bin:/bin"))
+        setenv("PATH", binDirectory() + ":" + path, 1)
+    }
     OutputStream.standardOutput.flush()
     let argv = args.map { strdup($0) } + [nil]
     execvp(args[0], argv)
@@ -284,6 +293,10 @@ struct Shell: ParsableCommand {
 
     func run() throws {
         let bin = binDirectory()
+        if let (_, topology) = Optional(resolveLab(lab, tool: "rumpnet-lab shell")), topology.node(named: node)?.kind == .linux {
+            setenv("PS1", "[\(node) (linux, lab \(topology.name))] \\w# ", 1)
+            execForNode(node, lab: lab, args: ["bash", "--norc", "-i"], tool: "rumpnet-lab shell")
+        }
         // The rumpctrl shell functions live in the checkout's scripts/; bin is
         // .build/<triple>/<config> (or .build/<config>), so look a few levels up.
         var dir = bin

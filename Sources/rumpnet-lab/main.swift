@@ -14,7 +14,7 @@ struct RumpnetLab: ParsableCommand {
         commandName: "rumpnet-lab",
         abstract: "A virtual network lab of rump-style kernels on shmif buses.",
         subcommands: [Up.self, Down.self, Status.self, Exec.self, Shell.self, CheckCommand.self, Validate.self, Graph.self,
-                      Capture.self, Dumpbus.self, KeepAwake.self])
+                      Capture.self, Dumpbus.self, KeepAwake.self, TapBridgeCommand.self])
 }
 
 struct Dumpbus: ParsableCommand {
