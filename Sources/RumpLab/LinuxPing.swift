@@ -13,9 +13,11 @@ public final class LinuxPing {
         guard let ip = HostCommand.find("ip") else { throw LabError("no `ip` command (install iproute2)") }
         guard let ping = HostCommand.find("ping") else { throw LabError("no `ping` command for a linux node's check (install iputils-ping)") }
         unlink(output)
-        // -i 0.1 as the kernels' checks; -w: the whole check's time; -n: no name lookups.
+        // -i 0.1 as the kernels' checks; -c with -W (not -w, with which Linux's ping sends until
+        // COUNT replies come): exactly COUNT requests, a reply waited for at most TIMEOUT s;
+        // -n: no name lookups.
         pid = try HostProcess.spawnDetached(ip, ["netns", "exec", namespace, ping, "-n", "-q", "-i", "0.1", "-c", String(count),
-                                                 "-w", String(timeout), target.description], log: output)
+                                                 "-W", String(timeout), target.description], log: output)
         self.output = output
     }
 
