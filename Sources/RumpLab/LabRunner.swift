@@ -320,7 +320,7 @@ public struct LabRunner {
                 do {
                     let ns = LabNetwork(state: state, topology: topology).namespace(of: check.from)
                     linuxPings.append((results.count, try LinuxPing(namespace: ns, target: target, count: check.count, timeout: check.timeout,
-                                                                    output: state.nodesDirectory + "/_check-\(k).out")))
+                                                                    output: state.nodesDirectory + "/_check-\(getpid())-\(k).out")))
                     results.append(CheckResult(check: check, target: target, probe: nil, passed: false, error: nil))
                 } catch {
                     results.append(CheckResult(check: check, target: target, probe: nil, passed: false, error: "\(error)"))
@@ -457,7 +457,9 @@ public struct LabRunner {
         for r in LabProcessRecord.all(in: state.nodesDirectory) {
             if case .ours = LabProcesses.verify(r, state: state) { return true }
         }
+        // A lab of linux nodes on a tap bus has no process: its namespaces are what runs.
         return !LabProcesses.kernels(of: state).isEmpty || !LabProcesses.tapBridges(of: state).isEmpty
+            || LabNetwork.namespaces(of: state).contains(where: NetNamespace.exists)
     }
 
     // MARK: down
