@@ -120,6 +120,9 @@ func resolveBus(_ bus: String, lab: String?, tool: String) -> String {
         guard isSafeName(bus) else { errx(1, tool, "unsafe bus name \"\(bus)\"") }
         path = state.busPath(named: bus)
         if let t = TopologyLoader.load(file: state.topologyFile).topology, let b = t.bus(named: bus) {
+            if b.kind == .tap {
+                errx(1, tool, "bus \(bus) of lab \(lab) is a tap bus (a Linux bridge): it keeps no frames to read; capture it live with `rumpnet-lab capture \(bus) --lab \(lab)`")
+            }
             path = state.busPath(b)
         }
     }

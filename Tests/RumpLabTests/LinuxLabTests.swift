@@ -180,6 +180,8 @@ import Testing
         let status = try rumpnetLab(["status", box.labName], box)
         #expect(status.status == 0, "\(status.stdout)")
         #expect(status.stdout.components(separatedBy: " running ").count - 1 == 3, "\(status.stdout)")
+        let dump = try rumpnetLab(["dumpbus", "br0", "--lab", box.labName, "-p", box.dir.file("x.pcap")], box)
+        #expect(dump.status == 1 && dump.stderr.contains("bus br0 of lab lxtapbus is a tap bus (a Linux bridge): it keeps no frames to read"), "\(dump.stderr)")
         let down = try rumpnetLab(["down", box.labName], box)
         #expect(down.status == 0, "\(down.stderr)")
         try expectNothingLeft(box, interfaces: ["r1.virt0", "r2.virt0", "lx.eth0", "br-br0"])
@@ -207,6 +209,17 @@ import Testing
         let down = try rumpnetLab(["down", box.labName], box)
         #expect(down.status == 0, "\(down.stderr)")
         try expectNothingLeft(box, interfaces: ["lxhost0"])
+
+        // A host tap named like an interface the host has (lo): refused by Linux, said
+        // clearly, and the lab undone.
+        let taken = box.write("""
+        { "name": "lxhosttap", "buses": { "lan0": { "host": { "tap": "lo" } } },
+          "nodes": { "a": { "interfaces": [ { "bus": "lan0", "addresses": ["10.213.9.1/24"] } ] } } }
+        """)
+        let refused = try rumpnetLab(["up", taken], box)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("tap lo: TUNSETIFF: Invalid argument (an interface of that name exists and is not a tap)"), "\(refused.stderr)")
+        try expectNothingLeft(box)
     }
 
     /// A SIGKILLed `up` (nothing of it can clean up) leaves namespaces, tap-bridges and a
