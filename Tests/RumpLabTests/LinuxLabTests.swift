@@ -239,6 +239,21 @@ import Testing
         try expectNothingLeft(box)
     }
 
+    /// SIGTERM to an `up` in the middle of making the linux nodes: it undoes its own work,
+    /// namespaces and tap-bridges included, and says so.
+    @Test func aTerminatedUpUndoesItsNamespaces() throws {
+        let box = LinuxSandbox("lxterm")
+        let file = box.write(Self.linuxHosts(box.labName))
+        let up = try Background(lab, ["up", file], environment: box.env)
+        var waited = 0
+        while !box.namespaces.contains("rumpnet-lab:lxterm:alice") && waited < 3000 { usleep(2000); waited += 1 }
+        kill(up.pid, SIGTERM)
+        let r = up.finish(timeout: 30)
+        #expect(r.status == 143, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("rumpnet-lab up: interrupted by signal 15; lab lxterm stopped and its state removed"), "\(r.stderr)")
+        try expectNothingLeft(box)
+    }
+
     /// Without /dev/net/tun (a mount namespace with an empty /dev/net) and without
     /// CAP_NET_ADMIN (dropped from the bounding set): a clear error, nothing made.
     @Test func missingTunOrPrivilegesIsAClearError() throws {
