@@ -314,17 +314,7 @@ struct Validator {
         }
         var mtu = 1500
         if case let .some(.some(m)) = int(f, "mtu", path, range: BusKind.shmif.mtuRange, what: "a host tap") { mtu = m }
-        var addresses: [IPv4Prefix] = []
-        if case let .some(.some(list)) = array(f, "addresses", path) {
-            for (i, av) in list.enumerated() {
-                let ap = path.key("addresses").index(i)
-                guard let s = av.stringValue else {
-                    error(ap, "expected a string such as \"10.0.0.1/24\", got \(av.typeName)", at: av.position)
-                    continue
-                }
-                if let a = interfaceAddress(s, ap, at: av.position) { addresses.append(a) }
-            }
-        }
+        let addresses = self.addresses(f, path)
         guard diagnostics.count == before else { return nil }
         return HostAttachment(tap: tap, addresses: addresses, mtu: mtu)
     }
@@ -581,6 +571,13 @@ struct Validator {
         }
         var up = true
         if case let .some(.some(u)) = bool(f, "up", path) { up = u }
+        let addresses = self.addresses(f, path)
+        guard diagnostics.count == before, let bus else { return nil }
+        return Interface(name: name, bus: bus.name, addresses: addresses, mtu: mtu, up: up)
+    }
+
+    /// An `addresses` array (of an interface or a host tap): each one judged on its own.
+    mutating func addresses(_ f: [JSONMember], _ path: JSONPath) -> [IPv4Prefix] {
         var addresses: [IPv4Prefix] = []
         if case let .some(.some(list)) = array(f, "addresses", path) {
             for (i, av) in list.enumerated() {
@@ -592,8 +589,7 @@ struct Validator {
                 if let a = interfaceAddress(s, ap, at: av.position) { addresses.append(a) }
             }
         }
-        guard diagnostics.count == before, let bus else { return nil }
-        return Interface(name: name, bus: bus.name, addresses: addresses, mtu: mtu, up: up)
+        return addresses
     }
 
     static func isInterfaceName(_ n: String, prefix: String) -> Bool {

@@ -42,15 +42,7 @@ struct Capture: ParsableCommand {
         do { writer = try PcapWriter(path: output, flushEachPacket: output == "-" || isPipe(output)) } catch { errx(1, tool, "\(error)") }
         let capture = try BusCapture(bus: shmif, start: fromStart ? .oldest : .next, writer: writer,
                                      filter: pcapFilter, limit: count)
-        // The handlers only set the flag; the loop waits at most 100 ms at a time. The two
-        // signals are unblocked too, as a parent may hand down a mask that blocks them.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig) { _ in stopRequested.store(true, ordering: .relaxed) }
-            sigaddset(&unblock, sig)
-        }
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        installStopHandlers()
         printErr("capturing on \(path), link-type EN10MB (Ethernet), snapshot length \(PcapWriter.defaultSnapLength) bytes")
         capture.run { stopRequested.load(ordering: .relaxed) }
         for line in capture.summary { printErr(line) }
@@ -70,6 +62,16 @@ struct Capture: ParsableCommand {
         do { writer = try PcapWriter(path: output, flushEachPacket: output == "-" || isPipe(output)) } catch { errx(1, tool, "\(error)") }
         let capture: TapBusCapture
         do { capture = try TapBusCapture(ports: network.ports(of: tapBus), writer: writer, filter: pcapFilter, limit: count) } catch { errx(1, tool, "\(error)") }
+        installStopHandlers()
+        printErr("capturing on tap bus \(tapBus.name) (bridge \(network.bridge(of: tapBus)) in namespace \(network.labNamespace), ports \(capture.ports.joined(separator: " "))), link-type EN10MB (Ethernet), snapshot length \(PcapWriter.defaultSnapLength) bytes")
+        capture.run { stopRequested.load(ordering: .relaxed) }
+        for line in capture.summary { printErr(line) }
+        exitTool(0)
+    }
+
+    /// SIGINT and SIGTERM only set the flag; the capture loops wait at most 100 ms at a
+    /// time. The two are unblocked too, as a parent may hand down a mask that blocks them.
+    func installStopHandlers() {
         var unblock = sigset_t()
         sigemptyset(&unblock)
         for sig in [SIGINT, SIGTERM] {
@@ -77,10 +79,6 @@ struct Capture: ParsableCommand {
             sigaddset(&unblock, sig)
         }
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-        printErr("capturing on tap bus \(tapBus.name) (bridge \(network.bridge(of: tapBus)) in namespace \(network.labNamespace), ports \(capture.ports.joined(separator: " "))), link-type EN10MB (Ethernet), snapshot length \(PcapWriter.defaultSnapLength) bytes")
-        capture.run { stopRequested.load(ordering: .relaxed) }
-        for line in capture.summary { printErr(line) }
-        exitTool(0)
     }
 
     func isPipe(_ path: String) -> Bool {

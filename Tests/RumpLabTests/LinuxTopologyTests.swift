@@ -84,16 +84,7 @@ import Testing
     ]
 
     @Test(arguments: broken)
-    func exactlyOneClearMessage(_ b: Broken) {
-        let load = TopologyLoader.load(text: b.text)
-        #expect(load.topology == nil)
-        #expect(load.errors.count == 1, "\(b.kind): \(load.diagnostics)")
-        #expect(load.warnings.isEmpty, "\(b.kind): \(load.diagnostics)")
-        guard let d = load.errors.first else { return }
-        let line = d.formatted(file: "lab.json")
-        #expect(d.path?.description == b.path, "\(b.kind): \(line)")
-        #expect(line.contains(b.fragment), "\(b.kind): \(line)")
-    }
+    func exactlyOneClearMessage(_ b: Broken) { BrokenTopologyTests.expectOneClearMessage(b) }
 
     /// The schema rejects the shapes it can express: kinds, names, fields a kind does not have.
     @Test func schemaRejectsTheSameShapes() throws {
