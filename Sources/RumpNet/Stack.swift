@@ -14,12 +14,18 @@ public final class NetStack {
     @exclusivity(unchecked) var timers = TimerQueue()
     @exclusivity(unchecked) var sockets = SocketTable()
     @exclusivity(unchecked) var udpTable = PCBTable()
+    /// TCP's bound sockets by port (listeners, connections) and its connections by four-tuple.
+    @exclusivity(unchecked) var tcpTable = PCBTable()
+    @exclusivity(unchecked) var tcpConnections: [TCPFourTuple: Socket] = [:]
     @exclusivity(unchecked) var sysctl = SysctlTable()
     @exclusivity(unchecked) public internal(set) var ipStats = IPStats()
     @exclusivity(unchecked) public internal(set) var icmpStats = ICMPStats()
     @exclusivity(unchecked) public internal(set) var arpStats = ARPStats()
     @exclusivity(unchecked) public internal(set) var etherStats = EtherStats()
     @exclusivity(unchecked) public internal(set) var udpStats = UDPStats()
+    @exclusivity(unchecked) public internal(set) var tcpStats = TCPStats()
+    /// RFC 6528's secret key for initial sequence numbers (from the seeded generator).
+    @exclusivity(unchecked) var issKey: (UInt64, UInt64) = (0, 0)
     /// Kernel messages (NetBSD's log()/printf): duplicate addresses, ARP moves.
     public var log: ((String) -> Void)?
     /// When true, frames for devices that prefer batches (shmif: a lock hold and a pwrite wakeup
@@ -42,10 +48,14 @@ public final class NetStack {
     let fragBuf: UnsafeMutableRawBufferPointer // one fragment at a time
     let errBuf: UnsafeMutableRawBufferPointer  // ICMP errors
     let holdBuf: UnsafeMutableRawBufferPointer // ARP packets and held datagrams on release
-    @exclusivity(unchecked) var loopQueue = PacketRing(capacity: 256, slotBytes: 2048)
+    @exclusivity(unchecked) var loopQueue = PacketRing(capacity: 256, slotBytes: NetStack.loopbackSlotBytes)
     @exclusivity(unchecked) var ipID: UInt16 = 1
     @exclusivity(unchecked) var icmpErrWindow: UInt64 = 0
     @exclusivity(unchecked) var icmpErrCount = 0
+    @exclusivity(unchecked) var tcpRSTWindow: UInt64 = 0
+    @exclusivity(unchecked) var tcpRSTCount = 0
+    /// The loopback queue's slot: the largest packet lo0 carries (TCP's MSS on it follows).
+    static let loopbackSlotBytes = 2048
     public private(set) var loopbackIndex = 0
     // Devices: the kinds `createInterface` can make, the one receive batch every device fills,
     // and the interfaces whose devices have deadlines.
@@ -60,6 +70,7 @@ public final class NetStack {
     public init(clock: NetClock, seed: UInt64, kinds: [InterfaceKind] = [.shmif]) {
         self.clock = clock
         rng = SeededRandom(seed: seed)
+        issKey = (rng.next(), rng.next())
         let size = 65536 + NetStack.headroom + 64
         txBuf = .allocate(byteCount: size, alignment: 16)
         fragBuf = .allocate(byteCount: size, alignment: 16)
@@ -107,6 +118,7 @@ public final class NetStack {
             switch event {
             case .arpExpiry(let key): arpExpire(key, now: t)
             case .reassemblyTimeout(let key): reassTimeout(key)
+            case .tcp(let ref): tcpTimersFire(ref.socket)
             }
         }
         if !devicesWithDeadlines.isEmpty { serviceDevices(now: t) }

@@ -155,7 +155,7 @@ import Testing
         #expect(throws: Errno.ENOENT) { try s.arpDelete(IPv4Address("10.0.0.77")!) }
         // Sockets.
         #expect(throws: Errno.EAFNOSUPPORT) { try s.socket(domain: 1, type: 3, protocol: 1) }
-        #expect(throws: Errno.EPROTONOSUPPORT) { try s.socket(domain: 2, type: 1, protocol: 0) }
+        #expect(throws: Errno.EPROTONOSUPPORT) { try s.socket(domain: 2, type: 1, protocol: 17) }  // SOCK_STREAM, UDP
         let fd = try rawICMPSocket(s)
         #expect(fd == 0)
         try s.setOption(fd, .nonBlocking(true))

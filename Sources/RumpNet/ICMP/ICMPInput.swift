@@ -24,6 +24,9 @@ extension NetStack {
                let e = NetStack.controlError(type: type, code: icmp.code) {
                 udpControlInput(quoted: quoted, error: e)
             }
+            if quoted.count >= 28, quoted.u8(9) == IPProtocol.tcp {
+                tcpControlInput(quoted: quoted, type: type, code: icmp.code, nextHopMTU: Int(icmp.bytes.be16(6)))
+            }
         default:
             break
         }

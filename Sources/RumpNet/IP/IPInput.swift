@@ -59,8 +59,8 @@ extension NetStack {
             // As in NetBSD, UDP never reaches raw sockets.
             udpInput(ip, ifp: ifp, broadcast: broadcast)
         case IPProtocol.tcp:
-            // TCP arrives in a later issue; until then segments are dropped, not refused.
-            if rawInput(ip) == 0 { ipStats.noproto &+= 1 }
+            // As in NetBSD, TCP never reaches raw sockets.
+            tcpInput(ip, ifp: ifp, broadcast: broadcast)
         default:
             if rawInput(ip) == 0 {
                 ipStats.noproto &+= 1

@@ -3,7 +3,9 @@
 // lookup uses. The protocol's own behaviour lives in its files (RawSockets, UDP/).
 
 final class Socket {
-    let fd: Int32
+    /// The descriptor, or -1 for a TCP connection no descriptor names (embryonic, waiting in a
+    /// listen queue, or closed by its owner and finishing its close: SS_NOFDREF).
+    @exclusivity(unchecked) var fd: Int32
     let proto: SocketProtocol
     // Confined to the stack's thread, like NetStack's state.
     @exclusivity(unchecked) var local = SocketEndpoint.any
@@ -25,6 +27,23 @@ final class Socket {
     var headerIncluded = false
     /// Datagrams refused because the receive buffer was full or shut.
     var drops: UInt64 = 0
+    /// TCP: the connection (nil for a socket that never connected or listened).
+    @exclusivity(unchecked) var tcb: TCPControlBlock? = nil
+    /// TCP listeners: connections set up and not yet accepted (so_q), in arrival order, and
+    /// how many more are still in SYN_RCVD (so_q0); both bounded by the backlog.
+    @exclusivity(unchecked) var acceptQueue: [Socket] = []
+    @exclusivity(unchecked) var embryonic = 0
+    var backlog = -1  // -1: not listening
+    var isListening: Bool { backlog >= 0 }
+    var noDelay = false, keepAlive = false
+    /// SO_LINGER: nil off, else seconds (0: close resets the connection).
+    var linger: Int? = nil
+    /// TCP_MAXSEG set by the user (0: from the route).
+    var userMaxSeg = 0
+    /// SO_RCVBUF of a stream socket (its datagram buffer stays unused and small).
+    var streamReceiveLimit = 0
+    /// SO_SNDLOWAT for stream sockets.
+    var sendLowWater = 2048
     /// What `onSocketEvent` last reported, so only changes are reported.
     @exclusivity(unchecked) var reportedEvents: SocketEvents = .writable
 
@@ -38,6 +57,7 @@ final class Socket {
 
     /// The readiness sopoll would report.
     var events: SocketEvents {
+        if case .tcp = proto { return streamEvents }
         var e: SocketEvents = []
         if receive.used >= receiveLowWater || cantReceiveMore || error != nil {
             e.insert(.readable)

@@ -13,6 +13,8 @@ public struct SocketInfo: Sendable, Equatable {
     public var receiveQueued: Int
     /// Send-Q: always 0 for datagram sockets (they send at once).
     public var sendQueued: Int
+    /// TCP: the connection's state (LISTEN for a listener, CLOSED for one never connected).
+    public var tcpState: TCPState? = nil
 }
 
 extension NetStack {
@@ -34,7 +36,8 @@ extension NetStack {
             guard proto == 0 || proto == SocketConstants.IPPROTO_UDP else { throw .EPROTONOSUPPORT }
             p = .udp
         case SocketConstants.SOCK_STREAM:
-            throw .EPROTONOSUPPORT
+            guard proto == 0 || proto == SocketConstants.IPPROTO_TCP else { throw .EPROTONOSUPPORT }
+            p = .tcp
         default:
             throw proto == 0 ? .EPROTOTYPE : .EPROTONOSUPPORT
         }
@@ -46,6 +49,10 @@ extension NetStack {
             sockets.raw.append(s)
         case .udp:
             s = Socket(fd: fd, proto: p, receiveLimit: sysctl.udpRecvSpace, sendLimit: sysctl.udpSendSpace)
+        case .tcp:
+            // The datagram buffer is not used; its limit is the stream's SO_RCVBUF.
+            s = Socket(fd: fd, proto: p, receiveLimit: 0, sendLimit: sysctl.tcpSendSpace)
+            s.streamReceiveLimit = sysctl.tcpRecvSpace
         }
         sockets.slots[Int(fd)] = s
         return fd
@@ -63,6 +70,12 @@ extension NetStack {
         switch s.proto {
         case .raw: sockets.raw.removeAll { $0 === s }
         case .udp: if s.local.port != 0 { udpTable.remove(s) }
+        case .tcp:
+            sockets.slots[Int(fd)] = nil
+            tcpDetach(s)
+            if s.tcb == nil { s.receive.deallocate() } else { s.fd = -1 }
+            if !loopQueue.isEmpty { runLoopback() }
+            return
         }
         s.receive.deallocate()
         sockets.slots[Int(fd)] = nil
@@ -79,6 +92,8 @@ extension NetStack {
             s.local.address = local.address
         case .udp:
             try udpBind(s, local)
+        case .tcp:
+            try tcpBind(s, local)
         }
     }
 
@@ -99,6 +114,9 @@ extension NetStack {
             s.isConnected = !foreign.address.isAny
         case .udp:
             try udpConnect(s, foreign)
+        case .tcp:
+            defer { if !loopQueue.isEmpty { runLoopback() } }
+            try tcpConnect(s, foreign)
         }
     }
 
@@ -118,6 +136,9 @@ extension NetStack {
         case .udp:
             s.foreign = .any
             s.local.address = .any
+        case .tcp:
+            // AF_UNSPEC on a stream socket is not a disconnect (NetBSD: EAFNOSUPPORT).
+            throw .EAFNOSUPPORT
         }
         s.isConnected = false
     }
@@ -137,12 +158,19 @@ extension NetStack {
             socketChanged(s)
             throw e
         }
+        if case .tcp = s.proto {
+            guard to == nil || s.isConnected else { throw .ENOTCONN }
+            let n = try tcpSend(s, data, flags: flags)
+            if !loopQueue.isEmpty { runLoopback() }
+            return n
+        }
         guard !s.cantSendMore else { throw .EPIPE }
         guard data.count <= s.sendLimit else { throw .EMSGSIZE }
         let n: Int
         switch s.proto {
         case .raw: n = try rawOutput(s, data, to: to?.address)
         case .udp: n = try udpSend(s, data, to: to)
+        case .tcp: n = 0
         }
         if !loopQueue.isEmpty { runLoopback() }
         return n
@@ -161,6 +189,11 @@ extension NetStack {
     public func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer,
                         flags: MessageFlags = []) throws(Errno) -> ReceivedDatagram {
         let s = try socket(fd)
+        if case .tcp = s.proto {
+            let d = try tcpReceive(s, into: buffer, flags: flags)
+            if !loopQueue.isEmpty { runLoopback() }
+            return d
+        }
         if let d = s.receive.take(into: buffer, remove: !flags.contains(.peek)) {
             socketChanged(s)
             return d
@@ -184,6 +217,12 @@ extension NetStack {
     /// sends fail with EPIPE. EINVAL for another `how`.
     public func shutdown(_ fd: Int32, how: Int32) throws(Errno) {
         let s = try socket(fd)
+        if case .tcp = s.proto {
+            guard (0...2).contains(how) else { throw .EINVAL }
+            try tcpShutdown(s, how: how)
+            if !loopQueue.isEmpty { runLoopback() }
+            return
+        }
         switch how {
         case SocketConstants.SHUT_RD: s.cantReceiveMore = true; s.receive.removeAll()
         case SocketConstants.SHUT_WR: s.cantSendMore = true
@@ -216,7 +255,7 @@ extension NetStack {
         case .receiveBuffer(let n):
             guard n >= 1 else { throw .EINVAL }
             guard n <= NetStack.maxSocketBuffer else { throw .ENOBUFS }
-            s.receive.setLimit(n)
+            if case .tcp = s.proto { s.streamReceiveLimit = n } else { s.receive.setLimit(n) }
             s.receiveLowWater = min(s.receiveLowWater, n)
         case .sendBuffer(let n):
             guard n >= 1 else { throw .EINVAL }
@@ -224,11 +263,35 @@ extension NetStack {
             s.sendLimit = n
         case .receiveLowWater(let n):
             guard n >= 1 else { throw .EINVAL }
-            s.receiveLowWater = min(n, s.receive.limit)
+            s.receiveLowWater = min(n, max(s.receive.limit, s.streamReceiveLimit))
         case .broadcast(let b): s.broadcast = b
         case .reuseAddress(let b): s.reuseAddress = b
         case .reusePort(let b): s.reusePort = b
         case .nonBlocking(let b): s.nonBlocking = b
+        case .noDelay(let b):
+            guard case .tcp = s.proto else { throw .ENOPROTOOPT }
+            s.noDelay = b
+            if b, let tp = s.tcb { tcpOutput(s, tp) }
+        case .maxSegment(let n):
+            guard case .tcp = s.proto else { throw .ENOPROTOOPT }
+            guard n >= 0, n <= 65535 else { throw .EINVAL }
+            s.userMaxSeg = n
+        case .keepAlive(let b):
+            s.keepAlive = b
+            if let tp = s.tcb, tp.state.haveEstablished {
+                tcpSetTimer(tp, keep: b ? now + UInt64(sysctl.tcpKeepIdle) * 500_000_000 : 0)
+            }
+        case .linger(let l):
+            guard l.map({ $0 >= 0 }) ?? true else { throw .EINVAL }
+            s.linger = l
+        case .sendLowWater(let n):
+            guard n >= 1 else { throw .EINVAL }
+            s.sendLowWater = min(n, s.sendLimit)
+        }
+        if case .tcp = s.proto, let tp = s.tcb {
+            // SO_SNDBUF/SO_RCVBUF on a connection: the rings' limits (within their capacity).
+            tp.sendBuffer?.limit = min(s.sendLimit, tp.sendBuffer?.capacity ?? 0)
+            tp.receiveBuffer?.limit = min(s.streamReceiveLimit, tp.receiveBuffer?.capacity ?? 0)
         }
         socketChanged(s)
     }
@@ -245,6 +308,11 @@ extension NetStack {
         case .receiveBuffer: option = .receiveBuffer(value)
         case .receiveLowWater: option = .receiveLowWater(value)
         case .headerIncluded: option = .headerIncluded(value != 0)
+        case .keepAlive: option = .keepAlive(value != 0)
+        case .noDelay: option = .noDelay(value != 0)
+        case .maxSegment: option = .maxSegment(value)
+        case .sendLowWater: option = .sendLowWater(value)
+        case .acceptConnections: throw .ENOPROTOOPT
         case .ttl:
             guard (0...255).contains(value) else { throw .EINVAL }
             option = .ttl(UInt8(value))
@@ -264,8 +332,19 @@ extension NetStack {
         case .reuseAddress: return s.reuseAddress ? 1 : 0
         case .reusePort: return s.reusePort ? 1 : 0
         case .broadcast: return s.broadcast ? 1 : 0
-        case .sendBuffer: return s.sendLimit
-        case .receiveBuffer: return s.receive.limit
+        case .sendBuffer: return s.tcb?.sendBuffer?.limit ?? s.sendLimit
+        case .receiveBuffer:
+            if case .tcp = s.proto { return s.tcb?.receiveBuffer?.limit ?? s.streamReceiveLimit }
+            return s.receive.limit
+        case .keepAlive: return s.keepAlive ? 1 : 0
+        case .acceptConnections: return s.isListening ? 1 : 0
+        case .sendLowWater: return s.sendLowWater
+        case .noDelay:
+            guard case .tcp = s.proto else { throw .ENOPROTOOPT }
+            return s.noDelay ? 1 : 0
+        case .maxSegment:
+            guard case .tcp = s.proto else { throw .ENOPROTOOPT }
+            return s.tcb.map { $0.maxSeg } ?? (s.userMaxSeg > 0 ? s.userMaxSeg : sysctl.tcpMSSDefault)
         case .receiveLowWater: return s.receiveLowWater
         case .type: return Int(s.proto.socketType)
         case .ttl: return Int(s.ttl ?? sysctl.ttl)
@@ -288,13 +367,36 @@ extension NetStack {
         sockets.get(fd)?.events ?? .error
     }
 
-    /// Every socket, by descriptor (netstat -a).
+    /// Every socket, by descriptor (netstat -a), then the TCP connections no descriptor names
+    /// (embryonic, waiting to be accepted, closing, TIME_WAIT) with fd -1.
     public var socketList: [SocketInfo] {
-        sockets.slots.compactMap { $0 }.map { s in
-            SocketInfo(fd: s.fd, proto: s.proto, local: s.local, foreign: s.foreign,
-                       receiveQueued: s.receive.used, sendQueued: 0)
-        }
+        var list = sockets.slots.compactMap { $0 }.map { s in socketInfo(s) }
+        for (_, c) in tcpConnections where c.fd < 0 { list.append(socketInfo(c)) }
+        return list
     }
+
+    func socketInfo(_ s: Socket) -> SocketInfo {
+        guard case .tcp = s.proto else {
+            return SocketInfo(fd: s.fd, proto: s.proto, local: s.local, foreign: s.foreign,
+                              receiveQueued: s.receive.used, sendQueued: 0)
+        }
+        let state: TCPState = s.isListening ? .listen : (s.tcb?.state ?? .closed)
+        return SocketInfo(fd: s.fd, proto: s.proto, local: s.local, foreign: s.foreign,
+                          receiveQueued: s.tcb?.receiveBuffer?.count ?? 0, sendQueued: s.tcb?.sendBuffer?.count ?? 0,
+                          tcpState: state)
+    }
+
+    /// The congestion control new connections use (net.inet.tcp.congctl.selected by name).
+    public var tcpCongestionControl: String {
+        (CongestionAlgorithm(rawValue: sysctl.tcpCongestionControl) ?? .newreno).name
+    }
+    /// Selects it by NetBSD's name ("newreno", "cubic"); ENOENT for another.
+    public func setTCPCongestionControl(_ name: String) throws(Errno) {
+        guard let a = CongestionAlgorithm(name: name) else { throw .ENOENT }
+        try sysctlSet("net.inet.tcp.congctl.selected", a.rawValue)
+    }
+    /// net.inet.tcp.congctl.available.
+    public static var tcpCongestionControlsAvailable: [String] { CongestionAlgorithm.allCases.map(\.name) }
 
     /// Reports `s`'s readiness through `onSocketEvent` when it differs from what was last
     /// reported: only this socket's waiters need waking.

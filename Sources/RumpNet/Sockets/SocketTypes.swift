@@ -31,12 +31,15 @@ public enum SocketProtocol: Sendable, Equatable {
     case raw(UInt8)
     /// SOCK_DGRAM, IPPROTO_UDP.
     case udp
+    /// SOCK_STREAM, IPPROTO_TCP.
+    case tcp
 
     /// SO_TYPE.
     public var socketType: Int32 {
         switch self {
         case .raw: SocketConstants.SOCK_RAW
         case .udp: SocketConstants.SOCK_DGRAM
+        case .tcp: SocketConstants.SOCK_STREAM
         }
     }
     /// The IP protocol number (netstat's Proto column).
@@ -44,8 +47,14 @@ public enum SocketProtocol: Sendable, Equatable {
         switch self {
         case .raw(let p): p
         case .udp: IPProtocol.udp
+        case .tcp: IPProtocol.tcp
         }
     }
+}
+
+/// SO_LINGER's level and number (its value is a struct linger, not an int).
+public enum SocketLinger {
+    public static let level = SocketConstants.SOL_SOCKET, name: Int32 = 0x0080
 }
 
 /// poll(2) readiness of one socket, as `socketEvents(_:)` reports it and `onSocketEvent` passes it.
@@ -72,6 +81,12 @@ public struct MessageFlags: OptionSet, Sendable, Hashable {
     public static let dontRoute = MessageFlags(rawValue: 0x4)
     /// MSG_TRUNC: on receive, report the datagram's full length even when it was cut.
     public static let truncate = MessageFlags(rawValue: 0x10)
+    /// MSG_OOB: urgent data (TCP keeps it inline; a MSG_OOB receive is EINVAL, as with SO_OOBINLINE).
+    public static let outOfBand = MessageFlags(rawValue: 0x1)
+    /// MSG_WAITALL: the kernel's concern (it waits for the whole length); accepted here.
+    public static let waitAll = MessageFlags(rawValue: 0x40)
+    /// MSG_NOSIGNAL: no SIGPIPE (there are no signals here); accepted.
+    public static let noSignal = MessageFlags(rawValue: 0x400)
     /// MSG_DONTWAIT: the kernel's concern (the stack never blocks); accepted here.
     public static let dontWait = MessageFlags(rawValue: 0x80)
 }
@@ -104,12 +119,18 @@ public enum SocketOption: Sendable, Equatable {
     case sendBuffer(Int)        // SO_SNDBUF
     case receiveLowWater(Int)   // SO_RCVLOWAT
     case typeOfService(UInt8)   // IP_TOS
+    case noDelay(Bool)          // TCP_NODELAY
+    case maxSegment(Int)        // TCP_MAXSEG
+    case keepAlive(Bool)        // SO_KEEPALIVE
+    case linger(Int?)           // SO_LINGER: nil off, else l_linger seconds
+    case sendLowWater(Int)      // SO_SNDLOWAT
 }
 
 /// The options `getOption` and `setOption(_:name:value:)` know, with NetBSD's level and number.
 public enum SocketOptionName: Sendable, Hashable, CaseIterable {
     case reuseAddress, broadcast, reusePort, sendBuffer, receiveBuffer, receiveLowWater, error, type
     case ttl, typeOfService, headerIncluded
+    case keepAlive, acceptConnections, sendLowWater, noDelay, maxSegment
 
     /// (level, optname) as in NetBSD's headers.
     public var levelAndNumber: (level: Int32, name: Int32) {
@@ -122,6 +143,11 @@ public enum SocketOptionName: Sendable, Hashable, CaseIterable {
         case .receiveLowWater: (SocketConstants.SOL_SOCKET, 0x1004)  // SO_RCVLOWAT
         case .error: (SocketConstants.SOL_SOCKET, 0x1007)            // SO_ERROR (read-only, reading clears)
         case .type: (SocketConstants.SOL_SOCKET, 0x1008)             // SO_TYPE (read-only)
+        case .acceptConnections: (SocketConstants.SOL_SOCKET, 0x0002) // SO_ACCEPTCONN (read-only)
+        case .keepAlive: (SocketConstants.SOL_SOCKET, 0x0008)        // SO_KEEPALIVE
+        case .sendLowWater: (SocketConstants.SOL_SOCKET, 0x1003)     // SO_SNDLOWAT
+        case .noDelay: (SocketConstants.IPPROTO_TCP, 1)              // TCP_NODELAY
+        case .maxSegment: (SocketConstants.IPPROTO_TCP, 2)           // TCP_MAXSEG
         case .headerIncluded: (SocketConstants.IPPROTO_IP, 2)        // IP_HDRINCL
         case .typeOfService: (SocketConstants.IPPROTO_IP, 3)         // IP_TOS
         case .ttl: (SocketConstants.IPPROTO_IP, 4)                   // IP_TTL

@@ -33,6 +33,44 @@ public struct SysctlTable {
             .init(name: "net.inet.icmp.rediraccept", value: 1, writable: true, range: 0...1, description: "Accept ICMP_REDIRECT messages"),
             .init(name: "net.inet.icmp.redirtimeout", value: 600, writable: true, range: 0...Int(Int32.max), description: "Lifetime of ICMP_REDIRECT generated routes"),
             .init(name: "net.inet.icmp.bmcastecho", value: 0, writable: true, range: 0...1, description: "Respond to ICMP_ECHO or ICMP_TIMESTAMP message to the broadcast or multicast"),
+            .init(name: "net.inet.tcp.rfc1323", value: 1, writable: true, range: 0...1, description: "Enable RFC1323 timestamps and window scaling"),
+            .init(name: "net.inet.tcp.sendspace", value: 32768, writable: true, range: 1...NetStack.maxSocketBuffer, description: "Default TCP send buffer size"),
+            .init(name: "net.inet.tcp.recvspace", value: 32768, writable: true, range: 1...NetStack.maxSocketBuffer, description: "Default TCP receive buffer size"),
+            .init(name: "net.inet.tcp.mssdflt", value: 536, writable: true, range: 64...65495, description: "Default maximum segment size"),
+            .init(name: "net.inet.tcp.syn_cache_limit", value: 10255, writable: true, range: 0...1_000_000, description: "Maximum number of entries in the TCP compressed state engine"),
+            .init(name: "net.inet.tcp.init_win", value: 4, writable: true, range: 0...10, description: "Initial TCP congestion window"),
+            .init(name: "net.inet.tcp.mss_ifmtu", value: 0, writable: true, range: 0...1, description: "Use interface MTU for calculating MSS"),
+            .init(name: "net.inet.tcp.sack.enable", value: 1, writable: true, range: 0...1, description: "Enable RFC2018 Selective ACKnowledgement"),
+            .init(name: "net.inet.tcp.sack.maxholes", value: 32, writable: true, range: 1...1024, description: "Maximum number of TCP SACK holes allowed per connection"),
+            .init(name: "net.inet.tcp.win_scale", value: 1, writable: true, range: 0...1, description: "Use RFC1323 window scale options"),
+            .init(name: "net.inet.tcp.timestamps", value: 1, writable: true, range: 0...1, description: "Use RFC1323 time stamp options"),
+            .init(name: "net.inet.tcp.ack_on_push", value: 0, writable: true, range: 0...1, description: "Immediately return ACK when PSH is received"),
+            .init(name: "net.inet.tcp.keepidle", value: 14400, writable: true, range: 1...Int(Int32.max), description: "Allowed connection idle ticks before a keepalive probe is sent"),
+            .init(name: "net.inet.tcp.keepintvl", value: 150, writable: true, range: 1...Int(Int32.max), description: "Ticks before next keepalive probe is sent"),
+            .init(name: "net.inet.tcp.keepcnt", value: 8, writable: true, range: 1...Int(Int32.max), description: "Number of keepalive probes to send"),
+            .init(name: "net.inet.tcp.slowhz", value: 2, writable: false, range: 2...2, description: "Keepalive ticks per second"),
+            .init(name: "net.inet.tcp.log_refused", value: 0, writable: true, range: 0...1, description: "Log refused TCP connections"),
+            .init(name: "net.inet.tcp.rstppslimit", value: 100, writable: true, range: -1...1_000_000, description: "Maximum number of RST packets per second"),
+            .init(name: "net.inet.tcp.delack_ticks", value: 20, writable: true, range: 0...1000, description: "Number of ticks to delay sending an ACK"),
+            .init(name: "net.inet.tcp.do_loopback_cksum", value: 0, writable: true, range: 0...1, description: "Perform TCP checksum on loopback"),
+            .init(name: "net.inet.tcp.msl", value: 30, writable: true, range: 0...Int(Int32.max), description: "Maximum Segment Life"),
+            .init(name: "net.inet.tcp.minmss", value: 216, writable: true, range: 64...65495, description: "Lower limit for TCP maximum segment size"),
+            .init(name: "net.inet.tcp.congctl.selected", value: 0, writable: true, range: 0...(CongestionAlgorithm.allCases.count - 1), description: "Selected Congestion Control Mechanism"),
+            .init(name: "net.inet.tcp.keepinit", value: 150, writable: true, range: 1...Int(Int32.max), description: "Ticks before initial tcp connection times out"),
+            .init(name: "net.inet.tcp.recvbuf_auto", value: 1, writable: true, range: 0...1, description: "Enable automatic receive buffer sizing (experimental)"),
+            .init(name: "net.inet.tcp.recvbuf_inc", value: 16384, writable: true, range: 1...NetStack.maxSocketBuffer, description: "Incrementor step size of automatic receive buffer"),
+            .init(name: "net.inet.tcp.recvbuf_max", value: 262144, writable: true, range: 1...NetStack.maxSocketBuffer * 16, description: "Max size of automatic receive buffer"),
+            .init(name: "net.inet.tcp.sendbuf_auto", value: 1, writable: true, range: 0...1, description: "Enable automatic send buffer sizing (experimental)"),
+            .init(name: "net.inet.tcp.sendbuf_inc", value: 8192, writable: true, range: 1...NetStack.maxSocketBuffer, description: "Incrementor step size of automatic send buffer"),
+            .init(name: "net.inet.tcp.sendbuf_max", value: 262144, writable: true, range: 1...NetStack.maxSocketBuffer * 16, description: "Max size of automatic send buffer"),
+            .init(name: "net.inet.tcp.ecn.enable", value: 0, writable: false, range: 0...0, description: "Enable TCP Explicit Congestion Notification (not implemented)"),
+            .init(name: "net.inet.tcp.abc.enable", value: 1, writable: true, range: 0...1, description: "Enable RFC3465 Appropriate Byte Counting"),
+            .init(name: "net.inet.tcp.mslt.enable", value: 1, writable: true, range: 0...1, description: "Enable TIME_WAIT truncation"),
+            .init(name: "net.inet.tcp.mslt.loopback", value: 2, writable: true, range: 0...Int(Int32.max), description: "MSL value to use for loopback connections"),
+            .init(name: "net.inet.tcp.mslt.local", value: 10, writable: true, range: 0...Int(Int32.max), description: "MSL value to use for local connections"),
+            .init(name: "net.inet.tcp.mslt.remote", value: 60, writable: true, range: 0...Int(Int32.max), description: "MSL value to use for remote connections"),
+            .init(name: "net.inet.tcp.rexmit_min", value: 200, writable: true, range: 1...60_000, description: "Minimum retransmission timeout in ms (FreeBSD's knob; RFC 6298 says 1 s)"),
+            .init(name: "net.inet.tcp.rexmit_initial", value: 1000, writable: true, range: 1...60_000, description: "Initial retransmission timeout in ms (RFC 6298)"),
             .init(name: "net.inet.udp.checksum", value: 1, writable: true, range: 0...1, description: "Compute UDP checksums"),
             .init(name: "net.inet.udp.sendspace", value: 9216, writable: true, range: 1...NetStack.maxSocketBuffer, description: "Default UDP send buffer size"),
             .init(name: "net.inet.udp.recvspace", value: 41600, writable: true, range: 1...NetStack.maxSocketBuffer, description: "Default UDP receive buffer size"),
@@ -51,10 +89,21 @@ public struct SysctlTable {
     // Cached values for the packet path (a dictionary lookup per packet would be wasteful).
     var forwarding = false, ttl: UInt8 = 64, directedBroadcast = false, maxFragPackets = 200
     var icmpMaskRepl = false, icmpReturnDataBytes = 8, icmpErrPPSLimit = 100, icmpBmcastEcho = false, redirect = true
-    var randomID = false
+    var randomID = false, mtudisc = true
     var arpKeep: UInt64 = 1200, arpDown: UInt64 = 20, arpMaxTries = 5, arpMaxHold = 16, arpLogMovements = true
     var anonPortMin: UInt16 = 49152, anonPortMax: UInt16 = 65535
     var udpChecksum = true, udpSendSpace = 9216, udpRecvSpace = 41600, udpLoopbackChecksum = false
+    var tcpTimestamps = true, tcpWindowScale = true, tcpSACK = true, tcpSACKMaxHoles = 32
+    var tcpSendSpace = 32768, tcpRecvSpace = 32768, tcpMSSDefault = 536, tcpMinMSS = 216, tcpInitWin = 4
+    var tcpAckOnPush = false, tcpKeepIdle = 14400, tcpKeepInterval = 150, tcpKeepCount = 8, tcpKeepInit = 150
+    var tcpRSTPPSLimit = 100, tcpDelackTicks = 20, tcpLoopbackChecksum = false, tcpMSL = 30
+    var tcpCongestionControl = 0, tcpSynCacheLimit = 10255
+    var tcpRecvBufAuto = true, tcpRecvBufInc = 16384, tcpRecvBufMax = 262144
+    var tcpSendBufAuto = true, tcpSendBufInc = 8192, tcpSendBufMax = 262144
+    var tcpMSLTEnable = true, tcpMSLTLoopback = 2, tcpMSLTLocal = 10, tcpMSLTRemote = 60
+    var tcpABC = true
+    /// RTO bounds in ns.
+    var tcpMinRTO: UInt64 = 200_000_000, tcpInitialRTO: UInt64 = 1_000_000_000
 
     mutating func reload() {
         func v(_ n: String) -> Int { nodes[index[n]!].value }
@@ -68,6 +117,7 @@ public struct SysctlTable {
         icmpErrPPSLimit = v("net.inet.icmp.errppslimit")
         icmpBmcastEcho = v("net.inet.icmp.bmcastecho") != 0
         randomID = v("net.inet.ip.random_id") != 0
+        mtudisc = v("net.inet.ip.mtudisc") != 0
         arpKeep = UInt64(v("net.inet.arp.keep"))
         arpDown = UInt64(v("net.inet.arp.down"))
         arpMaxTries = v("net.inet.arp.maxtries")
@@ -79,6 +129,40 @@ public struct SysctlTable {
         udpSendSpace = v("net.inet.udp.sendspace")
         udpRecvSpace = v("net.inet.udp.recvspace")
         udpLoopbackChecksum = v("net.inet.udp.do_loopback_cksum") != 0
+        let rfc1323 = v("net.inet.tcp.rfc1323") != 0
+        tcpTimestamps = rfc1323 && v("net.inet.tcp.timestamps") != 0
+        tcpWindowScale = rfc1323 && v("net.inet.tcp.win_scale") != 0
+        tcpSACK = v("net.inet.tcp.sack.enable") != 0
+        tcpSACKMaxHoles = v("net.inet.tcp.sack.maxholes")
+        tcpSendSpace = v("net.inet.tcp.sendspace")
+        tcpRecvSpace = v("net.inet.tcp.recvspace")
+        tcpMSSDefault = v("net.inet.tcp.mssdflt")
+        tcpMinMSS = v("net.inet.tcp.minmss")
+        tcpInitWin = v("net.inet.tcp.init_win")
+        tcpAckOnPush = v("net.inet.tcp.ack_on_push") != 0
+        tcpKeepIdle = v("net.inet.tcp.keepidle")
+        tcpKeepInterval = v("net.inet.tcp.keepintvl")
+        tcpKeepCount = v("net.inet.tcp.keepcnt")
+        tcpKeepInit = v("net.inet.tcp.keepinit")
+        tcpRSTPPSLimit = v("net.inet.tcp.rstppslimit")
+        tcpDelackTicks = v("net.inet.tcp.delack_ticks")
+        tcpLoopbackChecksum = v("net.inet.tcp.do_loopback_cksum") != 0
+        tcpMSL = v("net.inet.tcp.msl")
+        tcpCongestionControl = v("net.inet.tcp.congctl.selected")
+        tcpSynCacheLimit = v("net.inet.tcp.syn_cache_limit")
+        tcpRecvBufAuto = v("net.inet.tcp.recvbuf_auto") != 0
+        tcpRecvBufInc = v("net.inet.tcp.recvbuf_inc")
+        tcpRecvBufMax = v("net.inet.tcp.recvbuf_max")
+        tcpSendBufAuto = v("net.inet.tcp.sendbuf_auto") != 0
+        tcpSendBufInc = v("net.inet.tcp.sendbuf_inc")
+        tcpSendBufMax = v("net.inet.tcp.sendbuf_max")
+        tcpMSLTEnable = v("net.inet.tcp.mslt.enable") != 0
+        tcpMSLTLoopback = v("net.inet.tcp.mslt.loopback")
+        tcpMSLTLocal = v("net.inet.tcp.mslt.local")
+        tcpMSLTRemote = v("net.inet.tcp.mslt.remote")
+        tcpABC = v("net.inet.tcp.abc.enable") != 0
+        tcpMinRTO = UInt64(v("net.inet.tcp.rexmit_min")) * 1_000_000
+        tcpInitialRTO = UInt64(v("net.inet.tcp.rexmit_initial")) * 1_000_000
     }
 
     /// ENOENT for an unknown name.

@@ -7,6 +7,15 @@
 enum TimerEvent: Equatable {
     case arpExpiry(ARPKey)
     case reassemblyTimeout(ReassKey)
+    /// A TCP connection's earliest deadline (its timers are checked when it fires).
+    case tcp(TCPTimerRef)
+}
+
+/// The connection a TCP timer belongs to, compared by identity. Unowned: a connection cancels
+/// its timer before it is freed (tcpClose).
+struct TCPTimerRef: Equatable {
+    unowned let socket: Socket
+    static func == (a: TCPTimerRef, b: TCPTimerRef) -> Bool { a.socket === b.socket }
 }
 
 /// A handle on a scheduled timer. The generation makes a handle kept past its timer's firing or

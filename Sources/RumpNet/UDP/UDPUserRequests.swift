@@ -11,7 +11,7 @@ extension NetStack {
         guard a.isAny || a.isMulticast || isLocalAddress(a) || isSubnetBroadcast(a) else { throw .EADDRNOTAVAIL }
         var port = local.port
         if port == 0 {
-            port = try ephemeralPort(for: s, address: a)
+            port = try ephemeralPort(for: s, address: a, in: udpTable)
         } else {
             // in_pcbbind_port: without SO_REUSEADDR/SO_REUSEPORT any overlap (a wildcard on either
             // side) conflicts; with them only an exact match does, and that one only passes when
@@ -35,13 +35,13 @@ extension NetStack {
     /// binding would not conflict. EADDRNOTAVAIL when the whole range is in use (NetBSD's
     /// random_start says EINVAL there; FreeBSD and Linux's connect say EADDRNOTAVAIL, and callers
     /// test for that).
-    func ephemeralPort(for s: Socket, address: IPv4Address) throws(Errno) -> UInt16 {
+    func ephemeralPort(for s: Socket, address: IPv4Address, in table: PCBTable) throws(Errno) -> UInt16 {
         let lo = Int(sysctl.anonPortMin), hi = Int(sysctl.anonPortMax)
         let count = hi - lo + 1
         let wildcard = !s.reuseAddress && !s.reusePort
         var port = lo + Int(random64() % UInt64(count))
         for _ in 0..<count {
-            if udpTable.conflicting(address: address, port: UInt16(port), wildcard: wildcard, excluding: s) == nil {
+            if table.conflicting(address: address, port: UInt16(port), wildcard: wildcard, excluding: s) == nil {
                 return UInt16(port)
             }
             port = port == hi ? lo : port + 1
