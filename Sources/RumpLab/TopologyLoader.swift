@@ -558,6 +558,8 @@ struct Validator {
                 if nodeKind == .linux {
                     if let why = Self.linuxInterfaceNameProblem(n) {
                         error(path.key("name"), "bad interface name \"\(n)\" for a linux node: \(why)", at: value(f, "name")?.position)
+                    } else if n == "lo" {
+                        error(path.key("name"), "\"lo\" is the namespace's own loopback; name the interface otherwise (eth0, eth1, ...)", at: value(f, "name")?.position)
                     }
                 } else if let bus, !Self.isInterfaceName(n, prefix: prefix) {
                     error(path.key("name"), "\"\(n)\" is not a \(bus.kind.rawValue) interface name (expected \(prefix)0, \(prefix)1, ...)",

@@ -166,8 +166,9 @@ struct Down: ParsableCommand {
         do { state = try LabState(lab: name!) } catch { errx(1, tool, "\(error)") }
         do { try state.checkTrusted() } catch { errx(1, tool, "\(error)") }
         let lockFile = LabLock.path(for: state)
-        // Kernels of the lab still running count even if its state directory was removed by hand.
-        guard state.exists || access(lockFile, F_OK) == 0 || !LabProcesses.kernels(of: state).isEmpty else {
+        // Kernels, tap-bridges and namespaces of the lab count even if its state directory was removed by hand.
+        guard state.exists || access(lockFile, F_OK) == 0 || !LabProcesses.kernels(of: state).isEmpty
+                || !LabProcesses.tapBridges(of: state).isEmpty || !LabNetwork.namespaces(of: state).isEmpty else {
             errx(1, tool, "no lab named \(name!)")
         }
         let t0 = HostProcess.now()

@@ -234,6 +234,8 @@ import Testing
         while !box.namespaces.contains("rumpnet-lab:lxkill:bob") && waited < 3000 { usleep(5000); waited += 1 }
         up.kill9()
         #expect(!box.namespaces.isEmpty && !box.processes.isEmpty, "nothing to clean up: \(box.namespaces) \(box.processes)")
+        // The state directory gone too (removed by hand): down finds the lab by its names.
+        try FileManager.default.removeItem(atPath: box.dir.path + "/state/" + box.labName)
         let down = try rumpnetLab(["down", box.labName], box)
         #expect(down.status == 0, "\(down.stdout)\(down.stderr)")
         try expectNothingLeft(box)

@@ -74,6 +74,8 @@ import Testing
                path: "nodes.a.sysctls", fragment: "a node of kind \"linux\" has no sysctls"),
         Broken(kind: "bad linux interface name", text: lab(a: #""kind": "linux", "# + iface(#""name": "eth/0", "bus": "lan0", "addresses": ["10.0.0.1/24"]"#)),
                path: "nodes.a.interfaces[0].name", fragment: "bad interface name \"eth/0\" for a linux node: use letters, digits, '_', '.', '-'"),
+        Broken(kind: "loopback name on a linux node", text: lab(a: #""kind": "linux", "# + iface(#""name": "lo", "bus": "lan0", "addresses": ["10.0.0.1/24"]"#)),
+               path: "nodes.a.interfaces[0].name", fragment: "\"lo\" is the namespace's own loopback"),
         Broken(kind: "shmif name on a tap bus", text: lab(buses: #""lan0": {"kind": "tap"}"#, a: iface(#""name": "shmif0", "bus": "lan0", "addresses": ["10.0.0.1/24"]"#),
                                                         b: iface(#""bus": "lan0", "addresses": ["10.0.0.2/24"]"#)),
                path: "nodes.a.interfaces[0].name", fragment: "\"shmif0\" is not a tap interface name (expected virt0, virt1, ...)"),
