@@ -46,9 +46,13 @@ public struct LabNetwork: Sendable {
         return "_\(topology.nodes.firstIndex(of: node) ?? 0).\(interface.name)"
     }
 
-    /// The ports of a tap bus, in file order.
+    /// The bridge end of the veth that joins the host to a tap bus (`_hK`, K = the bus's
+    /// position: '_' and no '.', so no other port's or bridge's name).
+    public func hostPort(of bus: Bus) -> String { "_h\(topology.buses.firstIndex(of: bus) ?? 0)" }
+
+    /// The ports of a tap bus: the nodes' in file order, then the host's.
     public func ports(of bus: Bus) -> [String] {
-        topology.attachments(of: bus.name).map { port(node: $0.node, interface: $0.interface) }
+        topology.attachments(of: bus.name).map { port(node: $0.node, interface: $0.interface) } + (bus.host == nil ? [] : [hostPort(of: bus)])
     }
 
     /// A lab with a tap bus needs its own namespace for the bridges.
@@ -189,10 +193,21 @@ public struct LabNetwork: Sendable {
         }
     }
 
-    /// The host's tap on a shmif bus, with its addresses.
+    /// The host's interface on a bus, with its addresses: on a shmif bus a tap held by a
+    /// tap-bridge; on a tap bus a veth whose other end is a port of the bridge (it goes when
+    /// the lab's namespace is deleted: deleting one end of a veth deletes both).
     public func setUp(hostAttachmentOf bus: Bus, startTapBridge: TapBridgeStarter) throws {
         guard let h = bus.host else { return }
-        try startTapBridge("_tap-host-\(bus.name)", state.busPath(bus), h.tap, nil)
+        switch bus.kind {
+        case .shmif:
+            try startTapBridge("_tap-host-\(bus.name)", state.busPath(bus), h.tap, nil)
+        case .tap:
+            let p = hostPort(of: bus)
+            try Self.ip(["link", "add", h.tap, "mtu", String(h.mtu), "type", "veth", "peer", "name", p, "netns", labNamespace])
+            try Self.ip(["-n", labNamespace, "link", "set", p, "master", bridge(of: bus), "up"])
+            // As on the lab's own interfaces: no IPv6 chatter from the host onto the bus.
+            Self.writeSmallFile("/proc/sys/net/ipv6/conf/\(h.tap)/disable_ipv6", "1\n")
+        }
         try configure(interface: h.tap, mtu: h.mtu, addresses: h.addresses, up: true, namespace: nil)
     }
 
@@ -228,7 +243,19 @@ public struct LabNetwork: Sendable {
     @discardableResult
     public static func removeNamespaces(of state: LabState) -> [String] {
         var problems: [String] = []
+        let mine = labNamespace(state.lab)
         for ns in namespaces(of: state) {
+            // A namespace is torn down by the kernel after `netns del` returns, and a veth
+            // end in another namespace (the host's) goes only then: delete the lab's veths
+            // first, which removes both ends at once, so nothing of the lab outlives `down`.
+            if ns == mine, NetNamespace.exists(ns), let out = try? ip(["-n", ns, "-o", "link", "show", "type", "veth"]) {
+                for line in out.split(separator: "\n") {
+                    let f = line.split(separator: " ")
+                    guard f.count > 1 else { continue }
+                    let name = f[1].split(separator: "@").first.map(String.init)?.trimmingCharacters(in: ":") ?? ""
+                    if !name.isEmpty { _ = try? ip(["-n", ns, "link", "del", name]) }
+                }
+            }
             if NetNamespace.exists(ns) {
                 do { try ip(["netns", "del", ns]) } catch { problems.append("\(error)") }
             }

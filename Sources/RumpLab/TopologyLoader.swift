@@ -292,12 +292,7 @@ struct Validator {
         if case .some(nil) = string(f, "description", path) { good = false }
         var host: HostAttachment?
         if let hv = value(f, "host") {
-            if kind == .tap {
-                error(path.key("host"), "\"host\" joins a shmif bus to the host; on a tap bus, add a node of kind \"linux\"", at: hv.position)
-                good = false
-            } else if let h = hostAttachment(hv, path.key("host")) {
-                host = h
-            } else { good = false }
+            if let h = hostAttachment(hv, path.key("host")) { host = h } else { good = false }
         }
         return good ? Bus(name: m.key, kind: kind, path: busPath, host: host) : nil
     }

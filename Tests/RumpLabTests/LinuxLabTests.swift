@@ -130,8 +130,8 @@ import Testing
         try expectNothingLeft(box)
     }
 
-    /// A tap bus: two rump kernels (virt0 on taps) and a linux node (a veth) on a Linux bridge
-    /// in the lab's own namespace. Every pair pings; `capture` of the bus sees each frame once,
+    /// A tap bus: two rump kernels (virt0 on taps), a linux node and the host (veths) on a
+    /// Linux bridge in the lab's own namespace. Every pair pings; `capture` of the bus sees each frame once,
     /// the same frames as Linux's tcpdump on a kernel's tap; the host's namespace never has
     /// the taps; `down` removes bridge, taps, veths and namespaces.
     @Test func tapBusNodesPingAcrossTheBridge() throws {
@@ -139,42 +139,46 @@ import Testing
         let file = box.write("""
         {
           "name": "lxtapbus",
-          "buses": { "br0": { "kind": "tap" } },
+          "buses": { "br0": { "kind": "tap", "host": { "tap": "lxtaphost0", "addresses": ["10.213.8.254/24"] } } },
           "nodes": {
-            "r1": { "interfaces": [ { "bus": "br0", "addresses": ["10.0.0.1/24"] } ] },
-            "r2": { "interfaces": [ { "bus": "br0", "addresses": ["10.0.0.2/24"] } ] },
-            "lx": { "kind": "linux", "interfaces": [ { "bus": "br0", "addresses": ["10.0.0.3/24"] } ] }
+            "r1": { "interfaces": [ { "bus": "br0", "addresses": ["10.213.8.1/24"] } ] },
+            "r2": { "interfaces": [ { "bus": "br0", "addresses": ["10.213.8.2/24"] } ] },
+            "lx": { "kind": "linux", "interfaces": [ { "bus": "br0", "addresses": ["10.213.8.3/24"] } ] }
           },
           "checks": [
             { "from": "r1", "ping": "r2" }, { "from": "r2", "ping": "r1" }, { "from": "r1", "ping": "lx" },
-            { "from": "lx", "ping": "r1" }, { "from": "lx", "ping": "r2" }
+            { "from": "lx", "ping": "r1" }, { "from": "lx", "ping": "r2" }, { "from": "r2", "ping": "10.213.8.254" }
           ]
         }
         """)
         let up = try rumpnetLab(["up", file], box)
         defer { _ = try? rumpnetLab(["down", box.labName], box) }
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
-        #expect(up.stdout.components(separatedBy: ": pass").count - 1 == 5, "\(up.stdout)")
+        #expect(up.stdout.components(separatedBy: ": pass").count - 1 == 6, "\(up.stdout)")
         let labNS = "rumpnet-lab:lxtapbus"
         #expect(Set(box.namespaces) == [labNS, labNS + ":lx"])
         let ports = try run(Self.ip, ["-n", labNS, "-o", "link", "show", "master", "br-br0"], timeout: 10).stdout
-        for p in ["r1.virt0", "r2.virt0", "lx.eth0"] { #expect(ports.contains(" \(p):") || ports.contains(" \(p)@"), "\(p) not on the bridge: \(ports)") }
+        for p in ["r1.virt0", "r2.virt0", "lx.eth0", "_h0"] { #expect(ports.contains(" \(p):") || ports.contains(" \(p)@"), "\(p) not on the bridge: \(ports)") }
         let hostLinks = try run(Self.ip, ["-o", "link"], timeout: 10).stdout
         #expect(!hostLinks.contains("r1.virt0") && !hostLinks.contains("br-br0"), "\(hostLinks)")
+
+        // The host's own ping over its veth to the bridge.
+        let hostPing = try run("/usr/bin/ping", ["-n", "-c", "2", "-i", "0.2", "-w", "5", "10.213.8.1"], timeout: 10)
+        #expect(hostPing.status == 0 && hostPing.stdout.contains("2 received"), "\(hostPing.stdout)\(hostPing.stderr)")
 
         // Our capture of the bus and Linux's tcpdump on r2's tap, while r1 pings r2.
         let busPcap = box.dir.file("br0.pcap"), tapPcap = box.dir.file("r2.pcap")
         let capture = try Background(lab, ["capture", "br0", "--lab", box.labName, "-w", busPcap, "-c", "4", "icmp"], environment: box.env)
         let tcpdump = try Background(Self.ip, ["netns", "exec", labNS, "/usr/bin/tcpdump", "-i", "r2.virt0", "-U", "-w", tapPcap, "-c", "4", "icmp"])
         usleep(1_000_000)
-        let ping = try rumpnetLab(["exec", "r1", "--", "ping", "-c", "2", "-i", "0.2", "10.0.0.2"], box)
+        let ping = try rumpnetLab(["exec", "r1", "--", "ping", "-c", "2", "-i", "0.2", "10.213.8.2"], box)
         #expect(ping.status == 0 && ping.stdout.contains("2 packets received"), "\(ping.stdout)\(ping.stderr)")
         #expect(capture.wait(timeout: 10) == 0)
         #expect(tcpdump.wait(timeout: 10) == 0)
         let onBus = try run("/usr/bin/tcpdump", ["-n", "-e", "-t", "-r", busPcap]).stdout
         let onTap = try run("/usr/bin/tcpdump", ["-n", "-e", "-t", "-r", tapPcap]).stdout
-        #expect(onBus.components(separatedBy: "10.0.0.1 > 10.0.0.2: ICMP echo request").count - 1 == 2, "\(onBus)")
-        #expect(onBus.components(separatedBy: "10.0.0.2 > 10.0.0.1: ICMP echo reply").count - 1 == 2, "\(onBus)")
+        #expect(onBus.components(separatedBy: "10.213.8.1 > 10.213.8.2: ICMP echo request").count - 1 == 2, "\(onBus)")
+        #expect(onBus.components(separatedBy: "10.213.8.2 > 10.213.8.1: ICMP echo reply").count - 1 == 2, "\(onBus)")
         #expect(onBus == onTap, "bus:\n\(onBus)\ntap:\n\(onTap)")
 
         let status = try rumpnetLab(["status", box.labName], box)
@@ -184,7 +188,7 @@ import Testing
         #expect(dump.status == 1 && dump.stderr.contains("bus br0 of lab lxtapbus is a tap bus (a Linux bridge): it keeps no frames to read"), "\(dump.stderr)")
         let down = try rumpnetLab(["down", box.labName], box)
         #expect(down.status == 0, "\(down.stderr)")
-        try expectNothingLeft(box, interfaces: ["r1.virt0", "r2.virt0", "lx.eth0", "br-br0"])
+        try expectNothingLeft(box, interfaces: ["r1.virt0", "r2.virt0", "lx.eth0", "br-br0", "lxtaphost0"])
     }
 
     /// The host joins a shmif bus through its own tap: the host's ping reaches a node and the

@@ -52,9 +52,6 @@ import Testing
     }
 
     static let broken: [Broken] = [
-        Broken(kind: "host tap on a tap bus", text: lab(buses: #""lan0": {"kind": "tap", "host": {"tap": "x0"}}"#,
-                                                      a: iface(#""bus": "lan0", "addresses": ["10.0.0.1/24"]"#), b: iface(#""bus": "lan0", "addresses": ["10.0.0.2/24"]"#)),
-               path: "buses.lan0.host", fragment: "\"host\" joins a shmif bus to the host; on a tap bus, add a node of kind \"linux\""),
         Broken(kind: "host tap name too long", text: lab(buses: #""lan0": {"host": {"tap": "a-very-long-tap-name"}}"#),
                path: "buses.lan0.host.tap", fragment: "bad tap name \"a-very-long-tap-name\": a Linux interface name has 1 to 15 bytes"),
         Broken(kind: "host tap without a name", text: lab(buses: #""lan0": {"host": {"addresses": ["10.0.0.9/24"]}}"#),
@@ -91,7 +88,7 @@ import Testing
     /// The schema rejects the shapes it can express: kinds, names, fields a kind does not have.
     @Test func schemaRejectsTheSameShapes() throws {
         guard let python = which("python3"), try run(python, ["-c", "import jsonschema"]).status == 0 else { return }
-        let kinds = ["host tap on a tap bus", "host tap name too long", "host tap without a name", "unknown host field",
+        let kinds = ["host tap name too long", "host tap without a name", "unknown host field",
                      "unknown node kind", "components on a linux node", "sysctls on a linux node", "bad linux interface name"]
         let tmp = TemporaryDirectory()
         var files = [tmp.write("good.json", Self.tapLab)]
