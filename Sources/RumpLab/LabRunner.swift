@@ -398,6 +398,21 @@ public struct LabRunner {
         return nil
     }
 
+    /// One line per host interface that is not there (its tap-bridge died, someone deleted it).
+    public static func hostAttachmentProblems(state: LabState, topology: Topology) -> [String] {
+        topology.buses.compactMap { b in
+            guard let h = b.host else { return nil }
+            if if_nametoindex(h.tap) == 0 { return "host interface \(h.tap) of bus \(b.name) is missing" }
+            if b.kind == .shmif {
+                let r = LabProcessRecord.read(name: "_tap-host-\(b.name)", in: state.nodesDirectory)
+                guard let r, case .ours = LabProcesses.verify(r, state: state) else {
+                    return "host tap \(h.tap) of bus \(b.name): its tap-bridge is not running; see \(state.nodesDirectory)/_tap-host-\(b.name).log"
+                }
+            }
+            return nil
+        }
+    }
+
     public static func status(state: LabState, topology: Topology, timeout: Double = controlTimeout) -> [NodeStatus] {
         topology.nodes.map { n in
             if n.kind == .linux {

@@ -208,6 +208,7 @@ struct Status: ParsableCommand {
         var kernels: [String: pid_t] = [:]
         for s in statuses where s.state != .dead { kernels[s.node] = s.pid }
         let buses = BusHealth.check(state: state, topology: topology, kernels: kernels)
+        let hostProblems = LabRunner.hostAttachmentProblems(state: state, topology: topology)
         if json {
             var nodes: [String] = []
             for s in statuses {
@@ -229,8 +230,10 @@ struct Status: ParsableCommand {
             printOut(table(rows))
             for s in statuses { if let d = s.detail { printOut("\(s.state.rawValue): \(d)") } }
             for b in buses { if let d = b.detail { printOut("bus \(b.bus) \(b.condition.rawValue): \(d)") } }
+            for b in topology.buses { if let h = b.host { printOut("host \(h.tap) on \(b.name): \(h.addresses.map(\.description).joined(separator: " "))") } }
+            for p in hostProblems { printOut("missing: \(p)") }
         }
-        exitTool(statuses.allSatisfy { $0.state == .running } && buses.allSatisfy { $0.condition == .ok } ? 0 : 1)
+        exitTool(statuses.allSatisfy { $0.state == .running } && buses.allSatisfy { $0.condition == .ok } && hostProblems.isEmpty ? 0 : 1)
     }
 }
 
@@ -294,7 +297,9 @@ struct Shell: ParsableCommand {
 
     func run() throws {
         let bin = binDirectory()
-        if let (_, topology) = Optional(resolveLab(lab, tool: "rumpnet-lab shell")), topology.node(named: node)?.kind == .linux {
+        // A linux node: Linux's own shell and tools, inside its namespace.
+        let (_, topology) = resolveLab(lab, tool: "rumpnet-lab shell")
+        if topology.node(named: node)?.kind == .linux {
             setenv("PS1", "[\(node) (linux, lab \(topology.name))] \\w# ", 1)
             execForNode(node, lab: lab, args: ["bash", "--norc", "-i"], tool: "rumpnet-lab shell")
         }
