@@ -45,6 +45,17 @@ import Testing
         #expect(again.buses == t.buses && again.nodes.map(\.kind) == t.nodes.map(\.kind))
     }
 
+    /// The mixed example in docs/TOPOLOGY.md ("Tap buses and linux nodes") is valid.
+    @Test func theDocumentedExampleValidates() throws {
+        let doc = try String(contentsOfFile: repositoryRoot.appendingPathComponent("docs/TOPOLOGY.md").path, encoding: .utf8)
+        let blocks = doc.components(separatedBy: "```json\n").dropFirst().map { $0.components(separatedBy: "\n```")[0] }
+        let mixed = try #require(blocks.first { $0.contains("\"name\": \"mixed\"") })
+        let load = TopologyLoader.load(text: mixed)
+        #expect(load.diagnostics.isEmpty, "\(load.diagnostics)")
+        let t = try #require(load.topology)
+        #expect(t.buses.map(\.kind) == [.tap, .shmif] && t.node(named: "lx")?.kind == .linux && t.bus(named: "lan0")?.host?.tap == "rlhost0")
+    }
+
     @Test func aShmifOnlyLabNeedsNoLinux() throws {
         let t = try #require(TopologyLoader.load(file: topologyFile("quickstart.json")).topology)
         let n = LabNetwork(state: try LabState(lab: t.name, base: "/run/x"), topology: t)
