@@ -48,6 +48,7 @@ final class VirtifTests: XCTestCase {
         let server = try startServer("node")
         let tap = "tdev\(pid)"
         XCTAssertEqual(tool(["ifconfig", "-C"], server).stdout, "lo virt carp\n")
+        XCTAssertEqual(runTool(["rump_wmd", "-lrumpnet_virtif"], rumpServer: nil).stdout, "-lrumpnet -lrumpnet_net -lrumpnet_virtif\n")
         XCTAssertEqual(tool(["ifconfig", "virt0", "create"], server).status, 0)
         XCTAssertFalse(hostHasInterface(tap))
         let linkstr = tool(["ifconfig", "virt0", "linkstr", tap], server)

@@ -219,4 +219,21 @@ import Testing
             #expect(throws: FaultSpec.ParseError(description: message)) { try FaultSpec.parseList(text) }
         }
     }
+
+    /// What TCP's tests will do: 5 % loss and 2 % reordering both ways on one side, and the
+    /// bytes still arrive whole and in order (retransmission and reassembly do their work).
+    @Test func tcpDeliversEveryByteThroughDropsAndReordering() throws {
+        let pair = try TCPPair(seed: 9)
+        let (c, s) = try pair.connected()
+        var injector: FaultInjector!
+        try pair.a.wrapDevice(name: "shmif0") { d in
+            injector = FaultInjector(wrapping: d, dropPercent: 5, reorderPercent: 2, seed: 11)
+            return injector
+        }
+        let data = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+        let got = try pair.transfer(data, from: c, to: s)
+        #expect(got.count == data.count)
+        #expect(got == data)
+        #expect(injector.dropped > 0 && injector.reordered > 0)
+    }
 }

@@ -2,18 +2,10 @@
 // (NetBSD queues them to ipintrq too), which keeps output and input from recursing. The queue
 // is the stack's (it drains it in place, no copy); the device only knows how to reach it.
 
-final class LoopbackDevice: NetDevice {
+final class LoopbackDevice: LinkDriver {
     let enqueue: (UnsafeRawBufferPointer) -> Bool
-    var hooks = DeviceHooks(name: "lo")
     init(enqueue: @escaping (UnsafeRawBufferPointer) -> Bool) { self.enqueue = enqueue }
-    func transmit(_ frames: FrameList, now: UInt64) -> Int {
-        var n = 0
-        for f in frames {
-            guard enqueue(f) else { break }
-            n += 1
-        }
-        return n
-    }
+    func transmit(_ frame: UnsafeRawBufferPointer) -> Bool { enqueue(frame) }
 }
 
 extension NetStack {

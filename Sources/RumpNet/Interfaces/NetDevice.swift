@@ -82,7 +82,7 @@ extension NetDevice {
     public func clearLinkString() throws(Errno) { throw .EINVAL }
 }
 
-/// A device that takes output one frame at a time and has no input: test sinks and the fuzzer's.
+/// A device that takes output one frame at a time and has no input: lo, test sinks, the fuzzer's.
 public protocol LinkDriver: NetDevice {
     /// Sends one frame; false when the medium refused it (counted as an output error).
     func transmit(_ frame: UnsafeRawBufferPointer) -> Bool
@@ -105,4 +105,27 @@ extension LinkDriver {
         get { DeviceHooks(name: "") }
         set {}
     }
+}
+
+/// A device that wraps another (FaultInjector, CapturingDevice): everything but what it changes
+/// goes to the device inside.
+public protocol DeviceMiddleware: NetDevice {
+    var inner: NetDevice { get }
+}
+
+extension DeviceMiddleware {
+    public var nextDeadline: UInt64? { inner.nextDeadline }
+    public var hasTimedWork: Bool { inner.hasTimedWork }
+    public var fileDescriptor: Int32? { inner.fileDescriptor }
+    public var prefersBatches: Bool { inner.prefersBatches }
+    public var hooks: DeviceHooks {
+        get { inner.hooks }
+        set { inner.hooks = newValue }
+    }
+    public func start() throws(Errno) { try inner.start() }
+    public func stop() { inner.stop() }
+    public func detach() { inner.detach() }
+    public var linkString: String? { inner.linkString }
+    public func setLinkString(_ s: String) throws(Errno) { try inner.setLinkString(s) }
+    public func clearLinkString() throws(Errno) { try inner.clearLinkString() }
 }

@@ -4,7 +4,7 @@
 
 import Shmif
 
-public final class CapturingDevice: NetDevice {
+public final class CapturingDevice: DeviceMiddleware {
     public enum Direction: Sendable { case received, transmitted }
 
     public let inner: NetDevice
@@ -26,19 +26,4 @@ public final class CapturingDevice: NetDevice {
         for f in frames { onFrame(.transmitted, f, now) }
         return inner.transmit(frames, now: now)
     }
-
-    public var nextDeadline: UInt64? { inner.nextDeadline }
-    public var hasTimedWork: Bool { inner.hasTimedWork }
-    public var fileDescriptor: Int32? { inner.fileDescriptor }
-    public var prefersBatches: Bool { inner.prefersBatches }
-    public var hooks: DeviceHooks {
-        get { inner.hooks }
-        set { inner.hooks = newValue }
-    }
-    public func start() throws(Errno) { try inner.start() }
-    public func stop() { inner.stop() }
-    public func detach() { inner.detach() }
-    public var linkString: String? { inner.linkString }
-    public func setLinkString(_ s: String) throws(Errno) { try inner.setLinkString(s) }
-    public func clearLinkString() throws(Errno) { try inner.clearLinkString() }
 }

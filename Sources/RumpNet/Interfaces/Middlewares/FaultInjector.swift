@@ -6,7 +6,7 @@
 
 import Shmif
 
-public final class FaultInjector: NetDevice {
+public final class FaultInjector: DeviceMiddleware {
     public struct Directions: OptionSet, Sendable {
         public let rawValue: UInt8
         public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -146,23 +146,15 @@ public final class FaultInjector: NetDevice {
     }
 
     public var nextDeadline: UInt64? {
-        [rxHeld.deadline, txHeld.deadline, inner.nextDeadline].compactMap { $0 }.min()
+        var best = inner.nextDeadline
+        if let d = rxHeld.deadline, d < best ?? .max { best = d }
+        if let d = txHeld.deadline, d < best ?? .max { best = d }
+        return best
     }
     public var hasTimedWork: Bool { true }
-    public var fileDescriptor: Int32? { inner.fileDescriptor }
-    public var prefersBatches: Bool { inner.prefersBatches }
-    public var hooks: DeviceHooks {
-        get { inner.hooks }
-        set { inner.hooks = newValue }
-    }
-    public func start() throws(Errno) { try inner.start() }
     public func stop() {
         rxHeld.deadline = nil
         txHeld.deadline = nil
         inner.stop()
     }
-    public func detach() { inner.detach() }
-    public var linkString: String? { inner.linkString }
-    public func setLinkString(_ s: String) throws(Errno) { try inner.setLinkString(s) }
-    public func clearLinkString() throws(Errno) { try inner.clearLinkString() }
 }
