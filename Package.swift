@@ -94,12 +94,16 @@ let package = Package(
         // Counts malloc calls for the benchmark (interposes malloc in the executable only).
         .target(name: "CMallocCount"),
         .executableTarget(name: "rumpnet-bench", dependencies: ["RumpNet", "CMallocCount"]),
+        // Linux taps as stack devices: the virt cloner (rumpnet_virtif).
+        .target(name: "TapIf", dependencies: ["RumpNet", "Shmif", "CShim"]),
         // libFuzzer target over the stack's input path (see its main.swift for the build line).
         .executableTarget(name: "rumpnet-fuzz", dependencies: ["RumpNet"]),
         // Test plumbing shared by every test target: built executables, vectors, processes
         // with timeouts, background processes, scratch directories, RUMP_SERVER (Foundation only).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RumpNetTests", dependencies: ["RumpNet", "Pcap", "Shmif", "TestSupport"]),
+        // Tap devices on the host: real /dev/net/tun, network namespaces, Linux's ping (as root).
+        .testTarget(name: "TapIfTests", dependencies: ["TapIf", "RumpNet", "Shmif", "TestSupport"]),
         .testTarget(name: "ShmifTests", dependencies: ["Shmif", "Pcap", "TestSupport"]),
         .testTarget(name: "PcapTests", dependencies: ["Pcap", "TestSupport"]),
         // --- Kernel servers and remote syscalls ---
@@ -116,7 +120,7 @@ let package = Package(
         .testTarget(name: "RumpVFSTests", dependencies: ["RumpVFS"]),
         // The RumpNet stack as a kernel's NetworkStack: the glue between the two.
         .target(name: "KernelStack", dependencies: [
-            "RumpKernel", "RumpNet", "RumpProtocol", "ToolSupport",
+            "RumpKernel", "RumpNet", "TapIf", "RumpProtocol", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rump_server", dependencies: ["KernelStack"]),

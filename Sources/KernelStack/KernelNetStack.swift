@@ -6,6 +6,7 @@
 import RumpKernel
 import RumpNet
 import RumpProtocol
+import TapIf
 import ToolSupport
 
 /// The kernel's monotonic clock, as the stack's clock.
@@ -36,7 +37,11 @@ public final class KernelNetStack: NetworkStack {
         self.kernel = kernel
         var seed: UInt64 = kernel.randomSeed ?? 0
         if kernel.randomSeed == nil { withUnsafeMutableBytes(of: &seed) { _ = getrandomBytes($0) } }
-        stack = NetStack(clock: KernelClock(kernel), seed: seed)
+        // Each component brings its interface kind (NetBSD's cloners); lo comes with the stack.
+        var kinds: [InterfaceKind] = []
+        if components.contains(.rumpnet_shmif) { kinds.append(.shmif) }
+        if components.contains(.rumpnet_virtif) { kinds.append(.virt) }
+        stack = NetStack(clock: KernelClock(kernel), seed: seed, kinds: kinds)
         // lo0 comes with rumpnet_net; its 127.0.0.1/8 with rumpnet_netinet.
         if !components.contains(.rumpnet_netinet) {
             try? stack.deleteAddress(name: "lo0", .loopback)
@@ -44,9 +49,15 @@ public final class KernelNetStack: NetworkStack {
         // The stack names the socket whose readiness changed: only its waiters are retried.
         stack.onSocketEvent = { [unowned kernel] fd, _ in kernel.socketChanged(SocketID(fd)) }
         stack.log = { line in printErr(line) }
-        // One bus wakeup per loop turn, however many frames the turn sent (docs/shmif.md).
+        // One batch and one bus wakeup per loop turn, however many frames the turn sent (docs/shmif.md).
         stack.coalescesWakeups = true
-        stack.onOutputPending = { [unowned self, unowned kernel] in kernel.soon { self.stack.flushOutput() } }
+        // A device may take a deadline while sending (a FaultInjector holding a frame): resync the timer.
+        stack.onOutputPending = { [unowned self, unowned kernel] in
+            kernel.soon {
+                self.stack.flushOutput()
+                self.sync(descriptors: false)
+            }
+        }
         if components.contains(.rumpnet_netinet) {
             for node in stack.sysctlList(prefix: "net") {
                 if node.name == Self.congestionControlSelected {
@@ -63,7 +74,10 @@ public final class KernelNetStack: NetworkStack {
         for (_, w) in watches { kernel.unwatch(w) }
         watches.removeAll()
         if let timer { kernel.cancelTimer(timer) }
-        for ifp in stack.interfaces where ifp.name != "lo0" { try? stack.destroyInterface(name: ifp.name) }
+        for ifp in stack.interfaces where ifp.name != "lo0" {
+            try? stack.setUp(name: ifp.name, false)
+            try? stack.destroyInterface(name: ifp.name)
+        }
     }
 
     private func register(_ node: SysctlNode, in tree: SysctlTree) {
@@ -144,10 +158,11 @@ public final class KernelNetStack: NetworkStack {
         }
     }
 
-    /// A bus descriptor is readable: every interface takes its frames (and its wakeups).
+    /// A device descriptor is readable: every interface takes its frames (and its wakeups).
     private func input() {
-        _ = stack.pollDrivers()
-        sync(descriptors: false)
+        _ = stack.pollDevices()
+        // A device that lost its medium (a tap deleted on the host) dropped its descriptor.
+        sync(descriptors: stack.takeDescriptorChange())
     }
 
     /// Frames reached the stack by a path the loop does not watch (an in-memory link that a
@@ -157,7 +172,16 @@ public final class KernelNetStack: NetworkStack {
     /// Attaches an interface on an in-memory link (embedded kernels in tests; see
     /// EmbeddedKernel). It is configured afterwards through requests like any other.
     public func attachInterface(_ name: String, on link: MemoryLink) throws(KernelError) {
-        try run(configuration: true) { _ = try stack.attachInterface(name: name, driver: link.makeDriver()) }
+        try run(configuration: true) {
+            _ = try stack.attachInterface(name: name, driver: link.makeDevice())
+            try applyFaults(to: name)
+        }
+    }
+
+    /// Wraps interface `name`'s device in a middleware (a test's FaultInjector on an embedded
+    /// kernel; rump_server's RUMPNET_FAULT does the same at create).
+    public func wrapDevice(_ name: String, _ wrap: (NetDevice) -> NetDevice) throws(KernelError) {
+        try run(configuration: true) { try stack.wrapDevice(name: name, wrap) }
     }
 
     // MARK: errors and addresses
@@ -365,7 +389,7 @@ public final class KernelNetStack: NetworkStack {
             return InterfaceInfo(
                 name: ifp.name, index: UInt32(ifp.index), flags: ifp.flags.rawValue, mtu: UInt32(ifp.mtu),
                 linkAddress: ifp.linkType == .ethernet ? ifp.linkAddress.bytes : [],
-                linkstr: ifp.driver.linkString,
+                linkstr: ifp.device.linkString,
                 addresses: ifp.addresses.map { a in
                     RumpProtocol.InterfaceAddress(address: Self.sockaddr(a.address), netmask: Self.mask(a.netmask),
                                      broadcast: broadcastCapable ? Self.sockaddr(a.broadcast) : nil,
@@ -377,14 +401,16 @@ public final class KernelNetStack: NetworkStack {
 
     /// `ifconfig -C`, in NetBSD's attach order (carp comes with netinet; we do not clone it).
     public func cloners() -> [String] {
-        var out = ["lo"]
-        if components.contains(.rumpnet_shmif) { out.append("shmif") }
+        var out = stack.clonerFamilies
         if components.contains(.rumpnet_netinet) { out.append("carp") }
         return out
     }
 
     public func createInterface(_ name: String) throws(KernelError) {
-        try run(configuration: true) { _ = try stack.createInterface(name: name) }
+        try run(configuration: true) {
+            _ = try stack.createInterface(name: name)
+            try applyFaults(to: name)
+        }
     }
 
     public func destroyInterface(_ name: String) throws(KernelError) {
