@@ -122,6 +122,9 @@ extension NetStack {
                 at = now + pto
             }
             if tp.rexmtAt != 0 && at >= tp.rexmtAt { at = 0 }  // the retransmission timer comes first
+            // A deadline already past (the retransmission it times was judged already): none,
+            // until snd_una goes out again; never a timer that fires at once, again and again.
+            if at != 0 && at <= now { at = 0 }
         }
         if at != tp.lossProbeAt {
             tp.lossProbeAt = at
