@@ -36,6 +36,8 @@ let package = Package(
         .executable(name: "traceroute", targets: ["traceroute"]),
         .executable(name: "nc", targets: ["nc"]),
         .executable(name: "udp-bench", targets: ["udp-bench"]),
+        .executable(name: "ttcp", targets: ["ttcp"]),
+        .executable(name: "tcp-bench", targets: ["tcp-bench"]),
         .executable(name: "ls", targets: ["ls"]),
         .executable(name: "mount", targets: ["mount"]),
         .executable(name: "mount_tmpfs", targets: ["mount_tmpfs"]),
@@ -154,6 +156,11 @@ let package = Package(
                           path: "Sources/Utilities/nc"),
         // The UDP benchmark's sending and receiving applications (scripts/udp-bench.sh).
         .executableTarget(name: "udp-bench", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport"]),
+        // ttcp(1): TCP/UDP throughput through a rump kernel (NetAdmin's TtcpOptions/TtcpFormat).
+        .executableTarget(name: "ttcp", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport"],
+                          path: "Sources/Utilities/ttcp"),
+        // The TCP benchmark's connection-rate ends (connect/accept/close loops).
+        .executableTarget(name: "tcp-bench", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport"]),
         // The file utilities (rumpctrl's ls, mount, dd, cat ...): FileUtilities' commands over RumpClient.
         .target(name: "FileUtilities", dependencies: ["RumpClient", "RumpProtocol", "ToolSupport"]),
         .testTarget(name: "FileUtilityTests", dependencies: ["FileUtilities", "NetBSDModels", "RumpClient", "RumpProtocol", "TestSupport"]),

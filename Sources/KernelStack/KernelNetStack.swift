@@ -59,7 +59,13 @@ public final class KernelNetStack: NetworkStack {
             }
         }
         if components.contains(.rumpnet_netinet) {
-            for node in stack.sysctlList(prefix: "net") { register(node, in: sysctl) }
+            for node in stack.sysctlList(prefix: "net") {
+                if node.name == Self.congestionControlSelected {
+                    registerCongestionControl(in: sysctl, description: node.description)
+                } else {
+                    register(node, in: sysctl)
+                }
+            }
         }
     }
 
@@ -89,6 +95,23 @@ public final class KernelNetStack: NetworkStack {
         tree.add(name, SysctlLeaf(kind: .int, description: node.description,
                                   get: { [unowned self] in .int(Int32(truncatingIfNeeded: (try? self.stack.sysctlGet(name)) ?? 0)) },
                                   set: setter))
+    }
+
+    static let congestionControlSelected = "net.inet.tcp.congctl.selected"
+
+    /// NetBSD's two string nodes, in its order: `available` (read-only, the names separated by
+    /// spaces) before `selected` (set by name; EINVAL for a name no algorithm has).
+    private func registerCongestionControl(in tree: SysctlTree, description: String) {
+        let available = NetStack.tcpCongestionControlsAvailable.joined(separator: " ")
+        tree.add("net.inet.tcp.congctl.available",
+                 SysctlLeaf(kind: .string, description: "Available Congestion Control Mechanisms", get: { .string(available) }))
+        tree.add(Self.congestionControlSelected, SysctlLeaf(
+            kind: .string, description: description,
+            get: { [unowned self] in .string(self.stack.tcpCongestionControl) },
+            set: { [unowned self] v throws(KernelError) in
+                guard case .string(let name) = v else { throw KernelError(.EINVAL) }
+                do { try self.stack.setTCPCongestionControl(name) } catch { throw KernelError(.EINVAL) }
+            }))
     }
 
     // MARK: the loop
@@ -228,8 +251,20 @@ public final class KernelNetStack: NetworkStack {
         try run { try stack.connect(Int32(s), to: e) }
     }
 
-    public func listen(_ s: SocketID, backlog: Int32) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
-    public func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr) { throw KernelError(.EOPNOTSUPP) }
+    /// listen(2): EOPNOTSUPP for a datagram socket, EINVAL once connected (the stack's rules).
+    public func listen(_ s: SocketID, backlog: Int32) throws(KernelError) {
+        try run { try stack.listen(Int32(s), backlog: Int(backlog)) }
+    }
+
+    /// accept(2): the oldest completed connection; EAGAIN (parked by the kernel) when none.
+    /// The new socket, like every socket here, answers "would block" to the kernel.
+    public func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr) {
+        try run {
+            let (fd, peer) = try stack.accept(Int32(s))
+            try stack.setOption(fd, .nonBlocking(true))
+            return (Int(fd), Self.sockaddr(peer))
+        }
+    }
 
     public func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SockAddr?) throws(KernelError) -> Int {
         let dst: SocketEndpoint? = try to.map { (a: SockAddr) throws(KernelError) in try Self.endpoint(a) }
@@ -239,11 +274,15 @@ public final class KernelNetStack: NetworkStack {
     /// Bulk filler for growing the receive buffer (a memcpy, not a per-element loop).
     private static let zeros = [UInt8](repeating: 0, count: 65536)
 
+    /// The most one receive takes from a stream: large reads keep the per-call cost of a
+    /// transfer low; a datagram is at most 65535 bytes anyway.
+    static let streamReadLimit = 262_144
+
     public func receive(_ s: SocketID, into buffer: inout [UInt8], maxLength: Int, flags: Int32) throws(KernelError) -> ReceivedFrom {
-        let limit = max(0, min(maxLength, 65535))
-        // The datagram goes from the socket's queue straight into the kernel's reused buffer:
+        let limit = max(0, min(maxLength, (try? stack.getOption(Int32(s), .type)) == Int(SocketConstants.SOCK_STREAM) ? Self.streamReadLimit : 65535))
+        // The data goes from the socket's queue straight into the kernel's reused buffer:
         // grow it (within its capacity after the first time) to the limit, copy, cut back.
-        if buffer.count < limit { buffer.append(contentsOf: Self.zeros[0..<(limit - buffer.count)]) }
+        while buffer.count < limit { buffer.append(contentsOf: Self.zeros[0..<min(Self.zeros.count, limit - buffer.count)]) }
         let d: ReceivedDatagram
         do {
             d = try run {
@@ -286,17 +325,39 @@ public final class KernelNetStack: NetworkStack {
     /// SOL_SOCKET and IPPROTO_IP options by NetBSD's numbers (the stack's SocketOptionName);
     /// ENOPROTOOPT for others.
     public func setOption(_ s: SocketID, level: Int32, name: Int32, value: [UInt8]) throws(KernelError) {
+        if level == SocketLinger.level && name == SocketLinger.name {
+            let linger = try Self.linger(value)
+            try run { try stack.setOption(Int32(s), .linger(linger)) }
+            return
+        }
         guard let option = SocketOptionName(level: level, name: name) else { throw KernelError(.ENOPROTOOPT) }
         let v = try Self.int(value)
         try run { try stack.setOption(Int32(s), option, value: v) }
     }
 
     public func getOption(_ s: SocketID, level: Int32, name: Int32, maxLength: Int) throws(KernelError) -> [UInt8] {
+        if level == SocketLinger.level && name == SocketLinger.name {
+            guard maxLength >= 8 else { throw KernelError(.EINVAL) }
+            return Self.lingerValue(try run { try stack.lingerOption(Int32(s)) })
+        }
         guard let option = SocketOptionName(level: level, name: name) else { throw KernelError(.ENOPROTOOPT) }
         // sockopt_get: a buffer smaller than an int is EINVAL.
         guard maxLength >= 4 else { throw KernelError(.EINVAL) }
         let v = try run { try stack.getOption(Int32(s), option) }
         return withUnsafeBytes(of: Int32(truncatingIfNeeded: v).littleEndian) { Array($0) }
+    }
+
+    /// SO_LINGER's struct linger { int l_onoff; int l_linger; } (8 bytes, little-endian): nil
+    /// when l_onoff is 0, else the seconds. EINVAL for another size.
+    static func linger(_ v: [UInt8]) throws(KernelError) -> Int? {
+        guard v.count == 8 else { throw KernelError(.EINVAL) }
+        let onoff = try int(Array(v[0..<4])), seconds = try int(Array(v[4..<8]))
+        return onoff == 0 ? nil : seconds
+    }
+
+    static func lingerValue(_ l: Int?) -> [UInt8] {
+        let onoff: Int32 = l == nil ? 0 : 1, seconds = Int32(truncatingIfNeeded: l ?? 0)
+        return withUnsafeBytes(of: onoff.littleEndian) { Array($0) } + withUnsafeBytes(of: seconds.littleEndian) { Array($0) }
     }
 
     public func localAddress(_ s: SocketID) throws(KernelError) -> SockAddr {
@@ -532,6 +593,7 @@ extension KernelNetStack {
         for (t, v) in icmp.outhist.enumerated() where v != 0 { add("icmp.outhist.\(t)", v) }
         for (t, v) in icmp.inhist.enumerated() where v != 0 { add("icmp.inhist.\(t)", v) }
         for (n, v) in stack.udpStats.named { add("udp." + n, v) }
+        for (n, v) in stack.tcpStats.named { add("tcp." + n, v) }
         let arp = stack.arpStats
         for (n, v) in [("sndtotal", arp.sent), ("sndrequest", arp.sentRequests), ("sndreply", arp.sentReplies),
                        ("rcvtotal", arp.received), ("rcvrequest", arp.receivedRequests), ("rcvreply", arp.receivedReplies),

@@ -44,6 +44,8 @@ final class TCPControlBlock {
     @exclusivity(unchecked) var tsRecent: UInt32 = 0
     @exclusivity(unchecked) var tsRecentAge: UInt64 = 0
     @exclusivity(unchecked) var tsOffset: UInt32 = 0
+    /// Last.ACK.sent (RFC 7323 4.3): the ACK field of the last segment we sent.
+    @exclusivity(unchecked) var lastAckSent = TCPSeq(0)
 
     // RTT estimation (RFC 6298), in ns.
     @exclusivity(unchecked) var srtt: UInt64? = nil

@@ -72,6 +72,15 @@ extension NetStack {
             }
         }
 
+        // SYN_RCVD and the peer's SYN again (our SYN-ACK was lost): answer with the SYN-ACK again,
+        // as NetBSD's syn_cache_add does for a duplicate. Checked before trimming, which would
+        // strip the old SYN and leave a bare ACK.
+        if tp.state == .synReceived && flags.contains(.syn) && !flags.contains(.ack) && seg.sequence == tp.irs {
+            tp.sndNxt = tp.iss
+            tcpOutput(s, tp)
+            return
+        }
+
         // Acceptability (RFC 9293 3.10.7.4 first) and trimming to the window.
         let rcvWnd = tcpReceiveWindow(s, tp)
         var seq = seg.sequence
@@ -133,8 +142,9 @@ extension NetStack {
             }
         }
 
-        // RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent.
-        if tp.doTimestamps, let ts = seg.timestamp, seg.sequence <= tp.rcvNxt,
+        // RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent (not rcv_nxt: with
+        // ACKs delayed the echo must be the earliest unacknowledged segment's TSval).
+        if tp.doTimestamps, let ts = seg.timestamp, seg.sequence <= tp.lastAckSent,
            tp.tsRecentAge == 0 || Int32(bitPattern: ts.value &- tp.tsRecent) >= 0 {
             tp.tsRecent = ts.value
             tp.tsRecentAge = now
@@ -142,12 +152,6 @@ extension NetStack {
 
         if flags.contains(.rst) { tcpRSTInput(s, tp, seg, inWindow: true); return }
         if flags.contains(.syn) {
-            // SYN_RCVD and the peer's SYN again (our SYN-ACK was lost): answer it again.
-            if tp.state == .synReceived && seg.sequence == tp.irs {
-                tp.sndNxt = tp.iss
-                tcpOutput(s, tp)
-                return
-            }
             tcpChallengeAck(s, tp)
             return
         }
@@ -188,7 +192,9 @@ extension NetStack {
         }
         var ourFINAcked = false
         if ack <= tp.sndUna {
-            if dataLen == 0 && scaledWindow == tp.sndWnd && tp.flightSize > 0 && ack == tp.sndUna
+            // Not the ACK of a window probe (a zero window): RFC 5681 2's duplicate ACK needs
+            // outstanding data the window admits, as BSD's "other than a window probe".
+            if dataLen == 0 && scaledWindow == tp.sndWnd && tp.sndWnd > 0 && tp.flightSize > 0 && ack == tp.sndUna
                 && !flags.contains(.fin) && tp.state.haveEstablished {
                 tcpDuplicateAck(s, tp, seg)
             } else if ack == tp.sndUna {
@@ -229,8 +235,9 @@ extension NetStack {
                 break
             }
         }
-        if tp.state == .timeWait && flags.contains(.fin) {
-            // The peer's FIN again: our ACK was lost. ACK it and restart 2MSL.
+        if tp.state == .timeWait && seg.flags.contains(.fin) {
+            // The peer's FIN again: our ACK was lost. ACK it and restart 2MSL (RFC 9293
+            // 3.10.7.4 TIME-WAIT). The segment's own flags: trimming stripped the old FIN.
             tp.ackNow = true
             tcpEnterTimeWait(s, tp)
             tcpOutput(s, tp)
@@ -378,14 +385,12 @@ extension NetStack {
     func tcpEnterRecovery(_ s: Socket, _ tp: TCPControlBlock) {
         tp.inRecovery = true
         tp.recover = tp.sndMax
-        tp.cc.onEnterRecovery(flightSize: tp.flightSize, now: now)
+        // cwnd = ssthresh with SACK (the pipe governs), + 3 SMSS of inflation without.
+        tp.cc.onEnterRecovery(flightSize: tp.flightSize, now: now, sackRecovery: tp.doSACK)
         tp.rttSeq = nil  // Karn: retransmitted data is never timed
         if tp.doSACK {
             tcpStats.sackRecoveryEpisode &+= 1
-            tp.cc.cwnd = tp.cc.ssthresh
             tp.highRxt = tp.sndUna
-        } else {
-            tp.cc.cwnd = tp.cc.ssthresh + 3 * tp.maxSeg
         }
         tcpRetransmitFirst(s, tp)
         tcpOutput(s, tp)
@@ -429,7 +434,7 @@ extension NetStack {
                 tp.inRecovery = false
                 tp.dupAcks = 0
                 tp.cc.onExitRecovery(flightSize: tp.flightSize, now: now)
-                if tp.doSACK { tp.scoreboard.reset() }
+                // The scoreboard keeps what it knows above the recovery point (RFC 6675).
             } else if !tp.doSACK {
                 // RFC 6582 partial ACK: retransmit the next hole, deflate.
                 tp.cc.onPartialAck(acked: dataAcked)

@@ -1,8 +1,9 @@
 // Passive open: a SYN to a listener makes an embryonic connection in SYN_RCVD (NetBSD's syn_cache
 // in spirit, but a full, small tcpcb without buffers). The listen queue is a bounded queue, not SYN
-// cookies: embryonic plus completed connections stay under 3/2 of the backlog (BSD's qlimit rule),
-// past which SYNs are dropped and counted (tcps_sc_overflowed), so a SYN flood costs a bounded
-// number of small objects and the listener keeps serving. Embryonic connections time out after
+// cookies: embryonic plus completed connections stay under 3/2 of the backlog (BSD's qlimit rule);
+// past it a SYN replaces the oldest embryo (counted in tcps_sc_overflowed), or is dropped when only
+// completed connections wait, so a SYN flood costs a bounded number of small objects and the
+// listener keeps serving. Embryonic connections time out after
 // net.inet.tcp.keepinit. Options negotiation for both opens is here too.
 
 extension NetStack {
@@ -29,8 +30,14 @@ extension NetStack {
         if f.contains(.fin) { tcpStats.badsyn &+= 1; return }
         if l.acceptQueue.count + l.embryonic >= (3 * l.backlog) / 2 + 1 || tcpConnections.count >= sysctl.tcpSynCacheLimit + 1_000_000 {
             tcpStats.scOverflowed &+= 1
-            tcpStats.scDropped &+= 1
-            return
+            // Full: the oldest embryo makes room, as NetBSD's syn_cache_insert drops its oldest
+            // entry, so a flood cannot lock real clients out until keepinit; with only completed
+            // connections waiting (the application not accepting) the SYN is dropped.
+            guard let oldest = tcpOldestEmbryo(of: l), let otp = oldest.tcb else {
+                tcpStats.scDropped &+= 1
+                return
+            }
+            tcpClose(oldest, otp)
         }
         let c = Socket(fd: -1, proto: .tcp, receiveLimit: 0, sendLimit: l.sendLimit)
         c.streamReceiveLimit = l.streamReceiveLimit
@@ -64,6 +71,20 @@ extension NetStack {
         tcpSetTimer(tp, keep: now + UInt64(sysctl.tcpKeepInit) * 500_000_000)
         tcpArmTimer(c, tp)
         tcpOutput(c, tp)
+    }
+
+    /// The listener's embryonic connection set up first (the earliest keepinit deadline). A
+    /// scan of the connection table: it runs only when the listen queue is full.
+    func tcpOldestEmbryo(of l: Socket) -> Socket? {
+        guard l.embryonic > 0 else { return nil }
+        var oldest: Socket? = nil
+        var deadline = UInt64.max
+        for (_, c) in tcpConnections {
+            guard let tp = c.tcb, tp.listener === l, tp.state == .synReceived, tp.keepAt < deadline else { continue }
+            oldest = c
+            deadline = tp.keepAt
+        }
+        return oldest
     }
 
     /// The options of the peer's SYN (or SYN-ACK): MSS, window scale (both sides or neither,

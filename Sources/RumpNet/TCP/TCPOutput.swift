@@ -18,12 +18,15 @@ extension NetStack {
             tp.lastSent = now
         }
         if tp.inRecovery && tp.doSACK { tcpSACKRecoveryOutput(s, tp) }
+        // Nagle's "idle" is judged once per call, as BSD's tcp_output does before its `again`
+        // loop: a write on an idle connection goes out whole, its short tail included.
+        let idle = tp.sndMax == tp.sndUna
         var budget = 1024  // segments per call: a window is at most 4 MiB / MSS
-        while budget > 0 && tcpOutputOne(s, tp) { budget -= 1 }
+        while budget > 0 && tcpOutputOne(s, tp, idle: idle) { budget -= 1 }
     }
 
     /// One pass of tcp_output's decision: sends at most one segment; true when another may follow.
-    private func tcpOutputOne(_ s: Socket, _ tp: TCPControlBlock) -> Bool {
+    private func tcpOutputOne(_ s: Socket, _ tp: TCPControlBlock, idle: Bool) -> Bool {
         let buffered = tp.sendBuffer?.count ?? 0
         var flags: TCPView.Flags
         switch tp.state {
@@ -68,7 +71,7 @@ extension NetStack {
         var send = false
         if len > 0 {
             if len == tp.maxSeg { send = true }
-            else if (tp.sndMax == tp.sndUna || s.noDelay) && off + len >= buffered { send = true }  // Nagle
+            else if (idle || s.noDelay) && off + len >= buffered { send = true }  // Nagle
             else if tp.forceOne { send = true }
             else if tp.maxSndWnd > 0 && len >= tp.maxSndWnd / 2 { send = true }
             else if tp.sndNxt < tp.sndMax { send = true }
@@ -82,8 +85,10 @@ extension NetStack {
         if tp.ackNow { send = true }
         if flags.contains(.fin) { send = true }
         if !send {
-            // Data waits behind a closed window: the persist timer probes it.
-            if buffered > off && tp.sndWnd == 0 && tp.rexmtAt == 0 && tp.persistAt == 0 {
+            // Data waits behind a closed or too small window (sender SWS avoidance) with no
+            // timer running: the persist timer probes it, as BSD does; RFC 1122 4.2.3.4's
+            // override timeout, without which a small window that never grows stalls the data.
+            if buffered > off && tp.rexmtAt == 0 && tp.persistAt == 0 {
                 tcpSetPersist(s, tp)
             }
             return false
@@ -218,6 +223,7 @@ extension NetStack {
             tp.lastSent = now
         }
         if f.contains(.ack) {
+            tp.lastAckSent = tp.rcvNxt
             tp.ackNow = false
             tp.unackedSegments = 0
             if tp.delackAt != 0 { tp.delackAt = 0; tcpArmTimer(s, tp) }

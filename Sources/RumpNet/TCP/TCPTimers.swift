@@ -80,7 +80,9 @@ extension NetStack {
             tcpStats.scRetransmitted &+= 1
         }
         if tp.state.haveEstablished {
-            tp.cc.onRetransmitTimeout(flightSize: tp.flightSize, now: now)
+            // RFC 5681 3.1: a backed-off repeat of the timer holds ssthresh (and CUBIC's W_max,
+            // RFC 9438 4.8); only the first timeout of a segment reduces.
+            tp.cc.onRetransmitTimeout(flightSize: tp.flightSize, now: now, firstTimeout: tp.rxtShift == 1)
         }
         tp.inRecovery = false
         tp.dupAcks = 0
@@ -101,18 +103,22 @@ extension NetStack {
     /// TCPT_PERSIST: a window probe (one byte past the closed window), then back off.
     func tcpPersistTimeout(_ s: Socket, _ tp: TCPControlBlock) {
         tcpStats.persisttimeo &+= 1
-        guard tp.sndWnd == 0, (tp.sendBuffer?.count ?? 0) > tp.sndNxt - tp.sndUna || tp.sndNxt == tp.sndUna else { return }
+        // A closed window, or data held back by a small one (the SWS override): either way a
+        // forced segment goes (one byte past a closed window, else what the window admits).
+        guard (tp.sendBuffer?.count ?? 0) > tp.sndNxt - tp.sndUna || tp.sndNxt == tp.sndUna else { return }
         if now &- tp.lastReceived > tcpMaxIdle && tp.persistShift >= 12 {
             tcpStats.persistdrops &+= 1
             tcpDrop(s, tp, error: .ETIMEDOUT)
             return
         }
+        // The next probe's timer first, as BSD's tcp_timer_persist does: with it armed the
+        // probe does not also start the retransmission timer.
+        tp.persistShift += 1
+        tcpSetPersist(s, tp)
         tp.sndNxt = tp.sndUna
         tp.forceOne = true
         tcpOutput(s, tp)
         tp.forceOne = false
-        tp.persistShift += 1
-        tcpSetPersist(s, tp)
     }
 
     /// TCPT_KEEP: connection establishment gave up (net.inet.tcp.keepinit), or a keepalive

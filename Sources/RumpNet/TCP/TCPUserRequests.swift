@@ -97,6 +97,9 @@ extension NetStack {
         let tp = tcpNewControlBlock(s)
         tcpConnections[fourTuple(s)] = s
         tcpAllocateBuffers(s, tp)
+        // The MSS our SYN offers: the route's MTU less the headers (RFC 9293 3.7.1), bounded by
+        // TCP_MAXSEG; without this an active open offered the 536-byte default.
+        tp.offeredMSS = min(tcpRouteMSS(foreign.address), s.userMaxSeg > 0 ? s.userMaxSeg : Int.max)
         tp.iss = tcpInitialSequence(s.local, s.foreign)
         tp.sndUna = tp.iss; tp.sndNxt = tp.iss; tp.sndMax = tp.iss
         tp.state = .synSent
@@ -155,6 +158,9 @@ extension NetStack {
         if buf.space < data.count { tcpGrowSendBuffer(tp, &buf) }
         let n = buf.append(data)
         tp.sendBuffer = buf
+        // A full buffer is no longer writable: report it, or the ACK that frees room would
+        // find the readiness unchanged and wake no parked send.
+        socketChanged(s)
         if n == 0 { throw .EWOULDBLOCK }
         tcpOutput(s, tp)
         return n

@@ -1,0 +1,179 @@
+import Testing
+@testable import RumpNet
+
+/// Data both ways, ACK generation (RFC 5681 4.2, RFC 9293 3.8.6.3), reordering and duplication.
+@Suite struct TCPDataTests {
+    /// One segment in order: the ACK is delayed by net.inet.tcp.delack_ticks × 10 ms (200 ms).
+    @Test func singleSegmentIsAckedAfterTheDelayedAckTime() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: .pattern(1000))
+        t.expectNothing("the ACK waits")
+        t.advance(1)
+        t.expect(.ack, seq: c.ours, ack: c.theirs + 1000, window: 32768 - 1000, atMs: 200)
+        t.expectNothing()
+        #expect(t.stack.tcpStats.delack == 1)
+        #expect(try t.read(c.fd) == .pattern(1000))
+    }
+
+    @Test func delayedAckTimeFollowsTheSysctl() throws {
+        let t = try TCPScript(sysctl: [("net.inet.tcp.delack_ticks", 5)])
+        let c = try t.acceptConnection()
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: .pattern(10))
+        t.advance(1)
+        t.expect(.ack, ack: c.theirs + 10, atMs: 50)
+        // delack_ticks 0: every segment is acked at once.
+        let t0 = try TCPScript(sysctl: [("net.inet.tcp.delack_ticks", 0)])
+        let c0 = try t0.acceptConnection()
+        t0.inject(t0.segment(.ack, seq: c0.theirs, ack: c0.ours), payload: .pattern(10))
+        t0.expect(.ack, ack: c0.theirs + 10, atMs: 0)
+    }
+
+    /// Every second full-sized segment is acked at once (RFC 5681 4.2).
+    @Test func everySecondSegmentIsAckedAtOnce() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: .pattern(1460))
+        t.expectNothing()
+        t.inject(t.segment(.ack, seq: c.theirs + 1460, ack: c.ours), payload: .pattern(1460, seed: 1460))
+        t.expect(.ack, ack: c.theirs + 2920, atMs: 0)
+        t.advance(1)
+        t.expectNothing("no delayed ACK left over")
+    }
+
+    /// Our data: sent at once (Nagle lets the first small segment go), PSH on the last
+    /// segment of the write, piggy-backed ACKs.
+    @Test func dataFromUsAndPiggybackedAck() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: .pattern(10))
+        try t.write(c.fd, .pattern(100))
+        let s = try #require(t.expect([.ack, .psh], seq: c.ours, ack: c.theirs + 10, length: 100, atMs: 0))
+        #expect(s.payload == .pattern(100))
+        t.inject(t.segment(.ack, seq: c.theirs + 10, ack: c.ours + 100))
+        t.advance(1)
+        t.expectNothing("the delayed ACK went with the data")
+        #expect(try t.read(c.fd) == .pattern(10))
+    }
+
+    /// Nagle (RFC 896): a small segment waits while data is unacknowledged; TCP_NODELAY sends it.
+    @Test func nagleHoldsSmallSegmentsUntilAcked() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        try t.write(c.fd, .pattern(100))
+        t.expect([.ack, .psh], seq: c.ours, length: 100)
+        try t.write(c.fd, .pattern(50))
+        t.expectNothing("Nagle holds 50 bytes behind 100 unacknowledged")
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 100))
+        t.expect([.ack, .psh], seq: c.ours + 100, length: 50)
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.write(c.fd, .pattern(10))
+        t.expect([.ack, .psh], seq: c.ours + 150, length: 10)
+    }
+
+    /// A write of several segments on an idle connection goes out whole, the short tail
+    /// included: BSD's tcp_output judges Nagle's "idle" once per call (snd_max == snd_una
+    /// when the call began), so one write is not split into a burst and a delayed tail.
+    @Test func oneWriteOnAnIdleConnectionIsSentWhole() throws {
+        let t = try TCPScript()
+        var o = PeerOptions.plain
+        o.mss = 1000
+        let c = try t.acceptConnection(o)
+        try t.write(c.fd, .pattern(2500))
+        let segs = t.takeAll()
+        #expect(segs.map(\.payload.count) == [1000, 1000, 500])
+        #expect(segs.map(\.seq) == [c.ours, c.ours + 1000, c.ours + 2000])
+        #expect(segs.last?.flags.contains(.psh) == true)
+    }
+
+    /// Reordering: a segment after a hole draws an immediate duplicate ACK; the one that fills
+    /// the hole draws an immediate ACK of everything; the bytes read are in order.
+    @Test func reorderedSegmentsAreReassembled() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        let data = [UInt8].pattern(3000)
+        t.inject(t.segment(.ack, seq: c.theirs + 1000, ack: c.ours), payload: Array(data[1000..<2000]))
+        t.expect(.ack, ack: c.theirs, atMs: 0)
+        t.inject(t.segment(.ack, seq: c.theirs + 2000, ack: c.ours), payload: Array(data[2000..<3000]))
+        t.expect(.ack, ack: c.theirs, atMs: 0)
+        #expect(try t.read(c.fd) == [])
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: Array(data[0..<1000]))
+        t.expect(.ack, ack: c.theirs + 3000, atMs: 0)
+        #expect(try t.read(c.fd) == data)
+        #expect(t.stack.tcpStats.rcvoopack == 2)
+    }
+
+    /// With SACK the duplicate ACKs carry the blocks received (RFC 2018 4: the most recent first).
+    @Test func outOfOrderDataIsReportedInSACKBlocks() throws {
+        let t = try TCPScript()
+        var o = PeerOptions.plain
+        o.sackPermitted = true
+        let c = try t.acceptConnection(o)
+        t.inject(t.segment(.ack, seq: c.theirs + 1000, ack: c.ours), payload: .pattern(500))
+        let a = t.expect(.ack, ack: c.theirs)
+        #expect(a?.tcp.sackBlocks == SACKBlocks([SACKBlock(left: c.theirs + 1000, right: c.theirs + 1500)]))
+        t.inject(t.segment(.ack, seq: c.theirs + 3000, ack: c.ours), payload: .pattern(500))
+        let b = t.expect(.ack, ack: c.theirs)
+        #expect(b?.tcp.sackBlocks == SACKBlocks([SACKBlock(left: c.theirs + 3000, right: c.theirs + 3500),
+                                                 SACKBlock(left: c.theirs + 1000, right: c.theirs + 1500)]))
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: .pattern(1000))
+        let d = t.expect(.ack, ack: c.theirs + 1500)
+        #expect(d?.tcp.sackBlocks == SACKBlocks([SACKBlock(left: c.theirs + 3000, right: c.theirs + 3500)]))
+    }
+
+    /// Duplication: a segment received twice is acknowledged at once and read once; a partly
+    /// old one gives only its new bytes.
+    @Test func duplicateAndOverlappingSegments() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        let data = [UInt8].pattern(1500)
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: Array(data[0..<1000]))
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: Array(data[0..<1000]))
+        t.expect(.ack, ack: c.theirs + 1000, atMs: 0)   // the duplicate's ACK, at once
+        #expect(t.stack.tcpStats.rcvduppack == 1)
+        t.inject(t.segment(.ack, seq: c.theirs + 500, ack: c.ours), payload: Array(data[500..<1500]))
+        _ = t.takeAll()
+        #expect(try t.read(c.fd) == data)
+        #expect(t.stack.tcpStats.rcvpartduppack == 1)
+    }
+
+    /// Half close both ways: our FIN after the data, their data still read in FIN_WAIT_2, their
+    /// FIN: end of file.
+    @Test func halfCloseKeepsReceiving() throws {
+        let t = try TCPScript()
+        var c = try t.acceptConnection()
+        try t.write(c.fd, .pattern(10))
+        try t.stack.shutdown(c.fd, how: SocketConstants.SHUT_WR)
+        t.expect([.ack, .psh], seq: c.ours, length: 10)
+        t.expect([.fin, .ack], seq: c.ours + 10)
+        c.ours += 11
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours))
+        #expect(t.state(c.fd) == .finWait2)
+        #expect(throws: Errno.EPIPE) { try t.write(c.fd, [1]) }
+        t.inject(t.segment([.ack, .psh], seq: c.theirs, ack: c.ours), payload: .pattern(77))
+        #expect(try t.read(c.fd) == .pattern(77))
+        t.inject(t.segment([.fin, .ack], seq: c.theirs + 77, ack: c.ours))
+        t.expect(.ack, seq: c.ours, ack: c.theirs + 78, atMs: 0)
+        #expect(try t.read(c.fd) == nil)
+        #expect(t.state(c.fd) == .timeWait)
+    }
+
+    /// The peer closes first: EOF after its data, CLOSE_WAIT, then our FIN and LAST_ACK → CLOSED.
+    @Test func passiveClose() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        t.inject(t.segment([.fin, .ack, .psh], seq: c.theirs, ack: c.ours), payload: .pattern(5))
+        t.expect(.ack, ack: c.theirs + 6, atMs: 0)   // a FIN is acked at once
+        #expect(t.state(c.fd) == .closeWait)
+        #expect(try t.read(c.fd) == .pattern(5))
+        #expect(try t.read(c.fd) == nil)
+        try t.write(c.fd, .pattern(3))   // CLOSE_WAIT still sends
+        t.expect([.ack, .psh], seq: c.ours, ack: c.theirs + 6, length: 3)
+        try t.stack.close(c.fd)
+        t.flush()
+        t.expect([.fin, .ack], seq: c.ours + 3, ack: c.theirs + 6)
+        #expect(t.connectionState == .lastAck)
+        t.inject(t.segment(.ack, seq: c.theirs + 6, ack: c.ours + 4))
+        #expect(t.connectionState == nil)
+    }
+}

@@ -1,0 +1,296 @@
+import Foundation
+import Testing
+@testable import RumpNet
+
+/// Loss of data, ACKs and FINs: RFC 6298's timer (backoff, Karn), RFC 5681/6582 fast retransmit
+/// and NewReno recovery, RFC 6675 SACK recovery, and the congestion windows NewReno and CUBIC
+/// leave after a loss, checked against the RFCs' formulas.
+@Suite struct TCPLossRecoveryTests {
+    static let smss = 1460
+
+    /// RFC 6298: RTO = SRTT + 4 RTTVAR (300 ms for a 100 ms first sample), doubled at every
+    /// timeout (5.5), capped at 64 s (TCPTV_REXMTMAX); after 12 retransmissions
+    /// (TCP_MAXRXTSHIFT) the connection is dropped with a RST and ETIMEDOUT.
+    @Test func rtoBacksOffAndGivesUp() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection(rtt: 0.1)
+        #expect(t.tcb(c.fd)?.rto == 300_000_000)
+        try t.write(c.fd, .pattern(100))
+        t.expect([.ack, .psh], seq: c.ours, length: 100, atMs: 100)
+        var at = 100.0
+        for k in 0..<12 {
+            at += min(300.0 * Double(1 << k), 64_000)
+            t.advance(toMs: at + 1)
+            t.expect([.ack, .psh], seq: c.ours, ack: c.theirs, length: 100, atMs: at)
+            t.expectNothing()
+        }
+        #expect(t.state(c.fd) == .established)
+        at += 64_000
+        t.advance(toMs: at + 1)
+        t.expect([.rst, .ack], seq: c.ours + 100, ack: c.theirs, atMs: at)
+        #expect(try t.soError(c.fd) == .ETIMEDOUT)
+        #expect(t.state(c.fd) == .closed)
+        #expect(t.stack.tcpStats.timeoutdrop == 1)
+    }
+
+    /// Karn's rule: the ACK of a retransmitted segment gives no RTT sample; the backoff ends
+    /// with the new ACK and the next segment's timer is the unbacked RTO.
+    @Test func karnsRuleAndBackoffReset() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection(rtt: 0.1)
+        let samples = t.stack.tcpStats.rttupdated
+        try t.write(c.fd, .pattern(100))
+        t.advance(0.35)
+        t.take(); t.expect([.ack, .psh], seq: c.ours, atMs: 400)
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 100))
+        #expect(t.stack.tcpStats.rttupdated == samples)   // no sample from a retransmission
+        #expect(t.tcb(c.fd)?.rxtShift == 0)
+        try t.write(c.fd, .pattern(10))
+        t.expect([.ack, .psh], seq: c.ours + 100, atMs: 450)
+        t.advance(1)
+        t.expect([.ack, .psh], seq: c.ours + 100, atMs: 750)   // 450 + 300: not backed off
+    }
+
+    /// A lost FIN is retransmitted on the timer; its ACK ends FIN_WAIT_1.
+    @Test func lostFINIsRetransmitted() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection(rtt: 0.1)
+        try t.stack.shutdown(c.fd, how: SocketConstants.SHUT_WR)
+        t.expect([.fin, .ack], seq: c.ours, atMs: 100)
+        t.advance(0.5)
+        t.expect([.fin, .ack], seq: c.ours, ack: c.theirs, atMs: 400)
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 1))
+        #expect(t.state(c.fd) == .finWait2)
+        t.advance(5)
+        t.expectNothing()
+    }
+
+    /// A lost ACK from the peer costs nothing when a later one covers it; a lost ACK of ours
+    /// makes the peer resend, and the resent data is acknowledged again at once.
+    @Test func lostAcksBothWays() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection(rtt: 0.1)
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.write(c.fd, .pattern(100))
+        try t.write(c.fd, .pattern(100))
+        #expect(t.takeAll().count == 2)
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 200))   // the ACK of the first was lost
+        t.advance(2)
+        t.expectNothing("nothing to retransmit")
+        // Our ACK of their data lost: their retransmission draws an immediate ACK.
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 200), payload: .pattern(1460))
+        t.inject(t.segment(.ack, seq: c.theirs + 1460, ack: c.ours + 200), payload: .pattern(1460))
+        t.expect(.ack, ack: c.theirs + 2920)
+        t.inject(t.segment(.ack, seq: c.theirs + 1460, ack: c.ours + 200), payload: .pattern(1460))
+        t.expect(.ack, ack: c.theirs + 2920)
+        #expect(try t.read(c.fd)?.count == 2920)
+    }
+
+    /// Loss of the first of six segments, no SACK: two duplicate ACKs send new data (RFC 3042),
+    /// the third retransmits at once with ssthresh = max(FlightSize/2, 2 SMSS) and
+    /// cwnd = ssthresh + 3 SMSS (RFC 5681 3.2 (2), (3)); later duplicates inflate by one SMSS
+    /// (4); the full ACK sets cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS) (RFC 6582 3.2 (3)).
+    @Test(arguments: ["newreno", "cubic"])
+    func fastRetransmitAndRecoveryWindows(_ algorithm: String) throws {
+        let t = try TCPScript()
+        try t.stack.setTCPCongestionControl(algorithm)
+        let c = try t.acceptConnection(rtt: 0.1)
+        let mss = TCPLossRecoveryTests.smss
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.write(c.fd, .pattern(20 * mss))
+        let first = t.takeAll()
+        #expect(first.map(\.payload.count) == [mss, mss, mss, mss])   // initial window: 4 segments
+        let tp = try #require(t.tcb(c.fd))
+        #expect(tp.cc.cwnd == 4 * mss)
+        // Segment 0 lost: segments 1, 2, 3 arrive, each drawing a duplicate ACK.
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours))
+        t.expect(.ack, seq: c.ours + 4 * mss, length: mss)            // limited transmit
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours))
+        t.expect(.ack, seq: c.ours + 5 * mss, length: mss)
+        #expect(tp.cc.cwnd == 4 * mss)                                  // RFC 3042: cwnd unchanged
+        let flight = tp.flightSize
+        #expect(flight == 6 * mss)
+        let cwndBefore = tp.cc.cwnd
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours))
+        t.expect(.ack, seq: c.ours, length: mss)                      // fast retransmit of segment 0
+        var newData = t.takeAll()                                      // what cwnd - flight admits
+        #expect(tp.inRecovery)
+        let ssthresh: Int
+        if algorithm == "cubic" {
+            // RFC 9438 4.6: ssthresh = flight_size × β_cubic (0.7); W_max = cwnd at the loss;
+            // K = ∛(W_max (1 − β_cubic) / C) in segments (4.2, C = 0.4).
+            ssthresh = max(flight * 7 / 10, 2 * mss)
+            let cubic = try #require(tp.cc as? Cubic)
+            #expect(cubic.wMax == Double(cwndBefore))
+        } else {
+            ssthresh = max(flight / 2, 2 * mss)
+        }
+        #expect(tp.cc.ssthresh == ssthresh)
+        #expect(tp.cc.cwnd == ssthresh + 3 * mss)
+        // Two more duplicates (segments 4 and 5 arrived): inflation, new data as cwnd allows.
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours))
+        #expect(tp.cc.cwnd == ssthresh + 4 * mss)
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours))
+        #expect(tp.cc.cwnd == ssthresh + 5 * mss)
+        newData += t.takeAll()
+        #expect(newData.allSatisfy { $0.seq >= c.ours + 6 * mss })
+        // cwnd - flight decides how much new data went: one segment per SMSS of room.
+        let room = ssthresh + 5 * mss - flight
+        #expect(newData.count == max(0, room / mss))
+        // The full ACK (everything up to `recover`) ends recovery.
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 6 * mss))
+        #expect(!tp.inRecovery)
+        let flightAfter = newData.count * mss   // what the full ACK left outstanding (before new sends)
+        #expect(tp.cc.cwnd == min(ssthresh, max(flightAfter, mss) + mss))
+        #expect(t.stack.tcpStats.sndrexmitpack == 1)
+    }
+
+    /// RFC 6582 partial ACK: two segments lost; the ACK after the first retransmission covers
+    /// only up to the second hole, which is retransmitted at once, cwnd deflated by the amount
+    /// acked plus one SMSS back (3.2 (5)).
+    @Test func newRenoPartialAckRetransmitsTheNextHole() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection(rtt: 0.1)
+        let mss = TCPLossRecoveryTests.smss
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.write(c.fd, .pattern(20 * mss))
+        _ = t.takeAll()
+        for _ in 0..<3 { t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours)) }   // 0 and 2 lost
+        let segs = t.takeAll()
+        #expect(segs.last?.seq == c.ours)   // fast retransmit of segment 0
+        let tp = try #require(t.tcb(c.fd))
+        let cwnd = tp.cc.cwnd
+        // Segment 0 arrives: the receiver now has 0, 1 and acks up to the hole at 2.
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 2 * mss))
+        #expect(tp.inRecovery)
+        let r = t.takeAll()
+        #expect(r.first?.seq == c.ours + 2 * mss)   // the next hole, at once
+        #expect(r.first?.payload.count == mss)
+        #expect(tp.cc.cwnd == max(cwnd - 2 * mss + mss, mss))
+    }
+
+    /// SACK recovery (RFC 6675): the scoreboard says segment 0 is lost once DupThresh × SMSS
+    /// above it are SACKed; it is retransmitted first, then cwnd = ssthresh and the pipe decide,
+    /// new data follows; holes SACK reports are refilled without waiting for the timer.
+    @Test func sackRecoveryRetransmitsHolesByThePipe() throws {
+        let t = try TCPScript()
+        var o = PeerOptions.plain
+        o.sackPermitted = true
+        let c = try t.acceptConnection(o, rtt: 0.1)
+        let mss = TCPLossRecoveryTests.smss
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.write(c.fd, .pattern(20 * mss))
+        #expect(t.takeAll().count == 4)
+        let tp = try #require(t.tcb(c.fd))
+        #expect(tp.doSACK)
+        func sackAck(_ blocks: [(Int, Int)]) {
+            var r = t.segment(.ack, seq: c.theirs, ack: c.ours)
+            r.sackBlocks = SACKBlocks(blocks.map { SACKBlock(left: c.ours + $0.0 * mss, right: c.ours + $0.1 * mss) })
+            t.inject(r)
+        }
+        // Segments 1, 2 arrive (0 lost): limited transmit sends 4 and 5.
+        sackAck([(1, 2)])
+        sackAck([(1, 3)])
+        #expect(t.takeAll().map(\.seq) == [c.ours + 4 * mss, c.ours + 5 * mss])
+        let flight = tp.flightSize
+        // Segment 3 arrives: 3 SMSS SACKed above segment 0: lost, recovery.
+        sackAck([(1, 4)])
+        #expect(tp.inRecovery)
+        #expect(t.stack.tcpStats.sackRecoveryEpisode == 1)
+        #expect(tp.cc.ssthresh == max(flight / 2, 2 * mss))
+        #expect(tp.cc.cwnd == tp.cc.ssthresh)
+        let r = t.takeAll()
+        #expect(r.first?.seq == c.ours)   // the hole first
+        // pipe = segments 4, 5 (not SACKed, not lost) + the retransmission = 3 SMSS = cwnd: nothing more.
+        #expect(r.count == 1)
+        // Segments 4 and 5 arrive: pipe falls, new data goes out.
+        sackAck([(1, 5)])
+        sackAck([(1, 6)])
+        let more = t.takeAll()
+        #expect(!more.isEmpty)
+        #expect(more.allSatisfy { $0.seq >= c.ours + 6 * mss })
+        // The retransmission arrives: cumulative ACK of 0...5, recovery ends.
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 6 * mss))
+        #expect(!tp.inRecovery)
+        #expect(t.stack.tcpStats.sndrexmitpack == 1)
+        #expect(tp.rexmtAt != 0)
+    }
+
+    /// An RTO in CUBIC (RFC 9438 4.8) reduces ssthresh by β_cubic once; a backed-off repeat of
+    /// the same segment's timer holds ssthresh and W_max (RFC 5681 3.1: "the value of
+    /// ssthresh is held constant").
+    @Test(arguments: ["newreno", "cubic"])
+    func repeatedTimeoutsHoldSSThresh(_ algorithm: String) throws {
+        let t = try TCPScript()
+        try t.stack.setTCPCongestionControl(algorithm)
+        let c = try t.acceptConnection(rtt: 0.1)
+        let mss = TCPLossRecoveryTests.smss
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.write(c.fd, .pattern(4 * mss))
+        _ = t.takeAll()
+        let tp = try #require(t.tcb(c.fd))
+        let flight = tp.flightSize
+        t.advance(0.31)
+        #expect(t.takeAll().count == 1)   // one segment: cwnd = the loss window
+        #expect(tp.cc.cwnd == mss)
+        let expected = algorithm == "cubic" ? max(flight * 7 / 10, 2 * mss) : max(flight / 2, 2 * mss)
+        #expect(tp.cc.ssthresh == expected)
+        let wMax = (tp.cc as? Cubic)?.wMax
+        t.advance(0.61)
+        #expect(t.takeAll().count == 1)
+        #expect(tp.cc.ssthresh == expected)
+        #expect((tp.cc as? Cubic)?.wMax == wMax)
+        #expect(tp.cc.cwnd == mss)
+    }
+
+    /// After recovery, CUBIC's window follows W_cubic(t) = C (t − K)³ + W_max with
+    /// K = ∛((W_max − cwnd_epoch) / C) (RFC 9438 4.2, segments, C = 0.4): with every flight acked
+    /// one RTT later, each ACK moves cwnd to the target W_cubic(t + RTT) (4.4), or to the
+    /// Reno-friendly W_est when that is larger (4.3).
+    @Test func cubicWindowFollowsTheCubicAfterLoss() throws {
+        let t = try TCPScript()
+        try t.stack.setTCPCongestionControl("cubic")
+        let c = try t.acceptConnection(rtt: 0.1)
+        let mss = Double(TCPLossRecoveryTests.smss)
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.stack.setOption(c.fd, .sendBuffer(200_000))
+        let data = [UInt8].pattern(1 << 20)
+        var written = try t.write(c.fd, data)
+        let tp = try #require(t.tcb(c.fd))
+        let cubic = try #require(tp.cc as? Cubic)
+        func ackEverything() {
+            _ = t.takeAll()
+            t.inject(t.segment(.ack, seq: c.theirs, ack: tp.sndMax))
+            if written < data.count, let n = try? t.write(c.fd, Array(data[written...])) { written += n }
+        }
+        // Slow start to ~20 segments, each flight acked one RTT after it left.
+        while tp.cc.cwnd < 20 * TCPLossRecoveryTests.smss { t.advance(0.1); ackEverything() }
+        // A loss: three duplicate ACKs of the flight's first byte, then the full ACK.
+        t.advance(0.1)
+        let cwndAtLoss = Double(tp.cc.cwnd)
+        for _ in 0..<3 { t.inject(t.segment(.ack, seq: c.theirs, ack: tp.sndUna)) }
+        #expect(tp.inRecovery)
+        #expect(cubic.wMax == cwndAtLoss)   // first loss: W_max = cwnd (no fast convergence yet)
+        ackEverything()
+        #expect(!tp.inRecovery)
+        let cwndEpoch = Double(tp.cc.cwnd)
+        // Congestion avoidance, 2 s of round trips.
+        for _ in 0..<20 { t.advance(0.1); ackEverything() }
+        let start = try #require(cubic.epochStart)
+        // The full ACK left little in flight: cwnd = 2 SMSS (RFC 6582 option 1), slow start back
+        // to ssthresh = 0.7 flight; the cubic stage starts there with cwnd_epoch = that cwnd.
+        #expect(cwndEpoch == 2 * mss)
+        #expect(cubic.cwndEpoch >= Double(tp.cc.ssthresh))
+        #expect(cubic.cwndEpoch < Double(tp.cc.ssthresh) + 2 * mss)
+        let k = cbrt((cwndAtLoss - cubic.cwndEpoch) / mss / Cubic.c)
+        #expect(abs(cubic.k - k) < 1e-9, "K \(cubic.k), RFC 9438 eq. 2 gives \(k)")
+        let rtt = Double(tp.srtt ?? 0) / 1e9
+        #expect(abs(rtt - 0.1) < 0.01)
+        let since = Double(t.clock.now - start) / 1e9
+        let target = Cubic.c * pow(since + rtt - k, 3) * mss + cwndAtLoss
+        let expected = max(target, cubic.wEst)
+        let w = cubic.cwndExact
+        #expect(abs(w - expected) <= mss + 0.02 * expected, "cwnd \(w), W_cubic(t+RTT) \(target), W_est \(cubic.wEst), t \(since)")
+        #expect(w > cubic.cwndEpoch)   // it grew back toward W_max
+    }
+}
