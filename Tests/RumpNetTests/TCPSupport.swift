@@ -99,7 +99,7 @@ extension MemoryLink {
     private func hand(_ bytes: [UInt8], from: Int) {
         bytes.withUnsafeBytes { f in
             for i in ports.indices where i != from {
-                if let s = ports[i].stack { s.takeUnretainedValue().receive(f, on: ports[i].ifIndex) }
+                ports[i]?.takeUnretainedValue().offer(f)
             }
         }
     }
