@@ -8,10 +8,12 @@ final class ForegroundServer {
     let socketPath: String?
     let url: String
 
-    init(args: [String], url: String, socketPath: String?) throws {
+    /// `environment`: variables added to the server's (test hooks such as RUMPNET_FAULT).
+    init(args: [String], url: String, socketPath: String?, environment: [String: String] = [:]) throws {
         self.url = url
         self.socketPath = socketPath
-        server = try Background(executable("rump_server"), ["-s"] + args + [url], environment: rumpEnvironment(server: nil))
+        server = try Background(executable("rump_server"), ["-s"] + args + [url],
+                                environment: rumpEnvironment(server: nil).merging(environment) { $1 })
     }
 
     var process: Process { server.process }

@@ -29,8 +29,9 @@ import Testing
 }
 
 @Suite struct TCPLossyTransferTests {
-    /// 4 MiB through 5 % loss and 2 % reordering each way, with SACK and without, with each
-    /// congestion control: every byte arrives in order, and the counters show the recovery.
+    /// 4 MiB through 5 % loss and 2 % reordering each way (the FaultInjector middleware around
+    /// both stacks' devices), with SACK and without, with each congestion control: every byte
+    /// arrives in order, and the counters show the recovery.
     @Test(arguments: [(true, "newreno"), (true, "cubic"), (false, "newreno")])
     func lossyTransferCompletes(sack: Bool, cc: String) throws {
         let p = try TCPPair(seed: 7)
@@ -39,22 +40,17 @@ import Testing
             try s.setTCPCongestionControl(cc)
         }
         let (c, srv) = try p.connected()
-        let data = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
-        var rng = SeededRandom(seed: 42)
-        var held: [([UInt8], Int)] = []
-        var sent = 0, got: [UInt8] = []
-        var steps = 0
-        while got.count < data.count && steps < 2_000_000 {
-            if sent < data.count { sent += try p.write(p.a, c, data, from: sent) }
-            var moved = 1
-            while moved > 0 {
-                moved = p.link.deliverLossy(drop: 0.05, reorder: 0.02, rng: &rng, held: &held)
-                while let chunk = try p.read(p.b, srv), !chunk.isEmpty { got += chunk; moved += 1 }
+        var injectors: [FaultInjector] = []
+        for (i, s) in [p.a, p.b].enumerated() {
+            try s.wrapDevice(name: "shmif0") { d in
+                let f = FaultInjector(wrapping: d, dropPercent: 5, reorderPercent: 2, seed: 42 + UInt64(i), directions: .transmit)
+                injectors.append(f)
+                return f
             }
-            p.lab.clock.advance(seconds: 0.001)
-            for s in [p.a, p.b] { s.poll() }
-            steps += 1
         }
+        let data = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        let got = try p.transfer(data, from: c, to: srv, maxSteps: 200_000)
+        #expect(injectors.allSatisfy { $0.dropped > 0 && $0.reordered > 0 })
         #expect(got.count == data.count)
         #expect(got == data)
         #expect(p.a.tcpStats.sndrexmitpack > 0)

@@ -75,32 +75,3 @@ struct TCPPair {
     }
 }
 
-extension MemoryLink {
-    /// Delivers like `deliver()`, but drops each frame with probability `drop` and holds back
-    /// each with probability `reorder` until the next one has gone (a seeded, repeatable rule).
-    @discardableResult
-    func deliverLossy(drop: Double, reorder: Double, rng: inout SeededRandom, held: inout [([UInt8], Int)]) -> Int {
-        var n = 0
-        while !queue.isEmpty {
-            let (frame, from) = queue.peek()
-            let bytes = Array(frame)
-            queue.pop()
-            n += 1
-            let r = Double(rng.next() % 1_000_000) / 1_000_000
-            if r < drop { continue }
-            if r < drop + reorder && held.count < 4 { held.append((bytes, from)); continue }
-            hand(bytes, from: from)
-            while let h = held.popLast() { hand(h.0, from: h.1) }
-        }
-        while let h = held.popLast() { hand(h.0, from: h.1) }
-        return n
-    }
-
-    private func hand(_ bytes: [UInt8], from: Int) {
-        bytes.withUnsafeBytes { f in
-            for i in ports.indices where i != from {
-                ports[i]?.takeUnretainedValue().offer(f)
-            }
-        }
-    }
-}

@@ -63,6 +63,11 @@ final class TCPControlBlock {
     @exclusivity(unchecked) var keepAt: UInt64 = 0
     @exclusivity(unchecked) var closeWaitAt: UInt64 = 0   // 2MSL in TIME_WAIT, idle limit in FIN_WAIT_2
     @exclusivity(unchecked) var delackAt: UInt64 = 0
+    /// The loss probe (RFC 8985 7: a tail loss probe outside recovery; in SACK recovery the
+    /// check whether snd_una's retransmission was lost as well).
+    @exclusivity(unchecked) var lossProbeAt: UInt64 = 0
+    /// A tail loss probe went out and no ACK has moved snd_una since.
+    @exclusivity(unchecked) var probeSent = false
     @exclusivity(unchecked) var timer = TimerID.none
     @exclusivity(unchecked) var timerDeadline: UInt64 = 0
     /// Keepalive probes sent without an answer; persist probes' backoff.
@@ -89,6 +94,8 @@ final class TCPControlBlock {
     /// RFC 6675 HighRxt: retransmitted up to here in this recovery.
     @exclusivity(unchecked) var highRxt = TCPSeq(0)
     @exclusivity(unchecked) var scoreboard = SACKScoreboard()
+    /// When snd_una's segment was last sent again (lost-retransmission detection).
+    @exclusivity(unchecked) var unaRetransmittedAt: UInt64 = 0
     @exclusivity(unchecked) var assembler = ReceiveAssembler()
 
     // Buffers (nil until the connection is set up).
@@ -120,7 +127,7 @@ final class TCPControlBlock {
     /// The earliest of the connection's deadlines (0: none).
     var earliestDeadline: UInt64 {
         @inline(__always) func earlier(_ a: UInt64, _ b: UInt64) -> UInt64 { a == 0 ? b : (b == 0 ? a : Swift.min(a, b)) }
-        return earlier(earlier(earlier(rexmtAt, persistAt), earlier(keepAt, closeWaitAt)), delackAt)
+        return earlier(earlier(earlier(rexmtAt, persistAt), earlier(keepAt, closeWaitAt)), earlier(delackAt, lossProbeAt))
     }
 }
 

@@ -184,9 +184,10 @@ extension NetStack {
             return
         }
         let scaledWindow = Int(seg.window) << Int(tp.sndScale)
+        var newlySACKed = 0
         if tp.doSACK && !seg.sackBlocks.isEmpty {
             tcpStats.sackRcvBlocks &+= UInt64(seg.sackBlocks.count)
-            _ = tp.scoreboard.update(una: max(ack, tp.sndUna), sndMax: tp.sndMax, blocks: seg.sackBlocks)
+            newlySACKed = tp.scoreboard.update(una: max(ack, tp.sndUna), sndMax: tp.sndMax, blocks: seg.sackBlocks)
         } else if tp.doSACK && ack > tp.sndUna && !tp.scoreboard.isEmpty {
             _ = tp.scoreboard.update(una: ack, sndMax: tp.sndMax, blocks: SACKBlocks())
         }
@@ -194,8 +195,10 @@ extension NetStack {
         if ack <= tp.sndUna {
             // Not the ACK of a window probe (a zero window): RFC 5681 2's duplicate ACK needs
             // outstanding data the window admits, as BSD's "other than a window probe".
-            if dataLen == 0 && scaledWindow == tp.sndWnd && tp.sndWnd > 0 && tp.flightSize > 0 && ack == tp.sndUna
-                && !flags.contains(.fin) && tp.state.haveEstablished {
+            // With SACK, RFC 6675 2's DupAck instead: new SACK information for outstanding data,
+            // whatever the window says (a reading application moves it on every ACK).
+            let strictDuplicate = dataLen == 0 && scaledWindow == tp.sndWnd && tp.sndWnd > 0 && !flags.contains(.fin)
+            if (strictDuplicate || newlySACKed > 0) && tp.flightSize > 0 && ack == tp.sndUna && tp.state.haveEstablished {
                 tcpDuplicateAck(s, tp, seg)
             } else if ack == tp.sndUna {
                 tp.dupAcks = 0
@@ -365,10 +368,20 @@ extension NetStack {
         let dupThresh = 3
         if tp.inRecovery {
             if !tp.doSACK { tp.cc.onDuplicateAckInRecovery() }
+            else if tcpFirstRetransmissionLost(tp) {
+                // The retransmission of snd_una was lost too: SACKs for later data keep coming
+                // an RTT after it went out (RACK's idea, RFC 8985 6.2, for the first hole only),
+                // so send it again now instead of waiting for the timer.
+                tcpStats.sackRexmitSegs &+= 1
+                tcpRetransmitFirst(s, tp)
+            }
             tcpOutput(s, tp)
             return
         }
-        let sackSaysLost = tp.doSACK && tp.scoreboard.isLost(tp.sndUna, smss: tp.maxSeg, dupThresh: dupThresh)
+        // After a tail loss probe, SACKed data above snd_una means snd_una is lost: it is
+        // more than two RTTs old (RACK's time-based rule, RFC 8985 6.2).
+        let sackSaysLost = tp.doSACK && (tp.scoreboard.isLost(tp.sndUna, smss: tp.maxSeg, dupThresh: dupThresh)
+                                         || (tp.probeSent && !tp.scoreboard.isEmpty && !tp.scoreboard.isSacked(tp.sndUna)))
         if tp.dupAcks >= dupThresh || sackSaysLost {
             // RFC 6582 3.2 step 1: only a loss of data sent after the last recovery began.
             guard tp.doSACK || tp.sndUna - 1 >= tp.recover || tp.recover == tp.iss else {
@@ -404,9 +417,20 @@ extension NetStack {
         if len == buffered && tp.finSent { flags.insert(.fin) }
         guard len > 0 || flags.contains(.fin) else { return }
         tcpTransmit(s, tp, seq: tp.sndUna, length: len, flags: flags, retransmission: true)
+        tp.unaRetransmittedAt = now
         if tp.doSACK { tp.highRxt = max(tp.highRxt, tp.sndUna + len) }
+        tcpArmLossProbe(s, tp)
         if tp.rexmtAt == 0 { tcpSetTimer(tp, rexmt: now + tcpCurrentRTO(tp)) }
         tcpArmTimer(s, tp)
+    }
+
+    /// In SACK recovery: snd_una's segment was retransmitted more than an RTT and a quarter
+    /// ago (at least 1 ms more, and not before the first RTT sample), is still not SACKed, and
+    /// the duplicate ACK that asks carries SACK information above it.
+    func tcpFirstRetransmissionLost(_ tp: TCPControlBlock) -> Bool {
+        guard let srtt = tp.srtt, tp.unaRetransmittedAt != 0, !tp.scoreboard.isEmpty,
+              !tp.scoreboard.isSacked(tp.sndUna) else { return false }
+        return now &- tp.unaRetransmittedAt > srtt + srtt / 4 + 1_000_000
     }
 
     /// New data acknowledged. Returns whether our FIN is now acknowledged.
@@ -435,7 +459,10 @@ extension NetStack {
                 tp.dupAcks = 0
                 tp.cc.onExitRecovery(flightSize: tp.flightSize, now: now)
                 // The scoreboard keeps what it knows above the recovery point (RFC 6675).
-            } else if !tp.doSACK {
+            } else if tp.doSACK {
+                // The next hole's retransmission (if any) is timed from here.
+                tp.unaRetransmittedAt = now
+            } else {
                 // RFC 6582 partial ACK: retransmit the next hole, deflate.
                 tp.cc.onPartialAck(acked: dataAcked)
                 tcpRetransmitFirst(s, tp)
@@ -452,7 +479,9 @@ extension NetStack {
         } else if tp.persistAt == 0 {
             tp.rexmtAt = now + tcpCurrentRTO(tp)
         }
+        tp.probeSent = false
         tcpArmTimer(s, tp)
+        tcpArmLossProbe(s, tp)
         if dataAcked > 0 { socketChanged(s) }
         return finAcked
     }

@@ -120,6 +120,7 @@ extension NetStack {
                 tcpStats.sackRexmitBytes &+= UInt64(len)
                 tcpTransmit(s, tp, seq: next.seq, length: len, flags: flags, retransmission: true)
                 tp.highRxt = max(tp.highRxt, next.seq + max(len, 1))
+                if next.seq == tp.sndUna { tp.unaRetransmittedAt = now }
             } else {
                 tcpTransmit(s, tp, seq: tp.sndNxt, length: len, flags: flags, retransmission: false)
             }
@@ -168,6 +169,7 @@ extension NetStack {
     /// `seq`, with `flags`; advances snd_nxt/snd_max, times it, starts the retransmission timer.
     func tcpTransmit(_ s: Socket, _ tp: TCPControlBlock, seq: TCPSeq, length: Int, flags: TCPView.Flags, retransmission: Bool) {
         let syn = flags.contains(.syn)
+        var needsLossProbe = false
         var f = flags
         if length > 0 && tp.sendBuffer.map({ seq - tp.sndUna + length >= $0.count }) == true { f.insert(.psh) }
         let window = tcpReceiveWindow(s, tp)
@@ -209,6 +211,7 @@ extension NetStack {
         if segLen > 0 {
             if seq == tp.sndNxt || end > tp.sndNxt { tp.sndNxt = max(tp.sndNxt, end) }
             if end > tp.sndMax {
+                if length > 0 && !tp.inRecovery && tp.lossProbeAt == 0 { needsLossProbe = true }
                 if tp.rttSeq == nil && !retransmission {
                     tp.rttSeq = seq
                     tp.rttStart = now
@@ -231,6 +234,7 @@ extension NetStack {
             if edge > tp.rcvAdv { tp.rcvAdv = edge }
         }
         _ = ipOutput(txBuf, length: ipLen)
+        if needsLossProbe { tcpArmLossProbe(s, tp) }
     }
 
     /// tcp_respond for a connection: a segment without data (RST, keepalive probe) with the

@@ -42,6 +42,11 @@ extension NetStack {
             tcpRetransmitTimeout(s, tp)
             if tp.state == .closed { return }
         }
+        if tp.lossProbeAt != 0 && tp.lossProbeAt <= t {
+            tp.lossProbeAt = 0
+            tcpLossProbeTimeout(s, tp)
+            if tp.state == .closed { return }
+        }
         if tp.persistAt != 0 && tp.persistAt <= t {
             tp.persistAt = 0
             tcpPersistTimeout(s, tp)
@@ -86,6 +91,8 @@ extension NetStack {
         }
         tp.inRecovery = false
         tp.dupAcks = 0
+        tp.lossProbeAt = 0
+        tp.probeSent = false
         tp.scoreboard.reset()
         tp.recover = tp.sndMax
         tp.highRxt = tp.sndUna
@@ -98,6 +105,58 @@ extension NetStack {
         tp.rexmtAt = now + tcpCurrentRTO(tp)
         tcpArmTimer(s, tp)
         tcpOutput(s, tp)
+    }
+
+    /// The loss probe's deadline. With SACK only (a probe is useful when the peer's SACK can
+    /// say what arrived): outside recovery RFC 8985 7.2's PTO (2 SRTT, + the peer's 200 ms
+    /// delayed ACK when one segment is in flight), once per flight; in recovery an RTT and a
+    /// quarter after snd_una was sent again.
+    func tcpArmLossProbe(_ s: Socket, _ tp: TCPControlBlock) {
+        var at: UInt64 = 0
+        if tp.doSACK, let srtt = tp.srtt, tp.flightSize > 0, tp.state.haveEstablished {
+            if tp.inRecovery {
+                if tp.unaRetransmittedAt != 0 { at = tp.unaRetransmittedAt + srtt + srtt / 4 + 1_000_000 }
+            } else if !tp.probeSent {
+                var pto = max(2 * srtt, 2_000_000)
+                if tp.flightSize <= tp.maxSeg { pto += UInt64(sysctl.tcpDelackTicks) * 10_000_000 }
+                at = now + pto
+            }
+            if tp.rexmtAt != 0 && at >= tp.rexmtAt { at = 0 }  // the retransmission timer comes first
+        }
+        if at != tp.lossProbeAt {
+            tp.lossProbeAt = at
+            tcpArmTimer(s, tp)
+        }
+    }
+
+    /// The loss probe fired: in recovery snd_una goes again if its retransmission looks lost;
+    /// outside, a tail loss probe (new data if the windows allow, else the last segment again)
+    /// draws a SACK that starts recovery without waiting for the RTO.
+    func tcpLossProbeTimeout(_ s: Socket, _ tp: TCPControlBlock) {
+        guard tp.flightSize > 0, tp.state.haveEstablished else { return }
+        if tp.inRecovery {
+            if tcpFirstRetransmissionLost(tp) {
+                tcpStats.sackRexmitSegs &+= 1
+                tcpRetransmitFirst(s, tp)
+            }
+            tcpArmLossProbe(s, tp)
+            return
+        }
+        tp.probeSent = true
+        let buffered = tp.sendBuffer?.count ?? 0
+        let off = tp.sndNxt - tp.sndUna
+        let unsent = min(buffered, tp.sndWnd) - off
+        if unsent > 0 && tp.sndNxt == tp.sndMax {
+            let len = min(tp.maxSeg, unsent)
+            tcpTransmit(s, tp, seq: tp.sndNxt, length: len, flags: [.ack], retransmission: false)
+        } else {
+            let dataEnd = tp.sndMax - (tp.finSent ? 1 : 0)
+            let len = min(tp.maxSeg, max(0, dataEnd - tp.sndUna))
+            var flags: TCPView.Flags = [.ack]
+            if tp.finSent { flags.insert(.fin) }
+            guard len > 0 || tp.finSent else { return }
+            tcpTransmit(s, tp, seq: dataEnd - len, length: len, flags: flags, retransmission: true)
+        }
     }
 
     /// TCPT_PERSIST: a window probe (one byte past the closed window), then back off.
