@@ -205,6 +205,32 @@ final class TCPScript {
         flush()
     }
 
+    /// An ICMP error from the peer (or `from`) quoting `segment`'s IP header and first 8 TCP bytes.
+    func injectICMP(type: UInt8, code: UInt8, nextHopMTU: UInt16 = 0, quoting segment: SentSegment,
+                    from: IPv4Address = TCPScript.peer) {
+        var quoted = [UInt8](repeating: 0, count: 28)
+        quoted.withUnsafeMutableBytes { q in
+            IPv4Emitter.emit(q, totalLength: 20 + segment.tcp.headerLength + segment.payload.count, id: 9,
+                             flagsFragment: IPv4Emitter.DF, ttl: 64, proto: IPProtocol.tcp,
+                             src: segment.source, dst: segment.destination)
+        }
+        quoted[20] = UInt8(segment.tcp.sourcePort >> 8); quoted[21] = UInt8(segment.tcp.sourcePort & 0xFF)
+        quoted[22] = UInt8(segment.tcp.destinationPort >> 8); quoted[23] = UInt8(segment.tcp.destinationPort & 0xFF)
+        let seq = segment.seq.raw
+        quoted[24] = UInt8(seq >> 24); quoted[25] = UInt8((seq >> 16) & 0xFF); quoted[26] = UInt8((seq >> 8) & 0xFF); quoted[27] = UInt8(seq & 0xFF)
+        var icmp = [UInt8](repeating: 0, count: 8) + quoted
+        icmp.withUnsafeMutableBytes { ICMPEmitter.emit($0, type: type, code: code, rest: UInt32(nextHopMTU), length: $0.count) }
+        let ipLen = 20 + icmp.count
+        frame.withUnsafeMutableBytes { p in
+            EthernetEmitter.emit(p, dst: localMAC, src: peerMAC, type: EtherType.ipv4)
+            let ip = UnsafeMutableRawBufferPointer(rebasing: p[14..<(14 + ipLen)])
+            for (i, b) in icmp.enumerated() { ip[20 + i] = b }
+            IPv4Emitter.emit(ip, totalLength: ipLen, id: 2, ttl: 64, proto: IPProtocol.icmp, src: from, dst: TCPScript.local)
+            stack.receive(UnsafeRawBufferPointer(rebasing: p[0..<(14 + ipLen)]), on: ifIndex)
+        }
+        flush()
+    }
+
     // MARK: what the stack sent
 
     /// The oldest segment not yet taken; records an issue when there is none.
