@@ -176,4 +176,58 @@ import Testing
         t.inject(t.segment(.ack, seq: c.theirs + 6, ack: c.ours + 4))
         #expect(t.connectionState == nil)
     }
+
+    /// net.inet.tcp.ack_on_push: a PSH segment is acknowledged at once instead of delayed.
+    @Test func ackOnPushAcksAtOnce() throws {
+        let t = try TCPScript(sysctl: [("net.inet.tcp.ack_on_push", 1)])
+        let c = try t.acceptConnection()
+        t.inject(t.segment([.ack, .psh], seq: c.theirs, ack: c.ours), payload: .pattern(10))
+        t.expect(.ack, ack: c.theirs + 10, atMs: 0)
+        t.inject(t.segment(.ack, seq: c.theirs + 10, ack: c.ours), payload: .pattern(10))
+        t.expectNothing("no PSH: delayed")
+    }
+
+    /// Data on a SYN is not taken before the handshake (NetBSD's syn cache keeps none): the
+    /// SYN-ACK acknowledges the SYN only; the data sent again after it is taken.
+    @Test func dataOnSynIsAcknowledgedOnlyAfterItComesAgain() throws {
+        let t = try TCPScript()
+        let l = try t.listen()
+        t.inject(t.segment(.syn, seq: TCPSeq(500)), payload: .pattern(20))
+        let sa = try #require(t.expect([.syn, .ack], ack: TCPSeq(501)))
+        t.inject(t.segment([.ack, .psh], seq: TCPSeq(501), ack: sa.seq + 1), payload: .pattern(20))
+        let (fd, _) = try t.stack.accept(l)
+        #expect(try t.read(fd) == .pattern(20))
+    }
+
+    /// The out-of-order queue is bounded: data past the window is cut off and answered with an
+    /// ACK; more disjoint pieces than the assembler keeps (32 ranges) are dropped and counted,
+    /// and what was kept still reassembles exactly once the hole fills.
+    @Test func outOfOrderQueueIsBounded() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        t.inject(t.segment(.ack, seq: c.theirs + 40_000, ack: c.ours), payload: .pattern(100))   // past 32768
+        t.expect(.ack, ack: c.theirs)
+        #expect(t.stack.tcpStats.rcvpackafterwin == 1)
+        let data = [UInt8].pattern(20_000)
+        // 40 one-hundred-byte pieces with gaps between them: 100..200, 300..400, ...
+        for k in 0..<40 {
+            let off = 100 + 200 * k
+            t.inject(t.segment(.ack, seq: c.theirs + off, ack: c.ours), payload: Array(data[off..<(off + 100)]))
+        }
+        _ = t.takeAll()
+        #expect(t.stack.tcpStats.rcvmemdrop > 0)
+        #expect(t.stack.tcpStats.rcvoopack + t.stack.tcpStats.rcvmemdrop == 40)
+        // Fill everything in order: the bytes read are exactly the data.
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: Array(data[0..<1460]))
+        var off = 1460
+        while off < 8100 {
+            let n = min(1460, 8100 - off)
+            t.inject(t.segment(.ack, seq: c.theirs + off, ack: c.ours), payload: Array(data[off..<(off + n)]))
+            off += n
+        }
+        var got: [UInt8] = []
+        while let d = try t.read(c.fd), !d.isEmpty { got += d }
+        #expect(got == Array(data[0..<8100]))
+        #expect(t.takeAll().last?.ack == c.theirs + 8100)
+    }
 }

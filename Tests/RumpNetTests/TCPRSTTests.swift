@@ -229,4 +229,18 @@ import Testing
         t.expectNothing()
         #expect(t.state(c.fd) == .closed)
     }
+
+    /// TIME_WAIT and RST (RFC 9293 3.10.7.4: CLOSING, LAST-ACK, TIME-WAIT enter CLOSED, as
+    /// NetBSD does; RFC 1337's alternative is not taken): at rcv_nxt it ends TIME_WAIT at once,
+    /// out of the window it is ignored.
+    @Test func rstInTimeWait() throws {
+        let t = try TCPScript()
+        var c = try t.acceptConnection()
+        try TCPTimeWaitTests.intoTimeWait(t, &c)
+        t.inject(t.segment(.rst, seq: c.theirs + 50_000, window: 0))
+        #expect(t.connectionState == .timeWait)
+        t.inject(t.segment(.rst, seq: c.theirs, window: 0))
+        #expect(t.connectionState == nil)
+        t.expectNothing()
+    }
 }
