@@ -62,6 +62,7 @@ extension NetStack {
         tp.rcvAdv = tp.rcvNxt
         tp.iss = tcpInitialSequence(local, foreign)
         tp.sndUna = tp.iss; tp.sndNxt = tp.iss; tp.sndMax = tp.iss
+        tp.recover = tp.iss  // RFC 6582: "recover" starts at the ISS (0 failed for half the ISS space)
         tp.sndWnd = Int(seg.window)  // unscaled in a SYN
         tp.sndWL1 = seg.sequence
         tp.state = .synReceived
