@@ -293,4 +293,30 @@ import Testing
         #expect(abs(w - expected) <= mss + 0.02 * expected, "cwnd \(w), W_cubic(t+RTT) \(target), W_est \(cubic.wEst), t \(since)")
         #expect(w > cubic.cwndEpoch)   // it grew back toward W_max
     }
+
+    /// Fast retransmit on the first loss of a connection whatever its ISS: RFC 6582's
+    /// "recover" starts at the initial send sequence number, so SND.UNA is always above it.
+    /// (Sequence comparisons are modulo 2^32: an ISS in the upper half of the space must work
+    /// as well as one in the lower half.)
+    @Test func fastRetransmitWhateverTheISS() throws {
+        var halves = Set<Bool>()
+        var seed: UInt64 = 1
+        while halves.count < 2 && seed < 64 {
+            let t = try TCPScript(seed: seed)
+            seed += 1
+            let c = try t.acceptConnection(rtt: 0.1)
+            let upper = c.iss.raw >= 0x8000_0000
+            guard !halves.contains(upper) else { continue }
+            halves.insert(upper)
+            let mss = TCPLossRecoveryTests.smss
+            try t.stack.setOption(c.fd, .noDelay(true))
+            try t.write(c.fd, .pattern(10 * mss))
+            _ = t.takeAll()
+            for _ in 0..<3 { t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours)) }
+            let segs = t.takeAll()
+            #expect(segs.contains { $0.seq == c.ours }, "ISS \(c.iss.raw): no fast retransmit")
+            #expect(t.tcb(c.fd)?.inRecovery == true, "ISS \(c.iss.raw)")
+        }
+        #expect(halves.count == 2)
+    }
 }
