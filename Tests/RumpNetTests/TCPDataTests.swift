@@ -230,4 +230,33 @@ import Testing
         #expect(got == Array(data[0..<8100]))
         #expect(t.takeAll().last?.ack == c.theirs + 8100)
     }
+
+    /// Sequence numbers wrap at 2^32 (RFC 9293 3.4): the peer's data crosses the wrap, in
+    /// order and out of order, and is reassembled and acknowledged across it; ours too.
+    @Test(arguments: [false, true])
+    func sequenceNumbersWrap(upperISS: Bool) throws {
+        let t = try TCPScript(seed: TCPScript.seed(upperISS: upperISS))
+        let c = try t.acceptConnection(isn: 0xFFFF_FE00)
+        let data = [UInt8].pattern(3000)
+        // 0..1000 then 2000..3000 (past the wrap, out of order), then the hole 1000..2000.
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: Array(data[0..<1000]))
+        t.inject(t.segment(.ack, seq: c.theirs + 2000, ack: c.ours), payload: Array(data[2000..<3000]))
+        t.expect(.ack, ack: c.theirs + 1000)
+        t.inject(t.segment(.ack, seq: c.theirs + 1000, ack: c.ours), payload: Array(data[1000..<2000]))
+        t.expect(.ack, ack: c.theirs + 3000)
+        #expect((c.theirs + 3000).raw < 0x1000)   // it did wrap
+        #expect(try t.read(c.fd) == data)
+        // Our side: 100 000 bytes acknowledged as they go, whatever our ISS.
+        var sent = 0
+        let out = [UInt8].pattern(100_000)
+        let tp = try #require(t.tcb(c.fd))
+        while sent < out.count || tp.sndUna != tp.sndMax {
+            if sent < out.count { sent += try t.write(c.fd, Array(out[sent...])) }
+            let segs = t.takeAll()
+            guard !segs.isEmpty else { break }
+            t.inject(t.segment(.ack, seq: c.theirs + 3000, ack: tp.sndMax))
+        }
+        #expect(tp.sndUna == c.ours + 100_000)
+        #expect(t.stack.tcpStats.sndrexmitpack == 0)
+    }
 }

@@ -90,9 +90,9 @@ import Testing
     /// the third retransmits at once with ssthresh = max(FlightSize/2, 2 SMSS) and
     /// cwnd = ssthresh + 3 SMSS (RFC 5681 3.2 (2), (3)); later duplicates inflate by one SMSS
     /// (4); the full ACK sets cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS) (RFC 6582 3.2 (3)).
-    @Test(arguments: ["newreno", "cubic"])
-    func fastRetransmitAndRecoveryWindows(_ algorithm: String) throws {
-        let t = try TCPScript()
+    @Test(arguments: ["newreno", "cubic"], [false, true])
+    func fastRetransmitAndRecoveryWindows(_ algorithm: String, upperISS: Bool) throws {
+        let t = try TCPScript(seed: TCPScript.seed(upperISS: upperISS))
         try t.stack.setTCPCongestionControl(algorithm)
         let c = try t.acceptConnection(rtt: 0.1)
         let mss = TCPLossRecoveryTests.smss
@@ -148,8 +148,9 @@ import Testing
     /// RFC 6582 partial ACK: two segments lost; the ACK after the first retransmission covers
     /// only up to the second hole, which is retransmitted at once, cwnd deflated by the amount
     /// acked plus one SMSS back (3.2 (5)).
-    @Test func newRenoPartialAckRetransmitsTheNextHole() throws {
-        let t = try TCPScript()
+    @Test(arguments: [false, true])
+    func newRenoPartialAckRetransmitsTheNextHole(upperISS: Bool) throws {
+        let t = try TCPScript(seed: TCPScript.seed(upperISS: upperISS))
         let c = try t.acceptConnection(rtt: 0.1)
         let mss = TCPLossRecoveryTests.smss
         try t.stack.setOption(c.fd, .noDelay(true))
@@ -172,8 +173,9 @@ import Testing
     /// SACK recovery (RFC 6675): the scoreboard says segment 0 is lost once DupThresh × SMSS
     /// above it are SACKed; it is retransmitted first, then cwnd = ssthresh and the pipe decide,
     /// new data follows; holes SACK reports are refilled without waiting for the timer.
-    @Test func sackRecoveryRetransmitsHolesByThePipe() throws {
-        let t = try TCPScript()
+    @Test(arguments: [false, true])
+    func sackRecoveryRetransmitsHolesByThePipe(upperISS: Bool) throws {
+        let t = try TCPScript(seed: TCPScript.seed(upperISS: upperISS))
         var o = PeerOptions.plain
         o.sackPermitted = true
         let c = try t.acceptConnection(o, rtt: 0.1)

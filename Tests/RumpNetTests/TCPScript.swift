@@ -383,6 +383,18 @@ final class TCPScript {
     }
 
     enum ScriptError: Error { case noSegment }
+
+    /// A seed whose passive ISS (default ports, SYN at time 0) lies in the upper (or lower) half
+    /// of the sequence space, so a test can run on both sides of the 2^31 wrap.
+    static func seed(upperISS: Bool) throws -> UInt64 {
+        for seed: UInt64 in 1...256 {
+            let t = try TCPScript(seed: seed)
+            _ = try t.listen()
+            t.inject(t.segment(.syn, seq: TCPSeq(1)))
+            if let sa = t.takeAll().first, (sa.seq.raw >= 0x8000_0000) == upperISS { return seed }
+        }
+        throw ScriptError.noSegment
+    }
 }
 
 extension Array where Element == UInt8 {
