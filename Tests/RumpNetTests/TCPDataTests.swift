@@ -259,4 +259,53 @@ import Testing
         #expect(tp.sndUna == c.ours + 100_000)
         #expect(t.stack.tcpStats.sndrexmitpack == 0)
     }
+
+    /// A FIN ahead of a hole waits for the hole (RFC 9293 3.10.7.4 eighth): the reader sees
+    /// the data, then end of file, and the ACK covers the FIN only once the data is in.
+    @Test func finAfterAHoleWaitsForTheData() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        t.inject(t.segment([.fin, .ack], seq: c.theirs + 100, ack: c.ours), payload: .pattern(50, seed: 100))
+        t.expect(.ack, ack: c.theirs)
+        #expect(t.state(c.fd) == .established)
+        #expect(try t.read(c.fd) == [])
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: .pattern(100))
+        t.expect(.ack, ack: c.theirs + 151, atMs: 0)
+        #expect(t.state(c.fd) == .closeWait)
+        #expect(try t.read(c.fd) == .pattern(150))
+        #expect(try t.read(c.fd) == nil)
+    }
+
+    /// With timestamps the SACK option has room for 3 blocks (RFC 2018 3): the most recent first.
+    @Test func sackBlocksAreLimitedToThreeWithTimestamps() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection(.netbsd)
+        for k in 1...4 { t.inject(t.segment(.ack, seq: c.theirs + 200 * k, ack: c.ours), payload: .pattern(100)) }
+        let last = try #require(t.takeAll().last)
+        #expect(last.tcp.timestamp != nil)
+        #expect(last.tcp.sackBlocks.map(\.left) == [c.theirs + 800, c.theirs + 600, c.theirs + 400])
+    }
+
+    /// SND.WL1/SND.WL2 (RFC 9293 3.10.7.4): an old segment arriving late does not take back the
+    /// window a newer one gave.
+    @Test func staleSegmentDoesNotUpdateTheWindow() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        t.inject(t.segment([.ack, .psh], seq: c.theirs, ack: c.ours, window: 5000), payload: .pattern(10))
+        t.inject(t.segment([.ack, .psh], seq: c.theirs + 10, ack: c.ours, window: 20000), payload: .pattern(10))
+        t.inject(t.segment([.ack, .psh], seq: c.theirs, ack: c.ours, window: 0), payload: .pattern(10))   // the first, again, late
+        #expect(t.tcb(c.fd)?.sndWnd == 20000)
+    }
+
+    /// The right edge of the window we advertised never moves left (RFC 9293 3.8.6.2.2), even
+    /// when SO_RCVBUF is made smaller.
+    @Test func advertisedRightEdgeNeverMovesLeft() throws {
+        let t = try TCPScript(sysctl: [("net.inet.tcp.recvbuf_auto", 0)])
+        let c = try t.acceptConnection()
+        try t.stack.setOption(c.fd, .receiveBuffer(2000))
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: .pattern(10))
+        t.advance(0.3)
+        let a = try #require(t.take())
+        #expect(a.ack + Int(a.window) >= c.theirs + 32768)
+    }
 }

@@ -321,4 +321,34 @@ import Testing
         }
         #expect(halves.count == 2)
     }
+
+    /// RFC 6298 5.3: an ACK of new data restarts the timer for what is still outstanding.
+    @Test func ackOfNewDataRestartsTheTimer() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection(rtt: 0.1)
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.write(c.fd, .pattern(100))          // at 100 ms
+        t.advance(0.2)
+        try t.write(c.fd, .pattern(100))          // at 300 ms
+        _ = t.takeAll()
+        let tp = try #require(t.tcb(c.fd))
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 100))   // at 300 ms: also a 200 ms RTT sample
+        let rto = tp.rto
+        #expect(rto == 362_500_000)   // RTTVAR = 3/4·50 + 1/4·100 = 62.5 ms, SRTT = 112.5 ms (RFC 6298 2.3)
+        #expect(tp.rexmtAt == t.clock.now + rto)
+        t.advance(Double(rto) / 1e9 + 0.001)
+        t.expect([.ack, .psh], seq: c.ours + 100, atMs: 300 + Double(rto) / 1e6)
+    }
+
+    /// ACKs that only open the window are not duplicate ACKs (RFC 5681 2 (e)): no fast retransmit.
+    @Test func windowUpdatesAreNotDuplicateAcks() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection(rtt: 0.1, sourceLocation: #_sourceLocation)
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.write(c.fd, .pattern(4 * 1460))
+        _ = t.takeAll()
+        for w in [30000, 31000, 32000, 33000] as [UInt16] { t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours, window: w)) }
+        #expect(t.tcb(c.fd)?.inRecovery == false)
+        #expect(t.stack.tcpStats.sndrexmitpack == 0)
+    }
 }
