@@ -351,4 +351,47 @@ import Testing
         #expect(t.tcb(c.fd)?.inRecovery == false)
         #expect(t.stack.tcpStats.sndrexmitpack == 0)
     }
+
+    /// Two holes (segments 0 and 3 of 10) with SACK: both are retransmitted within the one
+    /// recovery, hole 0 first (RFC 6675 NextSeg rule 1), no timeout, no segment sent twice
+    /// that the receiver SACKed.
+    @Test(arguments: [false, true])
+    func sackRecoveryFillsTwoHoles(upperISS: Bool) throws {
+        let t = try TCPScript(seed: TCPScript.seed(upperISS: upperISS))
+        var o = PeerOptions.plain
+        o.sackPermitted = true
+        let c = try t.acceptConnection(o, rtt: 0.1)
+        let mss = TCPLossRecoveryTests.smss
+        try t.stack.setOption(c.fd, .noDelay(true))
+        let tp = try #require(t.tcb(c.fd))
+        tp.cc.cwnd = 10 * mss   // a window of 10 segments in flight
+        try t.write(c.fd, .pattern(20 * mss))
+        #expect(t.takeAll().count == 10)
+        func sackAck(_ blocks: [(Int, Int)]) {
+            var r = t.segment(.ack, seq: c.theirs, ack: c.ours)
+            r.sackBlocks = SACKBlocks(blocks.map { SACKBlock(left: c.ours + $0.0 * mss, right: c.ours + $0.1 * mss) })
+            t.inject(r)
+        }
+        var out: [SentSegment] = []
+        sackAck([(1, 2)]); sackAck([(1, 3)])
+        out += t.takeAll()
+        sackAck([(4, 5), (1, 3)]); out += t.takeAll()
+        sackAck([(4, 6), (1, 3)]); out += t.takeAll()
+        sackAck([(4, 7), (1, 3)]); out += t.takeAll()
+        #expect(tp.inRecovery)
+        sackAck([(4, 8), (1, 3)]); out += t.takeAll()
+        sackAck([(4, 9), (1, 3)]); out += t.takeAll()
+        sackAck([(4, 10), (1, 3)]); out += t.takeAll()
+        let retransmitted = out.filter { $0.seq - c.ours < 10 * mss }.map { ($0.seq - c.ours) / mss }
+        #expect(retransmitted.first == 0)
+        #expect(Set(retransmitted) == [0, 3], "retransmitted segments \(retransmitted)")
+        #expect(retransmitted.count == 2)
+        // Segments 10 and 11 went out by limited transmit before recovery: "recover" covers them.
+        #expect(tp.recover == c.ours + 12 * mss)
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 10 * mss))
+        #expect(tp.inRecovery)   // a partial ACK
+        t.inject(t.segment(.ack, seq: c.theirs, ack: tp.recover))
+        #expect(!tp.inRecovery)
+        #expect(t.stack.tcpStats.rexmttimeo == 0)
+    }
 }
