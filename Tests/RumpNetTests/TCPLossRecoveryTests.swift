@@ -143,6 +143,19 @@ import Testing
         let flightAfter = newData.count * mss   // what the full ACK left outstanding (before new sends)
         #expect(tp.cc.cwnd == min(ssthresh, max(flightAfter, mss) + mss))
         #expect(t.stack.tcpStats.sndrexmitpack == 1)
+        if algorithm == "newreno" {
+            #expect(tp.cc.cwnd >= tp.cc.ssthresh)   // not slow start: congestion avoidance
+            // Congestion avoidance (RFC 5681 3.1, byte counting per RFC 3465): one SMSS more
+            // once a whole cwnd of bytes has been acknowledged, not before.
+            let cwnd0 = tp.cc.cwnd
+            var acked = 0
+            while acked + mss <= cwnd0 {
+                _ = t.takeAll()
+                t.inject(t.segment(.ack, seq: c.theirs, ack: tp.sndUna + mss))
+                acked += mss
+                #expect(tp.cc.cwnd == (acked >= cwnd0 ? cwnd0 + mss : cwnd0), "after \(acked) bytes acked")
+            }
+        }
     }
 
     /// RFC 6582 partial ACK: two segments lost; the ACK after the first retransmission covers
