@@ -407,4 +407,33 @@ import Testing
         #expect(!tp.inRecovery)
         #expect(t.stack.tcpStats.rexmttimeo == 0)
     }
+
+    /// Slow start with appropriate byte counting (RFC 3465 2.2, L = 2 SMSS as NetBSD's
+    /// tcp_abc_aggressive): cwnd grows by min(bytes acked, 2 SMSS) per ACK; after a timeout
+    /// by at most 1 SMSS (2.3).
+    @Test(arguments: ["newreno", "cubic"])
+    func slowStartByteCounting(_ algorithm: String) throws {
+        let t = try TCPScript()
+        try t.stack.setTCPCongestionControl(algorithm)
+        let c = try t.acceptConnection(rtt: 0.1)
+        let mss = TCPLossRecoveryTests.smss
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.stack.setOption(c.fd, .sendBuffer(200_000))
+        try t.write(c.fd, .pattern(100_000))
+        let tp = try #require(t.tcb(c.fd))
+        var cwnd = tp.cc.cwnd
+        #expect(cwnd == 4 * mss)
+        for segments in [1, 2, 3] {
+            _ = t.takeAll()
+            t.inject(t.segment(.ack, seq: c.theirs, ack: tp.sndUna + segments * mss))
+            cwnd += min(segments * mss, 2 * mss)
+            #expect(tp.cc.cwnd == cwnd, "after an ACK of \(segments) segments")
+        }
+        // A timeout: cwnd = 1 SMSS, then at most 1 SMSS per ACK.
+        t.advance(Double(tp.rto) / 1e9 + 0.001)
+        #expect(tp.cc.cwnd == mss)
+        _ = t.takeAll()
+        t.inject(t.segment(.ack, seq: c.theirs, ack: tp.sndUna + 2 * mss))
+        #expect(tp.cc.cwnd == 2 * mss)
+    }
 }
