@@ -36,6 +36,8 @@ let package = Package(
         .executable(name: "traceroute", targets: ["traceroute"]),
         .executable(name: "nc", targets: ["nc"]),
         .executable(name: "udp-bench", targets: ["udp-bench"]),
+        .executable(name: "ttcp", targets: ["ttcp"]),
+        .executable(name: "tcp-bench", targets: ["tcp-bench"]),
         .executable(name: "ls", targets: ["ls"]),
         .executable(name: "mount", targets: ["mount"]),
         .executable(name: "mount_tmpfs", targets: ["mount_tmpfs"]),
@@ -92,12 +94,16 @@ let package = Package(
         // Counts malloc calls for the benchmark (interposes malloc in the executable only).
         .target(name: "CMallocCount"),
         .executableTarget(name: "rumpnet-bench", dependencies: ["RumpNet", "CMallocCount"]),
+        // Linux taps as stack devices: the virt cloner (rumpnet_virtif).
+        .target(name: "TapIf", dependencies: ["RumpNet", "Shmif", "CShim"]),
         // libFuzzer target over the stack's input path (see its main.swift for the build line).
         .executableTarget(name: "rumpnet-fuzz", dependencies: ["RumpNet"]),
         // Test plumbing shared by every test target: built executables, vectors, processes
         // with timeouts, background processes, scratch directories, RUMP_SERVER (Foundation only).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RumpNetTests", dependencies: ["RumpNet", "Pcap", "Shmif", "TestSupport"]),
+        // Tap devices on the host: real /dev/net/tun, network namespaces, Linux's ping (as root).
+        .testTarget(name: "TapIfTests", dependencies: ["TapIf", "RumpNet", "Shmif", "TestSupport"]),
         .testTarget(name: "ShmifTests", dependencies: ["Shmif", "Pcap", "TestSupport"]),
         .testTarget(name: "PcapTests", dependencies: ["Pcap", "TestSupport"]),
         // --- Kernel servers and remote syscalls ---
@@ -114,7 +120,7 @@ let package = Package(
         .testTarget(name: "RumpVFSTests", dependencies: ["RumpVFS"]),
         // The RumpNet stack as a kernel's NetworkStack: the glue between the two.
         .target(name: "KernelStack", dependencies: [
-            "RumpKernel", "RumpNet", "RumpProtocol", "ToolSupport",
+            "RumpKernel", "RumpNet", "TapIf", "RumpProtocol", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rump_server", dependencies: ["KernelStack"]),
@@ -150,6 +156,11 @@ let package = Package(
                           path: "Sources/Utilities/nc"),
         // The UDP benchmark's sending and receiving applications (scripts/udp-bench.sh).
         .executableTarget(name: "udp-bench", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport"]),
+        // ttcp(1): TCP/UDP throughput through a rump kernel (NetAdmin's TtcpOptions/TtcpFormat).
+        .executableTarget(name: "ttcp", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport"],
+                          path: "Sources/Utilities/ttcp"),
+        // The TCP benchmark's connection-rate ends (connect/accept/close loops).
+        .executableTarget(name: "tcp-bench", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport"]),
         // The file utilities (rumpctrl's ls, mount, dd, cat ...): FileUtilities' commands over RumpClient.
         .target(name: "FileUtilities", dependencies: ["RumpClient", "RumpProtocol", "ToolSupport"]),
         .testTarget(name: "FileUtilityTests", dependencies: ["FileUtilities", "NetBSDModels", "RumpClient", "RumpProtocol", "TestSupport"]),

@@ -19,6 +19,7 @@ BENCHES = [
     ("ping", [os.path.join(ROOT, "scripts", "ping-bench.sh")]),
     ("lab", [os.path.join(ROOT, "scripts", "lab-bench.sh")]),
     ("udp", [sys.executable, os.path.join(ROOT, "scripts", "udp-bench.py")]),
+    ("tap", [os.path.join(ROOT, "scripts", "tap-bench.sh")]),
 ]
 
 
@@ -52,6 +53,10 @@ def rows_stack(text):
         else:
             rows.append([name, pps, ns, allocs])
     out = []
+    for line in text.splitlines():
+        m = re.match(r"^(tcp stream.*?)\s{2,}(\S+(?: MB/s)?)\s{2,}(.+?)\s{2,}(\S+)$", line)
+        if m:
+            out.append(("stack", m.group(1), m.group(2), m.group(3), m.group(4)))
     for name, pps, ns, allocs in rows:
         base_pps, base_ns = memcpy or (0, 0)
         out.append(("stack", f"{name}: packets/s", f"{pps:,}", f"{base_pps:,} (memcpy)", f"{pps / base_pps:.3f}" if base_pps else "-"))

@@ -15,12 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-percentiles() {  # reads "time=X ms" lines, prints "p50 p99" in microseconds
-  grep -o 'time=[0-9.]*' | cut -d= -f2 | sort -g | awk '{v[NR]=$1} END {
-    if (NR == 0) { print "nan nan"; exit }
-    i50 = int((NR - 1) * 0.50) + 1; i99 = int((NR - 1) * 0.99) + 1
-    printf "%.1f %.1f\n", v[i50] * 1000, v[i99] * 1000 }'
-}
+. "$(dirname "$0")/bench-common.sh"
 
 # Ours: two rump_servers on one bus.
 for n in a b; do "$BIN/rump_server" -lrumpnet -lrumpnet_net -lrumpnet_netinet -lrumpnet_shmif "unix://$work/$n.sock"; done

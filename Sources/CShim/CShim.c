@@ -132,3 +132,30 @@ int rn_timerfd_arm(int fd, long ns) {
     spec.it_value.tv_nsec = ns % 1000000000L;
     return timerfd_settime(fd, 0, &spec, 0);
 }
+
+// MARK: tap devices (see CShim.h)
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+int rn_tap_open(const char *path, const char *name, char *actual, int *step) {
+    *step = 1;
+    int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = RN_IFF_TAP | RN_IFF_NO_PI;
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    *step = 2;
+    if (ioctl(fd, RN_TUNSETIFF, &ifr) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    memcpy(actual, ifr.ifr_name, IFNAMSIZ);
+    actual[IFNAMSIZ - 1] = 0;
+    return fd;
+}

@@ -87,6 +87,12 @@ public final class EmbeddedKernel {
     public func attach(_ name: String, to link: MemoryLink) throws(KernelError) {
         try netStack.attachInterface(name, on: link)
     }
+
+    /// Wraps interface `name`'s device in a middleware, e.g.
+    /// `k.wrapDevice("mem0") { FaultInjector(wrapping: $0, dropPercent: 5, reorderPercent: 2, seed: 1) }`.
+    public func wrapDevice(_ name: String, _ wrap: (NetDevice) -> NetDevice) throws(KernelError) {
+        try netStack.wrapDevice(name, wrap)
+    }
 }
 
 /// A fake client connection: requests are encoded and decoded with the real wire format,

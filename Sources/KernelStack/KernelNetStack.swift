@@ -6,6 +6,7 @@
 import RumpKernel
 import RumpNet
 import RumpProtocol
+import TapIf
 import ToolSupport
 
 /// The kernel's monotonic clock, as the stack's clock.
@@ -36,7 +37,11 @@ public final class KernelNetStack: NetworkStack {
         self.kernel = kernel
         var seed: UInt64 = kernel.randomSeed ?? 0
         if kernel.randomSeed == nil { withUnsafeMutableBytes(of: &seed) { _ = getrandomBytes($0) } }
-        stack = NetStack(clock: KernelClock(kernel), seed: seed)
+        // Each component brings its interface kind (NetBSD's cloners); lo comes with the stack.
+        var kinds: [InterfaceKind] = []
+        if components.contains(.rumpnet_shmif) { kinds.append(.shmif) }
+        if components.contains(.rumpnet_virtif) { kinds.append(.virt) }
+        stack = NetStack(clock: KernelClock(kernel), seed: seed, kinds: kinds)
         // lo0 comes with rumpnet_net; its 127.0.0.1/8 with rumpnet_netinet.
         if !components.contains(.rumpnet_netinet) {
             try? stack.deleteAddress(name: "lo0", .loopback)
@@ -44,11 +49,23 @@ public final class KernelNetStack: NetworkStack {
         // The stack names the socket whose readiness changed: only its waiters are retried.
         stack.onSocketEvent = { [unowned kernel] fd, _ in kernel.socketChanged(SocketID(fd)) }
         stack.log = { line in printErr(line) }
-        // One bus wakeup per loop turn, however many frames the turn sent (docs/shmif.md).
+        // One batch and one bus wakeup per loop turn, however many frames the turn sent (docs/shmif.md).
         stack.coalescesWakeups = true
-        stack.onOutputPending = { [unowned self, unowned kernel] in kernel.soon { self.stack.flushOutput() } }
+        // A device may take a deadline while sending (a FaultInjector holding a frame): resync the timer.
+        stack.onOutputPending = { [unowned self, unowned kernel] in
+            kernel.soon {
+                self.stack.flushOutput()
+                self.sync(descriptors: false)
+            }
+        }
         if components.contains(.rumpnet_netinet) {
-            for node in stack.sysctlList(prefix: "net") { register(node, in: sysctl) }
+            for node in stack.sysctlList(prefix: "net") {
+                if node.name == Self.congestionControlSelected {
+                    registerCongestionControl(in: sysctl, description: node.description)
+                } else {
+                    register(node, in: sysctl)
+                }
+            }
         }
     }
 
@@ -57,7 +74,10 @@ public final class KernelNetStack: NetworkStack {
         for (_, w) in watches { kernel.unwatch(w) }
         watches.removeAll()
         if let timer { kernel.cancelTimer(timer) }
-        for ifp in stack.interfaces where ifp.name != "lo0" { try? stack.destroyInterface(name: ifp.name) }
+        for ifp in stack.interfaces where ifp.name != "lo0" {
+            try? stack.setUp(name: ifp.name, false)
+            try? stack.destroyInterface(name: ifp.name)
+        }
     }
 
     private func register(_ node: SysctlNode, in tree: SysctlTree) {
@@ -75,6 +95,23 @@ public final class KernelNetStack: NetworkStack {
         tree.add(name, SysctlLeaf(kind: .int, description: node.description,
                                   get: { [unowned self] in .int(Int32(truncatingIfNeeded: (try? self.stack.sysctlGet(name)) ?? 0)) },
                                   set: setter))
+    }
+
+    static let congestionControlSelected = "net.inet.tcp.congctl.selected"
+
+    /// NetBSD's two string nodes, in its order: `available` (read-only, the names separated by
+    /// spaces) before `selected` (set by name; EINVAL for a name no algorithm has).
+    private func registerCongestionControl(in tree: SysctlTree, description: String) {
+        let available = NetStack.tcpCongestionControlsAvailable.joined(separator: " ")
+        tree.add("net.inet.tcp.congctl.available",
+                 SysctlLeaf(kind: .string, description: "Available Congestion Control Mechanisms", get: { .string(available) }))
+        tree.add(Self.congestionControlSelected, SysctlLeaf(
+            kind: .string, description: description,
+            get: { [unowned self] in .string(self.stack.tcpCongestionControl) },
+            set: { [unowned self] v throws(KernelError) in
+                guard case .string(let name) = v else { throw KernelError(.EINVAL) }
+                do { try self.stack.setTCPCongestionControl(name) } catch { throw KernelError(.EINVAL) }
+            }))
     }
 
     // MARK: the loop
@@ -121,10 +158,11 @@ public final class KernelNetStack: NetworkStack {
         }
     }
 
-    /// A bus descriptor is readable: every interface takes its frames (and its wakeups).
+    /// A device descriptor is readable: every interface takes its frames (and its wakeups).
     private func input() {
-        _ = stack.pollDrivers()
-        sync(descriptors: false)
+        _ = stack.pollDevices()
+        // A device that lost its medium (a tap deleted on the host) dropped its descriptor.
+        sync(descriptors: stack.takeDescriptorChange())
     }
 
     /// Frames reached the stack by a path the loop does not watch (an in-memory link that a
@@ -134,7 +172,16 @@ public final class KernelNetStack: NetworkStack {
     /// Attaches an interface on an in-memory link (embedded kernels in tests; see
     /// EmbeddedKernel). It is configured afterwards through requests like any other.
     public func attachInterface(_ name: String, on link: MemoryLink) throws(KernelError) {
-        try run(configuration: true) { _ = try stack.attachInterface(name: name, driver: link.makeDriver()) }
+        try run(configuration: true) {
+            _ = try stack.attachInterface(name: name, driver: link.makeDevice())
+            try applyFaults(to: name)
+        }
+    }
+
+    /// Wraps interface `name`'s device in a middleware (a test's FaultInjector on an embedded
+    /// kernel; rump_server's RUMPNET_FAULT does the same at create).
+    public func wrapDevice(_ name: String, _ wrap: (NetDevice) -> NetDevice) throws(KernelError) {
+        try run(configuration: true) { try stack.wrapDevice(name: name, wrap) }
     }
 
     // MARK: errors and addresses
@@ -204,8 +251,20 @@ public final class KernelNetStack: NetworkStack {
         try run { try stack.connect(Int32(s), to: e) }
     }
 
-    public func listen(_ s: SocketID, backlog: Int32) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
-    public func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr) { throw KernelError(.EOPNOTSUPP) }
+    /// listen(2): EOPNOTSUPP for a datagram socket, EINVAL once connected (the stack's rules).
+    public func listen(_ s: SocketID, backlog: Int32) throws(KernelError) {
+        try run { try stack.listen(Int32(s), backlog: Int(backlog)) }
+    }
+
+    /// accept(2): the oldest completed connection; EAGAIN (parked by the kernel) when none.
+    /// The new socket, like every socket here, answers "would block" to the kernel.
+    public func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr) {
+        try run {
+            let (fd, peer) = try stack.accept(Int32(s))
+            try stack.setOption(fd, .nonBlocking(true))
+            return (Int(fd), Self.sockaddr(peer))
+        }
+    }
 
     public func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SockAddr?) throws(KernelError) -> Int {
         let dst: SocketEndpoint? = try to.map { (a: SockAddr) throws(KernelError) in try Self.endpoint(a) }
@@ -215,11 +274,15 @@ public final class KernelNetStack: NetworkStack {
     /// Bulk filler for growing the receive buffer (a memcpy, not a per-element loop).
     private static let zeros = [UInt8](repeating: 0, count: 65536)
 
+    /// The most one receive takes from a stream: large reads keep the per-call cost of a
+    /// transfer low; a datagram is at most 65535 bytes anyway.
+    static let streamReadLimit = 262_144
+
     public func receive(_ s: SocketID, into buffer: inout [UInt8], maxLength: Int, flags: Int32) throws(KernelError) -> ReceivedFrom {
-        let limit = max(0, min(maxLength, 65535))
-        // The datagram goes from the socket's queue straight into the kernel's reused buffer:
+        let limit = max(0, min(maxLength, (try? stack.getOption(Int32(s), .type)) == Int(SocketConstants.SOCK_STREAM) ? Self.streamReadLimit : 65535))
+        // The data goes from the socket's queue straight into the kernel's reused buffer:
         // grow it (within its capacity after the first time) to the limit, copy, cut back.
-        if buffer.count < limit { buffer.append(contentsOf: Self.zeros[0..<(limit - buffer.count)]) }
+        while buffer.count < limit { buffer.append(contentsOf: Self.zeros[0..<min(Self.zeros.count, limit - buffer.count)]) }
         let d: ReceivedDatagram
         do {
             d = try run {
@@ -262,17 +325,39 @@ public final class KernelNetStack: NetworkStack {
     /// SOL_SOCKET and IPPROTO_IP options by NetBSD's numbers (the stack's SocketOptionName);
     /// ENOPROTOOPT for others.
     public func setOption(_ s: SocketID, level: Int32, name: Int32, value: [UInt8]) throws(KernelError) {
+        if level == SocketLinger.level && name == SocketLinger.name {
+            let linger = try Self.linger(value)
+            try run { try stack.setOption(Int32(s), .linger(linger)) }
+            return
+        }
         guard let option = SocketOptionName(level: level, name: name) else { throw KernelError(.ENOPROTOOPT) }
         let v = try Self.int(value)
         try run { try stack.setOption(Int32(s), option, value: v) }
     }
 
     public func getOption(_ s: SocketID, level: Int32, name: Int32, maxLength: Int) throws(KernelError) -> [UInt8] {
+        if level == SocketLinger.level && name == SocketLinger.name {
+            guard maxLength >= 8 else { throw KernelError(.EINVAL) }
+            return Self.lingerValue(try run { try stack.lingerOption(Int32(s)) })
+        }
         guard let option = SocketOptionName(level: level, name: name) else { throw KernelError(.ENOPROTOOPT) }
         // sockopt_get: a buffer smaller than an int is EINVAL.
         guard maxLength >= 4 else { throw KernelError(.EINVAL) }
         let v = try run { try stack.getOption(Int32(s), option) }
         return withUnsafeBytes(of: Int32(truncatingIfNeeded: v).littleEndian) { Array($0) }
+    }
+
+    /// SO_LINGER's struct linger { int l_onoff; int l_linger; } (8 bytes, little-endian): nil
+    /// when l_onoff is 0, else the seconds. EINVAL for another size.
+    static func linger(_ v: [UInt8]) throws(KernelError) -> Int? {
+        guard v.count == 8 else { throw KernelError(.EINVAL) }
+        let onoff = try int(Array(v[0..<4])), seconds = try int(Array(v[4..<8]))
+        return onoff == 0 ? nil : seconds
+    }
+
+    static func lingerValue(_ l: Int?) -> [UInt8] {
+        let onoff: Int32 = l == nil ? 0 : 1, seconds = Int32(truncatingIfNeeded: l ?? 0)
+        return withUnsafeBytes(of: onoff.littleEndian) { Array($0) } + withUnsafeBytes(of: seconds.littleEndian) { Array($0) }
     }
 
     public func localAddress(_ s: SocketID) throws(KernelError) -> SockAddr {
@@ -304,7 +389,7 @@ public final class KernelNetStack: NetworkStack {
             return InterfaceInfo(
                 name: ifp.name, index: UInt32(ifp.index), flags: ifp.flags.rawValue, mtu: UInt32(ifp.mtu),
                 linkAddress: ifp.linkType == .ethernet ? ifp.linkAddress.bytes : [],
-                linkstr: ifp.driver.linkString,
+                linkstr: ifp.device.linkString,
                 addresses: ifp.addresses.map { a in
                     RumpProtocol.InterfaceAddress(address: Self.sockaddr(a.address), netmask: Self.mask(a.netmask),
                                      broadcast: broadcastCapable ? Self.sockaddr(a.broadcast) : nil,
@@ -316,14 +401,16 @@ public final class KernelNetStack: NetworkStack {
 
     /// `ifconfig -C`, in NetBSD's attach order (carp comes with netinet; we do not clone it).
     public func cloners() -> [String] {
-        var out = ["lo"]
-        if components.contains(.rumpnet_shmif) { out.append("shmif") }
+        var out = stack.clonerFamilies
         if components.contains(.rumpnet_netinet) { out.append("carp") }
         return out
     }
 
     public func createInterface(_ name: String) throws(KernelError) {
-        try run(configuration: true) { _ = try stack.createInterface(name: name) }
+        try run(configuration: true) {
+            _ = try stack.createInterface(name: name)
+            try applyFaults(to: name)
+        }
     }
 
     public func destroyInterface(_ name: String) throws(KernelError) {
@@ -506,6 +593,7 @@ extension KernelNetStack {
         for (t, v) in icmp.outhist.enumerated() where v != 0 { add("icmp.outhist.\(t)", v) }
         for (t, v) in icmp.inhist.enumerated() where v != 0 { add("icmp.inhist.\(t)", v) }
         for (n, v) in stack.udpStats.named { add("udp." + n, v) }
+        for (n, v) in stack.tcpStats.named { add("tcp." + n, v) }
         let arp = stack.arpStats
         for (n, v) in [("sndtotal", arp.sent), ("sndrequest", arp.sentRequests), ("sndreply", arp.sentReplies),
                        ("rcvtotal", arp.received), ("rcvrequest", arp.receivedRequests), ("rcvreply", arp.receivedReplies),

@@ -29,6 +29,11 @@ public enum ServerEntry {
             printErr(usage)
             exitTool(1)
         }
+        // The fault-injection test hook (docs/stack.md): a bad value stops the server here.
+        if let problem = KernelNetStack.checkFaultVariable() {
+            printErr("\(program): \(problem)")
+            exitTool(1)
+        }
         var o = ServerOptions(program: program, url: cmd.url[0])
         o.foreground = cmd.foreground
         o.verbose = cmd.verbose

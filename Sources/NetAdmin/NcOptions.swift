@@ -1,10 +1,11 @@
 // nc(1)'s command line: OpenBSD's netcat (the one NetBSD ships), the options a rump kernel's
-// UDP can serve. TCP is refused with a clear message until the stack has it.
+// TCP and UDP can serve.
 
 public struct NcOptions: Sendable, Equatable {
-    /// -u: UDP (required for now).
+    /// -u: UDP instead of TCP.
     public var udp = false
-    /// -l: bind and wait for the first datagram; -k: keep receiving from anyone, unconnected.
+    /// -l: listen (TCP: accept one connection; UDP: wait for the first datagram); -k: keep
+    /// listening (TCP: accept the next connection after one ends; UDP: receive from anyone).
     public var listen = false, keepListening = false
     /// -z: scan (send probes, report, no data); -v: report on stderr; -n: no name lookups.
     public var scan = false, verbose = false, numeric = false
@@ -173,7 +174,6 @@ public struct NcOptions: Sendable, Equatable {
         if o.listen && o.scan { return fail("cannot use -z and -l") }
         if !o.listen && o.keepListening { return fail("must use -l with -k") }
         if o.inet6 { return fail("-6: IPv6 is not supported yet") }
-        if !o.udp { return fail("TCP is not supported yet (use -u)") }
         if let p = o.sourcePortText {
             switch port(p) {
             case .success(let v): o.sourcePort = v

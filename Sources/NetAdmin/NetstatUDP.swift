@@ -1,5 +1,5 @@
 // netstat -s's udp section (NetBSD usr.bin/netstat/inet.c udp_stats) and the report that
-// places it before ip, as NetBSD's protocol table does.
+// places tcp and udp before ip, as NetBSD's protocol table does.
 
 /// UDP_STAT_* counters (netinet/udp_var.h), by the names the kernel reports ("udp.ipackets").
 public struct UDPStatistics: Sendable, Equatable {
@@ -34,14 +34,16 @@ extension StatisticsFormat {
         return "udp:\n" + l.text
     }
 
-    /// `netstat -s` with the udp section: each protocol of `protocols` in NetstatCommand's order,
-    /// those the kernel has no counters for (nil) skipped.
+    /// `netstat -s` with the tcp and udp sections: each protocol of `protocols` in
+    /// NetstatCommand's order, those the kernel has no counters for (nil) skipped.
     public static func report(_ protocols: [NetstatProtocol], ip: IPStatistics?, icmp: ICMPStatistics?, arp: ARPStatistics?,
-                              udp: UDPStatistics?, suppressZero: Bool = false) -> String {
+                              udp: UDPStatistics?, tcp: TCPStatistics? = nil, suppressZero: Bool = false) -> String {
         var s = ""
         for p in protocols {
             if p == .udp {
                 if let udp { s += Self.udp(udp, suppressZero: suppressZero) }
+            } else if p == .tcp {
+                if let tcp { s += Self.tcp(tcp, suppressZero: suppressZero) }
             } else {
                 s += report([p], ip: ip, icmp: icmp, arp: arp, suppressZero: suppressZero)
             }

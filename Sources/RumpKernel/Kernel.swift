@@ -423,12 +423,18 @@ public final class Kernel: KernelServices {
     private func sendAll(_ c: ClientContext, _ st: any NetworkStack, _ s: SocketID, _ data: [UInt8], flags: Int32, to: SockAddr?,
                          timeout: Int32, reply: @escaping (Result<Reply, KernelError>) -> Void) throws(KernelError) {
         // The common case (it all fits now) without the closures and the box a parked send needs.
+        // Behind a parked send nothing is tried now: its rest goes first (pipelined sends on a
+        // stream would otherwise interleave when room appears between two requests).
         var sentNow = 0
-        if case .done(let r) = Self.sendSome(st, s, data, sent: &sentNow, flags: flags, to: to) { reply(r); return }
-        if timeout == 0 { reply(sentNow > 0 ? .success(.count(UInt32(sentNow))) : .failure(KernelError(.EAGAIN))); return }
+        let behind = waits.hasParkedSend(s)
+        if !behind, case .done(let r) = Self.sendSome(st, s, data, sent: &sentNow, flags: flags, to: to) { reply(r); return }
+        if timeout == 0 {
+            if behind { reply(.failure(KernelError(.EAGAIN))); return }
+            reply(sentNow > 0 ? .success(.count(UInt32(sentNow))) : .failure(KernelError(.EAGAIN))); return
+        }
         final class Progress { var sent: Int; init(_ n: Int) { sent = n } }
         let progress = Progress(sentNow)
-        park(c, on: [s], timeout: timeout, tryFirst: false, reply: reply,
+        park(c, on: [s], timeout: timeout, tryFirst: false, isSend: true, reply: reply,
              onTimeout: { progress.sent > 0 ? .success(.count(UInt32(progress.sent))) : .failure(KernelError(.EAGAIN)) }) {
             Self.sendSome(st, s, data, sent: &progress.sent, flags: flags, to: to)
         }
@@ -456,18 +462,21 @@ public final class Kernel: KernelServices {
     /// Tries `attempt` now (unless the caller just did); if it must wait, parks it on the wait
     /// queues of `sockets` until it completes, the timeout (ms; -1 = none, 0 = do not wait)
     /// passes, or the client goes away.
-    func park(_ c: ClientContext, on sockets: [SocketID], timeout: Int32, tryFirst: Bool = true,
+    func park(_ c: ClientContext, on sockets: [SocketID], timeout: Int32, tryFirst: Bool = true, isSend: Bool = false,
               reply: @escaping (Result<Reply, KernelError>) -> Void,
               onTimeout: @escaping () -> Result<Reply, KernelError>, attempt: @escaping () -> PendingCall.Attempt) {
         if tryFirst, case .done(let r) = attempt() { reply(r); return }
         if timeout == 0 { reply(onTimeout()); return }
         let p = PendingCall(client: c, sockets: sockets, attempt: attempt, onTimeout: onTimeout, reply: reply)
+        p.isSend = isSend
         if timeout > 0 {
             p.timer = loop.addTimer(deadline: loop.currentTime + UInt64(timeout) * 1_000_000) { [weak self, weak p] in
                 guard let self, let p, !p.finished else { return }
                 p.timer = nil
                 self.finish(p)
                 p.reply(p.onTimeout())
+                // Sends queued behind this one may go now.
+                if p.isSend { for s in p.sockets { self.socketChanged(s) } }
             }
         }
         waits.enqueue(p)

@@ -12,6 +12,9 @@ final class PendingCall {
     let reply: (Result<Reply, KernelError>) -> Void
     var timer: EventLoop.TimerID?
     var finished = false
+    /// A send still moving its data: later sends on the socket queue behind it, so a stream's
+    /// bytes go out in the order the calls came (NetBSD's sosend holds sblock for that).
+    var isSend = false
     init(client: ClientContext, sockets: [SocketID], attempt: @escaping () -> Attempt,
          onTimeout: @escaping () -> Result<Reply, KernelError>, reply: @escaping (Result<Reply, KernelError>) -> Void) {
         self.client = client; self.sockets = sockets; self.attempt = attempt; self.onTimeout = onTimeout; self.reply = reply
@@ -61,6 +64,9 @@ struct WaitQueues {
 
     /// The live calls waiting on `s`, in arrival order.
     func waiters(_ s: SocketID) -> [PendingCall] { queues[s] ?? [] }
+
+    /// A send is parked on `s` (a new one must wait behind it).
+    func hasParkedSend(_ s: SocketID) -> Bool { queues[s]?.contains { $0.isSend && !$0.finished } ?? false }
 
     mutating func countAttempt() { attempts &+= 1 }
 

@@ -28,11 +28,12 @@ public final class NetStack {
     @exclusivity(unchecked) var issKey: (UInt64, UInt64) = (0, 0)
     /// Kernel messages (NetBSD's log()/printf): duplicate addresses, ARP moves.
     public var log: ((String) -> Void)?
-    /// When true, drivers that wake their medium's readers (shmif's pwrite) hold the wakeup
-    /// back until `flushOutput()`: an event loop sets it and flushes once per loop turn, so a
-    /// turn's frames cost one wakeup. Off by default: a caller that never flushes loses none.
+    /// When true, frames for devices that prefer batches (shmif: a lock hold and a pwrite wakeup
+    /// per call) wait in their interface's queue until `flushOutput()`: an event loop sets it and
+    /// flushes once per loop turn, so a turn's frames cost one batch and one wakeup. Off by
+    /// default: a caller that never flushes loses none.
     public var coalescesWakeups = false
-    /// Called once when a driver first owes a wakeup after a flush: schedule `flushOutput()`.
+    /// Called once when a frame is first queued after a flush: schedule `flushOutput()`.
     public var onOutputPending: (() -> Void)?
     @exclusivity(unchecked) var outputPending = false
     /// Called with a socket's new readiness whenever it changes (data arrived, the queue emptied,
@@ -56,9 +57,17 @@ public final class NetStack {
     /// The loopback queue's slot: the largest packet lo0 carries (TCP's MSS on it follows).
     static let loopbackSlotBytes = 2048
     public private(set) var loopbackIndex = 0
+    // Devices: the kinds `createInterface` can make, the one receive batch every device fills,
+    // and the interfaces whose devices have deadlines.
+    @exclusivity(unchecked) var kinds: [InterfaceKind] = []
+    @exclusivity(unchecked) var rxBatch = ReceiveBatch(capacityBytes: 128 * 1024)
+    @exclusivity(unchecked) var receiving = false
+    @exclusivity(unchecked) var devicesWithDeadlines: [Int] = []
+    @exclusivity(unchecked) var descriptorsChanged = false
 
-    /// A stack with lo0 up at 127.0.0.1/8 (the inet component brings it).
-    public init(clock: NetClock, seed: UInt64) {
+    /// A stack with lo0 up at 127.0.0.1/8 (the inet component brings it). Besides lo, it can
+    /// create the interfaces of `kinds` (shmif by default; a kernel passes its components').
+    public init(clock: NetClock, seed: UInt64, kinds: [InterfaceKind] = [.shmif]) {
         self.clock = clock
         rng = SeededRandom(seed: seed)
         issKey = (rng.next(), rng.next())
@@ -67,6 +76,8 @@ public final class NetStack {
         fragBuf = .allocate(byteCount: size, alignment: 16)
         errBuf = .allocate(byteCount: 2048, alignment: 16)
         holdBuf = .allocate(byteCount: size, alignment: 16)
+        register(loopbackKind)
+        for k in kinds { register(k) }
         let lo = try! createInterface(name: "lo0")
         loopbackIndex = lo.index
         try! setUp(name: "lo0", true)
@@ -74,7 +85,7 @@ public final class NetStack {
     }
 
     deinit {
-        for ifp in interfaceSlots.compactMap({ $0 }) { ifp.driver.detach() }
+        for ifp in interfaceSlots.compactMap({ $0 }) { ifp.device.detach() }
         txBuf.deallocate(); fragBuf.deallocate(); errBuf.deallocate(); holdBuf.deallocate()
         loopQueue.deallocate()
         sockets.deallocateAll()
@@ -99,34 +110,6 @@ public final class NetStack {
         if !loopQueue.isEmpty { runLoopback() }
     }
 
-    /// A driver holds back a wakeup (see `coalescesWakeups`).
-    func noteOutputPending() {
-        guard !outputPending else { return }
-        outputPending = true
-        onOutputPending?()
-    }
-
-    /// Gives every wakeup the drivers held back (the end of an event-loop turn).
-    public func flushOutput() {
-        guard outputPending else { return }
-        outputPending = false
-        for case let ifp? in interfaceSlots { ifp.driver.flushOutput() }
-    }
-
-    /// Pulls input from polled drivers (shmif): returns the number of frames taken.
-    @discardableResult
-    public func pollDrivers() -> Int {
-        var n = 0
-        for case let ifp? in interfaceSlots where ifp.isUsable { n += ifp.driver.pollInput(self, ifIndex: ifp.index) }
-        if !loopQueue.isEmpty { runLoopback() }
-        return n
-    }
-
-    /// Descriptors an event loop can wait on for driver input (shmif's inotify watch), by ifindex.
-    public var inputDescriptors: [(ifIndex: Int, fd: Int32)] {
-        interfaceSlots.compactMap { ifp in ifp.flatMap { i in i.driver.fileDescriptor.map { (i.index, $0) } } }
-    }
-
     /// Runs what is due at `clock.now`: only the timers whose deadline has come (ARP expiry,
     /// reassembly timeouts), then queued loopback.
     public func poll() {
@@ -138,12 +121,14 @@ public final class NetStack {
             case .tcp(let ref): tcpTimersFire(ref.socket)
             }
         }
+        if !devicesWithDeadlines.isEmpty { serviceDevices(now: t) }
         if !loopQueue.isEmpty { runLoopback() }
     }
 
     /// When `poll()` next has work, in clock nanoseconds; nil when nothing is scheduled. O(1).
     public var nextDeadline: UInt64? {
         if !loopQueue.isEmpty { return clock.now }
+        if !devicesWithDeadlines.isEmpty, let d = deviceDeadline { return min(d, timers.nextDeadline ?? .max) }
         return timers.nextDeadline
     }
 

@@ -35,7 +35,36 @@ public struct FrameBatch: ~Copyable {
         usedBytes = 0
     }
 
-    var freeBytes: Int { storage.count - usedBytes }
+    public var freeBytes: Int { storage.count - usedBytes }
+
+    /// Appends a copy of `frame` (a frame from another medium: a tap, a memory link); false,
+    /// and nothing appended, when it does not fit.
+    @discardableResult
+    public mutating func append(_ frame: UnsafeRawBufferPointer) -> Bool {
+        guard frame.count <= freeBytes else { return false }
+        let header = FrameHeader(length: UInt32(frame.count), seconds: 0, microseconds: 0, sender: 0)
+        append(header: header) { dst in if frame.count > 0 { dst.copyMemory(from: frame.baseAddress!, byteCount: frame.count) } }
+        return true
+    }
+
+    /// Lets `fill` write one frame straight into the free space (at most `maxLength` bytes, a
+    /// read(2) from a tap); it returns the frame's length, or nil for no frame. The frame is kept
+    /// when the length is above 0. Returns that length, or nil when the space is short or `fill`
+    /// gave none.
+    public mutating func appendInPlace(maxLength: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int?) -> Int? {
+        guard freeBytes >= maxLength else { return nil }
+        let space = UnsafeMutableRawBufferPointer(rebasing: storage[usedBytes ..< usedBytes + maxLength])
+        guard let n = fill(space), n > 0, n <= maxLength else { return nil }
+        entries.append(Entry(offset: usedBytes, header: FrameHeader(length: UInt32(n), seconds: 0, microseconds: 0, sender: 0)))
+        usedBytes += n
+        return n
+    }
+
+    /// Removes entry `i` (its bytes stay until the batch is emptied): a middleware's drop.
+    public mutating func remove(at i: Int) { entries.remove(at: i) }
+
+    /// Exchanges two entries: a middleware's reordering.
+    public mutating func swapAt(_ i: Int, _ j: Int) { entries.swapAt(i, j) }
 
     mutating func append(header: FrameHeader, copy: (UnsafeMutableRawPointer) -> Void) {
         copy(storage.baseAddress! + usedBytes)

@@ -67,6 +67,39 @@ public final class BusWriter {
         return true
     }
 
+    /// Sends the first frames of `frames` that fit under bounded lock tries (no sleep): one
+    /// lock hold per `framesPerLockHold` frames and one wakeup at the end when anything was
+    /// written. Returns how many frames were written, in order; fewer than `frames.count`
+    /// (possibly 0) when the lock stayed held, so the caller keeps the rest and retries. For
+    /// an event loop's turn of output (docs/shmif.md, "A held lock").
+    public func sendIfFree<C: Collection>(batch frames: C) throws -> Int where C.Element == UnsafeRawBufferPointer {
+        for f in frames { try checkLength(f.count) }
+        if frames.isEmpty { return 0 }
+        let (sec, usec) = clock()
+        var sent = 0
+        var failed = false
+        var it = frames.makeIterator()
+        var next = it.next()
+        outer: while next != nil {
+            guard bus.lock.acquireBounded() else { break }
+            var inHold = 0
+            while let f = next, inHold < Self.framesPerLockHold {
+                if !place(f, seconds: sec, microseconds: usec) { failed = true; break }
+                sent += 1
+                inHold += 1
+                next = it.next()
+            }
+            bus.lock.release()
+            if failed { break outer }
+        }
+        if sent > 0 {
+            batchesSent &+= 1
+            bus.wakeup()
+        }
+        if failed { throw corruptLast() }
+        return sent
+    }
+
     public func send(_ frame: [UInt8]) throws {
         try frame.withUnsafeBytes { try send($0) }
     }

@@ -11,6 +11,8 @@ public struct KernelStatistics: Sendable {
     public var routing = RouteStatistics()
     /// nil when the kernel reported no udp counters (a stack without UDP): no udp section.
     public var udp: UDPStatistics?
+    /// nil when the kernel reported no tcp counters: no tcp section.
+    public var tcp: TCPStatistics?
 }
 
 extension Convert {
@@ -47,6 +49,33 @@ extension Convert {
         "opackets": \.opackets,
     ] }
 
+    /// The kernel's "tcp.*" names (NetBSD's tcpstat fields; FreeBSD's sack_* ones).
+    static var tcpFields: [String: WritableKeyPath<TCPStatistics, UInt64>] { [
+        "connattempt": \.connattempt, "accepts": \.accepts, "connects": \.connects, "drops": \.drops,
+        "conndrops": \.conndrops, "closed": \.closed, "segstimed": \.segstimed, "rttupdated": \.rttupdated,
+        "delack": \.delack, "timeoutdrop": \.timeoutdrop, "rexmttimeo": \.rexmttimeo, "persisttimeo": \.persisttimeo,
+        "keeptimeo": \.keeptimeo, "keepprobe": \.keepprobe, "keepdrops": \.keepdrops, "persistdrops": \.persistdrops,
+        "connsdrained": \.connsdrained, "pmtublackhole": \.pmtublackhole, "sndtotal": \.sndtotal, "sndpack": \.sndpack,
+        "sndbyte": \.sndbyte, "sndrexmitpack": \.sndrexmitpack, "sndrexmitbyte": \.sndrexmitbyte, "sndacks": \.sndacks,
+        "sndprobe": \.sndprobe, "sndurg": \.sndurg, "sndwinup": \.sndwinup, "sndctrl": \.sndctrl,
+        "rcvtotal": \.rcvtotal, "rcvpack": \.rcvpack, "rcvbyte": \.rcvbyte, "rcvbadsum": \.rcvbadsum,
+        "rcvbadoff": \.rcvbadoff, "rcvmemdrop": \.rcvmemdrop, "rcvshort": \.rcvshort, "rcvduppack": \.rcvduppack,
+        "rcvdupbyte": \.rcvdupbyte, "rcvpartduppack": \.rcvpartduppack, "rcvpartdupbyte": \.rcvpartdupbyte,
+        "rcvoopack": \.rcvoopack, "rcvoobyte": \.rcvoobyte, "rcvpackafterwin": \.rcvpackafterwin,
+        "rcvbyteafterwin": \.rcvbyteafterwin, "rcvafterclose": \.rcvafterclose, "rcvwinprobe": \.rcvwinprobe,
+        "rcvdupack": \.rcvdupack, "rcvacktoomuch": \.rcvacktoomuch, "rcvackpack": \.rcvackpack,
+        "rcvackbyte": \.rcvackbyte, "rcvwinupd": \.rcvwinupd, "pawsdrop": \.pawsdrop, "predack": \.predack,
+        "preddat": \.preddat, "pcbhashmiss": \.pcbhashmiss, "noport": \.noport, "badsyn": \.badsyn,
+        "delayed_free": \.delayedFree, "sc_added": \.scAdded, "sc_completed": \.scCompleted,
+        "sc_timed_out": \.scTimedOut, "sc_overflowed": \.scOverflowed, "sc_reset": \.scReset,
+        "sc_unreach": \.scUnreach, "sc_bucketoverflow": \.scBucketOverflow, "sc_aborted": \.scAborted,
+        "sc_dupesyn": \.scDupeSYN, "sc_dropped": \.scDropped, "sc_collisions": \.scCollisions,
+        "sc_retransmitted": \.scRetransmitted, "sc_delayed_free": \.scDelayedFree, "selfquench": \.selfquench,
+        "badsig": \.badsig, "goodsig": \.goodsig, "ecn_shs": \.ecnShs, "ecn_ce": \.ecnCE, "ecn_ect": \.ecnECT,
+        "sack_recovery_episode": \.sackRecoveryEpisode, "sack_rexmits": \.sackRexmits,
+        "sack_rexmit_bytes": \.sackRexmitBytes, "sack_rcv_blocks": \.sackRcvBlocks, "sack_send_blocks": \.sackSendBlocks,
+    ] }
+
     public static func statistics(_ counters: [StatCounter]) -> KernelStatistics {
         var s = KernelStatistics()
         for c in counters {
@@ -56,6 +85,12 @@ extension Convert {
             case "ip": if let k = ipFields[parts[1]] { s.ip[keyPath: k] = c.value }
             case "arp": if let k = arpFields[parts[1]] { s.arp[keyPath: k] = c.value }
             case "rt": if let k = routeFields[parts[1]] { s.routing[keyPath: k] = c.value }
+            case "tcp":
+                if let k = tcpFields[parts[1]] {
+                    var t = s.tcp ?? TCPStatistics()
+                    t[keyPath: k] = c.value
+                    s.tcp = t
+                }
             case "udp":
                 if let k = udpFields[parts[1]] {
                     var u = s.udp ?? UDPStatistics()

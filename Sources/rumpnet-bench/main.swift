@@ -191,3 +191,5 @@ for rs in [echo, fwd, udpSmall, udpLarge, mem] {
     print(pad(rs[0].name, 28, left: true) + pad(f(pps, 0), 12) + " packets/s" + pad(f(ns, 1), 9) + " ns/packet"
           + pad(f(al, 3), 8) + " allocs/packet (" + String(rs.map(\.allocs).max()!) + " in run)" + pad(f(ns / memNs, 1), 8) + "x memcpy")
 }
+
+print(try streamReport(runs: runs))

@@ -423,9 +423,10 @@ final class KernelTests: XCTestCase {
         XCTAssertThrowsError(try d.call(.ifCreate(name: "shmif0"))) { e in XCTAssertEqual((e as? CallError)?.errno, .EINVAL) }
         guard case .names(let cl2) = try d.call(.ifListCloners) else { return XCTFail() }
         XCTAssertEqual(cl2, ["lo", "carp"])
-        // UDP is there; TCP is not yet.
+        // UDP and TCP are there; a stream socket with UDP's protocol is not.
         guard case .fd = try d.call(.socket(domain: 2, type: 2, protocol: 0)) else { return XCTFail("no UDP socket") }
-        XCTAssertThrowsError(try d.call(.socket(domain: 2, type: 1, protocol: 0))) { e in XCTAssertEqual((e as? CallError)?.errno, .EPROTONOSUPPORT) }
+        guard case .fd = try d.call(.socket(domain: 2, type: 1, protocol: 0)) else { return XCTFail("no TCP socket") }
+        XCTAssertThrowsError(try d.call(.socket(domain: 2, type: 1, protocol: 17))) { e in XCTAssertEqual((e as? CallError)?.errno, .EPROTONOSUPPORT) }
         XCTAssertThrowsError(try d.call(.close(fd: 3))) { e in XCTAssertEqual((e as? CallError)?.errno, .EBADF) }
 
         let bare = try startForeground([], name: "bare.sock")

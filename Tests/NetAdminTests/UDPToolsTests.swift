@@ -161,8 +161,10 @@ import NetAdmin
 
     @Test func errors() {
         func err(_ args: [String]) -> String { NcOptions.parse(args).output?.stderr ?? "" }
-        #expect(err(["10.0.0.1", "5000"]) == "nc: TCP is not supported yet (use -u)\n")
-        #expect(NcOptions.parse(["-l", "5000"]).output?.status == 1)
+        let tcp = NcOptions.parse(["10.0.0.1", "5000"]).command
+        #expect(tcp?.udp == false && tcp?.host == "10.0.0.1" && tcp?.ports == [5000])
+        #expect(NcOptions.parse(["-l", "5000"]).command?.listen == true)
+        #expect(NcOptions.parse(["-l"]).output?.status == 1)
         #expect(err(["-u", "-w", "abc", "h", "1"]) == "nc: timeout invalid: abc\n")
         #expect(err(["-u", "-w", "-1", "h", "1"]) == "nc: timeout too small: -1\n")
         #expect(err(["-u", "h", "70000"]) == "nc: port number too large: 70000\n")
@@ -256,7 +258,7 @@ import NetAdmin
             case .exit(let out): #expect(out.status != 0 && !out.stderr.isEmpty, "\(args)")
             }
             switch NcOptions.parse(args) {
-            case .run(let o): #expect(o.udp && !o.ports.isEmpty && o.ports.allSatisfy { (1...65535).contains($0) }, "\(args)")
+            case .run(let o): #expect(!o.ports.isEmpty && o.ports.allSatisfy { (1...65535).contains($0) }, "\(args)")
             case .exit(let out): #expect(out.status != 0 && !out.stderr.isEmpty, "\(args)")
             }
         }

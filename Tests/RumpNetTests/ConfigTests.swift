@@ -12,7 +12,7 @@ import Testing
         let sh = try s.createInterface(name: "shmif0")
         #expect(sh.index == 2 && sh.flags.rawValue == 0x8802 && sh.mtu == 1500)
         #expect(sh.linkAddress.description.hasPrefix("b2:a0:"))
-        if let d = sh.driver as? ShmifDriver {
+        if let d = sh.device as? ShmifDevice {
             // netbsd-10: MAC bytes 2..5 are the sender id's low 32 bits in memory order.
             let id = d.senderID
             let b = sh.linkAddress.bytes

@@ -373,6 +373,30 @@ private enum RFC9438 {
         cc.cwnd = 20_000
         cc.onAck(acked: mss, flightSize: 20_000, now: second, srtt: nil)
         #expect(cc.k == 0 && cc.wMax == 20_000 && cc.epochStart == second)
+        #expect(cc.cwndPrior == 20_000)  // 4.1.2: set on exiting the first slow start
+        // W_est starts at cwnd_prior, so it grows like Reno (alpha 1) from the start; at t = 0
+        // W_cubic = cwnd_epoch < W_est, so cwnd = W_est.
+        cc.onAck(acked: mss, flightSize: 20_000, now: second, srtt: nil)
+        let afterFirst = 20_000 + 1_000.0 * 1_000 / 20_000
+        #expect(abs(cc.wEst - (afterFirst + 1_000.0 * 1_000 / afterFirst)) < 1e-6)
+        #expect(abs(cc.cwndExact - cc.wEst) < 1e-9)
+    }
+
+    @Test func growthCountsAckedSegmentsNotAcks() {
+        // One ACK for two segments grows the window as two ACKs for one each would (to first
+        // order): delayed ACKs must not halve CUBIC's growth.
+        let one = afterOneLoss()
+        let two = afterOneLoss()
+        let t0 = 3 * second
+        one.onAck(acked: mss, flightSize: 70_000, now: t0, srtt: nil)
+        two.onAck(acked: mss, flightSize: 70_000, now: t0, srtt: nil)
+        let start = one.cwndExact
+        one.onAck(acked: 2 * mss, flightSize: 70_000, now: t0 + second, srtt: nil)
+        two.onAck(acked: mss, flightSize: 70_000, now: t0 + second, srtt: nil)
+        two.onAck(acked: mss, flightSize: 70_000, now: t0 + second, srtt: nil)
+        let grewOne = one.cwndExact - start
+        let grewTwo = two.cwndExact - start
+        #expect(grewOne > 0 && abs(grewOne - grewTwo) / grewTwo < 0.01)
     }
 
     @Test func idleRestartShrinksAndStartsANewStage() {
@@ -387,5 +411,29 @@ private enum RFC9438 {
         cc.onAck(acked: mss, flightSize: 70_000, now: 21 * second, srtt: nil)
         #expect(cc.epochStart == 21 * second && cc.wMax == 100_000)
         #expect(abs(cc.k - RFC9438.k(wMax: 100, cwndEpoch: 70)) < 1e-9)
+    }
+
+    @Test func anAckNeverShrinksTheWindowInTheRenoFriendlyRegion() {
+        let cc = afterOneLoss()
+        cc.onAck(acked: mss, flightSize: 70_000, now: 3 * second, srtt: nil)  // epoch at cwnd 70000
+        cc.cwnd = 75_000  // above both W_cubic(0) = 70000 and W_est
+        cc.onAck(acked: mss, flightSize: 70_000, now: 3 * second, srtt: nil)
+        #expect(cc.wEst < 75_000 && cc.wCubic(seconds: 0) < cc.wEst)
+        #expect(cc.cwnd == 75_000)
+    }
+
+    @Test func windowsStopAtTheMaximum() {
+        let reno = NewReno(smss: mss, initialWindow: CongestionWindow.maximum - 500)
+        reno.onAck(acked: 2_000, flightSize: 0, now: 0, srtt: nil)
+        #expect(reno.cwnd == CongestionWindow.maximum)
+        reno.onDuplicateAckInRecovery()
+        #expect(reno.cwnd == CongestionWindow.maximum)
+        let cubic = Cubic(smss: mss, initialWindow: CongestionWindow.maximum - 500)
+        cubic.onAck(acked: 2_000, flightSize: 0, now: 0, srtt: nil)
+        #expect(cubic.cwnd == CongestionWindow.maximum)
+        cubic.ssthresh = 1_000_000
+        cubic.onAck(acked: 2_000, flightSize: 0, now: 100 * second, srtt: nil)
+        cubic.onAck(acked: 2_000_000, flightSize: 0, now: 200 * second, srtt: nil)
+        #expect(cubic.cwnd == CongestionWindow.maximum)
     }
 }

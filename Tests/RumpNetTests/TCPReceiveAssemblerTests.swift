@@ -97,7 +97,7 @@ import Testing
     /// Random segments against a byte map of what is held.
     @Test func randomSegmentsAgainstAByteMap() {
         var rng = SeededRandom(seed: 793)
-        for _ in 0..<30 {
+        for _ in 0..<15 {
             var a = ReceiveAssembler(maxRanges: 8)
             var map = [Bool](repeating: false, count: 1 << 16)
             var nxt = 0  // bytes delivered in order so far (index into map)
@@ -122,9 +122,11 @@ import Testing
                 }
                 let expected = map[nxt..<(nxt + 7000)].filter { $0 }.count
                 #expect(a.heldBytes == expected)
-                for probe in stride(from: 0, to: 7000, by: 37) {
-                    #expect(a.contains(offset: probe) == map[nxt + probe])
+                var wrong = 0
+                for probe in stride(from: 0, to: 7000, by: 37) where a.contains(offset: probe) != map[nxt + probe] {
+                    wrong += 1
                 }
+                #expect(wrong == 0)
             }
         }
     }

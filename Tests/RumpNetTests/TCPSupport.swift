@@ -74,3 +74,4 @@ struct TCPPair {
         return got
     }
 }
+

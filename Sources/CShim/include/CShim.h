@@ -101,4 +101,10 @@ int rn_timerfd_arm(int fd, long ns);
 #define RN_IFF_TAP 0x0002
 #define RN_IFF_NO_PI 0x1000
 
+/// Opens the tun clone device at `path` (O_RDWR|O_NONBLOCK|O_CLOEXEC) and makes it the TAP
+/// interface `name` (IFF_TAP|IFF_NO_PI; "" lets Linux pick tapN). The name Linux gave goes to
+/// `actual` (16 bytes). Returns the descriptor, or -errno with `*step` = 1 for the open and
+/// 2 for TUNSETIFF, so the caller can say which failed.
+int rn_tap_open(const char *path, const char *name, char *actual, int *step);
+
 #endif

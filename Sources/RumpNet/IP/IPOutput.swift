@@ -109,16 +109,4 @@ extension NetStack {
         EthernetEmitter.emit(f, dst: dst, src: ifp.linkAddress, type: EtherType.ipv4)
         transmitFrame(ifp, UnsafeRawBufferPointer(f), multicast: dst.isMulticast)
     }
-
-    @discardableResult @inline(__always)
-    func transmitFrame(_ ifp: NetInterface, _ frame: UnsafeRawBufferPointer, multicast: Bool) -> Bool {
-        if ifp.driver.transmit(frame) {
-            ifp.counters.opackets &+= 1
-            ifp.counters.obytes &+= UInt64(frame.count)
-            if multicast { ifp.counters.omcasts &+= 1 }
-            return true
-        }
-        ifp.counters.oerrors &+= 1
-        return false
-    }
 }

@@ -38,41 +38,6 @@ public struct InterfaceAddress: Sendable, Equatable {
 
 public enum LinkType: Sendable { case ethernet, loopback }
 
-/// A driver moves frames between an interface and its medium. Transmit copies: the caller's
-/// buffer is reused at once.
-public protocol LinkDriver: AnyObject {
-    /// Sends one frame; false when the medium refused it (counted as an output error).
-    func transmit(_ frame: UnsafeRawBufferPointer) -> Bool
-    /// if_init: bring the link up (ENXIO when there is no medium yet).
-    func start() throws(Errno)
-    /// if_stop.
-    func stop()
-    /// Interface destroyed: release the medium.
-    func detach()
-    /// Feeds waiting input frames to the stack; returns how many. For drivers that are polled.
-    func pollInput(_ stack: NetStack, ifIndex: Int) -> Int
-    var linkString: String? { get }
-    func setLinkString(_ s: String) throws(Errno)
-    func clearLinkString() throws(Errno)
-    /// A descriptor an event loop can wait on for input, if any.
-    var fileDescriptor: Int32? { get }
-    /// Ends a batch of transmits: a driver that holds back its wakeup (shmif, when the stack
-    /// `coalescesWakeups`) gives it now.
-    func flushOutput()
-}
-
-extension LinkDriver {
-    public func start() throws(Errno) {}
-    public func stop() {}
-    public func detach() {}
-    public func pollInput(_ stack: NetStack, ifIndex: Int) -> Int { 0 }
-    public func flushOutput() {}
-    public var linkString: String? { nil }
-    public func setLinkString(_ s: String) throws(Errno) { throw .EINVAL }
-    public func clearLinkString() throws(Errno) { throw .EINVAL }
-    public var fileDescriptor: Int32? { nil }
-}
-
 public final class NetInterface {
     public let name: String
     public let index: Int
@@ -88,22 +53,37 @@ public final class NetInterface {
     @exclusivity(unchecked) var arpHintMAC = MACAddress.zero
     @exclusivity(unchecked) var arpHintExpires: UInt64 = 0
     @exclusivity(unchecked) var arpHintGeneration: UInt64 = 0
-    public let driver: LinkDriver
+    /// The medium, possibly wrapped in middlewares (`NetStack.wrapDevice`).
+    @exclusivity(unchecked) public internal(set) var device: NetDevice
     /// Where `ifconfig -C` families come from and whether destroy is allowed (lo0 cannot be).
     public let cloneFamily: String
     let destroyable: Bool
+    var busyWhileUp = false
+    let maxMTU: Int
+    /// A loop turn's output for a device that `prefersBatches`, sent at `flushOutput()`.
+    @exclusivity(unchecked) var outQueue: TransmitQueue?
+    /// A one-frame list for frames sent at once (no queue): reused, so a send allocates nothing.
+    let single: UnsafeMutablePointer<UnsafeRawBufferPointer>
 
-    init(name: String, index: Int, flags: InterfaceFlags, mtu: Int, linkAddress: MACAddress, linkType: LinkType,
-         driver: LinkDriver, cloneFamily: String, destroyable: Bool) {
+    init(name: String, index: Int, flags: InterfaceFlags, mtu: Int, maxMTU: Int, linkAddress: MACAddress, linkType: LinkType,
+         device: NetDevice, cloneFamily: String, destroyable: Bool) {
         self.name = name
         self.index = index
         self.flags = flags
         self.mtu = mtu
+        self.maxMTU = maxMTU
         self.linkAddress = linkAddress
         self.linkType = linkType
-        self.driver = driver
+        self.device = device
         self.cloneFamily = cloneFamily
         self.destroyable = destroyable
+        single = .allocate(capacity: 1)
+        single.initialize(to: UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    deinit {
+        outQueue?.deallocate()
+        single.deallocate()
     }
 
     public var isUsable: Bool { flags.contains(.up) && flags.contains(.running) }

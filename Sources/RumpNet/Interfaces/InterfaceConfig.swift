@@ -2,8 +2,13 @@
 // the errno values NetBSD's ioctls return for the same requests.
 
 extension NetStack {
-    /// Cloner families `ifconfig -C` lists.
-    public static let clonerFamilies = ["lo", "shmif"]
+    /// Cloner families `ifconfig -C` lists: the registered kinds, in registration order.
+    public var clonerFamilies: [String] { kinds.map(\.family) }
+
+    /// Registers an interface kind (a component's cloner); one of the same family is replaced.
+    public func register(_ kind: InterfaceKind) {
+        if let i = kinds.firstIndex(where: { $0.family == kind.family }) { kinds[i] = kind } else { kinds.append(kind) }
+    }
 
     public var interfaces: [NetInterface] { interfaceSlots.compactMap { $0 } }
 
@@ -29,78 +34,74 @@ extension NetStack {
         return interfaceSlots.count - 1
     }
 
-    /// SIOCIFCREATE: "lo1", "shmif0". EEXIST if present, EINVAL for an unknown family.
+    /// SIOCIFCREATE: "lo1", "shmif0", "virt0": made by the registered kind of that family.
+    /// EEXIST if present, EINVAL for an unknown family, the kind's errno when it cannot make one.
     @discardableResult
     public func createInterface(name: String) throws(Errno) -> NetInterface {
         guard interface(named: name) == nil else { throw .EEXIST }
-        guard let (family, _) = NetStack.splitName(name) else { throw .EINVAL }
-        let idx = nextIndex()
-        let ifp: NetInterface
-        switch family {
-        case "lo":
-            let d = LoopbackDriver(stack: self)
-            d.ifIndex = idx
-            ifp = NetInterface(name: name, index: idx, flags: [.loopback, .running, .multicast], mtu: NetStack.loopbackMTU,
-                               linkAddress: .zero, linkType: .loopback, driver: d, cloneFamily: "lo",
-                               destroyable: name != "lo0")
-        case "shmif":
-            let d = ShmifDriver(random: random64(), clock: clock)
-            d.bind(stack: self, ifIndex: idx)
-            ifp = NetInterface(name: name, index: idx, flags: [.broadcast, .simplex, .multicast], mtu: 1500,
-                               linkAddress: d.macAddress, linkType: .ethernet, driver: d, cloneFamily: "shmif",
-                               destroyable: true)
-        default:
+        guard let (family, unit) = NetStack.splitName(name), let kind = kinds.first(where: { $0.family == family }) else {
             throw .EINVAL
         }
+        let idx = nextIndex()
+        let made = try kind.make(InterfaceRequest(name: name, unit: unit, index: idx, random: random64(), clock: clock))
+        let ifp = NetInterface(name: name, index: idx, flags: kind.flags, mtu: kind.mtu, maxMTU: kind.maxMTU,
+                               linkAddress: made.linkAddress, linkType: kind.linkType, device: made.device,
+                               cloneFamily: family, destroyable: kind.destroyable(name))
+        ifp.busyWhileUp = kind.busyWhileUp
         interfaceSlots[idx] = ifp
+        installDevice(made.device, on: ifp)
         return ifp
     }
 
-    /// Attaches an Ethernet interface over any driver (an in-memory link in tests). The MAC is
+    /// Attaches an Ethernet interface over any device (an in-memory link in tests). The MAC is
     /// b2:a0 plus four random bytes unless given.
     @discardableResult
-    public func attachInterface(name: String, driver: LinkDriver, mac: MACAddress? = nil, mtu: Int = 1500) throws(Errno) -> NetInterface {
+    public func attachInterface(name: String, driver device: NetDevice, mac: MACAddress? = nil, mtu: Int = 1500) throws(Errno) -> NetInterface {
         guard interface(named: name) == nil else { throw .EEXIST }
         let idx = nextIndex()
         let lladdr = mac ?? MACAddress(0xB2A0 << 32 | (random64() & 0xFFFF_FFFF))
-        let ifp = NetInterface(name: name, index: idx, flags: [.broadcast, .simplex, .multicast], mtu: mtu,
-                               linkAddress: lladdr, linkType: .ethernet, driver: driver, cloneFamily: "",
+        let ifp = NetInterface(name: name, index: idx, flags: [.broadcast, .simplex, .multicast], mtu: mtu, maxMTU: 1500,
+                               linkAddress: lladdr, linkType: .ethernet, device: device, cloneFamily: "",
                                destroyable: true)
         interfaceSlots[idx] = ifp
-        if let m = driver as? MemoryLinkDriver { m.bind(stack: self, ifIndex: idx) }
+        installDevice(device, on: ifp)
         return ifp
     }
 
-    /// SIOCIFDESTROY. ENXIO if absent, EPERM for lo0.
+    /// SIOCIFDESTROY. ENXIO if absent, EPERM for lo0, EBUSY for an up interface of a kind that
+    /// says so (virt).
     public func destroyInterface(name: String) throws(Errno) {
         let ifp = try require(name)
         guard ifp.destroyable else { throw .EPERM }
+        guard !(ifp.busyWhileUp && ifp.flags.contains(.up)) else { throw .EBUSY }
         if ifp.flags.contains(.up) { try? setUp(name: name, false) }
         for a in ifp.addresses { removeAddressRoutes(ifp, a) }
         for r in routes.all where r.ifIndex == ifp.index { _ = try? routes.remove(r.destination, prefixLength: r.prefixLength) }
         arpFlush(ifIndex: ifp.index)
-        ifp.driver.detach()
+        ifp.outQueue?.removeAll()
+        ifp.device.detach()
         interfaceSlots[ifp.index] = nil
+        devicesWithDeadlines.removeAll { $0 == ifp.index }
     }
 
     /// SIOCSLINKSTR. EBUSY while up or when a link is set; ENXIO unknown interface.
     public func setLinkString(name: String, _ link: String) throws(Errno) {
         let ifp = try require(name)
         guard !ifp.flags.contains(.up) else { throw .EBUSY }
-        try ifp.driver.setLinkString(link)
+        try ifp.device.setLinkString(link)
     }
 
     /// SIOCSLINKSTR with IFLINKSTR_UNSET.
     public func clearLinkString(name: String) throws(Errno) {
         let ifp = try require(name)
         guard !ifp.flags.contains(.up) else { throw .EBUSY }
-        try ifp.driver.clearLinkString()
+        try ifp.device.clearLinkString()
     }
 
     /// SIOCGLINKSTR: ENOENT when none.
     public func linkString(name: String) throws(Errno) -> String {
         let ifp = try require(name)
-        guard let s = ifp.driver.linkString else { throw .ENOENT }
+        guard let s = ifp.device.linkString else { throw .ENOENT }
         return s
     }
 
@@ -110,7 +111,7 @@ extension NetStack {
         if up {
             ifp.flags.insert(.up)
             if !ifp.flags.contains(.running) {
-                try ifp.driver.start()
+                try ifp.device.start()
                 ifp.flags.insert(.running)
                 for i in ifp.addresses.indices { ifp.addresses[i].detached = false }
                 for a in ifp.addresses { announce(ifp, a.address) }
@@ -118,7 +119,8 @@ extension NetStack {
         } else {
             guard ifp.flags.contains(.up) else { return }
             ifp.flags.remove([.up, .running])
-            ifp.driver.stop()
+            flushInterface(ifp)
+            ifp.device.stop()
             for i in ifp.addresses.indices { ifp.addresses[i].detached = true }
             arpFlush(ifIndex: ifp.index)
         }
@@ -127,8 +129,7 @@ extension NetStack {
     /// SIOCSIFMTU: EINVAL outside 576...9000 for Ethernet (shmif refuses jumbo), 576...65535 on lo.
     public func setMTU(name: String, _ mtu: Int) throws(Errno) {
         let ifp = try require(name)
-        let maxMTU = ifp.linkType == .loopback ? 65535 : 1500
-        guard mtu >= 68, mtu <= maxMTU else { throw .EINVAL }
+        guard mtu >= 68, mtu <= ifp.maxMTU else { throw .EINVAL }
         ifp.mtu = mtu
     }
 

@@ -1,17 +1,25 @@
 // lo(4): packets sent to lo0 are queued and come back in as input on the next stack turn
-// (NetBSD queues them to ipintrq too), which keeps output and input from recursing.
+// (NetBSD queues them to ipintrq too), which keeps output and input from recursing. The queue
+// is the stack's (it drains it in place, no copy); the device only knows how to reach it.
 
-final class LoopbackDriver: LinkDriver {
-    weak var stack: NetStack?
-    var ifIndex = 0
-    init(stack: NetStack) { self.stack = stack }
-    func transmit(_ frame: UnsafeRawBufferPointer) -> Bool {
-        stack?.loopbackEnqueue(frame, ifIndex: ifIndex) ?? false
-    }
+final class LoopbackDevice: LinkDriver {
+    let enqueue: (UnsafeRawBufferPointer) -> Bool
+    init(enqueue: @escaping (UnsafeRawBufferPointer) -> Bool) { self.enqueue = enqueue }
+    func transmit(_ frame: UnsafeRawBufferPointer) -> Bool { enqueue(frame) }
 }
 
 extension NetStack {
     public static let loopbackMTU = 33624
+
+    /// The lo kind (rumpnet_net): every unit loops into the stack's one queue, tagged by ifindex.
+    var loopbackKind: InterfaceKind {
+        InterfaceKind(family: "lo", linkType: .loopback, flags: [.loopback, .running, .multicast],
+                      mtu: NetStack.loopbackMTU, maxMTU: 65535, destroyable: { $0 != "lo0" }) { [unowned self] r throws(Errno) in
+            let idx = r.index
+            return MadeDevice(device: LoopbackDevice { [unowned self] p in self.loopbackEnqueue(p, ifIndex: idx) },
+                              linkAddress: .zero)
+        }
+    }
 
     func loopbackEnqueue(_ packet: UnsafeRawBufferPointer, ifIndex: Int) -> Bool {
         loopQueue.push(packet, tag: ifIndex)

@@ -1,14 +1,12 @@
 // An in-memory Ethernet segment for tests and benchmarks: every frame one port sends reaches every
-// other port (a hub), when the owner calls `deliver()`. Frames sit in a reusable ring.
+// other port (a hub), when the owner calls `deliver()`. Frames sit in a reusable ring. Each port
+// is a NetDevice like any other: `deliver()` offers a frame to a port and says so through its
+// hooks (`readable`), and the port's stack takes it with `receive(into:)`.
 
 public final class MemoryLink {
-    struct Port {
-        // Unmanaged, not weak: a weak load costs atomics per frame. Safe because a stack's deinit
-        // detaches its drivers, which clears the port before the stack is gone.
-        var stack: Unmanaged<NetStack>?
-        var ifIndex: Int
-    }
-    @exclusivity(unchecked) var ports: [Port] = []  // confined to the owner's thread, like the stacks
+    // Unowned, not weak: a weak load costs atomics per frame. Safe because a stack's deinit
+    // detaches its devices, which takes the port off the link before the device is gone.
+    @exclusivity(unchecked) var ports: [Unmanaged<MemoryLinkDevice>?] = []  // confined to the owner's thread, like the stacks
     @exclusivity(unchecked) var queue: PacketRing  // confined to the owner's thread
     /// Sees every frame sent on the link (for pcap captures in tests).
     public var tap: ((UnsafeRawBufferPointer) -> Void)?
@@ -20,11 +18,15 @@ public final class MemoryLink {
     }
     deinit { queue.deallocate() }
 
-    /// A driver for one more port; pass it to `NetStack.attachInterface`.
-    public func makeDriver() -> MemoryLinkDriver {
-        ports.append(Port(stack: nil, ifIndex: 0))
-        return MemoryLinkDriver(link: self, port: ports.count - 1)
+    /// A device for one more port; pass it to `NetStack.attachInterface`.
+    public func makeDevice() -> MemoryLinkDevice {
+        let d = MemoryLinkDevice(link: self, port: ports.count)
+        ports.append(Unmanaged.passUnretained(d))
+        return d
     }
+
+    /// The same as `makeDevice()` (the name the stack's tests use).
+    public func makeDriver() -> MemoryLinkDevice { makeDevice() }
 
     /// Delivers queued frames (and those sent in response) until the link is quiet or `limit`
     /// frames went by. Returns the number delivered.
@@ -35,7 +37,8 @@ public final class MemoryLink {
             let (frame, from) = queue.peek()
             tap?(frame)
             for i in ports.indices where i != from {
-                if let s = ports[i].stack { s._withUnsafeGuaranteedRef { $0.receive(frame, on: ports[i].ifIndex) } }
+                guard let p = ports[i] else { continue }
+                p._withUnsafeGuaranteedRef { $0.offer(frame) }
             }
             queue.pop()
             framesCarried &+= 1
@@ -47,20 +50,43 @@ public final class MemoryLink {
     public var pending: Int { queue.count }
 }
 
-public final class MemoryLinkDriver: LinkDriver {
-    let link: MemoryLink  // strong: the link holds only weak references to stacks, so no cycle
+public final class MemoryLinkDevice: NetDevice {
+    let link: MemoryLink  // strong: the link holds only unretained references to devices, so no cycle
     let port: Int
     var running = false
+    /// The frame `deliver()` is offering, during its `readable` call.
+    private var offered: UnsafeRawBufferPointer?
+    public var hooks = DeviceHooks(name: "mem")
+
     init(link: MemoryLink, port: Int) { self.link = link; self.port = port }
 
-    public func transmit(_ frame: UnsafeRawBufferPointer) -> Bool {
-        running ? link.queue.push(frame, tag: port) : false
+    deinit { if link.ports[port]?.toOpaque() == Unmanaged.passUnretained(self).toOpaque() { link.ports[port] = nil } }
+
+    func offer(_ frame: UnsafeRawBufferPointer) {
+        offered = frame
+        hooks.readable()
+        offered = nil
+    }
+
+    public func receive(into batch: inout ReceiveBatch, now: UInt64) -> Int {
+        guard let f = offered else { return 0 }
+        offered = nil
+        return batch.append(f) ? 1 : 0
+    }
+
+    public func transmit(_ frames: FrameList, now: UInt64) -> Int {
+        guard running else { return 0 }
+        var n = 0
+        for f in frames {
+            guard link.queue.push(f, tag: port) else { break }
+            n += 1
+        }
+        return n
     }
     public func start() throws(Errno) { running = true }
     public func stop() { running = false }
-    public func detach() { link.ports[port].stack = nil }
-    func bind(stack: NetStack, ifIndex: Int) {
-        link.ports[port].stack = Unmanaged.passUnretained(stack)
-        link.ports[port].ifIndex = ifIndex
+    public func detach() {
+        running = false
+        link.ports[port] = nil
     }
 }

@@ -362,6 +362,9 @@ extension NetStack {
 
     public func isNonBlocking(_ fd: Int32) throws(Errno) -> Bool { try socket(fd).nonBlocking }
 
+    /// getsockopt(SO_LINGER): nil when off, else l_linger in seconds.
+    public func lingerOption(_ fd: Int32) throws(Errno) -> Int? { try socket(fd).linger }
+
     /// poll(2) readiness; `.error` for a descriptor that is not a socket.
     public func socketEvents(_ fd: Int32) -> SocketEvents {
         sockets.get(fd)?.events ?? .error

@@ -60,6 +60,10 @@ enum CongestionWindow {
     /// Int32.max is what the interface promises.
     static let infiniteSSThresh = Int(Int32.max)
 
+    /// The largest cwnd an algorithm grows to: Int32.max bytes, past any window the peer can
+    /// offer (65535 << 14), and small enough for 32-bit sequence arithmetic.
+    static let maximum = Int(Int32.max)
+
     /// The number of duplicate ACKs that trigger fast retransmit (RFC 5681 3.2 DupThresh).
     static let duplicateAckThreshold = 3
 

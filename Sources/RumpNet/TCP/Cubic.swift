@@ -11,6 +11,10 @@ import Darwin
 /// (target - cwnd)/cwnd per acked segment; the Reno-friendly estimate W_est (4.3) wins when
 /// W_cubic(t) < W_est. Slow start is RFC 5681's with RFC 3465 counting (HyStart++ not done).
 ///
+/// The RFC's "(target - cwnd)/cwnd for each received new ACK" assumes an ACK per segment; it is
+/// applied here per acked SMSS (as W_est's segments_acked is, and as RFC 3465 counts bytes), so
+/// delayed or stretch ACKs do not slow the growth down.
+///
 /// The window is kept as a Double so the per-ack fractions of a byte are not lost; `cwnd` is its
 /// integer part.
 final class Cubic: CongestionControl {
@@ -23,6 +27,7 @@ final class Cubic: CongestionControl {
     static let betaTenths = 7
     /// RFC 9438 4.3: alpha_cubic = 3 * (1 - beta) / (1 + beta), Reno's average window for AIMD(alpha, beta).
     static let alpha = 3 * (1 - beta) / (1 + beta)
+    private static let maximumWindow = Double(CongestionWindow.maximum)
 
     private var window: Double
     var ssthresh: Int
@@ -72,8 +77,8 @@ final class Cubic: CongestionControl {
     func onAck(acked: Int, flightSize: Int, now: UInt64, srtt: UInt64?) {
         guard acked > 0 else { return }
         if cwnd < ssthresh {
-            window += Double(CongestionWindow.slowStartIncrease(
-                acked: acked, smss: smss, afterTimeout: slowStartAfterTimeout))
+            window = min(window + Double(CongestionWindow.slowStartIncrease(
+                acked: acked, smss: smss, afterTimeout: slowStartAfterTimeout)), Self.maximumWindow)
             if cwnd >= ssthresh { slowStartAfterTimeout = false }
             return
         }
@@ -82,6 +87,7 @@ final class Cubic: CongestionControl {
         let t = Double(now >= start ? now - start : 0) / 1e9
         let rtt = Double(srtt ?? 0) / 1e9
         let segment = Double(smss)
+        window = max(window, segment)  // a caller-set cwnd of 0 must not divide by zero
 
         // 4.3: W_est grows like Reno with AIMD(alpha_cubic, beta_cubic) until it reaches
         // cwnd_prior, then like Reno itself (alpha 1).
@@ -89,13 +95,15 @@ final class Cubic: CongestionControl {
         wEst += alphaNow * Double(acked) * segment / window
 
         if wCubic(seconds: t) < wEst {
-            // Reno-friendly region: cwnd = W_est.
-            window = wEst
+            // Reno-friendly region: cwnd = W_est. (A cwnd already above W_est, grown towards
+            // W_cubic(t + RTT), is kept: an ack never shrinks the window.)
+            window = max(window, wEst)
         } else {
             // Concave and convex regions (4.4, 4.5).
             let target = min(max(wCubic(seconds: t + rtt), window), 1.5 * window)
             window += (target - window) / window * Double(acked)
         }
+        window = min(window, Self.maximumWindow)
     }
 
     /// Starts a congestion avoidance stage (RFC 9438 4.2, 4.3, 4.8).
@@ -106,6 +114,8 @@ final class Cubic: CongestionControl {
         if !congestionEventPending {
             // No loss to climb back to: the first stage, or the first after a timeout (4.8).
             wMax = window
+            // 4.1.2: cwnd_prior is also set "upon exiting the first slow start".
+            if cwndPrior == 0 { cwndPrior = window }
         }
         congestionEventPending = false
         // Signed cube root: W_cubic(0) = cwnd_epoch holds also when cwnd_epoch > W_max.
@@ -137,7 +147,7 @@ final class Cubic: CongestionControl {
     }
 
     func onDuplicateAckInRecovery() {
-        window += Double(smss)
+        window = min(window + Double(smss), Self.maximumWindow)
     }
 
     func onPartialAck(acked: Int) {

@@ -22,8 +22,8 @@ final class NewReno: CongestionControl {
     func onAck(acked: Int, flightSize: Int, now: UInt64, srtt: UInt64?) {
         guard acked > 0 else { return }
         if cwnd < ssthresh {
-            cwnd += CongestionWindow.slowStartIncrease(
-                acked: acked, smss: smss, afterTimeout: slowStartAfterTimeout)
+            cwnd = min(cwnd + CongestionWindow.slowStartIncrease(
+                acked: acked, smss: smss, afterTimeout: slowStartAfterTimeout), CongestionWindow.maximum)
             if cwnd >= ssthresh { slowStartAfterTimeout = false }
             return
         }
@@ -31,7 +31,7 @@ final class NewReno: CongestionControl {
         bytesAcked += acked
         if bytesAcked >= cwnd {
             bytesAcked -= cwnd
-            cwnd += smss
+            cwnd = min(cwnd + smss, CongestionWindow.maximum)
         }
     }
 
@@ -44,7 +44,7 @@ final class NewReno: CongestionControl {
     }
 
     func onDuplicateAckInRecovery() {
-        cwnd += smss
+        cwnd = min(cwnd + smss, CongestionWindow.maximum)
     }
 
     func onPartialAck(acked: Int) {

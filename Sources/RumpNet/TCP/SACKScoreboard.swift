@@ -174,8 +174,9 @@ struct SACKScoreboard {
     /// RFC 6675 NextSeg(): the next range to send, at most `smss` bytes. Rule 1: the first
     /// un-SACKed byte at or above highRxt, below the highest SACKed byte, if IsLost; rule 2: new
     /// data at `sndNxt` when `newDataAvailable` > 0 (the caller counts what the peer's window
-    /// allows); rule 3: rule 1's byte without IsLost. (Rule 4, the rescue retransmission, is not
-    /// done.) A retransmission stops at the next SACKed range.
+    /// allows); rule 3: rule 1's byte without IsLost. Rule 4 (the rescue retransmission) is
+    /// `rescueSegment`, as it needs the caller's RescueRxt. A retransmission stops at the next
+    /// SACKed range.
     ///
     /// IsLost only gets truer further down, so rule 1's smallest candidate is rule 3's too.
     func nextSegment(
@@ -196,6 +197,24 @@ struct SACKScoreboard {
             return (sndNxt, min(smss, newDataAvailable), false)
         }
         return nil
+    }
+
+    /// RFC 6675 NextSeg() rule 4, the rescue retransmission: up to `smss` bytes ending at the
+    /// highest outstanding un-SACKed byte, nil when everything outstanding is SACKed. Once per
+    /// recovery: the caller asks only when rules 1-3 gave nothing and HighACK > RescueRxt (or
+    /// RescueRxt is unset), then sets RescueRxt = RecoveryPoint and leaves HighRxt alone.
+    func rescueSegment(una: TCPSeq, sndMax: TCPSeq, smss: Int) -> (seq: TCPSeq, length: Int)? {
+        guard sndMax - una > 0, smss > 0 else { return nil }
+        var end = sndMax
+        var below = ranges.count - 1  // the range whose right edge starts the top hole
+        if let last = ranges.last, last.right - sndMax >= 0 {
+            end = last.left
+            below -= 1
+        }
+        let holeStart = below >= 0 ? TCPSeq.max(ranges[below].right, una) : una
+        guard end - holeStart > 0 else { return nil }
+        let length = min(smss, end - holeStart)
+        return (end - length, length)
     }
 
     /// The first un-SACKed range at or above `from` that lies below the highest SACKed byte.

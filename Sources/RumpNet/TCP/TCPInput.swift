@@ -385,14 +385,12 @@ extension NetStack {
     func tcpEnterRecovery(_ s: Socket, _ tp: TCPControlBlock) {
         tp.inRecovery = true
         tp.recover = tp.sndMax
-        tp.cc.onEnterRecovery(flightSize: tp.flightSize, now: now)
+        // cwnd = ssthresh with SACK (the pipe governs), + 3 SMSS of inflation without.
+        tp.cc.onEnterRecovery(flightSize: tp.flightSize, now: now, sackRecovery: tp.doSACK)
         tp.rttSeq = nil  // Karn: retransmitted data is never timed
         if tp.doSACK {
             tcpStats.sackRecoveryEpisode &+= 1
-            tp.cc.cwnd = tp.cc.ssthresh
             tp.highRxt = tp.sndUna
-        } else {
-            tp.cc.cwnd = tp.cc.ssthresh + 3 * tp.maxSeg
         }
         tcpRetransmitFirst(s, tp)
         tcpOutput(s, tp)
@@ -436,7 +434,7 @@ extension NetStack {
                 tp.inRecovery = false
                 tp.dupAcks = 0
                 tp.cc.onExitRecovery(flightSize: tp.flightSize, now: now)
-                if tp.doSACK { tp.scoreboard.reset() }
+                // The scoreboard keeps what it knows above the recovery point (RFC 6675).
             } else if !tp.doSACK {
                 // RFC 6582 partial ACK: retransmit the next hole, deflate.
                 tp.cc.onPartialAck(acked: dataAcked)

@@ -159,6 +159,9 @@ extension NetStack {
         if buf.space < data.count { tcpGrowSendBuffer(tp, &buf) }
         let n = buf.append(data)
         tp.sendBuffer = buf
+        // A full buffer is no longer writable: report it, or the ACK that frees room would
+        // find the readiness unchanged and wake no parked send.
+        socketChanged(s)
         if n == 0 { throw .EWOULDBLOCK }
         tcpOutput(s, tp)
         return n

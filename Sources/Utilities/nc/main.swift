@@ -1,11 +1,12 @@
-// nc(1) (OpenBSD's netcat, as NetBSD ships it) against a rump kernel, UDP for now.
+// nc(1) (OpenBSD's netcat, as NetBSD ships it) against a rump kernel: TCP (client and -l
+// server, half-close with -N) and UDP (-u).
 //
 // How it waits without spinning: stdin is a host descriptor, the socket lives in the kernel.
 // One thread, one host poll(2) over stdin and the kernel connection. The socket's waits are
-// recvfrom calls parked in the kernel (a few kept in flight); when a datagram arrives the
-// kernel answers one, so the connection becomes readable and poll returns. Data read from
-// stdin goes out as a send whose answer comes back the same way. Nothing is polled on a
-// timer; -w is poll's timeout, as in OpenBSD's readwrite().
+// recv calls parked in the kernel (a few kept in flight); when data arrives the kernel answers
+// one, so the connection becomes readable and poll returns. Data read from stdin goes out as
+// a blocking send whose answer comes back the same way; the kernel keeps sends on one socket
+// in order. Nothing is polled on a timer; -w is poll's timeout, as in OpenBSD's readwrite().
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,10 +16,10 @@ import RumpProtocol
 import ToolSupport
 import UtilitySupport
 
-let IPPROTO_UDP: Int32 = 17, IPPROTO_IP: Int32 = 0, IP_TTL: Int32 = 4
+let IPPROTO_UDP: Int32 = 17, IPPROTO_TCP: Int32 = 6, IPPROTO_IP: Int32 = 0, IP_TTL: Int32 = 4
 let SO_REUSEPORT: Int32 = 0x200, SO_SNDBUF: Int32 = 0x1001, SO_RCVBUF: Int32 = 0x1002
 let SHUT_WR: Int32 = 1
-/// OpenBSD's BUFSIZE: one stdin read, one datagram.
+/// OpenBSD's BUFSIZE: one stdin read, one datagram, one stream read.
 let bufferSize = 16384
 /// Calls kept in flight: enough to keep both ends busy, few enough to keep order simple.
 let receiveWindow = 4, sendWindow = 8
@@ -56,10 +57,12 @@ signal(SIGPIPE, SIG_IGN)
     return a
 }
 
-/// A UDP socket with -I/-O/-M applied (set_common_sockopts); nil and the errno if socket() fails.
-@MainActor func udpSocket() -> Result<Int32, NetBSDErrno> {
-    let r = kernel.call(.socket(domain: Int32(RumpProtocol.NetBSD.AF_INET), type: RumpProtocol.NetBSD.SOCK_DGRAM,
-                                protocol: IPPROTO_UDP))
+/// A TCP or (-u) UDP socket with -I/-O/-M applied (set_common_sockopts); the errno if
+/// socket() fails.
+@MainActor func netSocket() -> Result<Int32, NetBSDErrno> {
+    let r = options.udp
+        ? kernel.call(.socket(domain: Int32(RumpProtocol.NetBSD.AF_INET), type: RumpProtocol.NetBSD.SOCK_DGRAM, protocol: IPPROTO_UDP))
+        : kernel.call(.socket(domain: Int32(RumpProtocol.NetBSD.AF_INET), type: RumpProtocol.NetBSD.SOCK_STREAM, protocol: IPPROTO_TCP))
     guard case .success(.fd(let s)) = r else {
         if case .failure(let e) = r { return .failure(e) }
         return .failure(.EINVAL)
@@ -80,12 +83,16 @@ signal(SIGPIPE, SIG_IGN)
 
 /// OpenBSD's readwrite(): stdin to the socket, the socket to stdout, until both directions are
 /// done, -w passes idle, or -W datagrams came. `pending` is data already received (the
-/// listener's first datagram) to write first.
+/// listener's first datagram) to write first. On a stream an empty read is the peer's FIN;
+/// stdin's end sends ours with -N (after every queued send), as OpenBSD's shutdown(SHUT_WR).
 @MainActor func readwrite(_ s: Int32, connected: Bool, pending: [UInt8]? = nil) {
     let client = kernel.client
+    let stream = !options.udp
     var stdinOpen = !options.noStdin, netOutOpen = true, netInOpen = true, stdoutOpen = true
     var receives: Set<UInt32> = [], sends: Set<UInt32> = []
     var received = 0
+    // -N: the shutdown waits for the sends before it (a parked send still has data to queue).
+    var shutdownPending = !stdinOpen && options.shutdownOnEOF
     var buffer = [UInt8](repeating: 0, count: bufferSize)
     if let pending {
         if !writeAll(1, pending) { stdoutOpen = false }
@@ -102,8 +109,12 @@ signal(SIGPIPE, SIG_IGN)
         }
     }
     while true {
+        if shutdownPending && sends.isEmpty, let id = submit(.shutdown(fd: s, how: SHUT_WR)) {
+            sends.insert(id)
+            shutdownPending = false
+        }
         // OpenBSD's three ways out.
-        if !stdinOpen && !netInOpen && sends.isEmpty { return }
+        if !stdinOpen && !netInOpen && sends.isEmpty && !shutdownPending { return }
         if !netOutOpen && !stdoutOpen { return }
         if options.listen && !netInOpen && sends.isEmpty { return }
         if stdoutOpen && netInOpen {
@@ -131,7 +142,7 @@ signal(SIGPIPE, SIG_IGN)
                 if let id = submit(.send(fd: s, data: data, flags: 0, timeout: -1)) { sends.insert(id) }
             } else if got == 0 || (errno != EINTR && errno != EAGAIN) {
                 stdinOpen = false
-                if options.shutdownOnEOF { _ = submit(.shutdown(fd: s, how: SHUT_WR)) }
+                if options.shutdownOnEOF { shutdownPending = true }
                 netOutOpen = false  // stdin gone: nothing more to send
             }
         }
@@ -141,6 +152,8 @@ signal(SIGPIPE, SIG_IGN)
         for (id, result) in answers {
             if receives.remove(id) != nil {
                 switch result {
+                case .success(.data(let d)) where stream && d.isEmpty:
+                    netInOpen = false  // the peer's FIN: end of file
                 case .success(.data(let d)), .success(.dataFrom(let d, _)):
                     guard netInOpen else { continue }  // a datagram past -W: dropped, as after SHUT_RD
                     if !writeAll(1, d) { stdoutOpen = false; netInOpen = false }
@@ -188,7 +201,7 @@ if options.listen {
     let port = options.ports[0]
     let bindAddress = options.host.map { resolve($0, port: port) } ?? .any
     let s: Int32
-    switch udpSocket() {
+    switch netSocket() {
     case .success(let fd): s = fd
     case .failure(let e): emit(.errx("nc", e.strerror))
     }
@@ -196,10 +209,26 @@ if options.listen {
     if let e = kernel.perform(.bind(fd: s, address: Convert.wire(bindAddress, port: UInt16(port)))) {
         emit(.errx("nc", e.strerror))
     }
+    // OpenBSD's listen(s, 1): one connection at a time.
+    if !options.udp, let e = kernel.perform(.listen(fd: s, backlog: 1)) { emit(.errx("nc", "listen: \(e.strerror)")) }
     if options.verbose, case .success(.address(let a)) = kernel.call(.getsockname(fd: s)) {
-        warn(NcMessages.report("Bound", address: Convert.inAddr(a) ?? .any, port: a.port))
+        warn(NcMessages.report(options.udp ? "Bound" : "Listening", address: Convert.inAddr(a) ?? .any, port: a.port))
     }
-    if options.keepListening {
+    if !options.udp {
+        // Accept one connection and talk to it; with -k the next one after it ends.
+        repeat {
+            let r = kernel.call(.accept(fd: s, timeout: -1))
+            guard case .success(.accepted(let c, let from)) = r else {
+                if case .failure(let e) = r { emit(.errx("nc", "accept: \(e.strerror)")) }
+                emit(.errx("nc", "accept: \(NetBSDErrno.EINVAL.strerror)"))
+            }
+            if options.verbose {
+                warn(NcMessages.report("Connection received", address: Convert.inAddr(from) ?? .any, port: from.port))
+            }
+            readwrite(c, connected: true)
+            _ = kernel.perform(.close(fd: c))
+        } while options.keepListening
+    } else if options.keepListening {
         readwrite(s, connected: false)
     } else {
         // Wait for the first caller, then talk to it alone. OpenBSD peeks (MSG_PEEK) and reads
@@ -227,7 +256,7 @@ var ports = options.ports
 if options.randomPorts { ports.shuffle() }
 for port in ports {
     let s: Int32
-    switch udpSocket() {
+    switch netSocket() {
     case .success(let fd): s = fd
     case .failure: continue
     }
@@ -240,11 +269,13 @@ for port in ports {
     }
     if let e = kernel.perform(.connect(fd: s, address: Convert.wire(target, port: UInt16(port)),
                                        timeout: Int32(options.timeoutMilliseconds ?? -1))) {
-        if options.verbose { warn(NcMessages.connectFailed(host: host, port: port, udp: true, e)) }
+        if options.verbose { warn(NcMessages.connectFailed(host: host, port: port, udp: options.udp, e)) }
         continue
     }
     status = 0
-    if options.verbose || options.scan {
+    if !options.udp {
+        if options.verbose || options.scan { warn(NcMessages.succeeded(host: host, port: port, udp: false)) }
+    } else if options.verbose || options.scan {
         let tested = udptest(s)
         if tested == -1 { status = 1; continue }
         if tested == 1 { warn(NcMessages.succeeded(host: host, port: port, udp: true)) }

@@ -8,20 +8,19 @@
 // the kernel keeps serving; `ifconfig shmif0 down; ifconfig shmif0 up` (or a new linkstr)
 // attaches again. A bus lock held by another process: frames wait in a bounded queue and the
 // watch's retry timer brings the loop back, so the loop itself never waits for the lock.
+// Output comes as a loop turn's batch (`prefersBatches`): one lock hold per 64 frames and one
+// wakeup for the batch (`BusWriter.sendIfFree(batch:)`).
 
 import Shmif
 
-public final class ShmifDriver: LinkDriver {
+public final class ShmifDevice: NetDevice {
     public let senderID: UInt64
     public let macAddress: MACAddress
     unowned let clock: NetClock
-    /// Bound at creation: the interface whose RUNNING flag and counters a lost bus changes.
-    weak var stack: NetStack?
-    var ifIndex = 0
+    public var hooks = DeviceHooks(name: "shmif")
     var bus: ShmifBus?
     var writer: BusWriter?
     var reader: BusReader?
-    var batch = FrameBatch(capacityBytes: 64 * 1024)
     var running = false
     /// Frames that found the bus lock held, oldest first; made at the first deferral.
     var deferred: PacketRing?
@@ -40,7 +39,7 @@ public final class ShmifDriver: LinkDriver {
     /// held up to 32 ms, so a long hold costs well under 1 % of a CPU.
     public static let firstRetryNanoseconds = 2_000_000
     public static let longestRetryNanoseconds = 32_000_000
-    private var retryNanoseconds = ShmifDriver.firstRetryNanoseconds
+    private var retryNanoseconds = ShmifDevice.firstRetryNanoseconds
 
     init(random: UInt64, clock: NetClock) {
         senderID = random
@@ -52,46 +51,29 @@ public final class ShmifDriver: LinkDriver {
 
     deinit { deferred?.deallocate() }
 
-    func bind(stack: NetStack, ifIndex: Int) {
-        self.stack = stack
-        self.ifIndex = ifIndex
-    }
+    public var prefersBatches: Bool { true }
 
-    private var name: String { stack?.interface(index: ifIndex)?.name ?? "shmif" }
-
-    public func transmit(_ frame: UnsafeRawBufferPointer) -> Bool {
-        guard running, let w = writer, let bus else { return false }
+    public func transmit(_ frames: FrameList, now: UInt64) -> Int {
+        guard running, let w = writer, let bus else { return 0 }
         // No system call here: a fault already caught or an overwritten header (a load).
-        if bus.faulted { linkDown(bus.markLost(.faulted)); return false }
-        if deferred?.isEmpty == false { return enqueue(frame) }  // keep the order
-        let coalesce = stack?.coalescesWakeups ?? false
-        do {
-            if try w.sendIfFree(frame, wake: !coalesce) {
-                if bus.faulted { linkDown(bus.markLost(.faulted)); return false }
-                if coalesce && !wakeupOwed {
-                    wakeupOwed = true
-                    stack?.noteOutputPending()
-                }
-                return true
-            }
-        } catch { sendErrors &+= 1; return false }
-        return enqueue(frame)
+        if bus.faulted { linkDown(bus.markLost(.faulted)); return 0 }
+        if deferred?.isEmpty == false { return enqueue(frames[...]) }  // keep the order
+        let sent: Int
+        do { sent = try w.sendIfFree(batch: frames) } catch { sendErrors &+= 1; return 0 }
+        if bus.faulted { linkDown(bus.markLost(.faulted)); return 0 }
+        return sent == frames.count ? sent : sent + enqueue(frames[sent...])
     }
 
-    /// Frames written since the last wakeup (coalesced: one wakeup per loop turn).
-    private var wakeupOwed = false
-
-    public func flushOutput() {
-        guard wakeupOwed else { return }
-        wakeupOwed = false
-        if let bus, !bus.faulted { bus.wakeup() }
-    }
-
-    private func enqueue(_ frame: UnsafeRawBufferPointer) -> Bool {
+    /// Keeps frames the held lock refused; returns how many fit in the queue.
+    private func enqueue(_ frames: Slice<FrameList>) -> Int {
         if deferred == nil { deferred = PacketRing(capacity: Self.deferredQueueFrames, slotBytes: 1514) }
-        guard deferred!.push(frame, tag: 0) else { deferredDrops &+= 1; return false }
+        var n = 0
+        for f in frames {
+            guard deferred!.push(f, tag: 0) else { deferredDrops &+= 1; break }
+            n += 1
+        }
         retryLater()
-        return true
+        return n
     }
 
     /// The lock was held: come back later, a little later each time it still is.
@@ -169,7 +151,7 @@ public final class ShmifDriver: LinkDriver {
             bus = b
             linkString = path
         } catch let e as ShmifError {
-            stack?.log?("\(name): linkstr \(e.description)")
+            hooks.log("\(hooks.name): linkstr \(e.description)")
             throw Self.errno(for: e.reason)
         } catch {
             throw .EINVAL
@@ -195,30 +177,23 @@ public final class ShmifDriver: LinkDriver {
         reader = nil; writer = nil; bus = nil; linkString = nil
     }
 
-    public func pollInput(_ stack: NetStack, ifIndex: Int) -> Int {
+    public func receive(into batch: inout ReceiveBatch, now: UInt64) -> Int {
         guard running, let r = reader, let bus else { return 0 }
         // Drain the wakeups first: a write after this poll still wakes the event loop.
         r.watch.drain()
-        // One fstat per wakeup (not per frame) before the mapping is touched.
+        // One fstat per poll (not per frame) before the mapping is touched.
         if let loss = bus.validate() { linkDown(loss); return 0 }
         flushDeferred()
-        // A poll stops when the batch is full; the wakeups are drained, so poll again until the
-        // ring is empty (bounded: a whole ring's worth), or a burst's tail would wait for the
-        // next frame to arrive.
-        var total = 0
-        for _ in 0..<(Int(BusLayout.dataSize) / batch.storage.count + 1) {
-            guard let n = r.pollIfFree(into: &batch) else {
-                retryLater()
-                return total
-            }
-            if deferred?.isEmpty ?? true { retryNanoseconds = Self.firstRetryNanoseconds }
-            // Frames read from pages the guard had to replace are zeros, not the bus's.
-            if bus.faulted { linkDown(bus.markLost(.faulted)); return total }
-            for i in 0..<n { stack.receive(batch.frame(i), on: ifIndex) }
-            total += n
-            if batch.storage.count - batch.usedBytes >= BusLayout.maxFrameLength { break }
+        // The stack calls again while the batch comes back full (a burst's tail must not wait
+        // for the next frame to arrive: the wakeups are drained).
+        guard let n = r.pollIfFree(into: &batch) else {
+            retryLater()
+            return 0
         }
-        return total
+        if deferred?.isEmpty ?? true { retryNanoseconds = Self.firstRetryNanoseconds }
+        // Frames read from pages the guard had to replace are zeros, not the bus's.
+        if bus.faulted { batch.removeAll(); linkDown(bus.markLost(.faulted)); return 0 }
+        return n
     }
 
     /// The bus is gone: link state DOWN, as NetBSD logs it, with the reason; the watch is
@@ -230,10 +205,7 @@ public final class ShmifDriver: LinkDriver {
         lastLoss = loss
         dropDeferred()
         reader?.watch.silence()
-        guard let stack, let ifp = stack.interface(index: ifIndex) else { return }
-        ifp.flags.remove(.running)
-        ifp.counters.ierrors &+= 1
-        stack.log?("\(ifp.name): bus \(linkString ?? "?"): \(loss); link state DOWN")
+        hooks.linkDown("bus \(linkString ?? "?"): \(loss)")
     }
 
     public var fileDescriptor: Int32? { reader?.watch.fileDescriptor }
