@@ -308,4 +308,31 @@ import Testing
         let a = try #require(t.take())
         #expect(a.ack + Int(a.window) >= c.theirs + 32768)
     }
+
+    /// Data on the SYN-ACK (RFC 9293 3.10.7.3: queued for the user once synchronized) is
+    /// readable at once and acknowledged with the SYN.
+    @Test func dataOnSynAckIsTaken() throws {
+        let t = try TCPScript()
+        let fd = try t.stream()
+        #expect(throws: Errno.EINPROGRESS) { try t.stack.connect(fd, to: SocketEndpoint(TCPScript.peer, 8080)) }
+        let syn = try #require(t.expect(.syn))
+        t.swapPorts(ours: syn.tcp.sourcePort)
+        t.inject(t.segment([.syn, .ack, .psh], seq: TCPSeq(100), ack: syn.seq + 1), payload: .pattern(10))
+        t.expect(.ack, seq: syn.seq + 1, ack: TCPSeq(111))
+        #expect(try t.read(fd) == .pattern(10))
+    }
+
+    /// Receiver SWS avoidance (RFC 9293 3.8.6.2.2): reading a little out of a full buffer sends
+    /// no window update; once the window can grow by two segments or half the buffer, one goes.
+    @Test func receiverSWSAvoidance() throws {
+        let t = try TCPScript(sysctl: [("net.inet.tcp.recvbuf_auto", 0), ("net.inet.tcp.recvspace", 8192)])
+        let c = try t.acceptConnection()
+        for k in 0..<8 { t.inject(t.segment(.ack, seq: c.theirs + 1024 * k, ack: c.ours), payload: .pattern(1024)) }
+        #expect(t.takeAll().last?.window == 0)
+        #expect(try t.read(c.fd, max: 100)?.count == 100)
+        t.expectNothing("100 bytes of room is not worth a window update")
+        #expect(try t.read(c.fd, max: 2900)?.count == 2900)
+        let u = t.expect(.ack, ack: c.theirs + 8192)
+        #expect(u?.window == 3000)
+    }
 }

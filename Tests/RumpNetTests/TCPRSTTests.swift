@@ -243,4 +243,18 @@ import Testing
         #expect(t.connectionState == nil)
         t.expectNothing()
     }
+
+    /// RSTs for strays are rate-limited too (net.inet.tcp.rstppslimit, 100 per second): an ACK
+    /// flood at a closed port draws 100 RSTs a second, no more.
+    @Test func strayRSTsAreRateLimited() throws {
+        let t = try TCPScript()
+        for i in 0..<500 {
+            t.peerPort = UInt16(20000 + i)
+            t.inject(t.segment(.ack, seq: TCPSeq(1), ack: TCPSeq(UInt32(i))))
+        }
+        #expect(t.takeAll().count == 100)
+        t.advance(1.01)
+        t.inject(t.segment(.ack, seq: TCPSeq(1), ack: TCPSeq(9)))
+        #expect(t.takeAll().count == 1)
+    }
 }
