@@ -436,4 +436,39 @@ import Testing
         t.inject(t.segment(.ack, seq: c.theirs, ack: tp.sndUna + 2 * mss))
         #expect(tp.cc.cwnd == 2 * mss)
     }
+
+    /// The retransmission lost during SACK recovery: the RTO ends recovery, forgets the
+    /// scoreboard (RFC 2018 8, RFC 6675 5.1), goes back to SND.UNA with one segment (the loss
+    /// window), and the ACKs that follow carry the transfer on.
+    @Test func timeoutDuringSACKRecovery() throws {
+        let t = try TCPScript()
+        var o = PeerOptions.plain
+        o.sackPermitted = true
+        let c = try t.acceptConnection(o, rtt: 0.1)
+        let mss = TCPLossRecoveryTests.smss
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.write(c.fd, .pattern(12 * mss))
+        _ = t.takeAll()
+        let tp = try #require(t.tcb(c.fd))
+        for right in 2...4 {
+            var r = t.segment(.ack, seq: c.theirs, ack: c.ours)
+            r.sackBlocks = SACKBlocks([SACKBlock(left: c.ours + mss, right: c.ours + right * mss)])
+            t.inject(r)
+        }
+        #expect(tp.inRecovery)
+        _ = t.takeAll()
+        // The retransmission of segment 0 is lost too: the timer fires.
+        t.advance(Double(tcpCurrentRTO(tp)) / 1e9 + 0.001)
+        let r = t.takeAll()
+        #expect(r.count == 1)
+        #expect(r.first?.seq == c.ours)
+        #expect(!tp.inRecovery)
+        #expect(tp.scoreboard.isEmpty)
+        #expect(tp.cc.cwnd == mss)
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 4 * mss))
+        #expect(!t.takeAll().isEmpty)
+        #expect(t.state(c.fd) == .established)
+    }
+
+    private func tcpCurrentRTO(_ tp: TCPControlBlock) -> UInt64 { min(64_000_000_000, tp.rto << UInt64(tp.rxtShift)) }
 }
