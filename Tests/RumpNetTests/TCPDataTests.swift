@@ -335,4 +335,21 @@ import Testing
         let u = t.expect(.ack, ack: c.theirs + 8192)
         #expect(u?.window == 3000)
     }
+
+    /// shutdown(SHUT_RD): reads return end of file at once; data arriving later is acknowledged
+    /// and discarded (NetBSD's tcp_input frees it when SS_CANTRCVMORE), the connection stays.
+    @Test func shutdownReadDiscardsLaterData() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        try t.stack.shutdown(c.fd, how: SocketConstants.SHUT_RD)
+        #expect(try t.read(c.fd) == nil)
+        t.inject(t.segment([.ack, .psh], seq: c.theirs, ack: c.ours), payload: .pattern(100))
+        t.advance(0.3)
+        let a = t.takeAll().last
+        #expect(a?.ack == c.theirs + 100)
+        #expect(try t.read(c.fd) == nil)
+        #expect(t.state(c.fd) == .established)
+        try t.write(c.fd, .pattern(5))   // the other direction still works
+        #expect(t.takeAll().contains { $0.payload.count == 5 })
+    }
 }
