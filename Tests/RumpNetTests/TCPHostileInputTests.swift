@@ -42,6 +42,41 @@ import Testing
         _ = try t.acceptConnection(listener: l)
     }
 
+    /// A listener whose application does not accept: completed connections fill the queue
+    /// (3/2 × backlog + 1), further SYNs go unanswered (no embryo to replace), and one accept
+    /// makes room for the next client.
+    @Test func fullAcceptQueueDropsSYNsUntilAccept() throws {
+        let t = try TCPScript()
+        let l = try t.listen(backlog: 2)   // limit 4
+        for k in 0..<4 {
+            t.peerPort = UInt16(41000 + k)
+            t.inject(t.segment(.syn, seq: TCPSeq(1000)))
+            let sa = try #require(t.expect([.syn, .ack]))
+            t.inject(t.segment(.ack, seq: TCPSeq(1001), ack: sa.seq + 1))
+        }
+        t.peerPort = 41010
+        t.inject(t.segment(.syn, seq: TCPSeq(1000)))
+        t.expectNothing("the queue is full of completed connections")
+        #expect(t.stack.tcpStats.scDropped == 1)
+        #expect(try t.stack.accept(l).peer.port == 41000)   // oldest first
+        t.peerPort = 41011
+        t.inject(t.segment(.syn, seq: TCPSeq(1000)))
+        t.expect([.syn, .ack], ack: TCPSeq(1001))
+    }
+
+    /// A connection closed in SYN_SENT is simply gone; the late SYN-ACK is answered with a RST.
+    @Test func lateSynAckAfterCloseInSynSentIsReset() throws {
+        let t = try TCPScript()
+        let fd = try t.stream()
+        #expect(throws: Errno.EINPROGRESS) { try t.stack.connect(fd, to: SocketEndpoint(TCPScript.peer, 8080)) }
+        let syn = try #require(t.expect(.syn))
+        try t.stack.close(fd)
+        t.expectNothing("nothing to reset: the peer never answered")
+        t.swapPorts(ours: syn.tcp.sourcePort)
+        t.inject(t.segment([.syn, .ack], seq: TCPSeq(50), ack: syn.seq + 1))
+        t.expect(.rst, seq: syn.seq + 1)
+    }
+
     /// All 256 values of the flag byte (URG, ACK, PSH, RST, SYN, FIN and the ECN bits), each at
     /// sequence numbers far outside the window of an established connection, with and without
     /// data, to the connection, the listener and a closed port: nothing crashes, the connection
