@@ -33,6 +33,26 @@ import Testing
         #expect(t.stack.tcpStats.timeoutdrop == 1)
     }
 
+    /// Without an RTT sample (the SYN-ACK was retransmitted, so Karn's rule forbids timing it)
+    /// data is retransmitted on RFC 6298's initial RTO of 1 s, then 2 s, 4 s.
+    @Test func dataWithoutRTTSampleUsesTheInitialRTO() throws {
+        let t = try TCPScript()
+        let l = try t.listen()
+        t.inject(t.segment(.syn, seq: TCPSeq(1000)))
+        let sa = try #require(t.expect([.syn, .ack]))
+        t.advance(1.5)
+        t.expect([.syn, .ack], atMs: 1000)
+        t.inject(t.segment(.ack, seq: TCPSeq(1001), ack: sa.seq + 1))   // at 1500 ms
+        let (fd, _) = try t.stack.accept(l)
+        #expect(t.tcb(fd)?.srtt == nil)
+        try t.write(fd, .pattern(10))
+        t.expect([.ack, .psh], atMs: 1500)
+        t.advance(8)
+        t.expect([.ack, .psh], seq: sa.seq + 1, atMs: 2500)
+        t.expect([.ack, .psh], seq: sa.seq + 1, atMs: 4500)
+        t.expect([.ack, .psh], seq: sa.seq + 1, atMs: 8500)
+    }
+
     /// Karn's rule: the ACK of a retransmitted segment gives no RTT sample; the backoff ends
     /// with the new ACK and the next segment's timer is the unbacked RTO.
     @Test func karnsRuleAndBackoffReset() throws {
