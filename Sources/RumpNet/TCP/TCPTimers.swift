@@ -78,7 +78,7 @@ extension NetStack {
         tp.rxtShift += 1
         if tp.rxtShift > 12 {
             tcpStats.timeoutdrop &+= 1
-            tcpDrop(s, tp, error: s.error ?? .ETIMEDOUT)
+            tcpDrop(s, tp, error: tp.softError ?? s.error ?? .ETIMEDOUT)
             return
         }
         if tp.state == .synReceived && tp.listener != nil {
