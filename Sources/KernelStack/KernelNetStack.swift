@@ -374,6 +374,15 @@ public final class KernelNetStack: NetworkStack {
         Self.sockaddr(try run { try stack.peerEndpoint(Int32(s)) })
     }
 
+    public func closeLingers(_ s: SocketID) -> Int32? {
+        guard let seconds = stack.lingerTime(Int32(s)) else { return nil }
+        try? stack.shutdown(Int32(s), how: SocketConstants.SHUT_WR)
+        sync(descriptors: false)
+        return Int32(clamping: seconds * 1000)
+    }
+
+    public func lingerComplete(_ s: SocketID) -> Bool { stack.isDisconnected(Int32(s)) }
+
     public func readiness(_ s: SocketID) -> Int16 {
         let e = stack.socketEvents(Int32(s))
         var r: Int16 = 0

@@ -347,6 +347,7 @@ extension Socket {
             e.insert(.writable)
         }
         if tp.state == .closed || (cantSendMore && cantReceiveMore && tp.state != .synSent) { e.insert(.hangUp) }
+        if tp.state == .finWait2 || tp.state == .timeWait || tp.state == .closed { e.insert(.sendDone) }
         return e
     }
 }
