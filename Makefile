@@ -3,7 +3,7 @@
 #   make test   set up a fresh machine, build, run the whole test suite
 #   make bench  run every benchmark, each figure beside its baseline
 SHELL := /bin/bash
-APT_PACKAGES := libpcap-dev tcpdump iputils-ping iperf3 iproute2 util-linux
+APT_PACKAGES := libpcap-dev tcpdump iputils-ping iperf3 iproute2 util-linux python3 python3-jsonschema
 SWIFT ?= swift
 
 .PHONY: setup build lab test bench clean

@@ -19,6 +19,7 @@ BENCHES = [
     ("ping", [os.path.join(ROOT, "scripts", "ping-bench.sh")]),
     ("lab", [os.path.join(ROOT, "scripts", "lab-bench.sh")]),
     ("udp", [sys.executable, os.path.join(ROOT, "scripts", "udp-bench.py")]),
+    ("tcp", [sys.executable, os.path.join(ROOT, "scripts", "tcp-bench.py")]),
     ("tap", [os.path.join(ROOT, "scripts", "tap-bench.sh")]),
 ]
 

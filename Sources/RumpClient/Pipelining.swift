@@ -49,7 +49,13 @@ extension RumpClient {
             let n = Glibc.recv(fd, readBuffer.baseAddress, readBuffer.count, wait ? 0 : Int32(MSG_DONTWAIT))
             if n < 0 {
                 if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { return out }
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    // The connection is non-blocking: waiting means poll(2), not spinning on
+                    // recv (a spinning client took the CPU its kernels needed). No deadline: the
+                    // calls in flight carry their own timeouts.
+                    if wait { try Self.wait(fd, Int32(POLLIN), deadline: nil, timeout: nil); continue }
+                    return out
+                }
                 throw .transport("recv: \(NetBSDErrno(linux: errno).strerror)")
             }
             if n == 0 { throw .transport("server closed the connection") }

@@ -186,6 +186,16 @@ public final class Kernel: KernelServices {
         }
     }
 
+    /// The descriptor and the stack's socket go; calls sleeping on it (another thread of the
+    /// client) then fail with EBADF.
+    private func closeSocket(_ c: ClientContext, _ fd: Int32, _ s: SocketID) {
+        guard c.descriptors[fd]?.socket == s else { return }
+        c.descriptors[fd] = nil
+        openSocketCount -= 1
+        stack?.close(s)
+        socketChanged(s)
+    }
+
     private func requireStack(_ needed: Component = .rumpnet_net) throws(KernelError) -> any NetworkStack {
         guard components.contains(.rumpnet) else { throw KernelError(.ENOSYS) }
         guard components.contains(needed) else { throw KernelError(.EOPNOTSUPP) }
@@ -247,11 +257,21 @@ public final class Kernel: KernelServices {
             reply(.success(.none))
         case let .close(fd):
             let s = try socketOf(c, fd)
-            c.descriptors[fd] = nil
-            openSocketCount -= 1
-            stack?.close(s)
-            // Calls sleeping on the socket (another thread of the client) now fail with EBADF.
-            socketChanged(s)
+            if let st = stack, let ms = st.closeLingers(s) {
+                // SO_LINGER with a time (soclose): the FIN is on its way; close returns when
+                // the peer has acknowledged everything, or when the time is up.
+                var closed = false
+                let finish = { [unowned self] in
+                    if !closed { closed = true; self.closeSocket(c, fd, s) }
+                }
+                park(c, on: [s], timeout: ms, reply: reply, onTimeout: { finish(); return .success(.none) }) {
+                    guard st.lingerComplete(s) else { return .wait }
+                    finish()
+                    return .done(.success(.none))
+                }
+                return
+            }
+            closeSocket(c, fd, s)
             reply(.success(.none))
         case let .fcntl(fd, cmd, arg):
             guard var d = c.descriptors[fd] else { throw KernelError(.EBADF) }

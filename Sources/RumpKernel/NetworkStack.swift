@@ -72,6 +72,11 @@ public protocol NetworkStack: AnyObject {
     func receive(_ s: SocketID, into buffer: inout [UInt8], maxLength: Int, flags: Int32) throws(KernelError) -> ReceivedFrom
     func shutdown(_ s: SocketID, how: Int32) throws(KernelError)
     func close(_ s: SocketID)
+    /// close(2) with SO_LINGER set to a time on a connection with data or a FIN in flight:
+    /// starts the orderly close and returns how long close may wait (ms); nil closes at once.
+    func closeLingers(_ s: SocketID) -> Int32?
+    /// The lingering close may return: everything sent was acknowledged, or the connection is gone.
+    func lingerComplete(_ s: SocketID) -> Bool
     func setOption(_ s: SocketID, level: Int32, name: Int32, value: [UInt8]) throws(KernelError)
     func getOption(_ s: SocketID, level: Int32, name: Int32, maxLength: Int) throws(KernelError) -> [UInt8]
     func localAddress(_ s: SocketID) throws(KernelError) -> SockAddr
@@ -113,6 +118,9 @@ public protocol NetworkStack: AnyObject {
 extension NetworkStack {
     /// A stack that keeps no counters reports none (netstat -s then prints no sections).
     public func statistics() -> [StatCounter] { [] }
+    /// A stack without SO_LINGER closes at once.
+    public func closeLingers(_ s: SocketID) -> Int32? { nil }
+    public func lingerComplete(_ s: SocketID) -> Bool { true }
 }
 
 /// Builds the stack for a kernel's component set; nil when no networking is loaded.

@@ -23,7 +23,8 @@ public struct BusHealth: Sendable, Equatable {
 
     /// One entry per bus of the topology; kernels are the running nodes' processes.
     public static func check(state: LabState, topology: Topology, kernels: [String: pid_t]) -> [BusHealth] {
-        topology.buses.map { bus in
+        // A tap bus has no file: its health is its bridge (a missing one shows as dead nodes).
+        topology.buses.filter { $0.kind == .shmif }.map { bus in
             let path = state.busPath(bus)
             var st = stat()
             let present = stat(path, &st) == 0

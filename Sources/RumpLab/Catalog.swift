@@ -6,13 +6,15 @@ public enum Component: String, Sendable, CaseIterable, Comparable {
     case rumpnet_net
     case rumpnet_netinet
     case rumpnet_shmif
+    /// virtif: virtN on a host tap (`ifconfig virt0 linkstr TAPNAME`).
+    case rumpnet_virtif
 
     /// What a component needs loaded before it.
     public var dependencies: [Component] {
         switch self {
         case .rumpnet: return []
         case .rumpnet_net: return [.rumpnet]
-        case .rumpnet_netinet, .rumpnet_shmif: return [.rumpnet_net]
+        case .rumpnet_netinet, .rumpnet_shmif, .rumpnet_virtif: return [.rumpnet_net]
         }
     }
 
@@ -32,6 +34,7 @@ public enum Component: String, Sendable, CaseIterable, Comparable {
         var need: [Component] = [.rumpnet, .rumpnet_net]
         if interfaces.contains(where: { !$0.addresses.isEmpty }) { need.append(.rumpnet_netinet) }
         if interfaces.contains(where: { busKind($0.bus) == .shmif }) { need.append(.rumpnet_shmif) }
+        if interfaces.contains(where: { busKind($0.bus) == .tap }) { need.append(.rumpnet_virtif) }
         return closure(need)
     }
 

@@ -14,11 +14,12 @@ public enum TopologyGraph {
     }
 
     static func busLabel(_ t: Topology, _ b: Bus) -> [String] {
-        [b.name] + t.networks(of: b.name).map(\.description)
+        [b.name] + (b.kind == .tap ? ["(tap bus)"] : []) + t.networks(of: b.name).map(\.description)
+            + (b.host.map { ["host \($0.tap)"] + $0.addresses.map(\.description) } ?? [])
     }
 
     static func nodeLabel(_ n: Node) -> [String] {
-        [n.name] + (n.forwarding ? ["(forwarding)"] : [])
+        [n.name] + (n.kind == .linux ? ["(linux)"] : []) + (n.forwarding ? ["(forwarding)"] : [])
     }
 
     static func edgeLabel(_ i: Interface) -> [String] {

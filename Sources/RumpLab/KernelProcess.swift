@@ -135,6 +135,18 @@ public enum LabProcesses {
         HostProcessInfo.all { node(of: $0, state: state) != nil }.map { (node(of: $0.arguments, state: state)!, $0) }
     }
 
+    /// Whether these arguments are a `rumpnet-lab tap-bridge --state <this lab's directory> ...`.
+    static func isTapBridge(_ arguments: [String], state: LabState) -> Bool {
+        guard arguments.count > 3, arguments[0].hasSuffix("rumpnet-lab"), arguments[1] == "tap-bridge",
+              let k = arguments.firstIndex(of: "--state"), k + 1 < arguments.count else { return false }
+        return arguments[k + 1] == state.root
+    }
+
+    /// Every live tap-bridge of this lab found in /proc, recorded or not.
+    public static func tapBridges(of state: LabState) -> [HostProcessInfo] {
+        HostProcessInfo.all { isTapBridge($0, state: state) }
+    }
+
     /// Whether the recorded process is still the one the lab started: alive, not a zombie,
     /// started when recorded (if the start time was recorded), and for a node, a rump_server
     /// of this node; for a helper (`_keep-awake-N`), a rumpnet-lab keep-awake.
@@ -143,6 +155,9 @@ public enum LabProcesses {
         if let t = r.startTime, t != info.startTime { return .other(info) }
         if r.name.hasPrefix("_keep-awake") {
             return info.arguments.contains("keep-awake") ? .ours(info) : .other(info)
+        }
+        if r.name.hasPrefix("_tap-") {
+            return isTapBridge(info.arguments, state: state) ? .ours(info) : .other(info)
         }
         return node(of: info.arguments, state: state) == r.name ? .ours(info) : .other(info)
     }

@@ -83,9 +83,12 @@ public struct LabRunner {
         }
 
         raiseInotifyLimitIfNeeded()
+        let network = LabNetwork(state: state, topology: topology)
+        if network.needsLinux { try network.checkPrerequisites() }
         try step { () throws in
-            for bus in topology.buses { try createBus(bus) }
+            for bus in topology.buses where bus.kind == .shmif { try createBus(bus) }
         }
+        try step { try network.createLabNamespace() }
 
         let server = binDirectory + "/rump_server"
         var pids: [String: pid_t] = [:]
@@ -95,10 +98,16 @@ public struct LabRunner {
             // keeps only the pages it uses (about 9 MB instead of 14 with -s). The log file
             // stays its standard output and error.
             var starters: [String: pid_t] = [:]
-            for n in topology.nodes {
+            for n in topology.nodes where n.kind == .rump {
                 let libs = n.components.map { "-l" + $0.rawValue }
                 try step { () throws in
-                    let pid = try HostProcess.spawnDetached(server, libs + [state.rumpServer(node: n.name)], log: state.logPath(node: n.name))
+                    let spawn = { () throws(LabError) -> pid_t in
+                        try HostProcess.spawnDetached(server, libs + [state.rumpServer(node: n.name)], log: state.logPath(node: n.name))
+                    }
+                    // A kernel with virt interfaces opens its taps where it runs: in the lab's namespace.
+                    let pid = network.startsInLabNamespace(n)
+                        ? try NetNamespace.run(inside: NetNamespace.path(network.labNamespace)) { try spawn() }
+                        : try spawn()
                     starters[n.name] = pid
                     LabProcessRecord.write(name: n.name, pid: pid, in: state.nodesDirectory)
                 }
@@ -106,13 +115,49 @@ public struct LabRunner {
             progress("started \(starters.count) kernel servers")
             pids = try waitListening(starters: starters, deadline: t0 + timeout, step: step)
             progress("\(pids.count)/\(pids.count) listening after \(Self.seconds(HostProcess.now() - t0, decimals: 3)) s")
-            for n in topology.nodes { try configure(n) }
+            for n in topology.nodes where n.kind == .rump {
+                try configure(n)
+                try network.attachTaps(of: n)
+            }
+            // Each linux node (namespace, interfaces, tap-bridges) is one step: a signal
+            // handler never sees half a namespace, nor one made after its cleanup.
+            let startTapBridge: LabNetwork.TapBridgeStarter = { name, bus, tap, ns in
+                try self.startTapBridge(name: name, bus: bus, tap: tap, namespace: ns, deadline: t0 + timeout)
+            }
+            for n in topology.nodes where n.kind == .linux {
+                try step { () throws in try network.setUp(linuxNode: n, startTapBridge: startTapBridge) }
+            }
+            for b in topology.buses where b.host != nil {
+                try step { () throws in try network.setUp(hostAttachmentOf: b, startTapBridge: startTapBridge) }
+            }
             progress("configured \(topology.nodes.count) nodes after \(Self.seconds(HostProcess.now() - t0, decimals: 3)) s")
         } catch {
             step { for (_, pid) in pids { kill(pid, SIGKILL) } }
             throw error
         }
         return HostProcess.now() - t0
+    }
+
+    /// Starts `rumpnet-lab tap-bridge` (recorded as nodes/NAME.pid) and waits until it says
+    /// its tap exists, or reports why it did not start with the end of its log.
+    func startTapBridge(name: String, bus: String, tap: String, namespace: String?, deadline: Double) throws {
+        let log = state.nodesDirectory + "/" + name + ".log"
+        var args = ["tap-bridge", "--state", state.root, "--bus", bus, "--tap", tap]
+        if let namespace { args += ["--netns", namespace] }
+        let pid = try HostProcess.spawnDetached(binDirectory + "/rumpnet-lab", args, log: log)
+        LabProcessRecord.write(name: name, pid: pid, in: state.nodesDirectory)
+        let limit = max(deadline, HostProcess.now() + 5)
+        while true {
+            if tail(log).contains(TapBridge.readyLine) { return }
+            var status: Int32 = 0
+            let exited = waitpid(pid, &status, WNOHANG) == pid
+            if exited || HostProcess.now() > limit {
+                kill(pid, SIGKILL)
+                let how = exited ? "exited with status \((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))" : "not ready in time"
+                throw LabError("tap-bridge \(tap) on \(bus) did not start (\(how)); see \(log):\n\(tail(log))")
+            }
+            usleep(2000)
+        }
     }
 
     /// A bus file of the lab: created 0600 (only the lab's owner may read or join the bus),
@@ -215,10 +260,13 @@ public struct LabRunner {
         for s in n.sysctls {
             try call("sysctl \(s.name)=\(s.value)", .sysctlSet(name: s.name, value: s.value.description))
         }
+        let network = LabNetwork(state: state, topology: topology)
         for i in n.interfaces {
             guard let bus = topology.bus(named: i.bus) else { continue }
             try call("ifconfig \(i.name) create", .ifCreate(name: i.name))
-            try call("ifconfig \(i.name) linkstr", .ifSetLinkstr(name: i.name, linkstr: state.busPath(bus)))
+            // A virt interface's linkstr names its host tap (NetBSD virtif); a shmif one its bus file.
+            let linkstr = bus.kind == .tap ? network.port(node: n, interface: i) : state.busPath(bus)
+            try call("ifconfig \(i.name) linkstr \(linkstr)", .ifSetLinkstr(name: i.name, linkstr: linkstr))
             if i.mtu != 1500 { try call("ifconfig \(i.name) mtu \(i.mtu)", .ifSetMTU(name: i.name, mtu: UInt32(i.mtu))) }
             for (k, a) in i.addresses.enumerated() {
                 let ia = InterfaceAddress(address: Self.sockaddr(a.address), netmask: Self.sockaddr(IPv4(IPv4.mask(a.length))))
@@ -260,6 +308,7 @@ public struct LabRunner {
     public func runChecks() -> [CheckResult] {
         var results: [CheckResult] = []
         var sessions: [(Int, EchoSession)] = []
+        var linuxPings: [(Int, LinuxPing)] = []
         for (k, check) in topology.checks.enumerated() {
             guard let target = topology.targetAddress(of: check) else {
                 results.append(CheckResult(check: check, target: nil, probe: nil, passed: false, error: "no address to ping"))
@@ -267,6 +316,18 @@ public struct LabRunner {
             }
             if let dead = Self.deadReason(state: state, node: check.from) {
                 results.append(CheckResult(check: check, target: target, probe: nil, passed: false, error: dead))
+                continue
+            }
+            if topology.node(named: check.from)?.kind == .linux {
+                // Linux's own ping, inside the node's namespace.
+                do {
+                    let ns = LabNetwork(state: state, topology: topology).namespace(of: check.from)
+                    linuxPings.append((results.count, try LinuxPing(namespace: ns, target: target, count: check.count, timeout: check.timeout,
+                                                                    output: state.nodesDirectory + "/_check-\(getpid())-\(k).out")))
+                    results.append(CheckResult(check: check, target: target, probe: nil, passed: false, error: nil))
+                } catch {
+                    results.append(CheckResult(check: check, target: target, probe: nil, passed: false, error: "\(error)"))
+                }
                 continue
             }
             do {
@@ -286,6 +347,14 @@ public struct LabRunner {
             results[i].probe = .init(sent: r.sent, received: r.received, rtts: r.rtts)
             results[i].passed = (r.received > 0) == (results[i].check.expect == .success)
         }
+        for (i, p) in linuxPings {
+            switch p.wait() {
+            case .success(let r):
+                results[i].probe = r
+                results[i].passed = (r.received > 0) == (results[i].check.expect == .success)
+            case .failure(let e): results[i].error = e.description
+            }
+        }
         return results
     }
 
@@ -303,6 +372,9 @@ public struct LabRunner {
     /// Nil if the node's kernel runs; else why not, naming the node ("node b of lab
     /// quickstart is dead: pid 1234 has exited").
     public static func deadReason(state: LabState, node: String) -> String? {
+        if let t = TopologyLoader.load(file: state.topologyFile).topology, let n = t.node(named: node), n.kind == .linux {
+            return linuxDeadReason(state: state, topology: t, node: n)
+        }
         if kernel(state: state, node: node) != nil { return nil }
         let r = LabProcessRecord.read(name: node, in: state.nodesDirectory)
         let why: String
@@ -315,8 +387,51 @@ public struct LabRunner {
         return "node \(node) of lab \(state.lab) is dead (\(why)); see \(state.logPath(node: node))"
     }
 
+    /// Nil if a linux node's namespace exists and the tap-bridge of each shmif interface runs.
+    static func linuxDeadReason(state: LabState, topology: Topology, node n: Node) -> String? {
+        let ns = LabNetwork(state: state, topology: topology).namespace(of: n.name)
+        guard NetNamespace.exists(ns) else { return "node \(n.name) of lab \(state.lab) is dead (its network namespace \(ns) is gone)" }
+        for i in n.interfaces where topology.bus(named: i.bus)?.kind == .shmif {
+            let name = "_tap-\(n.name)-\(i.name)"
+            let r = LabProcessRecord.read(name: name, in: state.nodesDirectory)
+            guard let r, case .ours = LabProcesses.verify(r, state: state) else {
+                return "node \(n.name) of lab \(state.lab) is dead (the tap-bridge of \(i.name) is not running; see \(state.nodesDirectory)/\(name).log)"
+            }
+        }
+        return nil
+    }
+
+    /// One line per host interface that is not there (its tap-bridge died, someone deleted it).
+    public static func hostAttachmentProblems(state: LabState, topology: Topology) -> [String] {
+        topology.buses.compactMap { b in
+            guard let h = b.host else { return nil }
+            if if_nametoindex(h.tap) == 0 { return "host interface \(h.tap) of bus \(b.name) is missing" }
+            if b.kind == .shmif {
+                let r = LabProcessRecord.read(name: "_tap-host-\(b.name)", in: state.nodesDirectory)
+                guard let r, case .ours = LabProcesses.verify(r, state: state) else {
+                    return "host tap \(h.tap) of bus \(b.name): its tap-bridge is not running; see \(state.nodesDirectory)/_tap-host-\(b.name).log"
+                }
+            }
+            return nil
+        }
+    }
+
     public static func status(state: LabState, topology: Topology, timeout: Double = controlTimeout) -> [NodeStatus] {
         topology.nodes.map { n in
+            if n.kind == .linux {
+                let network = LabNetwork(state: state, topology: topology)
+                var st = NodeStatus(node: n.name, pid: nil, rumpServer: "netns " + network.namespace(of: n.name), state: .running, interfaces: [])
+                if let dead = linuxDeadReason(state: state, topology: topology, node: n) {
+                    st.state = .dead
+                    st.detail = dead
+                } else if let list = network.interfaces(ofLinuxNode: n.name) {
+                    st.interfaces = list
+                } else {
+                    st.state = .unreachable
+                    st.detail = "node \(n.name): `ip -n \(network.namespace(of: n.name)) addr show` failed"
+                }
+                return st
+            }
             let recorded = LabProcessRecord.read(name: n.name, in: state.nodesDirectory)
             let kernel = kernel(state: state, node: n.name)
             var st = NodeStatus(node: n.name, pid: kernel?.pid ?? recorded?.pid, rumpServer: state.rumpServer(node: n.name),
@@ -360,7 +475,9 @@ public struct LabRunner {
         for r in LabProcessRecord.all(in: state.nodesDirectory) {
             if case .ours = LabProcesses.verify(r, state: state) { return true }
         }
-        return !LabProcesses.kernels(of: state).isEmpty
+        // A lab of linux nodes on a tap bus has no process: its namespaces are what runs.
+        return !LabProcesses.kernels(of: state).isEmpty || !LabProcesses.tapBridges(of: state).isEmpty
+            || LabNetwork.namespaces(of: state).contains(where: NetNamespace.exists)
     }
 
     // MARK: down
@@ -371,6 +488,8 @@ public struct LabRunner {
         public var killed: [String] = []
         /// Pid files naming a process that is not the lab's (left alone), one line each.
         public var notOurs: [String] = []
+        /// Namespaces that could not be deleted, one line each.
+        public var networkProblems: [String] = []
     }
 
     /// Halts every node (a halt request, then SIGTERM, then SIGKILL for stragglers), and
@@ -410,6 +529,10 @@ public struct LabRunner {
                 targets[info.pid] = (node, info)
                 alive[info.pid] = (node, info)
             }
+            for info in LabProcesses.tapBridges(of: state) where alive[info.pid] == nil {
+                targets[info.pid] = ("_tap-bridge", info)
+                alive[info.pid] = ("_tap-bridge", info)
+            }
             if alive.isEmpty { break }
             if round == 0 {
                 askedToHalt = Set(alive.keys)
@@ -430,6 +553,8 @@ public struct LabRunner {
             }
         }
         for (pid, _) in targets { HostProcess.reapIfChild(pid) }
+        // Only now: a namespace whose taps a live process holds would outlive its name.
+        report.networkProblems = LabNetwork.removeNamespaces(of: state)
         if keepBuses {
             HostProcess.removeTree(state.nodesDirectory)
             unlink(state.topologyFile)

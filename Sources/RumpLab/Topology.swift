@@ -39,7 +39,8 @@ public struct Topology: Sendable, Equatable {
 
 public enum BusKind: String, Sendable, CaseIterable {
     case shmif
-    /// Linux tap devices (a later issue): recognised so the message can say "not yet".
+    /// Linux tap devices joined by a Linux bridge in the lab's own network namespace
+    /// (LabNetwork): each rump node's virt interface is a host tap, each linux node a veth.
     case tap
 
     /// The interface name prefix of the kind: shmif0, shmif1...
@@ -58,10 +59,42 @@ public struct Bus: Sendable, Equatable {
     public var kind: BusKind
     /// A fixed bus file; nil puts it in the lab's state directory (LabState.busPath).
     public var path: String?
+    /// A tap in the host's own network namespace joined to this (shmif) bus by a
+    /// `rumpnet-lab tap-bridge` process, so that the host sees every node on the bus.
+    public var host: HostAttachment?
+
+    public init(name: String, kind: BusKind, path: String? = nil, host: HostAttachment? = nil) {
+        self.name = name
+        self.kind = kind
+        self.path = path
+        self.host = host
+    }
+}
+
+/// The host's end of a shmif bus: a tap of this name in the host's namespace, with these
+/// addresses (none: the host only sees the frames, e.g. for tcpdump).
+public struct HostAttachment: Sendable, Equatable {
+    public var tap: String
+    public var addresses: [IPv4Prefix]
+    public var mtu: Int
+}
+
+public enum NodeKind: String, Sendable, CaseIterable {
+    /// A kernel server process (rump_server) configured through the protocol.
+    case rump
+    /// A Linux network namespace of the lab's own, configured with `ip`: real Linux
+    /// programs (ping, tcpdump, nc, iperf3) are the lab's hosts there.
+    case linux
+
+    /// The interface name prefix on a bus of `bus` kind.
+    public func interfacePrefix(on bus: BusKind) -> String {
+        self == .linux ? "eth" : bus.interfacePrefix
+    }
 }
 
 public struct Node: Sendable, Equatable {
     public var name: String
+    public var kind: NodeKind = .rump
     /// The components the kernel server loads, dependencies first.
     public var components: [Component]
     /// True when the file listed them; false when derived from the interfaces.
@@ -74,6 +107,19 @@ public struct Node: Sendable, Equatable {
     public var sysctls: [SysctlSetting]
     public var interfaces: [Interface]
     public var routes: [Route]
+
+    public init(name: String, kind: NodeKind = .rump, components: [Component], componentsGiven: Bool, hostname: String,
+                forwarding: Bool, sysctls: [SysctlSetting], interfaces: [Interface], routes: [Route]) {
+        self.name = name
+        self.kind = kind
+        self.components = components
+        self.componentsGiven = componentsGiven
+        self.hostname = hostname
+        self.forwarding = forwarding
+        self.sysctls = sysctls
+        self.interfaces = interfaces
+        self.routes = routes
+    }
 }
 
 public struct Interface: Sendable, Equatable {

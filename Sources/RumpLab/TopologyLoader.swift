@@ -92,8 +92,9 @@ public enum TopologyLoader {
 /// The fields each object may have, in documented order (docs/TOPOLOGY.md, schema.json).
 enum Fields {
     static let top = ["$schema", "name", "description", "buses", "nodes", "checks"]
-    static let bus = ["kind", "path", "description"]
-    static let node = ["description", "components", "sysctls", "interfaces", "routes"]
+    static let bus = ["kind", "path", "host", "description"]
+    static let host = ["tap", "addresses", "mtu"]
+    static let node = ["kind", "description", "components", "sysctls", "interfaces", "routes"]
     static let interface = ["name", "bus", "addresses", "mtu", "up", "impair"]
     static let route = ["destination", "gateway"]
     static let check = ["from", "ping", "expect", "count", "timeout"]
@@ -243,7 +244,7 @@ struct Validator {
             nodesComplete = false
         }
 
-        if nodesComplete { crossNodeChecks(nodes) }
+        if nodesComplete { crossNodeChecks(nodes, buses: buses) }
 
         var checks: [Check] = []
         if case let .some(.some(cs)) = array(top, "checks", root) {
@@ -269,13 +270,9 @@ struct Validator {
         if case let .some(k) = string(f, "kind", path) {
             if let k {
                 if let bk = BusKind(rawValue: k) {
-                    if bk == .tap {
-                        error(path.key("kind"), "bus kind \"tap\" is not supported yet (use \"shmif\")", at: value(f, "kind")?.position)
-                        good = false
-                    }
                     kind = bk
                 } else {
-                    error(path.key("kind"), "unknown bus kind \"\(k)\" (expected \"shmif\")", at: value(f, "kind")?.position)
+                    error(path.key("kind"), "unknown bus kind \"\(k)\" (expected \"shmif\" or \"tap\")", at: value(f, "kind")?.position)
                     good = false
                 }
             } else { good = false }
@@ -283,14 +280,52 @@ struct Validator {
         var busPath: String?
         if case let .some(p) = string(f, "path", path) {
             if let p {
-                if !p.hasPrefix("/") || p.utf8.contains(0) || p.utf8.count > 4095 || p.hasSuffix("/") {
+                if kind == .tap {
+                    error(path.key("path"), "a tap bus has no bus file (\"path\" is for shmif buses)", at: value(f, "path")?.position)
+                    good = false
+                } else if !p.hasPrefix("/") || p.utf8.contains(0) || p.utf8.count > 4095 || p.hasSuffix("/") {
                     error(path.key("path"), "bus path \"\(p)\" must be an absolute file path", at: value(f, "path")?.position)
                     good = false
                 } else { busPath = p }
             } else { good = false }
         }
         if case .some(nil) = string(f, "description", path) { good = false }
-        return good ? Bus(name: m.key, kind: kind, path: busPath) : nil
+        var host: HostAttachment?
+        if let hv = value(f, "host") {
+            if let h = hostAttachment(hv, path.key("host")) { host = h } else { good = false }
+        }
+        return good ? Bus(name: m.key, kind: kind, path: busPath, host: host) : nil
+    }
+
+    /// `buses.B.host`: the host's tap on a shmif bus.
+    mutating func hostAttachment(_ v: JSONValue, _ path: JSONPath) -> HostAttachment? {
+        guard let f = members(v, path, allowed: Fields.host) else { return nil }
+        let before = diagnostics.count
+        var tap = ""
+        if case let .some(.some(t)) = string(f, "tap", path, required: true) {
+            if let why = Self.linuxInterfaceNameProblem(t) {
+                error(path.key("tap"), "bad tap name \"\(t)\": \(why)", at: value(f, "tap")?.position)
+            } else { tap = t }
+        }
+        var mtu = 1500
+        if case let .some(.some(m)) = int(f, "mtu", path, range: BusKind.shmif.mtuRange, what: "a host tap") { mtu = m }
+        let addresses = self.addresses(f, path)
+        guard diagnostics.count == before else { return nil }
+        return HostAttachment(tap: tap, addresses: addresses, mtu: mtu)
+    }
+
+    /// Why `n` cannot name a Linux network interface (IFNAMSIZ: at most 15 bytes; the
+    /// kernel refuses '/', ':' and white space), or nil. We also keep to letters, digits,
+    /// '_', '.', '-' so that the name means the same to every tool.
+    static func linuxInterfaceNameProblem(_ n: String) -> String? {
+        let b = Array(n.utf8)
+        if b.isEmpty || b.count > 15 { return "a Linux interface name has 1 to 15 bytes" }
+        if n == "." || n == ".." { return "not a usable interface name" }
+        func ok(_ c: UInt8) -> Bool {
+            (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")
+        }
+        if !b.allSatisfy(ok) { return "use letters, digits, '_', '.', '-'" }
+        return nil
     }
 
     // MARK: nodes
@@ -300,13 +335,29 @@ struct Validator {
         guard let f = members(m.value, path, allowed: Fields.node) else { return nil }
         let errorsBefore = diagnostics.count
         _ = string(f, "description", path)
+        var kind = NodeKind.rump
+        if case let .some(k) = string(f, "kind", path) {
+            if let k {
+                if let nk = NodeKind(rawValue: k) { kind = nk }
+                else { error(path.key("kind"), "unknown node kind \"\(k)\" (expected \"rump\" or \"linux\")", at: value(f, "kind")?.position) }
+            }
+        }
+        if kind == .linux {
+            // A Linux namespace runs Linux's stack: it has no kernel components to load
+            // and its sysctls are Linux's, not the ones listed here.
+            for field in ["components", "sysctls"] {
+                if let v = value(f, field) {
+                    error(path.key(field), "a node of kind \"linux\" has no \(field) (it is a Linux network namespace, not a kernel server)", at: v.position)
+                }
+            }
+        }
 
         var interfaces: [Interface] = []
         var interfacesComplete = true
         if case let .some(list) = array(f, "interfaces", path) {
             if let list {
                 for (i, iv) in list.enumerated() {
-                    if let intf = interface(iv, path.key("interfaces").index(i), index: i, buses: buses, busNames: busNames) {
+                    if let intf = interface(iv, path.key("interfaces").index(i), index: i, nodeKind: kind, buses: buses, busNames: busNames) {
                         interfaces.append(intf)
                     } else { interfacesComplete = false }
                 }
@@ -348,11 +399,13 @@ struct Validator {
             sysctls.insert(SysctlSetting(name: "kern.hostname", value: .string(hostname)), at: 0)
         }
 
-        var components = Component.closure([])
+        var components = kind == .linux ? [] : Component.closure([])
         var given = false
         let busKind: (String) -> BusKind? = { n in buses.first { $0.name == n }?.kind }
         let required = Component.required(for: interfaces, busKind: busKind)
-        if case let .some(list) = array(f, "components", path) {
+        if kind == .linux {
+            // reported above if given
+        } else if case let .some(list) = array(f, "components", path) {
             given = true
             if let list {
                 if let c = self.components(list, path.key("components"), required: interfacesComplete ? required : nil,
@@ -363,11 +416,12 @@ struct Validator {
         } else {
             components = required
         }
+        if kind == .linux { sysctls = [] }
         // An interface left out (its bus is itself wrong) leaves the node incomplete: later
         // checks on it would only repeat that mistake.
         if !interfacesComplete || diagnostics[errorsBefore...].contains(where: { $0.severity == .error }) { good = false }
         guard good else { return nil }
-        return Node(name: m.key, components: components, componentsGiven: given, hostname: hostname,
+        return Node(name: m.key, kind: kind, components: components, componentsGiven: given, hostname: hostname,
                     forwarding: forwarding, sysctls: sysctls, interfaces: interfaces, routes: routes)
     }
 
@@ -405,6 +459,7 @@ struct Validator {
             case .rumpnet, .rumpnet_net: why = "for any networking"
             case .rumpnet_netinet: why = "for IPv4 addresses"
             case .rumpnet_shmif: why = "for shmif interfaces"
+            case .rumpnet_virtif: why = "for virt interfaces on tap buses"
             }
             reasons.append((r, why))
         }
@@ -475,7 +530,7 @@ struct Validator {
         return out
     }
 
-    mutating func interface(_ v: JSONValue, _ path: JSONPath, index: Int, buses: [Bus], busNames: Set<String>) -> Interface? {
+    mutating func interface(_ v: JSONValue, _ path: JSONPath, index: Int, nodeKind: NodeKind, buses: [Bus], busNames: Set<String>) -> Interface? {
         guard let f = members(v, path, allowed: Fields.interface) else { return nil }
         let before = diagnostics.count
         var bus: Bus?
@@ -489,13 +544,19 @@ struct Validator {
                 error(path.key("bus"), msg, at: value(f, "bus")?.position)
             }
         }
-        let prefix = (bus?.kind ?? .shmif).interfacePrefix
+        let prefix = nodeKind.interfacePrefix(on: bus?.kind ?? .shmif)
         var name = "\(prefix)\(index)"
         if case let .some(n) = string(f, "name", path) {
             if let n {
                 name = n
                 // Only judged against a bus that is itself fine, else the bus's own message says it.
-                if let bus, bus.kind == .shmif, !Self.isInterfaceName(n, prefix: prefix) {
+                if nodeKind == .linux {
+                    if let why = Self.linuxInterfaceNameProblem(n) {
+                        error(path.key("name"), "bad interface name \"\(n)\" for a linux node: \(why)", at: value(f, "name")?.position)
+                    } else if n == "lo" {
+                        error(path.key("name"), "\"lo\" is the namespace's own loopback; name the interface otherwise (eth0, eth1, ...)", at: value(f, "name")?.position)
+                    }
+                } else if let bus, !Self.isInterfaceName(n, prefix: prefix) {
                     error(path.key("name"), "\"\(n)\" is not a \(bus.kind.rawValue) interface name (expected \(prefix)0, \(prefix)1, ...)",
                           at: value(f, "name")?.position)
                 }
@@ -507,6 +568,27 @@ struct Validator {
         }
         var up = true
         if case let .some(.some(u)) = bool(f, "up", path) { up = u }
+        let addresses = self.addresses(f, path)
+        var impair: String?
+        if case let .some(.some(text)) = string(f, "impair", path) {
+            if nodeKind == .linux {
+                error(path.key("impair"), "a linux node's interface has no kernel impairment; impair the rump node's side of the link",
+                      at: value(f, "impair")?.position)
+            } else {
+                switch LabImpairment.normalize(text) {
+                case .success(let words): impair = words
+                case .failure(let e):
+                    error(path.key("impair"), "\(e.description) (netem's words, e.g. \"delay 20ms loss random 1%\")",
+                          at: value(f, "impair")?.position)
+                }
+            }
+        }
+        guard diagnostics.count == before, let bus else { return nil }
+        return Interface(name: name, bus: bus.name, addresses: addresses, mtu: mtu, up: up, impair: impair)
+    }
+
+    /// An `addresses` array (of an interface or a host tap): each one judged on its own.
+    mutating func addresses(_ f: [JSONMember], _ path: JSONPath) -> [IPv4Prefix] {
         var addresses: [IPv4Prefix] = []
         if case let .some(.some(list)) = array(f, "addresses", path) {
             for (i, av) in list.enumerated() {
@@ -518,17 +600,7 @@ struct Validator {
                 if let a = interfaceAddress(s, ap, at: av.position) { addresses.append(a) }
             }
         }
-        var impair: String?
-        if case let .some(.some(text)) = string(f, "impair", path) {
-            switch LabImpairment.normalize(text) {
-            case .success(let words): impair = words
-            case .failure(let e):
-                error(path.key("impair"), "\(e.description) (netem's words, e.g. \"delay 20ms loss random 1%\")",
-                      at: value(f, "impair")?.position)
-            }
-        }
-        guard diagnostics.count == before, let bus else { return nil }
-        return Interface(name: name, bus: bus.name, addresses: addresses, mtu: mtu, up: up, impair: impair)
+        return addresses
     }
 
     static func isInterfaceName(_ n: String, prefix: String) -> Bool {
@@ -610,9 +682,22 @@ struct Validator {
         return Route(destination: dest, gateway: gateway)
     }
 
-    /// Checks that need every node: the same address used twice in the lab.
-    mutating func crossNodeChecks(_ nodes: [Node]) {
+    /// Checks that need every node: the same address used twice in the lab (host taps included).
+    mutating func crossNodeChecks(_ nodes: [Node], buses: [Bus]) {
         var owner: [IPv4: String] = [:]
+        var taps: [String: String] = [:]
+        for b in buses {
+            if let h = b.host {
+                if let o = taps[h.tap] {
+                    error(JSONPath.root.key("buses").key(b.name).key("host").key("tap"), "host tap \"\(h.tap)\" is also the host tap of bus \(o)")
+                } else { taps[h.tap] = b.name }
+            }
+            for (j, a) in (b.host?.addresses ?? []).enumerated() {
+                let here = JSONPath.root.key("buses").key(b.name).key("host").key("addresses").index(j)
+                if let o = owner[a.address] { error(here, "address \(a.address) is already used by \(o)") }
+                else { owner[a.address] = JSONPath.root.key("buses").key(b.name).key("host").description }
+            }
+        }
         for n in nodes {
             for (i, intf) in n.interfaces.enumerated() {
                 for (j, a) in intf.addresses.enumerated() {

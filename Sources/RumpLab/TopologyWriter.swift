@@ -13,7 +13,10 @@ public enum TopologyWriter {
         if let d = t.description { o += "  \"description\": \(q(d)),\n" }
         o += "  \"buses\": {"
         o += t.buses.map { b in
-            "\n    \(q(b.name)): { \"kind\": \(q(b.kind.rawValue))" + (b.path.map { ", \"path\": \(q($0))" } ?? "") + " }"
+            "\n    \(q(b.name)): { \"kind\": \(q(b.kind.rawValue))" + (b.path.map { ", \"path\": \(q($0))" } ?? "")
+                + (b.host.map { h in
+                    ", \"host\": { \"tap\": \(q(h.tap)), \"addresses\": [\(h.addresses.map { q($0.description) }.joined(separator: ", "))], \"mtu\": \(h.mtu) }"
+                } ?? "") + " }"
         }.joined(separator: ",")
         o += t.buses.isEmpty ? "},\n" : "\n  },\n"
         o += "  \"nodes\": {"
@@ -34,6 +37,9 @@ public enum TopologyWriter {
 
     static func node(_ n: Node) -> String {
         var o = "\n    \(q(n.name)): {\n"
+        o += "      \"kind\": \(q(n.kind.rawValue)),\n"
+        // A linux node has neither (the loader refuses them there).
+        if n.kind == .rump {
         o += "      \"components\": [" + n.components.map { q($0.rawValue) }.joined(separator: ", ") + "],\n"
         o += "      \"sysctls\": {" + n.sysctls.map { s in
             let v: String
@@ -43,6 +49,7 @@ public enum TopologyWriter {
             }
             return " \(q(s.name)): \(v)"
         }.joined(separator: ",") + " },\n"
+        }
         o += "      \"interfaces\": [" + n.interfaces.map { i in
             "\n        { \"name\": \(q(i.name)), \"bus\": \(q(i.bus)), \"addresses\": ["
                 + i.addresses.map { q($0.description) }.joined(separator: ", ")

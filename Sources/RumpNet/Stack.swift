@@ -60,7 +60,7 @@ public final class NetStack {
     // Devices: the kinds `createInterface` can make, the one receive batch every device fills,
     // and the interfaces whose devices have deadlines.
     @exclusivity(unchecked) var kinds: [InterfaceKind] = []
-    @exclusivity(unchecked) var rxBatch = ReceiveBatch(capacityBytes: 128 * 1024)
+    @exclusivity(unchecked) var rxBatch = ReceiveBatch(capacityBytes: 64 * 1024)
     @exclusivity(unchecked) var receiving = false
     @exclusivity(unchecked) var devicesWithDeadlines: [Int] = []
     @exclusivity(unchecked) var descriptorsChanged = false

@@ -68,11 +68,12 @@ public final class BusWriter {
     }
 
     /// Sends the first frames of `frames` that fit under bounded lock tries (no sleep): one
-    /// lock hold per `framesPerLockHold` frames and one wakeup at the end when anything was
+    /// lock hold per `framesPerHold` frames and one wakeup at the end when anything was
     /// written. Returns how many frames were written, in order; fewer than `frames.count`
     /// (possibly 0) when the lock stayed held, so the caller keeps the rest and retries. For
     /// an event loop's turn of output (docs/shmif.md, "A held lock").
-    public func sendIfFree<C: Collection>(batch frames: C) throws -> Int where C.Element == UnsafeRawBufferPointer {
+    public func sendIfFree<C: Collection>(batch frames: C, framesPerHold: Int = BusWriter.framesPerLockHold) throws -> Int
+        where C.Element == UnsafeRawBufferPointer {
         for f in frames { try checkLength(f.count) }
         if frames.isEmpty { return 0 }
         let (sec, usec) = clock()
@@ -83,7 +84,7 @@ public final class BusWriter {
         outer: while next != nil {
             guard bus.lock.acquireBounded() else { break }
             var inHold = 0
-            while let f = next, inHold < Self.framesPerLockHold {
+            while let f = next, inHold < max(1, framesPerHold) {
                 if !place(f, seconds: sec, microseconds: usec) { failed = true; break }
                 sent += 1
                 inHold += 1

@@ -34,6 +34,9 @@ enum Replay {
             replayed += 1
         }
         print("replayed \(replayed) inputs without a crash")
+        // What reached TCP (tests check the corpus got past the checks into connections).
+        let t = harness.stack.tcpStats
+        print("tcp: rcvtotal \(t.rcvtotal) rcvpack \(t.rcvpack) rcvbyte \(t.rcvbyte) rcvackpack \(t.rcvackpack) rcvbadoff \(t.rcvbadoff) challengeAcks \(t.challengeAcks) scAdded \(t.scAdded)")
     }
 }
 #endif

@@ -166,8 +166,9 @@ struct Down: ParsableCommand {
         do { state = try LabState(lab: name!) } catch { errx(1, tool, "\(error)") }
         do { try state.checkTrusted() } catch { errx(1, tool, "\(error)") }
         let lockFile = LabLock.path(for: state)
-        // Kernels of the lab still running count even if its state directory was removed by hand.
-        guard state.exists || access(lockFile, F_OK) == 0 || !LabProcesses.kernels(of: state).isEmpty else {
+        // Kernels, tap-bridges and namespaces of the lab count even if its state directory was removed by hand.
+        guard state.exists || access(lockFile, F_OK) == 0 || !LabProcesses.kernels(of: state).isEmpty
+                || !LabProcesses.tapBridges(of: state).isEmpty || !LabNetwork.namespaces(of: state).isEmpty else {
             errx(1, tool, "no lab named \(name!)")
         }
         let t0 = HostProcess.now()
@@ -188,6 +189,7 @@ struct Down: ParsableCommand {
         let report = LabRunner.takeDown(state: state, keepBuses: keepBuses)
         lock.release()
         for line in report.notOurs { printErr("\(tool): \(line)") }
+        for line in report.networkProblems { printErr("\(tool): \(line)") }
         if !report.killed.isEmpty { printErr("\(tool): killed \(report.killed.joined(separator: ", ")) (did not halt)") }
         printOut("lab \(name!) is down (\(LabRunner.seconds(HostProcess.now() - t0)) s)" + (keepBuses ? "; buses kept in \(state.busesDirectory)" : ""))
         exitTool(0)
@@ -207,6 +209,7 @@ struct Status: ParsableCommand {
         for s in statuses where s.state != .dead { kernels[s.node] = s.pid }
         let buses = BusHealth.check(state: state, topology: topology, kernels: kernels)
         let impairments = LabImpairment.inForce(state: state, topology: topology)
+        let hostProblems = LabRunner.hostAttachmentProblems(state: state, topology: topology)
         if json {
             var nodes: [String] = []
             for s in statuses {
@@ -229,8 +232,10 @@ struct Status: ParsableCommand {
             for s in statuses { if let d = s.detail { printOut("\(s.state.rawValue): \(d)") } }
             for b in buses { if let d = b.detail { printOut("bus \(b.bus) \(b.condition.rawValue): \(d)") } }
             for line in impairmentLines(impairments) { printOut(line) }
+            for b in topology.buses { if let h = b.host { printOut("host \(h.tap) on \(b.name): \(h.addresses.map(\.description).joined(separator: " "))") } }
+            for p in hostProblems { printOut("missing: \(p)") }
         }
-        exitTool(statuses.allSatisfy { $0.state == .running } && buses.allSatisfy { $0.condition == .ok } ? 0 : 1)
+        exitTool(statuses.allSatisfy { $0.state == .running } && buses.allSatisfy { $0.condition == .ok } && hostProblems.isEmpty ? 0 : 1)
     }
 }
 
@@ -251,12 +256,20 @@ struct CheckCommand: ParsableCommand {
 /// Replaces this process with `args`, RUMP_SERVER set for the node and our utilities first on PATH.
 func execForNode(_ node: String, lab: String?, args: [String], tool: String) -> Never {
     let (state, topology) = resolveLab(lab, tool: tool)
-    guard topology.node(named: node) != nil else { errx(1, tool, "lab \(topology.name) has no node \(node)") }
+    guard let n = topology.node(named: node) else { errx(1, tool, "lab \(topology.name) has no node \(node)") }
     if let dead = LabRunner.deadReason(state: state, node: node) { errx(1, tool, dead) }
-    setenv("RUMP_SERVER", state.rumpServer(node: node), 1)
     setenv("RUMPNET_LAB_NODE", node, 1)
-    let path = String(cString: getenv("PATH") ?? strdup("/usr/bin:/bin"))
-    setenv("PATH", binDirectory() + ":" + path, 1)
+    var args = args
+    if n.kind == .linux {
+        // A Linux host: the command runs in the node's namespace, with Linux's own tools.
+        guard let ip = HostCommand.find("ip") else { errx(1, tool, "no `ip` command (install iproute2)") }
+        unsetenv("RUMP_SERVER")
+        args = [ip, "netns", "exec", LabNetwork(state: state, topology: topology).namespace(of: node)] + args
+    } else {
+        setenv("RUMP_SERVER", state.rumpServer(node: node), 1)
+        let path = String(cString: getenv("PATH") ?? strdup("/usr/bin:/bin"))
+        setenv("PATH", binDirectory() + ":" + path, 1)
+    }
     OutputStream.standardOutput.flush()
     let argv = args.map { strdup($0) } + [nil]
     execvp(args[0], argv)
@@ -286,6 +299,12 @@ struct Shell: ParsableCommand {
 
     func run() throws {
         let bin = binDirectory()
+        // A linux node: Linux's own shell and tools, inside its namespace.
+        let (_, topology) = resolveLab(lab, tool: "rumpnet-lab shell")
+        if topology.node(named: node)?.kind == .linux {
+            setenv("PS1", "[\(node) (linux, lab \(topology.name))] \\w# ", 1)
+            execForNode(node, lab: lab, args: ["bash", "--norc", "-i"], tool: "rumpnet-lab shell")
+        }
         // The rumpctrl shell functions live in the checkout's scripts/; bin is
         // .build/<triple>/<config> (or .build/<config>), so look a few levels up.
         var dir = bin

@@ -12,9 +12,9 @@ import ToolSupport
 struct RumpnetLab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rumpnet-lab",
-        abstract: "A virtual network lab of rump-style kernels on shmif buses.",
+        abstract: "A virtual network lab of rump-style kernels and Linux hosts on shmif buses and Linux taps.",
         subcommands: [Up.self, Down.self, Status.self, Exec.self, Shell.self, CheckCommand.self, Validate.self, Graph.self,
-                      Capture.self, Dumpbus.self, KeepAwake.self, Impair.self, Link.self])
+                      Capture.self, Dumpbus.self, KeepAwake.self, TapBridgeCommand.self, Impair.self, Link.self])
 }
 
 struct Dumpbus: ParsableCommand {

@@ -65,7 +65,10 @@ let brokenTopologies: [Broken] = [
     Broken(kind: "unknown sysctl", text: lab(a: #""sysctls": {"net.inet.ip.tll": 32}, "# + iface(#""bus": "lan0", "addresses": ["10.0.0.1/24"]"#)), path: #"nodes.a.sysctls["net.inet.ip.tll"]"#, fragment: "unknown sysctl \"net.inet.ip.tll\" (did you mean \"net.inet.ip.ttl\"?)"),
     Broken(kind: "sysctl out of range", text: lab(a: #""sysctls": {"net.inet.ip.ttl": 0}, "# + iface(#""bus": "lan0", "addresses": ["10.0.0.1/24"]"#)), path: #"nodes.a.sysctls["net.inet.ip.ttl"]"#, fragment: "0 is out of range for net.inet.ip.ttl (1...255)"),
     Broken(kind: "sysctl set twice", text: lab(a: #""sysctls": {"hostname": "x", "kern.hostname": "y"}, "# + iface(#""bus": "lan0", "addresses": ["10.0.0.1/24"]"#)), path: #"nodes.a.sysctls["kern.hostname"]"#, fragment: "kern.hostname is set twice (also as \"hostname\")"),
-    Broken(kind: "tap bus", text: lab(buses: #""lan0": {}, "tap0": {"kind": "tap"}"#), path: "buses.tap0.kind", fragment: "bus kind \"tap\" is not supported yet"),
+    Broken(kind: "tap bus with a file", text: lab(buses: #""lan0": {"kind": "tap", "path": "/srv/lan0.bus"}"#,
+                                               a: iface(#""name": "virt0", "bus": "lan0", "addresses": ["10.0.0.1/24"]"#),
+                                               b: iface(#""name": "virt0", "bus": "lan0", "addresses": ["10.0.0.2/24"]"#)),
+           path: "buses.lan0.path", fragment: "a tap bus has no bus file"),
     Broken(kind: "unknown bus kind", text: lab(buses: #""lan0": {"kind": "ethernet"}"#), path: "buses.lan0.kind", fragment: "unknown bus kind \"ethernet\""),
     Broken(kind: "relative bus path", text: lab(buses: #""lan0": {"path": "lan0.bus"}"#), path: "buses.lan0.path", fragment: "must be an absolute file path"),
     Broken(kind: "empty nodes", text: #"{"name": "t", "buses": {}, "nodes": {}}"#, path: "nodes", fragment: "a lab needs at least one node"),
@@ -75,7 +78,11 @@ let brokenTopologies: [Broken] = [
 
 @Suite struct BrokenTopologyTests {
     @Test(arguments: brokenTopologies)
-    func exactlyOneClearMessage(_ b: Broken) {
+    func exactlyOneClearMessage(_ b: Broken) { Self.expectOneClearMessage(b) }
+
+    /// The rule for every broken topology (LinuxTopologyTests has more): no model, one
+    /// error, no warning, at the path, with the words.
+    static func expectOneClearMessage(_ b: Broken) {
         let load = TopologyLoader.load(text: b.text)
         #expect(load.topology == nil)
         #expect(load.errors.count == 1, "\(b.kind): \(load.diagnostics)")
@@ -119,7 +126,7 @@ let brokenTopologies: [Broken] = [
         let kinds = ["unknown top-level field", "unknown nested field", "missing required field", "missing lab name",
                      "wrong type", "unsafe lab name", "unsafe node name", "unsafe bus name", "bad interface name",
                      "malformed address", "address without prefix", "bad prefix length", "malformed route destination",
-                     "mtu out of range", "unknown component", "unknown sysctl", "sysctl out of range", "tap bus",
+                     "mtu out of range", "unknown component", "unknown sysctl", "sysctl out of range", "tap bus with a file",
                      "unknown bus kind", "relative bus path", "empty nodes", "bad check expectation", "top level not an object"]
         let tmp = TemporaryDirectory()
         var files: [String] = []

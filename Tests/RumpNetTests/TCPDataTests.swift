@@ -176,4 +176,180 @@ import Testing
         t.inject(t.segment(.ack, seq: c.theirs + 6, ack: c.ours + 4))
         #expect(t.connectionState == nil)
     }
+
+    /// net.inet.tcp.ack_on_push: a PSH segment is acknowledged at once instead of delayed.
+    @Test func ackOnPushAcksAtOnce() throws {
+        let t = try TCPScript(sysctl: [("net.inet.tcp.ack_on_push", 1)])
+        let c = try t.acceptConnection()
+        t.inject(t.segment([.ack, .psh], seq: c.theirs, ack: c.ours), payload: .pattern(10))
+        t.expect(.ack, ack: c.theirs + 10, atMs: 0)
+        t.inject(t.segment(.ack, seq: c.theirs + 10, ack: c.ours), payload: .pattern(10))
+        t.expectNothing("no PSH: delayed")
+    }
+
+    /// Data on a SYN is not taken before the handshake (NetBSD's syn cache keeps none): the
+    /// SYN-ACK acknowledges the SYN only; the data sent again after it is taken.
+    @Test func dataOnSynIsAcknowledgedOnlyAfterItComesAgain() throws {
+        let t = try TCPScript()
+        let l = try t.listen()
+        t.inject(t.segment(.syn, seq: TCPSeq(500)), payload: .pattern(20))
+        let sa = try #require(t.expect([.syn, .ack], ack: TCPSeq(501)))
+        t.inject(t.segment([.ack, .psh], seq: TCPSeq(501), ack: sa.seq + 1), payload: .pattern(20))
+        let (fd, _) = try t.stack.accept(l)
+        #expect(try t.read(fd) == .pattern(20))
+    }
+
+    /// The out-of-order queue is bounded: data past the window is cut off and answered with an
+    /// ACK; more disjoint pieces than the assembler keeps (32 ranges) are dropped and counted,
+    /// and what was kept still reassembles exactly once the hole fills.
+    @Test func outOfOrderQueueIsBounded() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        t.inject(t.segment(.ack, seq: c.theirs + 40_000, ack: c.ours), payload: .pattern(100))   // past 32768
+        t.expect(.ack, ack: c.theirs)
+        #expect(t.stack.tcpStats.rcvpackafterwin == 1)
+        let data = [UInt8].pattern(20_000)
+        // 40 one-hundred-byte pieces with gaps between them: 100..200, 300..400, ...
+        for k in 0..<40 {
+            let off = 100 + 200 * k
+            t.inject(t.segment(.ack, seq: c.theirs + off, ack: c.ours), payload: Array(data[off..<(off + 100)]))
+        }
+        _ = t.takeAll()
+        #expect(t.stack.tcpStats.rcvmemdrop > 0)
+        #expect(t.stack.tcpStats.rcvoopack + t.stack.tcpStats.rcvmemdrop == 40)
+        // Fill everything in order: the bytes read are exactly the data.
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: Array(data[0..<1460]))
+        var off = 1460
+        while off < 8100 {
+            let n = min(1460, 8100 - off)
+            t.inject(t.segment(.ack, seq: c.theirs + off, ack: c.ours), payload: Array(data[off..<(off + n)]))
+            off += n
+        }
+        var got: [UInt8] = []
+        while let d = try t.read(c.fd), !d.isEmpty { got += d }
+        #expect(got == Array(data[0..<8100]))
+        #expect(t.takeAll().last?.ack == c.theirs + 8100)
+    }
+
+    /// Sequence numbers wrap at 2^32 (RFC 9293 3.4): the peer's data crosses the wrap, in
+    /// order and out of order, and is reassembled and acknowledged across it; ours too.
+    @Test(arguments: [false, true])
+    func sequenceNumbersWrap(upperISS: Bool) throws {
+        let t = try TCPScript(seed: TCPScript.seed(upperISS: upperISS))
+        let c = try t.acceptConnection(isn: 0xFFFF_FE00)
+        let data = [UInt8].pattern(3000)
+        // 0..1000 then 2000..3000 (past the wrap, out of order), then the hole 1000..2000.
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: Array(data[0..<1000]))
+        t.inject(t.segment(.ack, seq: c.theirs + 2000, ack: c.ours), payload: Array(data[2000..<3000]))
+        t.expect(.ack, ack: c.theirs + 1000)
+        t.inject(t.segment(.ack, seq: c.theirs + 1000, ack: c.ours), payload: Array(data[1000..<2000]))
+        t.expect(.ack, ack: c.theirs + 3000)
+        #expect((c.theirs + 3000).raw < 0x1000)   // it did wrap
+        #expect(try t.read(c.fd) == data)
+        // Our side: 100 000 bytes acknowledged as they go, whatever our ISS.
+        var sent = 0
+        let out = [UInt8].pattern(100_000)
+        let tp = try #require(t.tcb(c.fd))
+        while sent < out.count || tp.sndUna != tp.sndMax {
+            if sent < out.count { sent += try t.write(c.fd, Array(out[sent...])) }
+            let segs = t.takeAll()
+            guard !segs.isEmpty else { break }
+            t.inject(t.segment(.ack, seq: c.theirs + 3000, ack: tp.sndMax))
+        }
+        #expect(tp.sndUna == c.ours + 100_000)
+        #expect(t.stack.tcpStats.sndrexmitpack == 0)
+    }
+
+    /// A FIN ahead of a hole waits for the hole (RFC 9293 3.10.7.4 eighth): the reader sees
+    /// the data, then end of file, and the ACK covers the FIN only once the data is in.
+    @Test func finAfterAHoleWaitsForTheData() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        t.inject(t.segment([.fin, .ack], seq: c.theirs + 100, ack: c.ours), payload: .pattern(50, seed: 100))
+        t.expect(.ack, ack: c.theirs)
+        #expect(t.state(c.fd) == .established)
+        #expect(try t.read(c.fd) == [])
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: .pattern(100))
+        t.expect(.ack, ack: c.theirs + 151, atMs: 0)
+        #expect(t.state(c.fd) == .closeWait)
+        #expect(try t.read(c.fd) == .pattern(150))
+        #expect(try t.read(c.fd) == nil)
+    }
+
+    /// With timestamps the SACK option has room for 3 blocks (RFC 2018 3): the most recent first.
+    @Test func sackBlocksAreLimitedToThreeWithTimestamps() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection(.netbsd)
+        for k in 1...4 { t.inject(t.segment(.ack, seq: c.theirs + 200 * k, ack: c.ours), payload: .pattern(100)) }
+        let last = try #require(t.takeAll().last)
+        #expect(last.tcp.timestamp != nil)
+        #expect(last.tcp.sackBlocks.map(\.left) == [c.theirs + 800, c.theirs + 600, c.theirs + 400])
+    }
+
+    /// SND.WL1/SND.WL2 (RFC 9293 3.10.7.4): an old segment arriving late does not take back the
+    /// window a newer one gave.
+    @Test func staleSegmentDoesNotUpdateTheWindow() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        t.inject(t.segment([.ack, .psh], seq: c.theirs, ack: c.ours, window: 5000), payload: .pattern(10))
+        t.inject(t.segment([.ack, .psh], seq: c.theirs + 10, ack: c.ours, window: 20000), payload: .pattern(10))
+        t.inject(t.segment([.ack, .psh], seq: c.theirs, ack: c.ours, window: 0), payload: .pattern(10))   // the first, again, late
+        #expect(t.tcb(c.fd)?.sndWnd == 20000)
+    }
+
+    /// The right edge of the window we advertised never moves left (RFC 9293 3.8.6.2.2), even
+    /// when SO_RCVBUF is made smaller.
+    @Test func advertisedRightEdgeNeverMovesLeft() throws {
+        let t = try TCPScript(sysctl: [("net.inet.tcp.recvbuf_auto", 0)])
+        let c = try t.acceptConnection()
+        try t.stack.setOption(c.fd, .receiveBuffer(2000))
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: .pattern(10))
+        t.advance(0.3)
+        let a = try #require(t.take())
+        #expect(a.ack + Int(a.window) >= c.theirs + 32768)
+    }
+
+    /// Data on the SYN-ACK (RFC 9293 3.10.7.3: queued for the user once synchronized) is
+    /// readable at once and acknowledged with the SYN.
+    @Test func dataOnSynAckIsTaken() throws {
+        let t = try TCPScript()
+        let fd = try t.stream()
+        #expect(throws: Errno.EINPROGRESS) { try t.stack.connect(fd, to: SocketEndpoint(TCPScript.peer, 8080)) }
+        let syn = try #require(t.expect(.syn))
+        t.swapPorts(ours: syn.tcp.sourcePort)
+        t.inject(t.segment([.syn, .ack, .psh], seq: TCPSeq(100), ack: syn.seq + 1), payload: .pattern(10))
+        t.expect(.ack, seq: syn.seq + 1, ack: TCPSeq(111))
+        #expect(try t.read(fd) == .pattern(10))
+    }
+
+    /// Receiver SWS avoidance (RFC 9293 3.8.6.2.2): reading a little out of a full buffer sends
+    /// no window update; once the window can grow by two segments or half the buffer, one goes.
+    @Test func receiverSWSAvoidance() throws {
+        let t = try TCPScript(sysctl: [("net.inet.tcp.recvbuf_auto", 0), ("net.inet.tcp.recvspace", 8192)])
+        let c = try t.acceptConnection()
+        for k in 0..<8 { t.inject(t.segment(.ack, seq: c.theirs + 1024 * k, ack: c.ours), payload: .pattern(1024)) }
+        #expect(t.takeAll().last?.window == 0)
+        #expect(try t.read(c.fd, max: 100)?.count == 100)
+        t.expectNothing("100 bytes of room is not worth a window update")
+        #expect(try t.read(c.fd, max: 2900)?.count == 2900)
+        let u = t.expect(.ack, ack: c.theirs + 8192)
+        #expect(u?.window == 3000)
+    }
+
+    /// shutdown(SHUT_RD): reads return end of file at once; data arriving later is acknowledged
+    /// and discarded (NetBSD's tcp_input frees it when SS_CANTRCVMORE), the connection stays.
+    @Test func shutdownReadDiscardsLaterData() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection()
+        try t.stack.shutdown(c.fd, how: SocketConstants.SHUT_RD)
+        #expect(try t.read(c.fd) == nil)
+        t.inject(t.segment([.ack, .psh], seq: c.theirs, ack: c.ours), payload: .pattern(100))
+        t.advance(0.3)
+        let a = t.takeAll().last
+        #expect(a?.ack == c.theirs + 100)
+        #expect(try t.read(c.fd) == nil)
+        #expect(t.state(c.fd) == .established)
+        try t.write(c.fd, .pattern(5))   // the other direction still works
+        #expect(t.takeAll().contains { $0.payload.count == 5 })
+    }
 }

@@ -225,4 +225,28 @@ import Testing
         try t2.write(c2.fd, .pattern(1200))
         #expect(t2.takeAll().filter { !$0.payload.isEmpty }.map(\.payload.count) == [536, 536, 128])
     }
+
+    /// Our handshake ACK lost: the peer's SYN-ACK again (a SYN in ESTABLISHED) draws the ACK
+    /// again (RFC 5961 4.2's challenge ACK is exactly it); the connection is unchanged.
+    @Test func retransmittedSynAckIsAckedAgain() throws {
+        let t = try TCPScript()
+        let c = try t.connect()
+        t.inject(t.segment([.syn, .ack], seq: c.irs, ack: c.ours))
+        t.expect(.ack, seq: c.ours, ack: c.theirs)
+        #expect(t.state(c.fd) == .established)
+    }
+
+    /// Options set on the listener are inherited by accepted connections (SO_KEEPALIVE,
+    /// TCP_NODELAY), as NetBSD's sonewconn copies them.
+    @Test func acceptedConnectionsInheritListenerOptions() throws {
+        let t = try TCPScript(sysctl: [("net.inet.tcp.keepidle", 20)])
+        let l = try t.listen()
+        try t.stack.setOption(l, .keepAlive(true))
+        try t.stack.setOption(l, .noDelay(true))
+        let c = try t.acceptConnection(listener: l)
+        #expect(try t.stack.getOption(c.fd, .keepAlive) == 1)
+        #expect(try t.stack.getOption(c.fd, .noDelay) == 1)
+        t.advance(10.01)
+        t.expect(.ack, seq: c.ours - 1, ack: c.theirs, atMs: 10_000)
+    }
 }

@@ -33,6 +33,26 @@ import Testing
         #expect(t.stack.tcpStats.timeoutdrop == 1)
     }
 
+    /// Without an RTT sample (the SYN-ACK was retransmitted, so Karn's rule forbids timing it)
+    /// data is retransmitted on RFC 6298's initial RTO of 1 s, then 2 s, 4 s.
+    @Test func dataWithoutRTTSampleUsesTheInitialRTO() throws {
+        let t = try TCPScript()
+        let l = try t.listen()
+        t.inject(t.segment(.syn, seq: TCPSeq(1000)))
+        let sa = try #require(t.expect([.syn, .ack]))
+        t.advance(1.5)
+        t.expect([.syn, .ack], atMs: 1000)
+        t.inject(t.segment(.ack, seq: TCPSeq(1001), ack: sa.seq + 1))   // at 1500 ms
+        let (fd, _) = try t.stack.accept(l)
+        #expect(t.tcb(fd)?.srtt == nil)
+        try t.write(fd, .pattern(10))
+        t.expect([.ack, .psh], atMs: 1500)
+        t.advance(8)
+        t.expect([.ack, .psh], seq: sa.seq + 1, atMs: 2500)
+        t.expect([.ack, .psh], seq: sa.seq + 1, atMs: 4500)
+        t.expect([.ack, .psh], seq: sa.seq + 1, atMs: 8500)
+    }
+
     /// Karn's rule: the ACK of a retransmitted segment gives no RTT sample; the backoff ends
     /// with the new ACK and the next segment's timer is the unbacked RTO.
     @Test func karnsRuleAndBackoffReset() throws {
@@ -90,9 +110,9 @@ import Testing
     /// the third retransmits at once with ssthresh = max(FlightSize/2, 2 SMSS) and
     /// cwnd = ssthresh + 3 SMSS (RFC 5681 3.2 (2), (3)); later duplicates inflate by one SMSS
     /// (4); the full ACK sets cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS) (RFC 6582 3.2 (3)).
-    @Test(arguments: ["newreno", "cubic"])
-    func fastRetransmitAndRecoveryWindows(_ algorithm: String) throws {
-        let t = try TCPScript()
+    @Test(arguments: ["newreno", "cubic"], [false, true])
+    func fastRetransmitAndRecoveryWindows(_ algorithm: String, upperISS: Bool) throws {
+        let t = try TCPScript(seed: TCPScript.seed(upperISS: upperISS))
         try t.stack.setTCPCongestionControl(algorithm)
         let c = try t.acceptConnection(rtt: 0.1)
         let mss = TCPLossRecoveryTests.smss
@@ -143,13 +163,27 @@ import Testing
         let flightAfter = newData.count * mss   // what the full ACK left outstanding (before new sends)
         #expect(tp.cc.cwnd == min(ssthresh, max(flightAfter, mss) + mss))
         #expect(t.stack.tcpStats.sndrexmitpack == 1)
+        if algorithm == "newreno" {
+            #expect(tp.cc.cwnd >= tp.cc.ssthresh)   // not slow start: congestion avoidance
+            // Congestion avoidance (RFC 5681 3.1, byte counting per RFC 3465): one SMSS more
+            // once a whole cwnd of bytes has been acknowledged, not before.
+            let cwnd0 = tp.cc.cwnd
+            var acked = 0
+            while acked + mss <= cwnd0 {
+                _ = t.takeAll()
+                t.inject(t.segment(.ack, seq: c.theirs, ack: tp.sndUna + mss))
+                acked += mss
+                #expect(tp.cc.cwnd == (acked >= cwnd0 ? cwnd0 + mss : cwnd0), "after \(acked) bytes acked")
+            }
+        }
     }
 
     /// RFC 6582 partial ACK: two segments lost; the ACK after the first retransmission covers
     /// only up to the second hole, which is retransmitted at once, cwnd deflated by the amount
     /// acked plus one SMSS back (3.2 (5)).
-    @Test func newRenoPartialAckRetransmitsTheNextHole() throws {
-        let t = try TCPScript()
+    @Test(arguments: [false, true])
+    func newRenoPartialAckRetransmitsTheNextHole(upperISS: Bool) throws {
+        let t = try TCPScript(seed: TCPScript.seed(upperISS: upperISS))
         let c = try t.acceptConnection(rtt: 0.1)
         let mss = TCPLossRecoveryTests.smss
         try t.stack.setOption(c.fd, .noDelay(true))
@@ -172,8 +206,9 @@ import Testing
     /// SACK recovery (RFC 6675): the scoreboard says segment 0 is lost once DupThresh × SMSS
     /// above it are SACKed; it is retransmitted first, then cwnd = ssthresh and the pipe decide,
     /// new data follows; holes SACK reports are refilled without waiting for the timer.
-    @Test func sackRecoveryRetransmitsHolesByThePipe() throws {
-        let t = try TCPScript()
+    @Test(arguments: [false, true])
+    func sackRecoveryRetransmitsHolesByThePipe(upperISS: Bool) throws {
+        let t = try TCPScript(seed: TCPScript.seed(upperISS: upperISS))
         var o = PeerOptions.plain
         o.sackPermitted = true
         let c = try t.acceptConnection(o, rtt: 0.1)
@@ -293,4 +328,167 @@ import Testing
         #expect(abs(w - expected) <= mss + 0.02 * expected, "cwnd \(w), W_cubic(t+RTT) \(target), W_est \(cubic.wEst), t \(since)")
         #expect(w > cubic.cwndEpoch)   // it grew back toward W_max
     }
+
+    /// Fast retransmit on the first loss of a connection whatever its ISS: RFC 6582's
+    /// "recover" starts at the initial send sequence number, so SND.UNA is always above it.
+    /// (Sequence comparisons are modulo 2^32: an ISS in the upper half of the space must work
+    /// as well as one in the lower half.)
+    @Test func fastRetransmitWhateverTheISS() throws {
+        var halves = Set<Bool>()
+        var seed: UInt64 = 1
+        while halves.count < 2 && seed < 64 {
+            let t = try TCPScript(seed: seed)
+            seed += 1
+            let c = try t.acceptConnection(rtt: 0.1)
+            let upper = c.iss.raw >= 0x8000_0000
+            guard !halves.contains(upper) else { continue }
+            halves.insert(upper)
+            let mss = TCPLossRecoveryTests.smss
+            try t.stack.setOption(c.fd, .noDelay(true))
+            try t.write(c.fd, .pattern(10 * mss))
+            _ = t.takeAll()
+            for _ in 0..<3 { t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours)) }
+            let segs = t.takeAll()
+            #expect(segs.contains { $0.seq == c.ours }, "ISS \(c.iss.raw): no fast retransmit")
+            #expect(t.tcb(c.fd)?.inRecovery == true, "ISS \(c.iss.raw)")
+        }
+        #expect(halves.count == 2)
+    }
+
+    /// RFC 6298 5.3: an ACK of new data restarts the timer for what is still outstanding.
+    @Test func ackOfNewDataRestartsTheTimer() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection(rtt: 0.1)
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.write(c.fd, .pattern(100))          // at 100 ms
+        t.advance(0.2)
+        try t.write(c.fd, .pattern(100))          // at 300 ms
+        _ = t.takeAll()
+        let tp = try #require(t.tcb(c.fd))
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 100))   // at 300 ms: also a 200 ms RTT sample
+        let rto = tp.rto
+        #expect(rto == 362_500_000)   // RTTVAR = 3/4·50 + 1/4·100 = 62.5 ms, SRTT = 112.5 ms (RFC 6298 2.3)
+        #expect(tp.rexmtAt == t.clock.now + rto)
+        t.advance(Double(rto) / 1e9 + 0.001)
+        t.expect([.ack, .psh], seq: c.ours + 100, atMs: 300 + Double(rto) / 1e6)
+    }
+
+    /// ACKs that only open the window are not duplicate ACKs (RFC 5681 2 (e)): no fast retransmit.
+    @Test func windowUpdatesAreNotDuplicateAcks() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection(rtt: 0.1, sourceLocation: #_sourceLocation)
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.write(c.fd, .pattern(4 * 1460))
+        _ = t.takeAll()
+        for w in [30000, 31000, 32000, 33000] as [UInt16] { t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours, window: w)) }
+        #expect(t.tcb(c.fd)?.inRecovery == false)
+        #expect(t.stack.tcpStats.sndrexmitpack == 0)
+    }
+
+    /// Two holes (segments 0 and 3 of 10) with SACK: both are retransmitted within the one
+    /// recovery, hole 0 first (RFC 6675 NextSeg rule 1), no timeout, no segment sent twice
+    /// that the receiver SACKed.
+    @Test(arguments: [false, true])
+    func sackRecoveryFillsTwoHoles(upperISS: Bool) throws {
+        let t = try TCPScript(seed: TCPScript.seed(upperISS: upperISS))
+        var o = PeerOptions.plain
+        o.sackPermitted = true
+        let c = try t.acceptConnection(o, rtt: 0.1)
+        let mss = TCPLossRecoveryTests.smss
+        try t.stack.setOption(c.fd, .noDelay(true))
+        let tp = try #require(t.tcb(c.fd))
+        tp.cc.cwnd = 10 * mss   // a window of 10 segments in flight
+        try t.write(c.fd, .pattern(20 * mss))
+        #expect(t.takeAll().count == 10)
+        func sackAck(_ blocks: [(Int, Int)]) {
+            var r = t.segment(.ack, seq: c.theirs, ack: c.ours)
+            r.sackBlocks = SACKBlocks(blocks.map { SACKBlock(left: c.ours + $0.0 * mss, right: c.ours + $0.1 * mss) })
+            t.inject(r)
+        }
+        var out: [SentSegment] = []
+        sackAck([(1, 2)]); sackAck([(1, 3)])
+        out += t.takeAll()
+        sackAck([(4, 5), (1, 3)]); out += t.takeAll()
+        sackAck([(4, 6), (1, 3)]); out += t.takeAll()
+        sackAck([(4, 7), (1, 3)]); out += t.takeAll()
+        #expect(tp.inRecovery)
+        sackAck([(4, 8), (1, 3)]); out += t.takeAll()
+        sackAck([(4, 9), (1, 3)]); out += t.takeAll()
+        sackAck([(4, 10), (1, 3)]); out += t.takeAll()
+        let retransmitted = out.filter { $0.seq - c.ours < 10 * mss }.map { ($0.seq - c.ours) / mss }
+        #expect(retransmitted.first == 0)
+        #expect(Set(retransmitted) == [0, 3], "retransmitted segments \(retransmitted)")
+        #expect(retransmitted.count == 2)
+        // Segments 10 and 11 went out by limited transmit before recovery: "recover" covers them.
+        #expect(tp.recover == c.ours + 12 * mss)
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 10 * mss))
+        #expect(tp.inRecovery)   // a partial ACK
+        t.inject(t.segment(.ack, seq: c.theirs, ack: tp.recover))
+        #expect(!tp.inRecovery)
+        #expect(t.stack.tcpStats.rexmttimeo == 0)
+    }
+
+    /// Slow start with appropriate byte counting (RFC 3465 2.2, L = 2 SMSS as NetBSD's
+    /// tcp_abc_aggressive): cwnd grows by min(bytes acked, 2 SMSS) per ACK; after a timeout
+    /// by at most 1 SMSS (2.3).
+    @Test(arguments: ["newreno", "cubic"])
+    func slowStartByteCounting(_ algorithm: String) throws {
+        let t = try TCPScript()
+        try t.stack.setTCPCongestionControl(algorithm)
+        let c = try t.acceptConnection(rtt: 0.1)
+        let mss = TCPLossRecoveryTests.smss
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.stack.setOption(c.fd, .sendBuffer(200_000))
+        try t.write(c.fd, .pattern(100_000))
+        let tp = try #require(t.tcb(c.fd))
+        var cwnd = tp.cc.cwnd
+        #expect(cwnd == 4 * mss)
+        for segments in [1, 2, 3] {
+            _ = t.takeAll()
+            t.inject(t.segment(.ack, seq: c.theirs, ack: tp.sndUna + segments * mss))
+            cwnd += min(segments * mss, 2 * mss)
+            #expect(tp.cc.cwnd == cwnd, "after an ACK of \(segments) segments")
+        }
+        // A timeout: cwnd = 1 SMSS, then at most 1 SMSS per ACK.
+        t.advance(Double(tp.rto) / 1e9 + 0.001)
+        #expect(tp.cc.cwnd == mss)
+        _ = t.takeAll()
+        t.inject(t.segment(.ack, seq: c.theirs, ack: tp.sndUna + 2 * mss))
+        #expect(tp.cc.cwnd == 2 * mss)
+    }
+
+    /// The retransmission lost during SACK recovery: the RTO ends recovery, forgets the
+    /// scoreboard (RFC 2018 8, RFC 6675 5.1), goes back to SND.UNA with one segment (the loss
+    /// window), and the ACKs that follow carry the transfer on.
+    @Test func timeoutDuringSACKRecovery() throws {
+        let t = try TCPScript()
+        var o = PeerOptions.plain
+        o.sackPermitted = true
+        let c = try t.acceptConnection(o, rtt: 0.1)
+        let mss = TCPLossRecoveryTests.smss
+        try t.stack.setOption(c.fd, .noDelay(true))
+        try t.write(c.fd, .pattern(12 * mss))
+        _ = t.takeAll()
+        let tp = try #require(t.tcb(c.fd))
+        for right in 2...4 {
+            var r = t.segment(.ack, seq: c.theirs, ack: c.ours)
+            r.sackBlocks = SACKBlocks([SACKBlock(left: c.ours + mss, right: c.ours + right * mss)])
+            t.inject(r)
+        }
+        #expect(tp.inRecovery)
+        _ = t.takeAll()
+        // The retransmission of segment 0 is lost too: the timer fires.
+        t.advance(Double(tcpCurrentRTO(tp)) / 1e9 + 0.001)
+        let r = t.takeAll()
+        #expect(r.count == 1)
+        #expect(r.first?.seq == c.ours)
+        #expect(!tp.inRecovery)
+        #expect(tp.scoreboard.isEmpty)
+        #expect(tp.cc.cwnd == mss)
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 4 * mss))
+        #expect(!t.takeAll().isEmpty)
+        #expect(t.state(c.fd) == .established)
+    }
+
+    private func tcpCurrentRTO(_ tp: TCPControlBlock) -> UInt64 { min(64_000_000_000, tp.rto << UInt64(tp.rxtShift)) }
 }

@@ -116,4 +116,19 @@ import Testing
         try t.write(c.fd, .pattern(3000))
         #expect(t.takeAll().map(\.payload.count) == [1448, 1448, 104])
     }
+
+    /// RFC 7323 5.5: after more than 24 days idle TS.Recent is no longer valid, so a segment
+    /// with an older TSval (the peer's clock wrapped or restarted) is taken, not PAWS-dropped.
+    @Test func tsRecentExpiresAfter24DaysIdle() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection(.netbsd)
+        t.peerTSval = 1_000_000
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours), payload: .pattern(10))
+        _ = t.takeAll()
+        t.advance(25 * 86_400)
+        t.peerTSval = 5
+        t.inject(t.segment(.ack, seq: c.theirs + 10, ack: c.ours), payload: .pattern(10, seed: 10))
+        #expect(try t.read(c.fd) == .pattern(20))
+        #expect(t.stack.tcpStats.pawsdrop == 0)
+    }
 }

@@ -229,4 +229,32 @@ import Testing
         t.expectNothing()
         #expect(t.state(c.fd) == .closed)
     }
+
+    /// TIME_WAIT and RST (RFC 9293 3.10.7.4: CLOSING, LAST-ACK, TIME-WAIT enter CLOSED, as
+    /// NetBSD does; RFC 1337's alternative is not taken): at rcv_nxt it ends TIME_WAIT at once,
+    /// out of the window it is ignored.
+    @Test func rstInTimeWait() throws {
+        let t = try TCPScript()
+        var c = try t.acceptConnection()
+        try TCPTimeWaitTests.intoTimeWait(t, &c)
+        t.inject(t.segment(.rst, seq: c.theirs + 50_000, window: 0))
+        #expect(t.connectionState == .timeWait)
+        t.inject(t.segment(.rst, seq: c.theirs, window: 0))
+        #expect(t.connectionState == nil)
+        t.expectNothing()
+    }
+
+    /// RSTs for strays are rate-limited too (net.inet.tcp.rstppslimit, 100 per second): an ACK
+    /// flood at a closed port draws 100 RSTs a second, no more.
+    @Test func strayRSTsAreRateLimited() throws {
+        let t = try TCPScript()
+        for i in 0..<500 {
+            t.peerPort = UInt16(20000 + i)
+            t.inject(t.segment(.ack, seq: TCPSeq(1), ack: TCPSeq(UInt32(i))))
+        }
+        #expect(t.takeAll().count == 100)
+        t.advance(1.01)
+        t.inject(t.segment(.ack, seq: TCPSeq(1), ack: TCPSeq(9)))
+        #expect(t.takeAll().count == 1)
+    }
 }

@@ -205,6 +205,32 @@ final class TCPScript {
         flush()
     }
 
+    /// An ICMP error from the peer (or `from`) quoting `segment`'s IP header and first 8 TCP bytes.
+    func injectICMP(type: UInt8, code: UInt8, nextHopMTU: UInt16 = 0, quoting segment: SentSegment,
+                    from: IPv4Address = TCPScript.peer) {
+        var quoted = [UInt8](repeating: 0, count: 28)
+        quoted.withUnsafeMutableBytes { q in
+            IPv4Emitter.emit(q, totalLength: 20 + segment.tcp.headerLength + segment.payload.count, id: 9,
+                             flagsFragment: IPv4Emitter.DF, ttl: 64, proto: IPProtocol.tcp,
+                             src: segment.source, dst: segment.destination)
+        }
+        quoted[20] = UInt8(segment.tcp.sourcePort >> 8); quoted[21] = UInt8(segment.tcp.sourcePort & 0xFF)
+        quoted[22] = UInt8(segment.tcp.destinationPort >> 8); quoted[23] = UInt8(segment.tcp.destinationPort & 0xFF)
+        let seq = segment.seq.raw
+        quoted[24] = UInt8(seq >> 24); quoted[25] = UInt8((seq >> 16) & 0xFF); quoted[26] = UInt8((seq >> 8) & 0xFF); quoted[27] = UInt8(seq & 0xFF)
+        var icmp = [UInt8](repeating: 0, count: 8) + quoted
+        icmp.withUnsafeMutableBytes { ICMPEmitter.emit($0, type: type, code: code, rest: UInt32(nextHopMTU), length: $0.count) }
+        let ipLen = 20 + icmp.count
+        frame.withUnsafeMutableBytes { p in
+            EthernetEmitter.emit(p, dst: localMAC, src: peerMAC, type: EtherType.ipv4)
+            let ip = UnsafeMutableRawBufferPointer(rebasing: p[14..<(14 + ipLen)])
+            for (i, b) in icmp.enumerated() { ip[20 + i] = b }
+            IPv4Emitter.emit(ip, totalLength: ipLen, id: 2, ttl: 64, proto: IPProtocol.icmp, src: from, dst: TCPScript.local)
+            stack.receive(UnsafeRawBufferPointer(rebasing: p[0..<(14 + ipLen)]), on: ifIndex)
+        }
+        flush()
+    }
+
     // MARK: what the stack sent
 
     /// The oldest segment not yet taken; records an issue when there is none.
@@ -357,6 +383,18 @@ final class TCPScript {
     }
 
     enum ScriptError: Error { case noSegment }
+
+    /// A seed whose passive ISS (default ports, SYN at time 0) lies in the upper (or lower) half
+    /// of the sequence space, so a test can run on both sides of the 2^31 wrap.
+    static func seed(upperISS: Bool) throws -> UInt64 {
+        for seed: UInt64 in 1...256 {
+            let t = try TCPScript(seed: seed)
+            _ = try t.listen()
+            t.inject(t.segment(.syn, seq: TCPSeq(1)))
+            if let sa = t.takeAll().first, (sa.seq.raw >= 0x8000_0000) == upperISS { return seed }
+        }
+        throw ScriptError.noSegment
+    }
 }
 
 extension Array where Element == UInt8 {

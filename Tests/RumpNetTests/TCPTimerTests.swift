@@ -151,4 +151,58 @@ import Testing
         #expect(t.stack.tcpStats.scTimedOut == 1)
         #expect(throws: Errno.EWOULDBLOCK) { try t.stack.accept(l) }
     }
+
+    /// net.inet.tcp.rexmit_initial sets the first RTO (here 3 s): the SYN goes again at 3 s, 9 s.
+    @Test func initialRTOFollowsTheSysctl() throws {
+        let t = try TCPScript(sysctl: [("net.inet.tcp.rexmit_initial", 3000)])
+        let fd = try t.stream()
+        #expect(throws: Errno.EINPROGRESS) { try t.stack.connect(fd, to: SocketEndpoint(TCPScript.peer, 8080)) }
+        t.expect(.syn, atMs: 0)
+        t.advance(10)
+        t.expect(.syn, atMs: 3000)
+        t.expect(.syn, atMs: 9000)
+    }
+
+    /// A connection whose owner closed it and whose FIN was acknowledged waits in FIN_WAIT_2
+    /// at most tcp_maxidle (keepcnt × keepintvl), then goes; one still owned waits on.
+    @Test func orphanedFinWait2TimesOut() throws {
+        let t = try TCPScript(sysctl: [("net.inet.tcp.keepintvl", 4), ("net.inet.tcp.keepcnt", 3)])   // 6 s
+        let c = try t.acceptConnection()
+        try t.stack.close(c.fd)
+        t.expect([.fin, .ack], seq: c.ours)
+        t.inject(t.segment(.ack, seq: c.theirs, ack: c.ours + 1))
+        #expect(t.connectionState == .finWait2)
+        t.advance(5.9)
+        #expect(t.connectionState == .finWait2)
+        t.advance(0.2)
+        #expect(t.connectionState == nil)
+        t.peerPort += 1
+        let owned = try t.acceptConnection()
+        try t.stack.shutdown(owned.fd, how: SocketConstants.SHUT_WR)
+        t.expect([.fin, .ack], seq: owned.ours)
+        t.inject(t.segment(.ack, seq: owned.theirs, ack: owned.ours + 1))
+        t.advance(60)
+        #expect(t.state(owned.fd) == .finWait2)
+    }
+
+    /// RFC 5681 4.1: after an idle period longer than the RTO, cwnd restarts from the
+    /// restart window (the initial window).
+    @Test func idleRestartResetsCwnd() throws {
+        let t = try TCPScript()
+        let c = try t.acceptConnection(rtt: 0.1)
+        let mss = 1460
+        try t.stack.setOption(c.fd, .noDelay(true))
+        let tp = try #require(t.tcb(c.fd))
+        try t.write(c.fd, .pattern(8 * mss))
+        for _ in 0..<4 {
+            t.advance(0.1)
+            _ = t.takeAll()
+            t.inject(t.segment(.ack, seq: c.theirs, ack: tp.sndMax))
+        }
+        #expect(tp.cc.cwnd > 4 * mss)
+        t.advance(2)   // idle > RTO
+        try t.write(c.fd, .pattern(10 * mss))
+        #expect(tp.cc.cwnd == 4 * mss)
+        #expect(t.takeAll().count == 4)
+    }
 }

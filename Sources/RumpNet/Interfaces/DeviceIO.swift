@@ -97,14 +97,14 @@ extension NetStack {
     public func pollDrivers() -> Int { pollDevices() }
 
     /// Takes one device's waiting frames into the receive batch and processes them, again while
-    /// the batch comes back full (bounded: 16 batches, more than a shmif ring holds).
+    /// the batch comes back full (bounded: 17 batches of 64 KiB, more than a shmif ring holds).
     @discardableResult
     func pollDevice(_ ifp: NetInterface) -> Int {
         guard !receiving else { return 0 }  // a device's hook during input: its frames wait for the next poll
         receiving = true
         defer { receiving = false }
         var total = 0
-        for _ in 0..<16 {
+        for _ in 0..<17 {
             rxBatch.removeAll()
             let n = ifp.device.receive(into: &rxBatch, now: clock.now)
             for i in 0..<min(n, rxBatch.count) { receive(rxBatch.frame(i), on: ifp.index) }

@@ -8,7 +8,7 @@
 // the kernel keeps serving; `ifconfig shmif0 down; ifconfig shmif0 up` (or a new linkstr)
 // attaches again. A bus lock held by another process: frames wait in a bounded queue and the
 // watch's retry timer brings the loop back, so the loop itself never waits for the lock.
-// Output comes as a loop turn's batch (`prefersBatches`): one lock hold per 64 frames and one
+// Output comes as a loop turn's batch (`prefersBatches`): one lock hold per 8 frames and one
 // wakeup for the batch (`BusWriter.sendIfFree(batch:)`).
 
 import Shmif
@@ -33,8 +33,12 @@ public final class ShmifDevice: NetDevice {
     public private(set) var linkLosses: UInt64 = 0
     public private(set) var lastLoss: BusLoss?
 
-    /// Frames kept while the lock is held (about 100 KB); beyond, output drops (oerrors).
-    public static let deferredQueueFrames = 64
+    /// Frames written per lock hold: short holds, so that another kernel's bounded try (a reader
+    /// or writer in its own loop) rarely finds the lock taken, even when a holder is preempted.
+    public static let framesPerLockHold = 8
+    /// Frames kept while the lock is held: a whole loop turn's batch (the stack's transmit
+    /// queue holds 256), about 390 KB, made at the first deferral; beyond, output drops (oerrors).
+    public static let deferredQueueFrames = 256
     /// How soon a deferred send or poll is retried: 2 ms, doubling while the lock stays
     /// held up to 32 ms, so a long hold costs well under 1 % of a CPU.
     public static let firstRetryNanoseconds = 2_000_000
@@ -59,7 +63,7 @@ public final class ShmifDevice: NetDevice {
         if bus.faulted { linkDown(bus.markLost(.faulted)); return 0 }
         if deferred?.isEmpty == false { return enqueue(frames[...]) }  // keep the order
         let sent: Int
-        do { sent = try w.sendIfFree(batch: frames) } catch { sendErrors &+= 1; return 0 }
+        do { sent = try w.sendIfFree(batch: frames, framesPerHold: Self.framesPerLockHold) } catch { sendErrors &+= 1; return 0 }
         if bus.faulted { linkDown(bus.markLost(.faulted)); return 0 }
         return sent == frames.count ? sent : sent + enqueue(frames[sent...])
     }

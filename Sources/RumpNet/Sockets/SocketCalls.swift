@@ -365,6 +365,23 @@ extension NetStack {
     /// getsockopt(SO_LINGER): nil when off, else l_linger in seconds.
     public func lingerOption(_ fd: Int32) throws(Errno) -> Int? { try socket(fd).linger }
 
+    /// SO_LINGER's time when a close of `fd` must wait (a TCP connection with SO_LINGER > 0
+    /// that has not yet had everything, its FIN included, acknowledged); else nil.
+    public func lingerTime(_ fd: Int32) -> Int? {
+        guard let s = sockets.get(fd), case .tcp = s.proto, let l = s.linger, l > 0, !isDisconnected(fd) else { return nil }
+        guard let tp = s.tcb, tp.state.haveEstablished else { return nil }
+        return l
+    }
+
+    /// soclose's wait is over: the connection is gone, or our FIN was sent and acknowledged.
+    public func isDisconnected(_ fd: Int32) -> Bool {
+        guard let s = sockets.get(fd), let tp = s.tcb else { return true }
+        switch tp.state {
+        case .closed, .finWait2, .timeWait: return true
+        default: return false
+        }
+    }
+
     /// poll(2) readiness; `.error` for a descriptor that is not a socket.
     public func socketEvents(_ fd: Int32) -> SocketEvents {
         sockets.get(fd)?.events ?? .error

@@ -69,6 +69,8 @@ public struct SocketEvents: OptionSet, Sendable, Hashable {
     public static let error = SocketEvents(rawValue: 8)
     /// POLLHUP: shut down in both directions.
     public static let hangUp = SocketEvents(rawValue: 0x10)
+    /// Not a poll bit: a stream's FIN was sent and acknowledged (a lingering close may return).
+    public static let sendDone = SocketEvents(rawValue: 0x1000)
 }
 
 /// recv/send flags (NetBSD's MSG_* values).

@@ -54,6 +54,9 @@ final class TCPControlBlock {
     /// The segment being timed (Karn: never a retransmitted one) and when it was sent.
     @exclusivity(unchecked) var rttSeq: TCPSeq? = nil
     @exclusivity(unchecked) var rttStart: UInt64 = 0
+    /// A soft ICMP error while connecting (NetBSD's t_softerror): kept out of so_error, which
+    /// would fail the connect, and reported only if the attempt gives up.
+    @exclusivity(unchecked) var softError: Errno? = nil
     /// t_rxtshift: consecutive retransmission timeouts (the backoff exponent).
     @exclusivity(unchecked) var rxtShift = 0
 

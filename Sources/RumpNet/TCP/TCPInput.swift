@@ -555,6 +555,9 @@ extension NetStack {
             }
         }
         tp.receiveBuffer = ring
+        // After shutdown(SHUT_RD) in-order data is acknowledged and dropped, as NetBSD's
+        // tcp_input frees it when SS_CANTRCVMORE: reads return end of file, not this data.
+        if s.cantReceiveMore && delivered > 0 { tp.receiveBuffer?.removeAll() }
         if fin {
             let finSeq = seq + n
             if finSeq == tp.rcvNxt { tcpReceiveFIN(s, tp) } else if finSeq > tp.rcvNxt { tp.pendingFIN = finSeq }

@@ -62,6 +62,7 @@ extension NetStack {
         tp.rcvAdv = tp.rcvNxt
         tp.iss = tcpInitialSequence(local, foreign)
         tp.sndUna = tp.iss; tp.sndNxt = tp.iss; tp.sndMax = tp.iss
+        tp.recover = tp.iss  // RFC 6582: "recover" starts at the ISS (0 failed for half the ISS space)
         tp.sndWnd = Int(seg.window)  // unscaled in a SYN
         tp.sndWL1 = seg.sequence
         tp.state = .synReceived
@@ -155,8 +156,9 @@ enum SipHash24 {
 extension NetStack {
     /// tcp_ctlinput: an ICMP error quoting one of our segments. "Fragmentation needed" lowers
     /// the connection's segment size to the next hop's MTU and resends (RFC 1191); port and
-    /// protocol unreachable refuse a connection being set up; other errors are soft (so_error
-    /// only while connecting, as NetBSD's tcp_notify leaves established connections alone).
+    /// protocol unreachable refuse a connection being set up; other errors are soft (kept as
+    /// t_softerror while connecting, the attempt's error if it fails or after four
+    /// retransmissions; NetBSD's tcp_notify leaves established connections alone).
     func tcpControlInput(quoted: UnsafeRawBufferPointer, type: UInt8, code: UInt8, nextHopMTU: Int) {
         let hl = Int(quoted.u8(0) & 0x0F) * 4
         guard hl >= 20, quoted.count >= hl + 8 else { return }
@@ -184,7 +186,7 @@ extension NetStack {
                 tcpStats.scUnreach &+= tp.listener != nil ? 1 : 0
                 tcpDrop(s, tp, error: e, sendReset: false)
             } else {
-                s.error = e
+                tp.softError = e  // RFC 1122 4.2.3.9: a soft error MUST NOT abort the connect
             }
         }
     }

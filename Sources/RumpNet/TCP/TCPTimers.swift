@@ -78,7 +78,7 @@ extension NetStack {
         tp.rxtShift += 1
         if tp.rxtShift > 12 {
             tcpStats.timeoutdrop &+= 1
-            tcpDrop(s, tp, error: s.error ?? .ETIMEDOUT)
+            tcpDrop(s, tp, error: tp.softError ?? s.error ?? .ETIMEDOUT)
             return
         }
         if tp.state == .synReceived && tp.listener != nil {
@@ -122,6 +122,9 @@ extension NetStack {
                 at = now + pto
             }
             if tp.rexmtAt != 0 && at >= tp.rexmtAt { at = 0 }  // the retransmission timer comes first
+            // A deadline already past (the retransmission it times was judged already): none,
+            // until snd_una goes out again; never a timer that fires at once, again and again.
+            if at != 0 && at <= now { at = 0 }
         }
         if at != tp.lossProbeAt {
             tp.lossProbeAt = at

@@ -102,6 +102,7 @@ extension NetStack {
         tp.offeredMSS = min(tcpRouteMSS(foreign.address), s.userMaxSeg > 0 ? s.userMaxSeg : Int.max)
         tp.iss = tcpInitialSequence(s.local, s.foreign)
         tp.sndUna = tp.iss; tp.sndNxt = tp.iss; tp.sndMax = tp.iss
+        tp.recover = tp.iss  // RFC 6582: "recover" starts at the ISS (0 failed for half the ISS space)
         tp.state = .synSent
         tcpStats.connattempt &+= 1
         tcpSetTimer(tp, keep: now + UInt64(sysctl.tcpKeepInit) * 500_000_000)
@@ -346,6 +347,7 @@ extension Socket {
             e.insert(.writable)
         }
         if tp.state == .closed || (cantSendMore && cantReceiveMore && tp.state != .synSent) { e.insert(.hangUp) }
+        if tp.state == .finWait2 || tp.state == .timeWait || tp.state == .closed { e.insert(.sendDone) }
         return e
     }
 }
