@@ -9,7 +9,8 @@ import Testing
 @Suite struct TCPHostileInputTests {
     /// A SYN flood from 5000 ports: embryonic connections stay under the listen queue's limit
     /// (3/2 backlog + 1), the established connection keeps carrying data, a real client gets
-    /// through right after the flood, and the embryos die at keepinit.
+    /// through with its SYN's first retransmission (once the flood's embryos have gone an initial
+    /// RTO unanswered, they make room; fresh ones never do), and the embryos die at keepinit.
     @Test func synFloodStaysBoundedAndListenerServes() throws {
         let t = try TCPScript()
         let l = try t.listen(backlog: 4)
@@ -31,8 +32,13 @@ import Testing
         t.peerPort = 30000
         t.inject(t.segment([.ack, .psh], seq: c.theirs, ack: c.ours), payload: .pattern(50))
         #expect(try t.read(c.fd) == .pattern(50))
-        // A real client right after the flood is served at once.
+        // A real client right after the flood: its SYN is dropped (every embryo is fresh) ...
         t.peerPort = 61000
+        t.inject(t.segment(.syn, seq: TCPSeq(777)))
+        t.expectNothing("the queue is full of embryos younger than an RTO")
+        // ... and its retransmission a second later replaces a stale one.
+        t.advance(1)
+        _ = t.takeAll()
         _ = try t.acceptConnection(listener: l)
         // The rest expire after net.inet.tcp.keepinit (75 s).
         t.advance(80)

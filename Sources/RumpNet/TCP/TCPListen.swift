@@ -1,8 +1,8 @@
 // Passive open: a SYN to a listener makes an embryonic connection in SYN_RCVD (NetBSD's syn_cache
 // in spirit, but a full, small tcpcb without buffers). The listen queue is a bounded queue, not SYN
 // cookies: embryonic plus completed connections stay under 3/2 of the backlog (BSD's qlimit rule);
-// past it a SYN replaces the oldest embryo (counted in tcps_sc_overflowed), or is dropped when only
-// completed connections wait, so a SYN flood costs a bounded number of small objects and the
+// past it a SYN replaces the oldest embryo if that one has been silent for an initial RTO
+// (counted in tcps_sc_overflowed), else it is dropped (its sender retries), so a SYN flood costs a bounded number of small objects and the
 // listener keeps serving. Embryonic connections time out after
 // net.inet.tcp.keepinit. Options negotiation for both opens is here too.
 
@@ -33,7 +33,11 @@ extension NetStack {
             // Full: the oldest embryo makes room, as NetBSD's syn_cache_insert drops its oldest
             // entry, so a flood cannot lock real clients out until keepinit; with only completed
             // connections waiting (the application not accepting) the SYN is dropped.
-            guard let oldest = tcpOldestEmbryo(of: l), let otp = oldest.tcb else {
+            // Only an embryo silent for a whole initial RTO goes (a flood's are; a burst of real
+            // clients completes within an RTT, and replacing one of those would reset a client
+            // whose handshake is on its way): else this SYN is dropped and retried by its sender.
+            guard let oldest = tcpOldestEmbryo(of: l), let otp = oldest.tcb,
+                  now &- otp.lastReceived >= sysctl.tcpInitialRTO else {
                 tcpStats.scDropped &+= 1
                 return
             }
