@@ -173,19 +173,27 @@ final class ServerTCPTests: XCTestCase {
     /// bytes hash as the sender's did, and a's counters saw the bytes.
     func testHundredMiBTransferKeepsItsHash() throws {
         let (a, b) = try pair()
-        let l = try listener(a, "10.0.0.1", port: 7002)
-        let s = try tcp(b)
-        _ = try b.call(.connect(fd: s, address: ip("10.0.0.1", port: 7002), timeout: 10000))
-        guard case .accepted(let c, _) = try a.call(.accept(fd: l, timeout: 10000)) else { return XCTFail("accept") }
+        try transferHundredMiB(from: b, to: a, port: 7002)
+        // In sequence, or out of order and then filled in (a busy bus can lap a slow reader).
+        XCTAssertGreaterThanOrEqual(try counter(a, "tcp.rcvbyte") + (try counter(a, "tcp.rcvoobyte")), UInt64(100 << 20))
+    }
+
+    /// 100 MiB from `sender` to a listener on `receiver` (10.0.0.1:port), sha256 checked.
+    func transferHundredMiB(from sender: RumpClient, to receiver: RumpClient, port: UInt16) throws {
+        let l = try listener(receiver, "10.0.0.1", port: port)
+        let s = try tcp(sender)
+        _ = try sender.call(.connect(fd: s, address: ip("10.0.0.1", port: port), timeout: 30000))
+        guard case .accepted(let c, _) = try receiver.call(.accept(fd: l, timeout: 30000)) else { return XCTFail("accept") }
         let total = 100 << 20
-        let (sent, received, count) = try StreamTransfer.run(from: b, s, to: a, c, bytes: total)
+        let (sent, received, count) = try StreamTransfer.run(from: sender, s, to: receiver, c, bytes: total)
         XCTAssertEqual(count, total)
         XCTAssertEqual(received, sent)
         XCTAssertEqual(sent.count, 64)
-        guard case .counters(let counters) = try a.call(.statistics) else { return XCTFail() }
-        // In sequence, or out of order and then filled in (a busy bus can lap a slow reader).
-        func counter(_ n: String) -> UInt64 { counters.first { $0.name == n }?.value ?? 0 }
-        XCTAssertGreaterThanOrEqual(counter("tcp.rcvbyte") + counter("tcp.rcvoobyte"), UInt64(total))
+    }
+
+    func counter(_ k: RumpClient, _ name: String) throws -> UInt64 {
+        guard case .counters(let list) = try k.call(.statistics) else { return 0 }
+        return list.first { $0.name == name }?.value ?? 0
     }
 
     /// SO_LINGER with a time: close waits until the peer has acknowledged the data and the FIN
@@ -227,18 +235,7 @@ final class ServerTCPTests: XCTestCase {
         let a = try start("a", environment: fault(11)), b = try start("b", environment: fault(12))
         try configure(a, bus: bus, address: "10.0.0.1")
         try configure(b, bus: bus, address: "10.0.0.2")
-        let l = try listener(a, "10.0.0.1", port: 7003)
-        let s = try tcp(b)
-        _ = try b.call(.connect(fd: s, address: ip("10.0.0.1", port: 7003), timeout: 30000))
-        guard case .accepted(let c, _) = try a.call(.accept(fd: l, timeout: 30000)) else { return XCTFail("accept") }
-        let total = 100 << 20
-        let (sent, received, count) = try StreamTransfer.run(from: b, s, to: a, c, bytes: total)
-        XCTAssertEqual(count, total)
-        XCTAssertEqual(received, sent)
-        func counter(_ k: RumpClient, _ name: String) throws -> UInt64 {
-            guard case .counters(let list) = try k.call(.statistics) else { return 0 }
-            return list.first { $0.name == name }?.value ?? 0
-        }
+        try transferHundredMiB(from: b, to: a, port: 7003)
         // About 5 % of the sender's ~72,000 data segments are lost and sent again.
         XCTAssertGreaterThan(try counter(b, "tcp.sndrexmitpack"), 1000)
         XCTAssertGreaterThan(try counter(b, "tcp.sack_recovery_episode"), 100)

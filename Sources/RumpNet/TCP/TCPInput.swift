@@ -97,7 +97,6 @@ extension NetStack {
                 flags.remove(.syn)
                 seq += 1
                 todrop -= 1
-                if flags.contains(.urg) && seg.urgentPointer > 1 {} else { flags.remove(.urg) }
             }
             if todrop > dataLen || (todrop == dataLen && !flags.contains(.fin)) {
                 // Everything is old: a duplicate (maybe a keepalive probe). ACK it, but still
