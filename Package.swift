@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "RumpVFSTests", dependencies: ["RumpVFS"]),
         // The RumpNet stack as a kernel's NetworkStack: the glue between the two.
         .target(name: "KernelStack", dependencies: [
-            "RumpKernel", "RumpNet", "TapIf", "RumpProtocol", "ToolSupport",
+            "RumpKernel", "RumpNet", "TapIf", "RumpProtocol", "ToolSupport", "Pcap",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rump_server", dependencies: ["KernelStack"]),
