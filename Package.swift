@@ -184,7 +184,7 @@ let package = Package(
         ]),
         .testTarget(name: "RumpProtocolTests", dependencies: ["RumpProtocol", "RumpKernel", "ToolSupport"]),
         // Integration tests: real rump_server, sysctl and halt processes from .build/<config>.
-        .testTarget(name: "KernelTests", dependencies: ["RumpKernel", "KernelStack", "RumpNet", "RumpClient", "RumpProtocol", "CKernelShim", "TestSupport"], exclude: ["Vectors"]),
+        .testTarget(name: "KernelTests", dependencies: ["RumpKernel", "KernelStack", "RumpNet", "RumpClient", "RumpProtocol", "CKernelShim", "TestSupport", "Pcap"], exclude: ["Vectors"]),
         .testTarget(name: "RumpLabTests", dependencies: ["RumpLab", "Shmif", "Pcap", "TestSupport"]),
         // The network utilities' models, argument parsers and NetBSD-exact formatters;
         // transport-independent, shared by kernel and utilities (docs/UTILITIES.md).

@@ -104,8 +104,8 @@ public final class BPFProgram {
     /// The bytes in `instructionBytes`' layout; throws saying why they are not a program.
     public init(bytes: [UInt8]) throws(PcapError) {
         guard !bytes.isEmpty, bytes.count % 8 == 0 else { throw PcapError("a BPF program of \(bytes.count) bytes: not a whole number of 8-byte instructions") }
-        count = bytes.count / 8
-        instructions = .allocate(capacity: count)
+        let count = bytes.count / 8
+        let instructions = UnsafeMutablePointer<bpf_insn>.allocate(capacity: count)
         bytes.withUnsafeBytes { b in
             for i in 0..<count {
                 instructions[i] = bpf_insn(code: UInt16(littleEndian: b.loadUnaligned(fromByteOffset: i * 8, as: UInt16.self)),
@@ -117,6 +117,8 @@ public final class BPFProgram {
             instructions.deallocate()
             throw PcapError("not a valid BPF program (bpf_validate refused its \(count) instructions)")
         }
+        self.count = count
+        self.instructions = instructions
     }
 
     /// How many bytes of `packet` to keep (the program's return value); 0: the packet does not match.
