@@ -182,6 +182,25 @@ final class EmbeddedCaptureTests: XCTestCase {
         XCTAssertEqual(got[0].0.wireLength, UInt32(42))
     }
 
+    func testADestroyedInterfaceEndsItsSessions() throws {
+        let ctl = a.client(name: "ifconfig"), cap = a.client(name: "capture")
+        XCTAssertEqual(ctl.call(.ifCreate(name: "lo1")), .success(.none))
+        let s = try XCTUnwrap(open(cap, CaptureRequest(interface: "lo1")))
+        let wait = cap.send(.ifCaptureRead(session: s.session, maxBytes: 1 << 16, timeout: 200, close: false))
+        lab.run()
+        XCTAssertEqual(ctl.call(.ifDestroy(name: "lo1")), .success(.none))
+        lab.advance(milliseconds: 200)
+        guard case .success(.capture(let b))? = cap.response(wait)?.result else { return XCTFail("no answer") }
+        XCTAssertTrue(b.closed)
+        XCTAssertEqual(b.reason, "lo1: interface destroyed")
+        XCTAssertEqual(cap.call(.ifCaptureRead(session: s.session, maxBytes: 1000, timeout: 0, close: false))?.failure?.errno, .EBADF)
+        // A new lo1 starts with no capture on it, and can have one.
+        XCTAssertEqual(ctl.call(.ifCreate(name: "lo1")), .success(.none))
+        XCTAssertFalse(a.netStack.stack.interface(named: "lo1")!.device is CapturingDevice)
+        XCTAssertNotNil(open(cap, CaptureRequest(interface: "lo1")))
+        XCTAssertTrue(a.netStack.stack.interface(named: "lo1")!.device is CapturingDevice)
+    }
+
     func testBadRequestsAreNamedAndRefused() throws {
         let cap = a.client(name: "capture")
         let none = cap.call(.ifCaptureOpen(CaptureRequest(interface: "mem9")))

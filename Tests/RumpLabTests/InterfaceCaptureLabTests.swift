@@ -177,6 +177,47 @@ import Testing
     }
 }
 
+/// A virt interface (a Linux tap on a tap bus): the kernel's capture of r2:virt0 shows the
+/// same frames as Linux's tcpdump on the tap's host side.
+@Suite(.serialized) struct InterfaceCaptureVirtTests {
+    let lab = executable("rumpnet-lab")
+
+    @Test func virtCaptureMatchesLinuxTcpdumpOnTheTap() throws {
+        guard let tcpdump = which("tcpdump") else { print("tcpdump missing: skipped"); return }
+        let box = LinuxLabTests.LinuxSandbox("lxcapvirt")
+        let file = box.write("""
+        {
+          "name": "lxcapvirt",
+          "buses": { "br0": { "kind": "tap" } },
+          "nodes": {
+            "r1": { "interfaces": [ { "bus": "br0", "addresses": ["10.213.9.1/24"] } ] },
+            "r2": { "interfaces": [ { "bus": "br0", "addresses": ["10.213.9.2/24"] } ] }
+          }
+        }
+        """)
+        let up = try run(lab, ["up", file], environment: box.env, timeout: 60)
+        defer { _ = try? run(lab, ["down", box.labName], environment: box.env) }
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        let ours = box.dir.file("ours.pcap"), linux = box.dir.file("linux.pcap")
+        let capture = try Background(lab, ["capture", "r2:virt0", "-w", ours, "-c", "4", "icmp"], environment: box.env)
+        let first = capture.readErrLine() ?? ""
+        #expect(first.hasPrefix("capturing on r2:virt0 (wire side), link-type EN10MB"), "\(first)")
+        let onTap = try Background(LinuxLabTests.ip, ["netns", "exec", "rumpnet-lab:lxcapvirt", tcpdump, "-i", "r2.virt0", "-U", "-w", linux, "-c", "4", "icmp"])
+        usleep(1_000_000)
+        let ping = try run(lab, ["exec", "r1", "--", "ping", "-c", "2", "-i", "0.2", "10.213.9.2"], environment: box.env, timeout: 60)
+        #expect(ping.status == 0 && ping.stdout.contains("2 packets received"), "\(ping.stdout)\(ping.stderr)")
+        #expect(capture.wait(timeout: 20) == 0)
+        #expect(onTap.wait(timeout: 20) == 0)
+        let a = try run(tcpdump, ["-n", "-e", "-t", "-r", ours]).stdout, b = try run(tcpdump, ["-n", "-e", "-t", "-r", linux]).stdout
+        #expect(a.components(separatedBy: "10.213.9.1 > 10.213.9.2: ICMP echo request").count - 1 == 2, "\(a)")
+        #expect(a.components(separatedBy: "10.213.9.2 > 10.213.9.1: ICMP echo reply").count - 1 == 2, "\(a)")
+        #expect(a == b, "ours:\n\(a)\nlinux:\n\(b)")
+        let down = try run(lab, ["down", box.labName], environment: box.env)
+        #expect(down.status == 0, "\(down.stderr)")
+        try LinuxLabTests().expectNothingLeft(box, interfaces: ["r1.virt0", "r2.virt0", "br-br0"])
+    }
+}
+
 /// The blocks of a pcapng file this project writes (host byte order): interface names,
 /// enhanced packets with their directions, the last statistics block's options by code.
 struct Pcapng {
