@@ -159,7 +159,7 @@ import Testing
         #expect(dropped > 0, "\(lines)")
         #expect(captured > 0 && captured + dropped == seen && seen >= 200, "\(lines)")
         let pcap = box.dir.file("slow.pcap")
-        FileManager.default.createFile(atPath: pcap, contents: drained)
+        #expect(FileManager.default.createFile(atPath: pcap, contents: drained))
         #expect(try tcpdump(pcap).count == captured)
 
         // SIGKILL mid-capture: the kernel drops the session with the connection.
