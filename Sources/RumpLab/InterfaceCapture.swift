@@ -58,7 +58,9 @@ public final class InterfaceCapture {
         let place = "\(node):\(interface)"
         let client: RumpClient
         do {
-            client = try RumpClient(url: .unix(path: socketPath), clientName: "rumpnet-lab capture", timeout: LabRunner.controlTimeout)
+            // The utilities' timeout (10 s, RUMPCLIENT_TIMEOUT), not the lab's 2 s for control
+            // calls: a capture runs long, and a loaded host may stall a kernel for a moment.
+            client = try RumpClient(url: .unix(path: socketPath), clientName: "rumpnet-lab capture")
         } catch { throw LabError("\(place): node \(node) is not answering (\(socketPath)): \(error)") }
         self.client = client
         let info: InterfaceInfo
