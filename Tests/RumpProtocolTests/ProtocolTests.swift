@@ -41,6 +41,8 @@ final class ProtocolTests: XCTestCase {
         .ifSetImpairment(name: "shmif0", words: ["delay", "20ms", "loss", "random", "1%"]), .ifSetImpairment(name: "virt0", words: nil),
         .ifGetImpairment(name: "shmif0"), .ifImpairmentCounters(name: "lo0"), .ifSetLinkState(name: "shmif1", up: false),
         .fcntl(fd: 3, command: 4, argument: 4), .recvmsg(fd: 3, maxLength: 100, flags: 0x10, timeout: -1),
+        .ifCaptureOpen(CaptureRequest(interface: "shmif0", point: .stack, snapLength: 96, bufferBytes: 65536, filter: [6, 0, 0, 0, 0, 0, 4, 0])),
+        .ifCaptureRead(session: 1, maxBytes: 65536, timeout: 100, close: true),
         // sockaddr_in6 with and without a flow label, an AF_UNSPEC connect, a sockaddr_dl with a type and address.
         .connect(fd: 3, address: .inet6(IPv6Address("fe80::1")!, port: 22, scopeID: 2), timeout: 0),
         .sendto(fd: 3, data: [7], flags: 0, address: .inet6(IPv6Address("2001:db8::1")!, port: 53, flowInfo: 0xabcde, scopeID: 0), timeout: 0),
@@ -71,6 +73,7 @@ final class ProtocolTests: XCTestCase {
                             gateway: .link(index: 1, name: "lo0"),
                             flags: 0x405, interface: "lo0", mtu: 33624, localAddress: .inet(IPv4Address(127, 0, 0, 1)))]),
         .message([1, 2], from: inet, flags: 0x10), .message([], from: nil, flags: 0), .value(-1), .value(6),
+        .capture(CaptureBatch(session: 2, linkType: 1, received: 9, accepted: 5, dropped: 1, records: [1, 2, 3], closed: true, reason: "lo1: interface destroyed")),
     ]
 
     static var messages: [Message] {
