@@ -5,11 +5,10 @@
 /// ifconfig(8).
 public enum IfconfigTool {
     public static func run(_ args: [String], kernel: some AdminKernel) -> ToolOutput {
-        let cmd: IfconfigCommand
-        switch IfconfigCommand.parse(args) {
-        case .exit(let o): return o
-        case .run(let c): cmd = c
-        }
+        IfconfigCommand.parse(args).run { run($0, kernel: kernel) }
+    }
+
+    public static func run(_ cmd: IfconfigCommand, kernel: some AdminKernel) -> ToolOutput {
         switch cmd {
         case .noArguments:
             return IfconfigFormat.noArguments
@@ -87,11 +86,10 @@ public enum IfconfigTool {
 /// route(8).
 public enum RouteTool {
     public static func run(_ args: [String], kernel: some AdminKernel) -> ToolOutput {
-        let cmd: RouteCommand
-        switch RouteCommand.parse(args) {
-        case .exit(let o): return o
-        case .run(let c): cmd = c
-        }
+        RouteCommand.parse(args).run { run($0, kernel: kernel) }
+    }
+
+    public static func run(_ cmd: RouteCommand, kernel: some AdminKernel) -> ToolOutput {
         switch cmd {
         case .show(let o, let fam):
             switch kernel.routes(family: fam) {
@@ -127,11 +125,10 @@ public enum RouteTool {
 /// arp(8). `readFile` reads `arp -f`'s file (a host file, not the kernel's).
 public enum ArpTool {
     public static func run(_ args: [String], kernel: some AdminKernel, readFile: (String) -> String?) -> ToolOutput {
-        let cmd: ArpCommand
-        switch ArpCommand.parse(args) {
-        case .exit(let o): return o
-        case .run(let c): cmd = c
-        }
+        ArpCommand.parse(args).run { run($0, kernel: kernel, readFile: readFile) }
+    }
+
+    public static func run(_ cmd: ArpCommand, kernel: some AdminKernel, readFile: (String) -> String?) -> ToolOutput {
         switch cmd {
         case .showAll:
             switch kernel.arpEntries() {
@@ -176,11 +173,10 @@ public enum ArpTool {
 /// netstat(1).
 public enum NetstatTool {
     public static func run(_ args: [String], kernel: some AdminKernel) -> ToolOutput {
-        let cmd: NetstatCommand
-        switch NetstatCommand.parse(args) {
-        case .exit(let o): return o
-        case .run(let c): cmd = c
-        }
+        NetstatCommand.parse(args).run { run($0, kernel: kernel) }
+    }
+
+    public static func run(_ cmd: NetstatCommand, kernel: some AdminKernel) -> ToolOutput {
         switch cmd {
         case .routes(let numeric, let fam):
             switch kernel.routes(family: fam) {
