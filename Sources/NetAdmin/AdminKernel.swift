@@ -69,5 +69,5 @@ public protocol AdminKernel {
     /// The protocol counters; nil when the kernel keeps none.
     func statistics() -> KernelStatistics?
     /// The TCP and UDP control blocks.
-    func sockets() -> [SocketInfo]
+    func sockets() -> [SocketEntry]
 }
