@@ -26,6 +26,8 @@ public struct ImpairmentCounters: Equatable, Sendable {
     public var reordered: UInt64 = 0
     /// Tail drops at the queue limit.
     public var rateDropped: UInt64 = 0
+    /// Held by the rate limit behind frames still on the wire (the link was busy).
+    public var rateLimited: UInt64 = 0
     /// Lost because the link was down.
     public var downDropped: UInt64 = 0
     /// Frames passed on to the medium or the stack.
@@ -35,7 +37,7 @@ public struct ImpairmentCounters: Equatable, Sendable {
 
     public var fields: [(String, UInt64)] {
         [("frames", frames), ("dropped", dropped), ("delayed", delayed), ("duplicated", duplicated),
-         ("corrupted", corrupted), ("reordered", reordered), ("rate_dropped", rateDropped),
+         ("corrupted", corrupted), ("reordered", reordered), ("rate_dropped", rateDropped), ("rate_limited", rateLimited),
          ("down_dropped", downDropped), ("delivered", delivered)]
     }
 }
@@ -52,6 +54,9 @@ final class ImpairedPath {
     private var reorderCounter = 0
     /// When the last queued frame goes out (the rate limit's tail).
     private var lastSend: UInt64 = 0
+    /// netem's slot: when the next one opens (0 with none yet: open) and what it may still let out.
+    private var slotNext: UInt64 = 0
+    private var slotPacketsLeft = Int.max, slotBytesLeft = Int.max
 
     static let slotBytes = 1536
     private var pool: UnsafeMutableRawBufferPointer
@@ -64,19 +69,37 @@ final class ImpairedPath {
 
     init(spec: NetemSpec, seed: UInt64) {
         self.spec = spec
+        isIdentity = spec.isIdentity
         rng = SeededRandom(seed: seed)
         pool = UnsafeMutableRawBufferPointer(start: nil, count: 0)
         queue.reserveCapacity(min(spec.limitPackets, 1024))
+        setSpec(spec)
     }
 
     deinit { if pool.baseAddress != nil { pool.deallocate() } }
 
-    var isIdle: Bool { spec.isIdentity && queue.isEmpty }
-    var nextTime: UInt64? { queue.first?.time }
+    /// The spec changes nothing (kept with the spec, so the idle path reads one Bool).
+    private(set) var isIdentity: Bool
+    var isIdle: Bool { isIdentity && queue.isEmpty }
+
+    /// When the head of the queue may go: its time, or the slot's opening if later.
+    var nextTime: UInt64? {
+        guard let q = queue.first else { return nil }
+        guard spec.slot != nil else { return q.time }
+        refreshSlot()
+        return max(q.time, slotNext)
+    }
 
     func setSpec(_ s: NetemSpec) {
         spec = s
+        isIdentity = s.isIdentity
         if s.rateBitsPerSecond == 0 { lastSend = 0 }
+        if let slot = s.slot {
+            slotPacketsLeft = slot.packets > 0 ? slot.packets : .max
+            slotBytesLeft = slot.bytes > 0 ? slot.bytes : .max
+        } else {
+            slotNext = 0
+        }
     }
 
     func clear() {
@@ -131,18 +154,65 @@ final class ImpairedPath {
 
     /// The frame's delay in nanoseconds: delay plus jitter drawn from the distribution.
     private func sampleDelay() -> UInt64 {
-        let mu = Double(spec.delayNanoseconds), sigma = Double(spec.jitterNanoseconds)
-        guard sigma > 0 else { return spec.delayNanoseconds }
+        guard spec.jitterNanoseconds > 0 else { return spec.delayNanoseconds }
         let u = correlated(&lastDelay, spec.delayCorrelation)
+        return Self.tabledist(mu: spec.delayNanoseconds, sigma: spec.jitterNanoseconds, spec.distribution, u, uniform())
+    }
+
+    /// mu plus sigma times the distribution's value at `u` (`u2`: paretonormal's normal part),
+    /// never below 0.
+    static func tabledist(mu: UInt64, sigma: UInt64, _ dist: NetemSpec.Distribution, _ u: Double, _ u2: Double) -> UInt64 {
+        let mu = Double(mu), sigma = Double(sigma)
         let x: Double
-        switch spec.distribution {
+        switch dist {
         case .uniform: x = (2 * u - 1) * sigma
         case .normal: x = Self.normalQuantile(u) * sigma
         case .pareto: x = Self.paretoValue(u) * sigma
         // iproute2's paretonormal table: a quarter normal, three quarters pareto.
-        case .paretonormal: x = (0.25 * Self.normalQuantile(uniform()) + 0.75 * Self.paretoValue(u)) * sigma
+        case .paretonormal: x = (0.25 * Self.normalQuantile(u2) + 0.75 * Self.paretoValue(u)) * sigma
         }
         return UInt64(max(0, mu + x).rounded())
+    }
+
+    // MARK: slots (sch_netem.c's get_slot_next)
+
+    /// Opens the next slot `from` a time: MIN...MAX uniform, or DELAY ± JITTER from a distribution.
+    private func nextSlot(from t: UInt64) {
+        guard let s = spec.slot else { return }
+        let d: UInt64
+        if let dist = s.distribution {
+            d = Self.tabledist(mu: s.minNanoseconds, sigma: s.jitterNanoseconds, dist, uniform(), uniform())
+        } else {
+            d = s.minNanoseconds + UInt64(uniform() * Double(s.maxNanoseconds - s.minNanoseconds))
+        }
+        slotNext = t &+ d
+        slotPacketsLeft = s.packets > 0 ? s.packets : .max
+        slotBytesLeft = s.bytes > 0 ? s.bytes : .max
+    }
+
+    /// A head frame queued after the slot opened waits for a new slot from its own time (netem:
+    /// a slot carries what had accumulated when it opened).
+    private func refreshSlot() {
+        if let q = queue.first, slotNext < q.time { nextSlot(from: q.time) }
+    }
+
+    /// How many frames from the head may go now (at most `limit`): due, and within the slot.
+    func releasable(now: UInt64, limit: Int) -> Int {
+        guard !queue.isEmpty else { return 0 }
+        guard spec.slot != nil else {
+            var k = 0
+            while k < queue.count, k < limit, queue[k].time <= now { k += 1 }
+            return k
+        }
+        refreshSlot()
+        guard slotNext <= now else { return 0 }
+        var k = 0, packets = slotPacketsLeft, bytes = slotBytesLeft
+        while k < queue.count, k < limit, queue[k].time <= slotNext, packets > 0, bytes > 0 {
+            packets -= 1
+            bytes -= Int(queue[k].length)
+            k += 1
+        }
+        return k
     }
 
     private func lost() -> Bool {
@@ -167,7 +237,7 @@ final class ImpairedPath {
     func process(_ frame: UnsafeRawBufferPointer, now: UInt64, down: Bool, emit: (UnsafeRawBufferPointer) -> Void) {
         counters.frames &+= 1
         if down { counters.downDropped &+= 1; return }
-        if spec.isIdentity && queue.isEmpty {
+        if isIdentity && queue.isEmpty {
             counters.delivered &+= 1
             emit(frame)
             return
@@ -195,6 +265,7 @@ final class ImpairedPath {
             var delay = sampleDelay()
             if spec.rateBitsPerSecond > 0 {
                 // sch_netem.c: the frame starts after the last queued one, then takes its time on the wire.
+                if lastSend > now &+ delay { counters.rateLimited &+= 1 }
                 let start = max(now &+ delay, lastSend)
                 delay = start - now + UInt64((Double(frame.count) * 8e9 / Double(spec.rateBitsPerSecond)).rounded())
                 lastSend = now &+ delay
@@ -206,7 +277,7 @@ final class ImpairedPath {
             reorderNow = true
         }
         if corrupt { counters.corrupted &+= 1 }
-        if time <= now && queue.isEmpty && !corrupt {
+        if time <= now && queue.isEmpty && !corrupt && spec.slot == nil {
             if reorderNow { counters.reordered &+= 1 }
             counters.delivered &+= 1
             emit(frame)
@@ -256,18 +327,23 @@ final class ImpairedPath {
         return UnsafeRawBufferPointer(start: pool.baseAddress! + Int(q.slot) * Self.slotBytes, count: Int(q.length))
     }
 
-    /// The frame at the head of the queue, if due.
+    /// The frame at the head of the queue, if it may go now.
     func dueFrame(now: UInt64) -> UnsafeRawBufferPointer? {
-        guard let q = queue.first, q.time <= now else { return nil }
-        return UnsafeRawBufferPointer(start: pool.baseAddress! + Int(q.slot) * Self.slotBytes, count: Int(q.length))
+        guard releasable(now: now, limit: 1) == 1 else { return nil }
+        return frame(0)
     }
 
     /// Removes the head (after `dueFrame`'s frame was passed on, or refused: `delivered` says).
-    func popHead(delivered: Bool) {
+    func popHead(delivered: Bool, now: UInt64) {
         let q = queue.removeFirst()
         freeSlots.append(q.slot)
         queuedBytes -= Int(q.length)
         if delivered { counters.delivered &+= 1 }
+        if spec.slot != nil {
+            slotPacketsLeft -= 1
+            slotBytesLeft -= Int(q.length)
+            if slotPacketsLeft <= 0 || slotBytesLeft <= 0 { nextSlot(from: now) }
+        }
     }
 }
 
@@ -319,14 +395,12 @@ public final class Impairment: DeviceMiddleware {
     /// Sends the egress frames due now, in batches of the output list. Their slots stay theirs
     /// until the medium has copied them.
     private func releaseEgress(_ now: UInt64) {
-        while egress.dueFrame(now: now) != nil {
-            var k = 0
-            while k < egress.queue.count, k < outCapacity, egress.queue[k].time <= now {
-                out[k] = egress.frame(k)
-                k += 1
-            }
+        while true {
+            let k = egress.releasable(now: now, limit: outCapacity)
+            guard k > 0 else { break }
+            for i in 0..<k { out[i] = egress.frame(i) }
             let taken = inner.transmit(FrameList(start: out, count: k), now: now)
-            for i in 0..<k { egress.popHead(delivered: i < taken) }
+            for i in 0..<k { egress.popHead(delivered: i < taken, now: now) }
         }
     }
 
@@ -358,7 +432,7 @@ public final class Impairment: DeviceMiddleware {
         }
         while let f = ingress.dueFrame(now: now) {
             guard batch.append(f) else { break }
-            ingress.popHead(delivered: true)
+            ingress.popHead(delivered: true, now: now)
         }
         return batch.count
     }
