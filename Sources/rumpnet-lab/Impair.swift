@@ -31,12 +31,13 @@ struct Impair: ParsableCommand {
                 let i = try LabImpairment.show(state: state, node: node, interface: interface)
                 printOut(impairmentTable([i]))
             } catch { errx(1, tool, "\(error)") }
-            return
+            exitTool(0)
         }
         do {
             try LabImpairment.impair(state: state, node: node, interface: interface, words: words == ["clear"] ? nil : words)
         } catch { errx(1, tool, "\(error)") }
         printOut(words == ["clear"] ? "\(node) \(interface): impairment cleared" : "\(node) \(interface): \(words.joined(separator: " "))")
+        exitTool(0)
     }
 }
 
@@ -55,6 +56,7 @@ struct Link: ParsableCommand {
         guard topology.node(named: node) != nil else { errx(1, tool, "no node \(node) in lab \(topology.name)") }
         do { try LabImpairment.setLink(state: labState, node: node, interface: interface, up: state == "up") } catch { errx(1, tool, "\(error)") }
         printOut("\(node) \(interface): link \(state)")
+        exitTool(0)
     }
 }
 
