@@ -161,8 +161,8 @@ func memcpyBaseline(packets: Int, size: Int) -> Result {
 
 let args = CommandLine.arguments
 if args.count > 1 && args[1] == "impair" {
-    // rumpnet-bench impair [FRAMES [RUNS]]: the impairment middleware (ImpairmentBench.swift).
-    try impairmentReport(frames: args.count > 2 ? Int(args[2]) ?? 1_000_000 : 1_000_000, runs: args.count > 3 ? Int(args[3]) ?? 5 : 5)
+    // rumpnet-bench impair [FRAMES [CHUNK]]: the impairment middleware (ImpairmentBench.swift).
+    try impairmentReport(frames: args.count > 2 ? Int(args[2]) ?? 2_000_000 : 2_000_000, chunk: args.count > 3 ? Int(args[3]) ?? 2000 : 2000)
     exit(0)
 }
 let rounds = args.count > 1 ? Int(args[1]) ?? 200_000 : 200_000

@@ -42,10 +42,49 @@ public struct ImpairmentCounters: Equatable, Sendable {
     }
 }
 
-/// One direction's model and queue.
+/// The held frames in time order: an array read from `head`, so taking the head costs O(1)
+/// (Array's removeFirst would move every frame behind it); compacted once half is taken.
+struct TimeQueue {
+    private var items: [ImpairedPath.Queued] = []
+    private var head = 0
+    var isEmpty: Bool { head == items.count }
+    var count: Int { items.count - head }
+    var first: ImpairedPath.Queued? { head < items.count ? items[head] : nil }
+    subscript(i: Int) -> ImpairedPath.Queued { items[head + i] }
+    var all: ArraySlice<ImpairedPath.Queued> { items[head...] }
+    mutating func reserveCapacity(_ n: Int) { items.reserveCapacity(n) }
+    mutating func insert(_ e: ImpairedPath.Queued, at i: Int) {
+        if i == 0 && head > 0 {
+            head -= 1
+            items[head] = e
+        } else {
+            items.insert(e, at: head + i)
+        }
+    }
+    mutating func removeFirst() -> ImpairedPath.Queued {
+        let e = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 256 && head * 2 >= items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return e
+    }
+    mutating func removeAll(keepingCapacity: Bool) {
+        items.removeAll(keepingCapacity: keepingCapacity)
+        head = 0
+    }
+}
+
+/// One direction's model and queue. Like the device it belongs to, it is used only on its
+/// stack's event loop thread, so the per-frame state skips Swift's dynamic exclusivity checks
+/// (`@exclusivity(unchecked)`: no access can overlap another on one thread here).
 final class ImpairedPath {
     private(set) var spec: NetemSpec
-    var counters = ImpairmentCounters()
+    @exclusivity(unchecked) var counters = ImpairmentCounters()
     private var rng: SeededRandom
 
     // netem's correlated random state, per parameter.
@@ -64,8 +103,8 @@ final class ImpairedPath {
     private var freeSlots: [Int32] = []
     struct Queued { var time: UInt64; var slot: Int32; var length: Int32 }
     /// Ordered by time (equal times in arrival order).
-    private(set) var queue: [Queued] = []
-    private(set) var queuedBytes = 0
+    @exclusivity(unchecked) private(set) var queue = TimeQueue()
+    @exclusivity(unchecked) private(set) var queuedBytes = 0
 
     init(spec: NetemSpec, seed: UInt64) {
         self.spec = spec
@@ -79,7 +118,7 @@ final class ImpairedPath {
     deinit { if pool.baseAddress != nil { pool.deallocate() } }
 
     /// The spec changes nothing (kept with the spec, so the idle path reads one Bool).
-    private(set) var isIdentity: Bool
+    @exclusivity(unchecked) private(set) var isIdentity: Bool
     var isIdle: Bool { isIdentity && queue.isEmpty }
 
     /// When the head of the queue may go: its time, or the slot's opening if later.
@@ -103,7 +142,7 @@ final class ImpairedPath {
     }
 
     func clear() {
-        for q in queue { freeSlots.append(q.slot) }
+        for q in queue.all { freeSlots.append(q.slot) }
         queue.removeAll(keepingCapacity: true)
         queuedBytes = 0
         lastSend = 0
@@ -353,7 +392,11 @@ public final class Impairment: DeviceMiddleware {
     let egress: ImpairedPath
     let ingress: ImpairedPath
     /// `link NODE IFACE down`: every frame both ways is lost.
-    public var isDown: Bool
+    @exclusivity(unchecked) public var isDown: Bool { didSet { recomputePass() } }  // the event loop's thread only, as the paths
+    /// True while that direction has nothing set, nothing queued and the link is up: then the
+    /// idle path is this one stored flag, two counters and the inner device's call.
+    @exclusivity(unchecked) private var egressPass = false
+    @exclusivity(unchecked) private var ingressPass = false
 
     private var out: UnsafeMutablePointer<UnsafeRawBufferPointer>
     private var outCapacity = 64
@@ -366,9 +409,15 @@ public final class Impairment: DeviceMiddleware {
         egress = ImpairedPath(spec: spec.egress, seed: spec.seed)
         ingress = ImpairedPath(spec: spec.ingress, seed: spec.seed ^ 0x5DEE_CE66_D1CE_4E5B)
         out = .allocate(capacity: outCapacity)
+        recomputePass()
     }
 
     deinit { out.deallocate() }
+
+    private func recomputePass() {
+        egressPass = egress.isIdle && !isDown
+        ingressPass = ingress.isIdle && !isDown
+    }
 
     /// A new model for both directions; frames already queued keep their times. The random
     /// streams go on (a new seed takes a new Impairment).
@@ -377,6 +426,7 @@ public final class Impairment: DeviceMiddleware {
         isDown = s.down
         egress.setSpec(s.egress)
         ingress.setSpec(s.ingress)
+        recomputePass()
     }
 
     public var egressCounters: ImpairmentCounters { egress.counters }
@@ -402,12 +452,13 @@ public final class Impairment: DeviceMiddleware {
             let taken = inner.transmit(FrameList(start: out, count: k), now: now)
             for i in 0..<k { egress.popHead(delivered: i < taken, now: now) }
         }
+        recomputePass()
     }
 
     public func receive(into batch: inout ReceiveBatch, now: UInt64) -> Int {
-        if !egress.queue.isEmpty { releaseEgress(now) }
+        if !egressPass && !egress.queue.isEmpty { releaseEgress(now) }
         _ = inner.receive(into: &batch, now: now)
-        if ingress.isIdle && !isDown {
+        if ingressPass {
             ingress.counters.frames &+= UInt64(batch.count)
             ingress.counters.delivered &+= UInt64(batch.count)
             return batch.count
@@ -434,10 +485,21 @@ public final class Impairment: DeviceMiddleware {
             guard batch.append(f) else { break }
             ingress.popHead(delivered: true, now: now)
         }
+        recomputePass()
         return batch.count
     }
 
     public func transmit(_ frames: FrameList, now: UInt64) -> Int {
+        if egressPass {
+            egress.counters.frames &+= UInt64(frames.count)
+            let taken = inner.transmit(frames, now: now)
+            egress.counters.delivered &+= UInt64(taken)
+            return taken
+        }
+        return transmitImpaired(frames, now: now)
+    }
+
+    private func transmitImpaired(_ frames: FrameList, now: UInt64) -> Int {
         if !egress.queue.isEmpty { releaseEgress(now) }
         if egress.isIdle && !isDown {
             egress.counters.frames &+= UInt64(frames.count)
@@ -473,6 +535,7 @@ public final class Impairment: DeviceMiddleware {
     public func stop() {
         egress.clear()
         ingress.clear()
+        recomputePass()
         inner.stop()
     }
 }
