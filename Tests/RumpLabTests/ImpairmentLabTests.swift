@@ -130,26 +130,29 @@ import Testing
                    "b": {"interfaces": [{"bus": "lan1"}, {"bus": "lan2"}, {"bus": "lan3"}]},
                    "lx": {"kind": "linux", "interfaces": [{"bus": "lan0", "addresses": ["10.0.0.9/24"]}]}}}
         """
-        let b = TopologyLoader.load(text: bad)
-        #expect(b.topology == nil)
-        let messages = b.diagnostics.map { "\($0.path?.description ?? ""): \($0.message)" }
-        for expected in [
+        /// Every line of `expected` begins one of the load's messages (path: message).
+        func expectMessages(_ text: String, _ expected: [String]) {
+            let load = TopologyLoader.load(text: text)
+            #expect(load.topology == nil)
+            let messages = load.diagnostics.map { "\($0.path?.description ?? ""): \($0.message)" }
+            for e in expected { #expect(messages.contains { $0.hasPrefix(e) }, "\(e) in \(messages)") }
+        }
+        expectMessages(bad, [
             "buses.lan1.impair.a: \"-3ms\": a time cannot be negative",
             "buses.lan1.impair.b: \"101%\": a percentage over 100",
             "buses.lan1.impair.lx: expected a string (netem's words), got integer",
             "buses.lan2.impair: expected a string (netem's words for every node's link to this bus) or an object",
             "buses.lan3.impair: \"10mbits\": not a rate",
-        ] { #expect(messages.contains { $0.hasPrefix(expected) }, "\(expected) in \(messages)") }
+        ])
         // lan0 is fine itself: its entries are judged against the nodes.
-        let bus0 = TopologyLoader.load(text: bad.replacingOccurrences(of: #""lan1": {"impair": {"a": "delay -3ms", "b": "loss 101%", "lx": 5}}"#, with: #""lan1": {}"#)
-            .replacingOccurrences(of: #""lan2": {"impair": 7}, "lan3": {"impair": "rate 10mbits"}"#, with: #""lan2": {}, "lan3": {}"#))
-        let m0 = bus0.diagnostics.map { "\($0.path?.description ?? ""): \($0.message)" }
-        for expected in [
+        let bus0 = bad.replacingOccurrences(of: #""lan1": {"impair": {"a": "delay -3ms", "b": "loss 101%", "lx": 5}}"#, with: #""lan1": {}"#)
+            .replacingOccurrences(of: #""lan2": {"impair": 7}, "lan3": {"impair": "rate 10mbits"}"#, with: #""lan2": {}, "lan3": {}"#)
+        expectMessages(bus0, [
             "buses.lan0.impair.a: node a's link to bus lan0 is also impaired at nodes.a.interfaces[0].impair; give it in one place",
             "buses.lan0.impair.c: unknown node \"c\"",
             "buses.lan0.impair.bb: node bb has no interface on bus lan0",
             "buses.lan0.impair.lx: node lx is a linux node",
-        ] { #expect(m0.contains { $0.hasPrefix(expected) }, "\(expected) in \(m0)") }
+        ])
     }
 
     /// Polls a node's `netstat -an -f inet` until something listens on `port`.
