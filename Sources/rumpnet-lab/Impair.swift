@@ -63,7 +63,7 @@ struct Link: ParsableCommand {
 /// `status`'s lines: what is in force and what it did ("impair a shmif0: delay 20ms: egress dropped 3 ...").
 func impairmentLines(_ list: [LabImpairment.InForce]) -> [String] {
     list.map { i in
-        let shown = ["dropped", "delayed", "duplicated", "corrupted", "reordered", "rate_dropped", "down_dropped"]
+        let shown = ["dropped", "delayed", "duplicated", "corrupted", "reordered", "rate_limited", "rate_dropped", "down_dropped"]
         let counts = ["egress", "ingress"].map { dir in
             dir + " " + shown.map { k in "\(k) \(i.counters.first { $0.name == "\(dir).\(k)" }?.value ?? 0)" }.joined(separator: " ")
         }
