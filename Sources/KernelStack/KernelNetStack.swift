@@ -28,6 +28,8 @@ public final class KernelNetStack: NetworkStack {
     private var watches: [Int32: EventLoop.WatchID] = [:]
     private var timer: EventLoop.TimerID?
     private var timerDeadline: UInt64 = 0
+    /// Interface name -> its captures' middlewares and sessions (KernelNetStack+Capture.swift).
+    var captures: [String: InterfaceCaptures] = [:]
 
     public init(components: Set<Component>) {
         self.components = components

@@ -43,6 +43,8 @@ public final class ClientContext {
     var parked: [ObjectIdentifier: PendingCall] = [:]
     /// Client descriptor number -> open file (Kernel+VFS.swift); numbers unique across both tables.
     var files: [Int32: OpenFile] = [:]
+    /// Session number -> open capture (PacketCapturing.swift).
+    var captures: [Int32: any CaptureSession] = [:]
     var alive = true
 
     init(id: Int) { self.id = id }
@@ -147,6 +149,7 @@ public final class Kernel: KernelServices {
         for p in c.parked.values { finish(p) }
         c.parked.removeAll()
         closeFiles(of: c)
+        closeCaptures(of: c)
         for (_, d) in c.descriptors.sorted(by: { $0.key < $1.key }) { stack?.close(d.socket) }
         openSocketCount -= c.descriptors.count
         c.descriptors.removeAll()
@@ -412,6 +415,8 @@ public final class Kernel: KernelServices {
         case .ifGetImpairment(let n): reply(.success(.names(try Self.impairing(requireStack()).impairment(n).map { [$0] } ?? [])))
         case .ifImpairmentCounters(let n): reply(.success(.counters(try Self.impairing(requireStack()).impairmentCounters(n))))
         case let .ifSetLinkState(n, up): try Self.impairing(requireStack()).setLinkState(n, up: up); reply(.success(.none))
+        case .ifCaptureOpen(let r): try openCapture(r, stack: requireStack(), from: c, reply: reply)
+        case let .ifCaptureRead(s, m, t, close): try readCapture(session: s, maxBytes: m, timeout: t, close: close, from: c, reply: reply)
 
         case .sysctlGet, .sysctlSet, .sysctlList, .halt, .file:
             break  // handled in handle(_:from:reply:)

@@ -32,6 +32,8 @@ public enum Opcode: UInt16, Sendable, CaseIterable {
     case socketList = 0x71
     /// Link impairments (netem's model inside the kernel): 0x7A...
     case ifSetImpairment = 0x7A, ifGetImpairment, ifImpairmentCounters, ifSetLinkState
+    /// Per-interface capture (bpf(4)'s model, CaptureMessages.swift): 0x7E...
+    case ifCaptureOpen = 0x7E, ifCaptureRead
     // File-system calls (FileMessages.swift): a kernel with rumpvfs answers them.
     case fileOpen = 0x80, fileRead, fileWrite, fileLseek, fileStat, fileLstat, fileFstat, fileGetdents
     case fileMkdir, fileRmdir, fileUnlink, fileRename, fileSymlink, fileReadlink, fileChmod, fileChown, fileUtimes
@@ -105,6 +107,11 @@ public enum Request: Hashable, Sendable {
     case ifImpairmentCounters(name: String)
     /// `link NAME down|up`: every frame lost both ways while down, the rest of the impairment kept.
     case ifSetLinkState(name: String, up: Bool)
+    /// Opens a capture session on an interface (reply: capture, with the session and no frames).
+    case ifCaptureOpen(CaptureRequest)
+    /// The session's frames so far, at most `maxBytes` of records (reply: capture); waits up to
+    /// `timeout` ms for a first frame. `close` ends the session after this read.
+    case ifCaptureRead(session: Int32, maxBytes: UInt32, timeout: Int32, close: Bool)
 
     /// A file-system call (opcodes 0x80.., FileMessages.swift).
     case file(FileRequest)
@@ -158,6 +165,8 @@ public enum Request: Hashable, Sendable {
         case .ifGetImpairment: .ifGetImpairment
         case .ifImpairmentCounters: .ifImpairmentCounters
         case .ifSetLinkState: .ifSetLinkState
+        case .ifCaptureOpen: .ifCaptureOpen
+        case .ifCaptureRead: .ifCaptureRead
         case .file(let f): f.opcode
         }
     }
@@ -187,6 +196,8 @@ public enum Request: Hashable, Sendable {
             if let words { w.array(words) { w, s in w.string(s) } }
         case let .ifGetImpairment(n), let .ifImpairmentCounters(n): w.string(n)
         case let .ifSetLinkState(n, up): w.string(n); w.bool(up)
+        case let .ifCaptureOpen(c): c.encode(&w)
+        case let .ifCaptureRead(s, m, t, c): w.i32(s); w.u32(m); w.i32(t); w.bool(c)
         case let .ifSetFlags(n, s, c): w.string(n); w.u32(s); w.u32(c)
         case let .ifAddAddress(n, a, alias): w.string(n); a.encode(&w); w.bool(alias)
         case let .ifDeleteAddress(n, a): w.string(n); a.encode(&w)
@@ -268,6 +279,8 @@ public enum Request: Hashable, Sendable {
         case .ifGetImpairment: q = .ifGetImpairment(name: try r.string())
         case .ifImpairmentCounters: q = .ifImpairmentCounters(name: try r.string())
         case .ifSetLinkState: q = .ifSetLinkState(name: try r.string(), up: try r.bool())
+        case .ifCaptureOpen: q = .ifCaptureOpen(try CaptureRequest.decode(&r))
+        case .ifCaptureRead: q = .ifCaptureRead(session: try r.i32(), maxBytes: try r.u32(), timeout: try r.i32(), close: try r.bool())
         case .fileOpen, .fileRead, .fileWrite, .fileLseek, .fileStat, .fileLstat, .fileFstat, .fileGetdents,
              .fileMkdir, .fileRmdir, .fileUnlink, .fileRename, .fileSymlink, .fileReadlink, .fileChmod, .fileChown,
              .fileUtimes, .fileMount, .fileUnmount, .fileGetvfsstat, .fileStatvfs:
@@ -302,6 +315,8 @@ public enum Reply: Hashable, Sendable {
     case message([UInt8], from: SockAddr?, flags: Int32)
     /// An integer result (fcntl). Version 2.
     case value(Int32)
+    /// A capture session's frames and counters (ifCaptureOpen, ifCaptureRead).
+    case capture(CaptureBatch)
     /// A file-system call's own reply (tag 0x80, FileMessages.swift).
     case file(FileReply)
 
@@ -330,6 +345,7 @@ public enum Reply: Hashable, Sendable {
             if let a { w.bool(true); a.encode(&w) } else { w.bool(false) }
             w.i32(f)
         case let .value(v): w.u8(17); w.i32(v)
+        case let .capture(b): w.u8(18); b.encode(&w)
         case let .file(f): w.u8(0x80); f.encode(&w)
         }
     }
@@ -365,6 +381,7 @@ public enum Reply: Hashable, Sendable {
             let a: SockAddr? = try r.bool() ? try SockAddr.decode(&r) : nil
             p = .message(d, from: a, flags: try r.i32())
         case 17: p = .value(try r.i32())
+        case 18: p = .capture(try CaptureBatch.decode(&r))
         case 0x80: p = .file(try FileReply.decode(&r))
         case let t: throw .invalidValue("reply tag \(t)")
         }

@@ -41,6 +41,8 @@ final class ProtocolTests: XCTestCase {
         .ifSetImpairment(name: "shmif0", words: ["delay", "20ms", "loss", "random", "1%"]), .ifSetImpairment(name: "virt0", words: nil),
         .ifGetImpairment(name: "shmif0"), .ifImpairmentCounters(name: "lo0"), .ifSetLinkState(name: "shmif1", up: false),
         .fcntl(fd: 3, command: 4, argument: 4), .recvmsg(fd: 3, maxLength: 100, flags: 0x10, timeout: -1),
+        .ifCaptureOpen(CaptureRequest(interface: "shmif0", point: .stack, snapLength: 96, bufferBytes: 65536, filter: [6, 0, 0, 0, 0, 0, 4, 0])),
+        .ifCaptureRead(session: 1, maxBytes: 65536, timeout: 100, close: true),
     ]
 
     static let replies: [Reply] = [
@@ -66,6 +68,7 @@ final class ProtocolTests: XCTestCase {
                             gateway: SockAddr(family: NetBSD.AF_LINK, address: Array("lo0".utf8), scopeID: 1),
                             flags: 0x405, interface: "lo0", mtu: 33624, localAddress: .inet((127, 0, 0, 1)))]),
         .message([1, 2], from: inet, flags: 0x10), .message([], from: nil, flags: 0), .value(-1), .value(6),
+        .capture(CaptureBatch(session: 2, linkType: 1, received: 9, accepted: 5, dropped: 1, records: [1, 2, 3], closed: true, reason: "lo1: interface destroyed")),
     ]
 
     static var messages: [Message] {
