@@ -355,6 +355,25 @@ func meanAndSD(_ xs: [Double]) -> (Double, Double) {
         #expect(again.sink.times == rig.sink.times)
     }
 
+    /// rewrapped(around:) (a capture going in beneath a running impairment) keeps the frames
+    /// held, the counters and the model; the held frames leave through the new device.
+    @Test func rewrappedKeepsQueueAndCounters() throws {
+        let rig = try ImpairmentRig("delay 10ms seed 3")
+        let f = [UInt8](repeating: 7, count: 64)
+        for i in 0..<5 {
+            f.withUnsafeBytes { b in
+                withUnsafePointer(to: b) { _ = rig.imp.transmit(FrameList(start: $0, count: 1), now: UInt64(i) * 1000) }
+            }
+        }
+        let other = RecordingDevice()
+        let moved = rig.imp.rewrapped(around: other)
+        #expect(moved.queuedFrames.egress == 5 && moved.egressCounters.delayed == 5 && moved.spec == rig.imp.spec)
+        var batch = FrameBatch(capacityBytes: 4096)
+        _ = moved.receive(into: &batch, now: 10_004_000)
+        #expect(other.times == Array(repeating: 10_004_000, count: 5), "all five were due by then")
+        #expect(rig.sink.ids.isEmpty && moved.egressCounters.delivered == 5 && moved.nextDeadline == nil)
+    }
+
     /// With a rate limit, frames that had to wait behind others are counted as rate-limited.
     @Test func rateLimitedCountsFramesThatWaited() throws {
         let idle = try ImpairmentRig("rate 1mbit")
