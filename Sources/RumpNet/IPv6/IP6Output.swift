@@ -22,14 +22,16 @@ extension NetStack {
             if length > mtu { return fragment6(ifp, buf, length: length, mtu: mtu, nexthop: edst) }
             return link6Output(ifp, buf, length: length, nexthop: edst)
         }
-        guard let r = ip6.routes.lookup(edst) else { ip6Stats.noroute &+= 1; return .EHOSTUNREACH }
-        return ip6OutputRouted(buf, length: length, edst: edst, route: r, forwarding: false)
+        let slot = ip6.routes.lookupSlot(edst)
+        guard slot >= 0 else { ip6Stats.noroute &+= 1; return .EHOSTUNREACH }
+        return ip6OutputRouted(buf, length: length, edst: edst, routeSlot: slot, forwarding: false)
     }
 
-    func ip6OutputRouted(_ buf: UnsafeMutableRawBufferPointer, length: Int, edst: IPv6Address, route r: R6,
+    func ip6OutputRouted(_ buf: UnsafeMutableRawBufferPointer, length: Int, edst: IPv6Address, routeSlot: Int,
                          forwarding: Bool) -> Errno? {
         let h = NetStack.headroom
-        ip6.routes.countUse(r.destination, prefixLength: r.prefixLength)
+        ip6.routes.countUse(slot: routeSlot)
+        let r = ip6.routes[slot: routeSlot]
         if r.flags.contains(.blackhole) { return nil }
         if r.flags.contains(.reject) { return r.flags.contains(.host) ? .EHOSTUNREACH : .ENETUNREACH }
         guard let ifp = interface(index: r.ifIndex) else { ip6Stats.noroute &+= 1; return .EHOSTUNREACH }
