@@ -155,7 +155,7 @@ extension NetStack {
                        linkMulticast: false)
             return
         }
-        let slot = ip6.routes.lookupSlot(edst)
+        let slot = ip6.routes.cachedLookupSlot(edst)
         guard slot >= 0 else {
             ip6Stats.noroute &+= 1
             ip6Stats.cantforward &+= 1

@@ -22,7 +22,7 @@ extension NetStack {
             if length > mtu { return fragment6(ifp, buf, length: length, mtu: mtu, nexthop: edst) }
             return link6Output(ifp, buf, length: length, nexthop: edst)
         }
-        let slot = ip6.routes.lookupSlot(edst)
+        let slot = ip6.routes.cachedLookupSlot(edst)
         guard slot >= 0 else { ip6Stats.noroute &+= 1; return .EHOSTUNREACH }
         return ip6OutputRouted(buf, length: length, edst: edst, routeSlot: slot, forwarding: false)
     }

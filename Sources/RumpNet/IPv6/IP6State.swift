@@ -175,6 +175,27 @@ struct Route6Table {
     /// The lengths in use, longest first.
     private(set) var lengths: [Int] = []
     private(set) var count = 0
+    // A direct-mapped cache of recent lookups, as the IPv4 table keeps: a hit skips the probes.
+    // Any change to the table empties it.
+    static let cacheSize = 64
+    private var cacheKeys = [IPv6Address](repeating: .any, count: Route6Table.cacheSize)
+    private var cacheSlots = [Int32](repeating: -2, count: Route6Table.cacheSize)  // -2: empty
+
+    private mutating func clearCache() {
+        for i in 0..<Route6Table.cacheSize { cacheSlots[i] = -2 }
+    }
+
+    /// lookupSlot through the cache.
+    @inline(__always)
+    mutating func cachedLookupSlot(_ dst: IPv6Address) -> Int {
+        let x = dst.low ^ dst.high
+        let i = Int(truncatingIfNeeded: (x ^ (x >> 17) ^ (x >> 33)) & UInt64(Route6Table.cacheSize - 1))
+        if cacheSlots[i] != -2, cacheKeys[i] == dst { return Int(cacheSlots[i]) }
+        let s = lookupSlot(dst)
+        cacheKeys[i] = dst
+        cacheSlots[i] = Int32(s)
+        return s
+    }
 
     @inline(__always)
     func lookupSlot(_ dst: IPv6Address) -> Int {
@@ -204,6 +225,7 @@ struct Route6Table {
         byLength[r.prefixLength][r.destination] = slot
         if !lengths.contains(r.prefixLength) { lengths.append(r.prefixLength); lengths.sort(by: >) }
         count += 1
+        clearCache()
     }
 
     @discardableResult
@@ -214,6 +236,7 @@ struct Route6Table {
         freeSlots.append(slot)
         if byLength[prefixLength].isEmpty { lengths.removeAll { $0 == prefixLength } }
         count -= 1
+        clearCache()
         return r
     }
 
