@@ -55,15 +55,16 @@ extension NetStack {
         return link6Output(ifp, buf, length: length, nexthop: nexthop)
     }
 
-    /// The MTU towards `edst`: a learned path MTU, the route's, the RA's link MTU, the interface's.
+    /// The MTU towards `edst`: the smallest of a learned path MTU, the route's and the RA's link
+    /// MTU (none below IPv6's minimum, 1280), never above the interface's own.
     func pathMTU6(_ edst: IPv6Address, route r: R6, ifp: NetInterface) -> Int {
-        var mtu = ifp.mtu
-        if r.mtu > 0 { mtu = min(mtu, r.mtu) }
+        var mtu = Int.max
+        if r.mtu > 0 { mtu = r.mtu }
         if let x = ip6IfIfPresent(ifp.index), x.info.linkMTU > 0 { mtu = min(mtu, x.info.linkMTU) }
         if let (p, exp) = ip6.pmtu[edst] {
             if clock.now < exp { mtu = min(mtu, p) } else { ip6.pmtu[edst] = nil }
         }
-        return max(mtu, 1280)
+        return min(max(mtu, 1280), ifp.mtu)
     }
 
     /// nd6_output / ether_output for one datagram at buf[headroom...].
