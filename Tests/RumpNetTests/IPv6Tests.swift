@@ -651,3 +651,55 @@ import Testing
         #expect(i.linkMTU == 0 && i.maxMTU == 1500 && i.curHopLimit == 64 && i.baseReachable == 30_000 && i.retrans == 1000)
     }
 }
+
+@Suite struct IPv6ReassemblyTests {
+    let me = v6("fd00::1"), peer = v6("fd00::2")
+    let mac = MACAddress(0xb2a0_0000_0001), peerMAC = MACAddress(0xb2a0_0000_0002)
+
+    func stack() throws -> (NetStack, CaptureDriver) {
+        let s = NetStack(clock: VirtualClock(), seed: 3)
+        let cap = CaptureDriver()
+        s.enableIPv6()
+        try s.sysctlSet("net.inet6.ip6.dad_count", 0)
+        try s.attachInterface(name: "shmif0", driver: cap, mac: mac)
+        try s.addAddress6(name: "shmif0", me, prefixLength: 64)
+        return (s, cap)
+    }
+
+    func frag(_ off: Int, _ data: [UInt8], more: Bool, id: UInt32) -> [UInt8] {
+        let fh: [UInt8] = [58, 0, UInt8(off >> 8), UInt8(off & 0xF8) | (more ? 1 : 0),
+                           UInt8(id >> 24), UInt8(id >> 16 & 0xFF), UInt8(id >> 8 & 0xFF), UInt8(id & 0xFF)]
+        return Frame6.make(dstMAC: mac, srcMAC: peerMAC, src: peer, dst: me, nh: 44, payload: fh + data)
+    }
+
+    @Test func overlapsDropTheDatagramAndBadSizesArePointedAt() throws {
+        let (s, cap) = try stack()
+        let body = Frame6.icmp(Ping6.request(seq: 1, size: 40), src: peer, dst: me)
+        // Overlap (RFC 5722): the whole datagram goes.
+        for f in [frag(0, Array(body[0..<24]), more: true, id: 1), frag(16, Array(body[16..<48]), more: false, id: 1)] {
+            f.withUnsafeBytes { s.receive($0, on: 2) }
+        }
+        #expect(s.ip6.reass.isEmpty && s.ip6Stats.reassembled == 0 && s.ip6Stats.fragdropped >= 2)
+        // In order and out of order: reassembled and answered.
+        cap.frames.removeAll()
+        for f in [frag(24, Array(body[24...]), more: false, id: 2), frag(0, Array(body[0..<24]), more: true, id: 2)] {
+            f.withUnsafeBytes { s.receive($0, on: 2) }
+        }
+        #expect(s.ip6Stats.reassembled == 1 && s.icmp6Stats.reflect == 1)
+        // A non-final fragment that is not a multiple of 8: parameter problem at the payload length.
+        try s.sysctlSet("net.inet6.icmp6.errppslimit", -1)
+        frag(0, Array(body[0..<20]), more: true, id: 3).withUnsafeBytes { s.receive($0, on: 2) }
+        #expect(s.icmp6Stats.oparamprob_header == 1)
+    }
+
+    @Test func hostileFragmentsStayWithinTheBounds() throws {
+        let (s, _) = try stack()
+        // Tiny fragments far into many datagrams: queues and bytes stay bounded.
+        for id in 0..<2000 {
+            frag(65000 - 8 * (id % 50), [UInt8](repeating: 1, count: 8), more: true, id: UInt32(id)).withUnsafeBytes { s.receive($0, on: 2) }
+        }
+        #expect(s.ip6.reass.count <= 256 && s.ip6.reassBytes <= IP6State.reassMaxBytes)
+        #expect(s.ip6.reassFragments <= 256 && s.ip6Stats.fragoverflow > 0)
+        #expect(s.ip6.reass.values.reduce(0) { $0 + $1.data.count } == s.ip6.reassBytes)
+    }
+}
