@@ -703,3 +703,36 @@ import Testing
         #expect(s.ip6.reass.values.reduce(0) { $0 + $1.data.count } == s.ip6.reassBytes)
     }
 }
+
+@Suite struct IPv6RedirectTests {
+    @Test func aRouterRedirectsToTheBetterFirstHopAndTheHostFollows() throws {
+        let lab = Lab()
+        let l = lab.link()
+        let a = lab.stack6(seed: 1), r = lab.stack6(seed: 2), c = lab.stack6(seed: 3)
+        try lab.attach6(a, l, "shmif0", mac: 0xb2a0_0000_0001)
+        try lab.attach6(r, l, "shmif0", mac: 0xb2a0_0000_0002)
+        try lab.attach6(c, l, "shmif0", mac: 0xb2a0_0000_0003)
+        try a.addAddress6(name: "shmif0", v6("fd00::1"), prefixLength: 64)
+        try r.addAddress6(name: "shmif0", v6("fd00::2"), prefixLength: 64)
+        try c.addAddress6(name: "shmif0", v6("fd00::3"), prefixLength: 64)
+        try c.addAddress6(name: "shmif0", v6("fd09::3"), prefixLength: 64)  // off a's prefix, on the link
+        try r.addRoute6(destination: v6("fd09::"), prefixLength: 64, gateway: nil, interface: "shmif0")
+        try r.sysctlSet("net.inet6.ip6.forwarding", 1)
+        lab.advance(seconds: 3)
+        // a reaches fd09::3 through the router, whose link-local it learns as its default.
+        let rll = try r.addresses6(name: "shmif0").first { $0.address.isLinkLocal }!.address
+        try a.addRoute6(destination: .any, prefixLength: 0, gateway: rll, gatewayScopeID: 2)
+        let fd = try Ping6.socket(a)
+        try Ping6.send(a, fd, to: v6("fd09::3"), seq: 1)
+        lab.settle()
+        #expect(Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }.count == 1)
+        #expect(r.ip6Stats.redirectsent == 1 && r.icmp6Stats.oredirect == 1)
+        // a installed the host route the redirect named; the next echo goes straight to c.
+        #expect(a.routeList6.contains { $0.destination == v6("fd09::3") && $0.prefixLength == 128 && $0.flags.contains(.dynamic) })
+        let before = r.ip6Stats.forward
+        try Ping6.send(a, fd, to: v6("fd09::3"), seq: 2)
+        lab.settle()
+        #expect(Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }.count == 1)
+        #expect(r.ip6Stats.forward == before)
+    }
+}

@@ -240,11 +240,14 @@ extension NetStack {
                 return
             }
             if let mac = o.targetLinkAddress { nd6CacheLinkAddress(ifp, t, mac, isRouter: t != d) }
-            if t != d {
-                try? ip6.routes.remove(d, prefixLength: 128)
-                try? ip6.routes.insert(R6(destination: d, prefixLength: 128, gateway: .address(t, scopeID: 0), ifIndex: ifp.index,
-                                          flags: [.up, .gateway, .host, .dynamic], mtu: 0, localAddress: r.localAddress))
-            }
+            // A better router: a host route through it; the destination itself on the link: a
+            // host route straight onto the link (KAME's on-link redirect makes a neighbour entry,
+            // which its routing table holds as one).
+            if let old = ip6.routes.exact(d, prefixLength: 128), !old.flags.contains(.dynamic) { return }
+            _ = try? ip6.routes.remove(d, prefixLength: 128)
+            try? ip6.routes.insert(R6(destination: d, prefixLength: 128, gateway: t != d ? .address(t, scopeID: 0) : .link(ifp.index),
+                                      ifIndex: ifp.index, flags: t != d ? [.up, .gateway, .host, .dynamic] : [.up, .host, .dynamic],
+                                      mtu: 0, localAddress: r.localAddress))
         }
     }
 
