@@ -19,6 +19,7 @@ extension NetStack {
             ifp.counters.ierrors &+= 1
             return
         }
+        if let x = ip6IfIfPresent(ifp.index), x.info.flags & ND6_IFF.IFDISABLED != 0 { ip6Stats.cantforward &+= 1; return }
         let d = ip.bytes
         let src = ip.source, dst = ip.destination
         // Scope rules (ip6_input): no multicast or unspecified-destination, no loopback from a
