@@ -90,3 +90,33 @@ public enum RTF {
         (SRC, "s"), (ANNOUNCE, "p"), (LOCAL, "l"), (BROADCAST, "b"),
     ]
 }
+
+/// Per-address flags of IPv6 addresses (netinet6/in6_var.h IN6_IFF_*), with ifconfig's words.
+public enum IN6_IFF {
+    public static let ANYCAST: UInt32 = 0x01
+    public static let TENTATIVE: UInt32 = 0x02
+    public static let DUPLICATED: UInt32 = 0x04
+    public static let DETACHED: UInt32 = 0x08
+    public static let DEPRECATED: UInt32 = 0x10
+    public static let NODAD: UInt32 = 0x20
+    public static let AUTOCONF: UInt32 = 0x40
+    public static let TEMPORARY: UInt32 = 0x80
+
+    /// The words ifconfig prints after an inet6 address, in its order.
+    public static let names: [(UInt32, String)] = [
+        (ANYCAST, "anycast"), (TENTATIVE, "tentative"), (DUPLICATED, "duplicated"), (DETACHED, "detached"),
+        (DEPRECATED, "deprecated"), (AUTOCONF, "autoconf"), (TEMPORARY, "temporary"),
+    ]
+}
+
+/// Per-interface ND flags (netinet6/nd6.h ND6_IFF_*), with the words `ndp -i` prints.
+public enum ND6_IFF {
+    public static let PERFORMNUD: UInt32 = 0x1
+    public static let ACCEPT_RTADV: UInt32 = 0x2
+    public static let IFDISABLED: UInt32 = 0x8
+    public static let AUTO_LINKLOCAL: UInt32 = 0x20
+
+    public static let names: [(UInt32, String)] = [
+        (PERFORMNUD, "nud"), (ACCEPT_RTADV, "accept_rtadv"), (IFDISABLED, "disabled"), (AUTO_LINKLOCAL, "auto_linklocal"),
+    ]
+}
