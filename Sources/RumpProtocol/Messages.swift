@@ -43,12 +43,12 @@ public enum Opcode: UInt16, Sendable, CaseIterable {
 /// Timeouts are milliseconds: -1 waits for ever, 0 does not wait (EAGAIN at once).
 public enum Request: Hashable, Sendable {
     case socket(domain: Int32, type: Int32, protocol: Int32)
-    case bind(fd: Int32, address: SockAddr)
-    case connect(fd: Int32, address: SockAddr, timeout: Int32)
+    case bind(fd: Int32, address: SocketAddress)
+    case connect(fd: Int32, address: SocketAddress, timeout: Int32)
     case listen(fd: Int32, backlog: Int32)
     case accept(fd: Int32, timeout: Int32)
     case send(fd: Int32, data: [UInt8], flags: Int32, timeout: Int32)
-    case sendto(fd: Int32, data: [UInt8], flags: Int32, address: SockAddr, timeout: Int32)
+    case sendto(fd: Int32, data: [UInt8], flags: Int32, address: SocketAddress, timeout: Int32)
     case recv(fd: Int32, maxLength: UInt32, flags: Int32, timeout: Int32)
     case recvfrom(fd: Int32, maxLength: UInt32, flags: Int32, timeout: Int32)
     case shutdown(fd: Int32, how: Int32)
@@ -69,22 +69,22 @@ public enum Request: Hashable, Sendable {
     case ifGet(name: String)
     case ifSetFlags(name: String, set: UInt32, clear: UInt32)
     case ifAddAddress(name: String, address: InterfaceAddress, alias: Bool)
-    case ifDeleteAddress(name: String, address: SockAddr)
+    case ifDeleteAddress(name: String, address: SocketAddress)
     case ifSetMTU(name: String, mtu: UInt32)
     /// nil removes the linkstr (`ifconfig shmif0 -linkstr`).
     case ifSetLinkstr(name: String, linkstr: String?)
     case ifListCloners
 
     case routeAdd(RouteEntry)
-    case routeDelete(destination: SockAddr, netmask: SockAddr?)
-    case routeGet(destination: SockAddr)
+    case routeDelete(destination: SocketAddress, netmask: SocketAddress?)
+    case routeGet(destination: SocketAddress)
     case routeList(family: UInt8)
     case routeFlush(family: UInt8)
     case routeChange(RouteEntry)
 
     case arpList
     case arpSet(ArpInfo)
-    case arpDelete(address: SockAddr)
+    case arpDelete(address: SocketAddress)
 
     case sysctlGet(name: String)
     /// The server parses `value` by the node's type, as NetBSD's sysctl(8) does for the user.
@@ -224,12 +224,12 @@ public enum Request: Hashable, Sendable {
         let q: Request
         switch opcode {
         case .socket: q = .socket(domain: try r.i32(), type: try r.i32(), protocol: try r.i32())
-        case .bind: q = .bind(fd: try r.i32(), address: try SockAddr.decode(&r))
-        case .connect: q = .connect(fd: try r.i32(), address: try SockAddr.decode(&r), timeout: try r.i32())
+        case .bind: q = .bind(fd: try r.i32(), address: try SocketAddress.decode(&r))
+        case .connect: q = .connect(fd: try r.i32(), address: try SocketAddress.decode(&r), timeout: try r.i32())
         case .listen: q = .listen(fd: try r.i32(), backlog: try r.i32())
         case .accept: q = .accept(fd: try r.i32(), timeout: try r.i32())
         case .send: q = .send(fd: try r.i32(), data: try r.data(), flags: try r.i32(), timeout: try r.i32())
-        case .sendto: q = .sendto(fd: try r.i32(), data: try r.data(), flags: try r.i32(), address: try SockAddr.decode(&r), timeout: try r.i32())
+        case .sendto: q = .sendto(fd: try r.i32(), data: try r.data(), flags: try r.i32(), address: try SocketAddress.decode(&r), timeout: try r.i32())
         case .recv: q = .recv(fd: try r.i32(), maxLength: try r.u32(), flags: try r.i32(), timeout: try r.i32())
         case .recvfrom: q = .recvfrom(fd: try r.i32(), maxLength: try r.u32(), flags: try r.i32(), timeout: try r.i32())
         case .shutdown: q = .shutdown(fd: try r.i32(), how: try r.i32())
@@ -251,21 +251,21 @@ public enum Request: Hashable, Sendable {
         case .ifGet: q = .ifGet(name: try r.string())
         case .ifSetFlags: q = .ifSetFlags(name: try r.string(), set: try r.u32(), clear: try r.u32())
         case .ifAddAddress: q = .ifAddAddress(name: try r.string(), address: try InterfaceAddress.decode(&r), alias: try r.bool())
-        case .ifDeleteAddress: q = .ifDeleteAddress(name: try r.string(), address: try SockAddr.decode(&r))
+        case .ifDeleteAddress: q = .ifDeleteAddress(name: try r.string(), address: try SocketAddress.decode(&r))
         case .ifSetMTU: q = .ifSetMTU(name: try r.string(), mtu: try r.u32())
         case .ifSetLinkstr: q = .ifSetLinkstr(name: try r.string(), linkstr: try r.optionalString())
         case .ifListCloners: q = .ifListCloners
         case .routeAdd: q = .routeAdd(try RouteEntry.decode(&r))
         case .routeChange: q = .routeChange(try RouteEntry.decode(&r))
         case .routeDelete:
-            let d = try SockAddr.decode(&r)
-            q = .routeDelete(destination: d, netmask: try r.bool() ? try SockAddr.decode(&r) : nil)
-        case .routeGet: q = .routeGet(destination: try SockAddr.decode(&r))
+            let d = try SocketAddress.decode(&r)
+            q = .routeDelete(destination: d, netmask: try r.bool() ? try SocketAddress.decode(&r) : nil)
+        case .routeGet: q = .routeGet(destination: try SocketAddress.decode(&r))
         case .routeList: q = .routeList(family: try r.u8())
         case .routeFlush: q = .routeFlush(family: try r.u8())
         case .arpList: q = .arpList
         case .arpSet: q = .arpSet(try ArpInfo.decode(&r))
-        case .arpDelete: q = .arpDelete(address: try SockAddr.decode(&r))
+        case .arpDelete: q = .arpDelete(address: try SocketAddress.decode(&r))
         case .sysctlGet: q = .sysctlGet(name: try r.string())
         case .sysctlSet: q = .sysctlSet(name: try r.string(), value: try r.string())
         case .sysctlList: q = .sysctlList(prefix: try r.string())
@@ -297,11 +297,11 @@ public enum Request: Hashable, Sendable {
 public enum Reply: Hashable, Sendable {
     case none
     case fd(Int32)
-    case accepted(fd: Int32, peer: SockAddr)
+    case accepted(fd: Int32, peer: SocketAddress)
     case count(UInt32)
     case data([UInt8])
-    case dataFrom([UInt8], from: SockAddr)
-    case address(SockAddr)
+    case dataFrom([UInt8], from: SocketAddress)
+    case address(SocketAddress)
     case poll([PollItem])
     case interfaces([InterfaceInfo])
     case names([String])
@@ -312,7 +312,7 @@ public enum Reply: Hashable, Sendable {
     case counters([StatCounter])
     case sockets([SocketEntry])
     /// recvmsg: the data, the source (nil for a connected stream) and msg_flags. Version 2.
-    case message([UInt8], from: SockAddr?, flags: Int32)
+    case message([UInt8], from: SocketAddress?, flags: Int32)
     /// An integer result (fcntl). Version 2.
     case value(Int32)
     /// A capture session's frames and counters (ifCaptureOpen, ifCaptureRead).
@@ -355,11 +355,11 @@ public enum Reply: Hashable, Sendable {
         switch try r.u8() {
         case 0: p = .none
         case 1: p = .fd(try r.i32())
-        case 2: p = .accepted(fd: try r.i32(), peer: try SockAddr.decode(&r))
+        case 2: p = .accepted(fd: try r.i32(), peer: try SocketAddress.decode(&r))
         case 3: p = .count(try r.u32())
         case 4: p = .data(try r.data())
-        case 5: p = .dataFrom(try r.data(), from: try SockAddr.decode(&r))
-        case 6: p = .address(try SockAddr.decode(&r))
+        case 5: p = .dataFrom(try r.data(), from: try SocketAddress.decode(&r))
+        case 6: p = .address(try SocketAddress.decode(&r))
         case 7:
             p = .poll(try r.array(minimumElementSize: 8) { (r: inout WireReader) throws(ProtocolError) in
                 PollItem(fd: try r.i32(), events: Int16(bitPattern: try r.u16()), revents: Int16(bitPattern: try r.u16()))
@@ -378,7 +378,7 @@ public enum Reply: Hashable, Sendable {
         })
         case 16:
             let d = try r.data()
-            let a: SockAddr? = try r.bool() ? try SockAddr.decode(&r) : nil
+            let a: SocketAddress? = try r.bool() ? try SocketAddress.decode(&r) : nil
             p = .message(d, from: a, flags: try r.i32())
         case 17: p = .value(try r.i32())
         case 18: p = .capture(try CaptureBatch.decode(&r))
