@@ -233,15 +233,29 @@ public final class KernelNetStack: NetworkStack {
         }
     }
 
-    /// A sockaddr_in as the stack's endpoint: EAFNOSUPPORT for another family.
-    static func endpoint(_ a: SocketAddress) throws(KernelError) -> SocketEndpoint {
-        SocketEndpoint(try ipv4(a), a.port)
+    /// A sockaddr_in (AF_INET socket) or sockaddr_in6 (AF_INET6 socket, sin6_scope_id kept for
+    /// a scoped address) as the stack's endpoint: EAFNOSUPPORT for another family.
+    static func endpoint(_ a: SocketAddress, family: Int32) throws(KernelError) -> SocketEndpoint {
+        switch a {
+        case .inet(let v4, let port) where family == SocketConstants.AF_INET:
+            return SocketEndpoint(v4, port)
+        case .inet6(let v6, let port, _, let scope) where family == SocketConstants.AF_INET6:
+            return SocketEndpoint(v6, port, scopeID: scope)
+        default:
+            throw KernelError(.EAFNOSUPPORT)
+        }
     }
 
-    static func sockaddr(_ e: SocketEndpoint) -> SocketAddress { sockaddr(e.address, port: e.port) }
+    /// The endpoint as its socket's family gives it out: sockaddr_in, or sockaddr_in6 with the
+    /// zone as sin6_scope_id (an IPv4 peer of a dual-stack socket as ::ffff:a.b.c.d).
+    static func sockaddr(_ e: SocketEndpoint, family: Int32 = SocketConstants.AF_INET) -> SocketAddress {
+        family == SocketConstants.AF_INET6 ? .inet6(e.address6, port: e.port, scopeID: e.scopeID) : sockaddr(e.address, port: e.port)
+    }
+
+    private func family(_ s: SocketID) throws(KernelError) -> Int32 { try run { try stack.family(Int32(s)) } }
 
     public func bind(_ s: SocketID, to address: SocketAddress) throws(KernelError) {
-        let e = try Self.endpoint(address)
+        let e = try Self.endpoint(address, family: try family(s))
         try run { try stack.bind(Int32(s), to: e) }
     }
 
@@ -251,7 +265,7 @@ public final class KernelNetStack: NetworkStack {
             try run { try stack.disconnect(Int32(s)) }
             return
         }
-        let e = try Self.endpoint(address)
+        let e = try Self.endpoint(address, family: try family(s))
         try run { try stack.connect(Int32(s), to: e) }
     }
 
@@ -266,12 +280,13 @@ public final class KernelNetStack: NetworkStack {
         try run {
             let (fd, peer) = try stack.accept(Int32(s))
             try stack.setOption(fd, .nonBlocking(true))
-            return (Int(fd), Self.sockaddr(peer))
+            return (Int(fd), Self.sockaddr(peer, family: try stack.family(fd)))
         }
     }
 
     public func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SocketAddress?) throws(KernelError) -> Int {
-        let dst: SocketEndpoint? = try to.map { (a: SocketAddress) throws(KernelError) in try Self.endpoint(a) }
+        let dst: SocketEndpoint?
+        if let to { dst = try Self.endpoint(to, family: try family(s)) } else { dst = nil }
         return try run { try stack.send(Int32(s), data, to: dst, flags: MessageFlags(rawValue: flags)) }
     }
 
@@ -299,17 +314,18 @@ public final class KernelNetStack: NetworkStack {
             throw error
         }
         buffer.removeLast(buffer.count - d.copied)
-        return ReceivedFrom(from: lastSource(d.from), flags: d.truncated ? NetBSD.MSG_TRUNC : 0)
+        let fam = (try? stack.family(Int32(s))) ?? SocketConstants.AF_INET
+        return ReceivedFrom(from: lastSource(d.from, family: fam), flags: d.truncated ? NetBSD.MSG_TRUNC : 0)
     }
 
     /// The source of the last datagram received as a SocketAddress, kept: a peer that sends again
     /// (the usual case) costs no new address array per datagram.
-    private var lastReceivedFrom: (SocketEndpoint, SocketAddress)?
+    private var lastReceivedFrom: (SocketEndpoint, Int32, SocketAddress)?
 
-    private func lastSource(_ e: SocketEndpoint) -> SocketAddress {
-        if let (k, v) = lastReceivedFrom, k == e { return v }
-        let a = Self.sockaddr(e)
-        lastReceivedFrom = (e, a)
+    private func lastSource(_ e: SocketEndpoint, family: Int32) -> SocketAddress {
+        if let (k, f, v) = lastReceivedFrom, k == e, f == family { return v }
+        let a = Self.sockaddr(e, family: family)
+        lastReceivedFrom = (e, family, a)
         return a
     }
 
@@ -365,11 +381,11 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func localAddress(_ s: SocketID) throws(KernelError) -> SocketAddress {
-        Self.sockaddr(try run { try stack.localEndpoint(Int32(s)) })
+        Self.sockaddr(try run { try stack.localEndpoint(Int32(s)) }, family: try family(s))
     }
 
     public func peerAddress(_ s: SocketID) throws(KernelError) -> SocketAddress {
-        Self.sockaddr(try run { try stack.peerEndpoint(Int32(s)) })
+        Self.sockaddr(try run { try stack.peerEndpoint(Int32(s)) }, family: try family(s))
     }
 
     public func closeLingers(_ s: SocketID) -> Int32? {
