@@ -66,6 +66,8 @@ public final class KernelNetStack: NetworkStack {
                 self.sync(descriptors: false)
             }
         }
+        // netinet6: ::1 and fe80::1 on lo0, link-locals as interfaces come up, net.inet6.*.
+        if components.contains(.rumpnet_netinet6) { stack.enableIPv6() }
         if components.contains(.rumpnet_netinet) {
             for node in stack.sysctlList(prefix: "net") {
                 if node.name == Self.congestionControlSelected {
