@@ -113,8 +113,10 @@ public enum IfconfigFormat {
             if case .inet6(let m, _) = a.netmask {
                 s += " prefixlen \(m.reduce(0) { $0 + $1.nonzeroBitCount })"
             }
+            // af_inet6's in6_alias: the IN6_IFF words, then the scope id.
+            for (bit, word) in IN6_IFF.names where a.flags & bit != 0 { s += " " + word }
             if scope != 0 { s += " scopeid 0x" + Text.hex(scope) }
-            return s + addressFlags(a.flags) + "\n"
+            return s + "\n"
         case .link:
             return ""
         }

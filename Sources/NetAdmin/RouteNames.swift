@@ -43,9 +43,17 @@ public enum RouteNames {
         case (.inet6(let b, let scope), .some(.inet6(let m, _))) where r.flags & RTF.HOST == 0:
             let len = m.reduce(0) { $0 + $1.nonzeroBitCount }
             if len == 0 && b.allSatisfy({ $0 == 0 }) { return "default" }
-            // Scoped networks (fe80::/64, ff02::/32) name their interface: "fe80::%lo0/64".
+            // Scoped networks (fe80::/64, ff02::/32) name their interface: "fe80::%lo0/64";
+            // netstat recovers no zone from interface-local multicast (ff01::), which keeps the
+            // KAME embedded form: "ff01:1::/32".
             var text = Inet6Text.format(b)
-            if scope != 0 { text += "%" + r.interface }
+            if scope != 0, let a = IPv6Address(bytes: b) {
+                if a.multicastScope == 1 {
+                    text = a.embeddingScope(UInt16(truncatingIfNeeded: scope)).description
+                } else if a.needsScope {
+                    text += "%" + r.interface
+                }
+            }
             return text + "/\(len)"
         default:
             return routename(r.destination)

@@ -55,7 +55,7 @@ public enum Convert {
     }
 
     public static func routes(_ l: [RouteEntry]) -> [RouteInfo] {
-        l.compactMap(route).sorted(by: RouteInfo.radixOrder)
+        RouteInfo.tableOrder(l.compactMap(route))
     }
 
     /// What `route get ADDRESS` prints of the kernel's match.
