@@ -24,6 +24,11 @@ public final class NetStack {
     @exclusivity(unchecked) public internal(set) var etherStats = EtherStats()
     @exclusivity(unchecked) public internal(set) var udpStats = UDPStats()
     @exclusivity(unchecked) public internal(set) var tcpStats = TCPStats()
+    /// The IPv6 half (IPv6/): off until `enableIPv6()` (the netinet6 component).
+    @exclusivity(unchecked) var ip6 = IP6State()
+    public internal(set) var ip6Enabled = false
+    @exclusivity(unchecked) public internal(set) var ip6Stats = IP6Stats()
+    @exclusivity(unchecked) public internal(set) var icmp6Stats = ICMP6Stats()
     /// RFC 6528's secret key for initial sequence numbers (from the seeded generator).
     @exclusivity(unchecked) var issKey: (UInt64, UInt64) = (0, 0)
     /// Kernel messages (NetBSD's log()/printf): duplicate addresses, ARP moves.
@@ -119,6 +124,7 @@ public final class NetStack {
             case .arpExpiry(let key): arpExpire(key, now: t)
             case .reassemblyTimeout(let key): reassTimeout(key)
             case .tcp(let ref): tcpTimersFire(ref.socket)
+            case .ip6(let e): ip6TimerFire(e, now: t)
             }
         }
         if !devicesWithDeadlines.isEmpty { serviceDevices(now: t) }
@@ -158,6 +164,7 @@ public final class NetStack {
         switch eh.etherType {
         case EtherType.ipv4: ipInput(eh.payload, ifp: ifp, linkBroadcast: multicast)
         case EtherType.arp: arpInput(eh.payload, ifp: ifp)
+        case EtherType.ipv6 where ip6Enabled: ip6Input(eh.payload, ifp: ifp, linkMulticast: multicast, looped: false)
         default:
             etherStats.unknownType &+= 1
             ifp.counters.noproto &+= 1
@@ -166,14 +173,22 @@ public final class NetStack {
 
     // MARK: sysctl
 
-    public func sysctlGet(_ name: String) throws(Errno) -> Int { try sysctl.get(name) }
+    public func sysctlGet(_ name: String) throws(Errno) -> Int {
+        if ip6Enabled, name.hasPrefix("net.inet6."), let v = ip6.sysctl.get(name) { return v }
+        return try sysctl.get(name)
+    }
     @discardableResult
     public func sysctlSet(_ name: String, _ value: Int) throws(Errno) -> Int {
+        if ip6Enabled, name.hasPrefix("net.inet6.") { return try ip6.sysctl.set(name, value) }
         let old = try sysctl.set(name, value)
         if name == "net.inet.arp.down" { arpRescheduleIncomplete() }
         return old
     }
-    public func sysctlList(prefix: String = "") -> [SysctlNode] { sysctl.list(prefix: prefix) }
+    public func sysctlList(prefix: String = "") -> [SysctlNode] {
+        let v4 = sysctl.list(prefix: prefix)
+        guard ip6Enabled else { return v4 }
+        return v4 + ip6.sysctl.nodes.filter { prefix.isEmpty || $0.name == prefix || $0.name.hasPrefix(prefix + ".") }
+    }
 
     func nextIPID() -> UInt16 {
         if sysctl.randomID { return UInt16(truncatingIfNeeded: rng.next()) }

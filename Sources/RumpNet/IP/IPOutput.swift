@@ -102,11 +102,12 @@ extension NetStack {
 
     /// Puts the Ethernet header in the headroom and transmits.
     @inline(__always)
-    func etherSend(_ ifp: NetInterface, _ buf: UnsafeMutableRawBufferPointer, length: Int, dst: MACAddress) {
+    func etherSend(_ ifp: NetInterface, _ buf: UnsafeMutableRawBufferPointer, length: Int, dst: MACAddress,
+                   type: UInt16 = EtherType.ipv4) {
         let h = NetStack.headroom
         let start = h - EthernetView.headerLength
         let f = UnsafeMutableRawBufferPointer(rebasing: buf[start..<(h + length)])
-        EthernetEmitter.emit(f, dst: dst, src: ifp.linkAddress, type: EtherType.ipv4)
+        EthernetEmitter.emit(f, dst: dst, src: ifp.linkAddress, type: type)
         transmitFrame(ifp, UnsafeRawBufferPointer(f), multicast: dst.isMulticast)
     }
 }

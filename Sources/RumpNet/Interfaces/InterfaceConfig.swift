@@ -76,6 +76,7 @@ extension NetStack {
         guard !(ifp.busyWhileUp && ifp.flags.contains(.up)) else { throw .EBUSY }
         if ifp.flags.contains(.up) { try? setUp(name: name, false) }
         for a in ifp.addresses { removeAddressRoutes(ifp, a) }
+        if ip6Enabled { ip6Detach(ifp) }
         for r in routes.all where r.ifIndex == ifp.index { _ = try? routes.remove(r.destination, prefixLength: r.prefixLength) }
         arpFlush(ifIndex: ifp.index)
         ifp.outQueue?.removeAll()
@@ -115,6 +116,7 @@ extension NetStack {
                 ifp.flags.insert(.running)
                 for i in ifp.addresses.indices { ifp.addresses[i].detached = false }
                 for a in ifp.addresses { announce(ifp, a.address) }
+                if ip6Enabled { ip6InterfaceUp(ifp) }
             }
         } else {
             guard ifp.flags.contains(.up) else { return }
@@ -123,6 +125,7 @@ extension NetStack {
             ifp.device.stop()
             for i in ifp.addresses.indices { ifp.addresses[i].detached = true }
             arpFlush(ifIndex: ifp.index)
+            if ip6Enabled { ip6InterfaceDown(ifp) }
         }
     }
 

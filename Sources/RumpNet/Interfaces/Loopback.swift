@@ -29,11 +29,23 @@ extension NetStack {
     func runLoopback() {
         var budget = 1024
         while budget > 0, !loopQueue.isEmpty {
-            let (p, idx) = loopQueue.peek()
-            if let ifp = interface(index: idx) {
+            let (p, tag) = loopQueue.peek()
+            if tag & NetStack.loopedIP6Tag != 0 {
+                // An IPv6 packet looped for one of our addresses (or a joined group) of another
+                // interface: it arrives on that interface (its zone), counted on lo0.
+                if let lo = interface(index: loopbackIndex), let ifp = interface(index: tag & ~NetStack.loopedIP6Tag) {
+                    lo.counters.ipackets &+= 1
+                    lo.counters.ibytes &+= UInt64(p.count)
+                    ip6Input(p, ifp: ifp, linkMulticast: false, looped: true)
+                }
+            } else if let ifp = interface(index: tag) {
                 ifp.counters.ipackets &+= 1
                 ifp.counters.ibytes &+= UInt64(p.count)
-                ipInput(p, ifp: ifp, linkBroadcast: false)
+                if ip6Enabled, p.count > 0, p.u8(0) >> 4 == 6 {
+                    ip6Input(p, ifp: ifp, linkMulticast: false, looped: true)
+                } else {
+                    ipInput(p, ifp: ifp, linkBroadcast: false)
+                }
             }
             loopQueue.pop()
             budget -= 1

@@ -49,7 +49,7 @@ extension NetStack {
         var n = 0
         let proto = ip.proto
         for s in sockets.raw {
-            guard case .raw(let p) = s.proto else { continue }
+            guard case .raw(let p) = s.proto, s.family == SocketConstants.AF_INET else { continue }
             if p != 0 && p != proto { continue }
             if !s.local.address.isAny && s.local.address != ip.destination { continue }
             if s.isConnected && s.foreign.address != ip.source { continue }

@@ -44,6 +44,14 @@ final class Socket {
     var streamReceiveLimit = 0
     /// SO_SNDLOWAT for stream sockets.
     var sendLowWater = 2048
+    /// AF_INET, or AF_INET6 for the raw ICMPv6 sockets (IPv6/Raw6.swift) and their addresses
+    /// (embedded zones), filter (ICMP6_FILTER: a bit per passed type, nil passes all) and hop limit.
+    var family = SocketConstants.AF_INET
+    @exclusivity(unchecked) var local6 = IPv6Address.any
+    @exclusivity(unchecked) var foreign6 = IPv6Address.any
+    var icmp6Filter: [UInt64]? = nil
+    var hopLimit6: Int? = nil
+    var multicastHops6: Int? = nil
     /// What `onSocketEvent` last reported, so only changes are reported.
     @exclusivity(unchecked) var reportedEvents: SocketEvents = .writable
 

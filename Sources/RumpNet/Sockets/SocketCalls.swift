@@ -26,6 +26,7 @@ extension NetStack {
     /// socket(2): AF_INET with SOCK_RAW (any protocol) or SOCK_DGRAM (0 or IPPROTO_UDP).
     /// EAFNOSUPPORT, EPROTONOSUPPORT (SOCK_STREAM until TCP lands, other protocols), EPROTOTYPE.
     public func socket(domain: Int32, type: Int32, protocol proto: Int32) throws(Errno) -> Int32 {
+        if domain == SocketConstants.AF_INET6 && ip6Enabled { return try socket6(type: type, protocol: proto) }
         guard domain == SocketConstants.AF_INET else { throw .EAFNOSUPPORT }
         let p: SocketProtocol
         switch type {
@@ -168,6 +169,7 @@ extension NetStack {
         guard data.count <= s.sendLimit else { throw .EMSGSIZE }
         let n: Int
         switch s.proto {
+        case .raw where s.family == SocketConstants.AF_INET6: n = try rawOutput6(s, data, to: nil, zone: 0)
         case .raw: n = try rawOutput(s, data, to: to?.address)
         case .udp: n = try udpSend(s, data, to: to)
         case .tcp: n = 0

@@ -3,7 +3,8 @@
 // port) instead of a general sockaddr model (NetBSDModels will unify address models later).
 
 public enum SocketConstants {
-    public static let AF_UNSPEC: Int32 = 0, AF_INET: Int32 = 2
+    public static let AF_UNSPEC: Int32 = 0, AF_INET: Int32 = 2, AF_INET6: Int32 = 24
+    public static let IPPROTO_ICMPV6: Int32 = 58, IPPROTO_IPV6: Int32 = 41
     public static let SOCK_STREAM: Int32 = 1, SOCK_DGRAM: Int32 = 2, SOCK_RAW: Int32 = 3
     public static let IPPROTO_IP: Int32 = 0, IPPROTO_ICMP: Int32 = 1, IPPROTO_TCP: Int32 = 6
     public static let IPPROTO_UDP: Int32 = 17, IPPROTO_RAW: Int32 = 255

@@ -9,6 +9,8 @@ enum TimerEvent: Equatable {
     case reassemblyTimeout(ReassKey)
     /// A TCP connection's earliest deadline (its timers are checked when it fires).
     case tcp(TCPTimerRef)
+    /// IPv6: neighbour cache, reassembly, DAD, MLD, lifetimes (IPv6/).
+    case ip6(IP6TimerEvent)
 }
 
 /// The connection a TCP timer belongs to, compared by identity. Unowned: a connection cancels

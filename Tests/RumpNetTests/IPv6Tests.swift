@@ -1,0 +1,456 @@
+import Testing
+@testable import RumpNet
+
+@Suite struct IPv6WireTests {
+    func chain(_ payload: [UInt8], first: UInt8, dst: IPv6Address = v6("fd00::1"), limit: Int = 15)
+        -> Result<IPv6Chain, IPv6ChainError> {
+        let f = Frame6.make(dstMAC: .zero, srcMAC: .zero, src: v6("fd00::2"), dst: dst, nh: first, payload: payload)
+        return Array(f[14...]).withUnsafeBytes { IPv6HeaderChain.walk($0, limit: limit) }
+    }
+
+    @Test func headerRoundTripsThroughViewAndRepr() throws {
+        let r = IPv6Repr(source: v6("fe80::1"), destination: v6("ff02::1"), nextHeader: 58, hopLimit: 255,
+                         payloadLength: 8, trafficClass: 0xb8, flowLabel: 0x12345)
+        var b = [UInt8](repeating: 0, count: 48)
+        b.withUnsafeMutableBytes { r.emit($0) }
+        let back = try b.withUnsafeBytes { IPv6Repr(try IPv6View($0)) }
+        #expect(back == r)
+        // Link padding is trimmed; a short or wrong-version datagram is refused.
+        let padded = b + [0, 0, 0]
+        #expect(try padded.withUnsafeBytes { try IPv6View($0).bytes.count } == 48)
+        #expect(throws: IPv6View.Failure.badLength) { try Array(b[0..<47]).withUnsafeBytes { _ = try IPv6View($0) } }
+        var v4 = b; v4[0] = 0x45
+        #expect(throws: IPv6View.Failure.badVersion) { try v4.withUnsafeBytes { _ = try IPv6View($0) } }
+    }
+
+    @Test func chainWalksToTheUpperLayerAndStopsAtFragments() {
+        let icmp: [UInt8] = [128, 0, 0, 0, 0, 0, 0, 0]
+        let hbh = Frame6.options(next: 60, [5, 2, 0, 0])          // router alert
+        let dest = Frame6.options(next: 43, [])
+        let routing: [UInt8] = [44, 0, 0, 0, 0, 0, 0, 0]          // type 0, segments left 0: skipped
+        let frag: [UInt8] = [58, 0, 0, 8, 0, 0, 0, 7]             // offset 8, M=0
+        guard case .success(let c) = chain(hbh + dest + routing + frag + icmp, first: 0) else { Issue.record("refused"); return }
+        #expect(c.headers == [0, 60, 43, 44])
+        #expect(c.routerAlert)
+        #expect(c.fragment == IPv6FragmentHeader(headerOffset: 40 + 24, previousNextHeaderOffset: 40 + 16, nextHeader: 58,
+                                                 offset: 8, moreFragments: false, identification: 7))
+        guard case .success(let plain) = chain(icmp, first: 58) else { Issue.record("refused"); return }
+        #expect(plain.upperProtocol == 58 && plain.upperOffset == 40 && plain.headers.isEmpty)
+    }
+
+    @Test func unknownOptionsFollowTheirActionBits() {
+        let icmp: [UInt8] = [128, 0, 0, 0, 0, 0, 0, 0]
+        // 00: skipped; 01: discarded; 10: parameter problem even for multicast; 11: not for multicast.
+        let skip = Frame6.options(next: 58, [0x1E, 2, 0xAA, 0xBB])
+        guard case .success(let c) = chain(skip + icmp, first: 60) else { Issue.record("00 refused"); return }
+        #expect(c.upperProtocol == 58 && c.upperOffset == 48)
+        #expect(chain(Frame6.options(next: 58, [0x5E, 0]) + icmp, first: 60) == .failure(.optionDiscard(pointer: 42)))
+        #expect(chain(Frame6.options(next: 58, [1, 0, 0x9E, 0]) + icmp, first: 60)
+                == .failure(.unrecognizedOption(pointer: 44, evenIfMulticast: true)))
+        #expect(chain(Frame6.options(next: 58, [0xDE, 0]) + icmp, first: 60)
+                == .failure(.unrecognizedOption(pointer: 42, evenIfMulticast: false)))
+        // An option running past its header: erroneous field at its length byte.
+        #expect(chain([58, 0, 0x1E, 9, 0, 0, 0, 0] + icmp, first: 60) == .failure(.erroneousField(pointer: 43)))
+    }
+
+    @Test func hostileChainsAreBoundedAndPointed() {
+        let icmp: [UInt8] = [128, 0, 0, 0, 0, 0, 0, 0]
+        // 40 destination option headers: refused after the nest limit, at the 16th header.
+        var many: [UInt8] = []
+        for i in 0..<40 { many += Frame6.options(next: i == 39 ? 58 : 60, []) }
+        #expect(chain(many + icmp, first: 60) == .failure(.tooManyHeaders(pointer: 40 + 15 * 8)))
+        // A hop-by-hop header after another header: unrecognized next header at the field naming it.
+        #expect(chain(Frame6.options(next: 0, []) + Frame6.options(next: 58, []) + icmp, first: 60)
+                == .failure(.misplacedHopByHop(pointer: 40)))
+        // A header whose length runs past the datagram.
+        #expect(chain([58, 4, 1, 0, 0, 0, 0, 0], first: 60) == .failure(.truncated(pointer: 41)))
+        // A routing header with segments left (type 0 is gone, RFC 5095): erroneous field at its type.
+        #expect(chain([58, 0, 0, 1, 0, 0, 0, 0] + icmp, first: 43) == .failure(.erroneousField(pointer: 42)))
+    }
+
+    @Test func ndMessagesRoundTripAndBadOptionsAreRefused() throws {
+        var o = NDOptions()
+        o.sourceLinkAddress = MACAddress(0xb2a0_117c_68f8)
+        o.prefixes = [NDPrefixInformation(prefixLength: 64, onLink: true, autonomous: true, validLifetime: 2_592_000,
+                                          preferredLifetime: 604_800, prefix: v6("2001:db8:1::"))]
+        o.mtu = 1400
+        let msgs: [NDMessage] = [
+            .neighborSolicit(target: v6("fe80::1"), options: o),
+            .neighborAdvert(router: true, solicited: true, override: false, target: v6("fd00::2"), options: NDOptions()),
+            .routerAdvert(curHopLimit: 64, managed: false, other: true, routerLifetime: 1800, reachableTime: 30000,
+                          retransTimer: 1000, options: o),
+            .routerSolicit(options: NDOptions()),
+        ]
+        for m in msgs {
+            var b = [UInt8](repeating: 0, count: 128)
+            let n = b.withUnsafeMutableBytes { m.emit($0, src: v6("fe80::1"), dst: v6("ff02::1")) }
+            let got = try Array(b[0..<n]).withUnsafeBytes { p in
+                #expect(ICMPv6View(p)!.isChecksumValid(src: v6("fe80::1"), dst: v6("ff02::1")))
+                return try NDMessage.parse(p)
+            }
+            #expect(got == m)
+        }
+        // An option of length 0 is refused with its offset.
+        let bad: [UInt8] = [135, 0, 0, 0, 0, 0, 0, 0] + v6("fe80::1").bytes + [1, 0, 0, 0, 0, 0, 0, 0]
+        #expect(throws: NDMessage.Failure.badOptions(.badLength(offset: 25))) { try bad.withUnsafeBytes { _ = try NDMessage.parse($0) } }
+    }
+}
+
+@Suite struct IPv6StackTests {
+    let macA: UInt64 = 0xb2a0_117c_68f8, macB: UInt64 = 0xb2a0_7f87_c1ba
+
+    /// Two stacks on one link, addresses formed and DAD done.
+    func pair(_ lab: Lab, addA: String? = "fd00::1", addB: String? = "fd00::2") throws -> (NetStack, NetStack, MemoryLink) {
+        let l = lab.link()
+        let a = lab.stack6(seed: 1), b = lab.stack6(seed: 2)
+        try lab.attach6(a, l, "shmif0", mac: macA)
+        try lab.attach6(b, l, "shmif0", mac: macB)
+        if let x = addA { try a.addAddress6(name: "shmif0", v6(x), prefixLength: 64) }
+        if let x = addB { try b.addAddress6(name: "shmif0", v6(x), prefixLength: 64) }
+        lab.advance(seconds: 3)
+        return (a, b, l)
+    }
+
+    @Test func loopbackGetsNetBSDsAddressesAndRoutes() throws {
+        let lab = Lab()
+        let s = lab.stack6(seed: 1)
+        let lo = try s.addresses6(name: "lo0")
+        #expect(lo.map(\.address) == [v6("::1"), v6("fe80::1")])
+        #expect(lo.map(\.prefixLength) == [128, 64])
+        #expect(lo.map(\.scopeID) == [0, 1])
+        #expect(lo.allSatisfy { $0.flags == 0 })
+        let rows = s.routeList6.map { r -> String in
+            let gw: String
+            switch r.gateway {
+            case .address(let a, _): gw = "\(a)"
+            case .link(let i): gw = "link#\(i)"
+            }
+            return "\(r.destination)/\(r.prefixLength)%\(r.scopeID) \(gw) \(r.flags.letters) \(r.mtu) if\(r.ifIndex)"
+        }
+        #expect(rows == ["::1/128%0 ::1 UH 33624 if1", "fe80::/64%1 fe80::1 U 0 if1", "fe80::1/128%1 link#1 UHl 0 if1",
+                         "ff01::/32%1 ::1 UC 33624 if1", "ff02::/32%1 ::1 UC 33624 if1"])
+        // ping6 ::1 answers through lo0.
+        let fd = try Ping6.socket(s)
+        try Ping6.send(s, fd, to: .loopback, seq: 0)
+        lab.settle()
+        let got = Ping6.drain(s, fd).filter { $0.type == ICMPv6Type.echoReply }
+        #expect(got.count == 1 && got[0].from == .loopback && got[0].hopLimit == 64)
+    }
+
+    @Test func ethernetFormsEUI64LinkLocalRoutesGroupsAndRunsDAD() throws {
+        let lab = Lab()
+        let l = lab.link()
+        let a = lab.stack6(seed: 1)
+        var frames: [[UInt8]] = []
+        l.tap = { frames.append(Array($0)) }
+        try lab.attach6(a, l, "shmif0", mac: macA)
+        try a.addAddress6(name: "shmif0", v6("fd00::1"), prefixLength: 64)
+        var addrs = try a.addresses6(name: "shmif0")
+        #expect(addrs.map(\.address) == [v6("fe80::b0a0:11ff:fe7c:68f8"), v6("fd00::1")])
+        #expect(addrs.map(\.scopeID) == [2, 0])
+        #expect(addrs.allSatisfy { $0.flags & IN6_IFF.TENTATIVE != 0 })
+        lab.advance(seconds: 2.5)
+        addrs = try a.addresses6(name: "shmif0")
+        #expect(addrs.allSatisfy { $0.flags == 0 })
+        // One DAD probe each (dad_count 1), from ::, to the solicited-node group, no lladdr option.
+        let ns = frames.filter { $0.count >= 62 && $0[12] == 0x86 && $0[13] == 0xdd && $0[20] == 58 && $0[54] == 135 }
+        #expect(ns.count == 2)
+        #expect(ns.allSatisfy { Array($0[22..<38]) == [UInt8](repeating: 0, count: 16) && $0[21] == 255 && $0.count == 78 })
+        #expect(ns.contains { Array($0[0..<6]) == [0x33, 0x33, 0xff, 0x00, 0x00, 0x01] })
+        // MLD reports (hop-by-hop router alert, hop limit 1) for the solicited-node groups.
+        let mld = frames.filter { $0.count >= 86 && $0[12] == 0x86 && $0[20] == 0 && $0[62] == 131 }
+        #expect(mld.count >= 2 && mld.allSatisfy { $0[21] == 1 && $0[56] == 5 })
+        #expect(try a.multicastFilter(name: "shmif0").contains(MACAddress(0x3333_ff7c_68f8)))
+        let rows = a.routeList6.filter { $0.ifIndex == 2 || $0.gateway == .link(2) }.map { "\($0.destination)/\($0.prefixLength) \($0.flags.letters) if\($0.ifIndex)" }
+        #expect(rows == ["fd00::/64 UC if2", "fd00::1/128 UHl if1", "fe80::/64 UC if2", "fe80::b0a0:11ff:fe7c:68f8/128 UHl if1",
+                         "ff01::/32 UC if2", "ff02::/32 UC if2"])
+        let info = try a.ndInfo(name: "shmif0")
+        #expect(info.linkMTU == 0 && info.maxMTU == 1500 && info.curHopLimit == 64 && info.baseReachable == 30000 && info.retrans == 1000)
+        #expect((15000..<45000).contains(info.reachable))
+        #expect(info.flags == ND6_IFF.PERFORMNUD | ND6_IFF.ACCEPT_RTADV | ND6_IFF.AUTO_LINKLOCAL)
+    }
+
+    @Test func ndpResolvesAndPing6WorksByGlobalAndLinkLocal() throws {
+        let lab = Lab()
+        let (a, b, _) = try pair(lab)
+        let fd = try Ping6.socket(a)
+        try Ping6.send(a, fd, to: v6("fd00::2"), seq: 1)
+        // Held while resolving: the NS went out, nothing answered yet.
+        #expect(a.neighbors.first { $0.address == v6("fd00::2") }?.state == .incomplete)
+        lab.settle()
+        var got = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }
+        #expect(got.count == 1 && got[0].from == v6("fd00::2") && got[0].seq == 1 && got[0].hopLimit == 64)
+        let n = a.neighbors.first { $0.address == v6("fd00::2") }
+        #expect(n?.state == .reachable && n?.linkAddress == MACAddress(macB) && n?.interfaceName == "shmif0")
+        // b learned a from its NS (STALE), then answered through it (DELAY).
+        #expect(b.neighbors.first { $0.address == v6("fd00::1") }?.state == .delay)
+        // Own addresses are permanent entries.
+        #expect(a.neighbors.filter(\.permanent).map(\.address).sorted() == [v6("fd00::1"), v6("fe80::b0a0:11ff:fe7c:68f8")])
+        // Link-local with its zone.
+        try Ping6.send(a, fd, to: v6("fe80::b0a0:7fff:fe87:c1ba"), scope: 2, seq: 2)
+        lab.settle()
+        got = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }
+        #expect(got.count == 1 && got[0].from == v6("fe80::b0a0:7fff:fe87:c1ba") && got[0].scope == 2)
+        // A link-local without a zone is refused; an unknown prefix has no route.
+        #expect(throws: Errno.EINVAL) { try Ping6.send(a, fd, to: v6("fe80::2"), seq: 3) }
+        #expect(throws: Errno.EHOSTUNREACH) { try Ping6.send(a, fd, to: v6("2001:db8::1"), seq: 3) }
+        // The source ping6 prints.
+        #expect(try a.sourceAddress6(for: v6("fd00::2")) == (v6("fd00::1"), 0))
+        #expect(try a.sourceAddress6(for: v6("ff02::1"), scopeID: 2) == (v6("fe80::b0a0:11ff:fe7c:68f8"), 2))
+        // All-nodes: both answer (ours through the loop-back copy).
+        try Ping6.send(a, fd, to: .linkLocalAllNodes, scope: 2, seq: 4)
+        lab.settle()
+        got = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }
+        #expect(Set(got.map(\.from)) == [v6("fe80::b0a0:11ff:fe7c:68f8"), v6("fe80::b0a0:7fff:fe87:c1ba")])
+        #expect(a.icmp6Stats.inhist[Int(ICMPv6Type.echoReply)] >= 4)
+    }
+
+    @Test func nudTakesAVanishedNeighbourToUnreachable() throws {
+        let lab = Lab()
+        let (a, b, _) = try pair(lab)
+        let fd = try Ping6.socket(a)
+        try Ping6.send(a, fd, to: v6("fd00::2"), seq: 1)
+        lab.settle()
+        let reachable = try a.ndInfo(name: "shmif0").reachable
+        // b goes away; after the reachable time the entry is STALE.
+        try b.setUp(name: "shmif0", false)
+        lab.advance(seconds: Double(reachable) / 1000 + 0.5, step: 0.5)
+        #expect(a.neighbors.first { $0.address == v6("fd00::2") }?.state == .stale)
+        // Traffic: DELAY, 5 s later PROBE with unicast NS once a second, then gone after 3.
+        try Ping6.send(a, fd, to: v6("fd00::2"), seq: 2)
+        #expect(a.neighbors.first { $0.address == v6("fd00::2") }?.state == .delay)
+        lab.advance(seconds: 5.05, step: 0.05)
+        #expect(a.neighbors.first { $0.address == v6("fd00::2") }?.state == .probe)
+        lab.advance(seconds: 2.0, step: 0.1)
+        #expect(a.neighbors.first { $0.address == v6("fd00::2") }?.state == .probe)
+        lab.advance(seconds: 1.1, step: 0.1)
+        #expect(a.neighbors.first { $0.address == v6("fd00::2") } == nil)
+    }
+
+    @Test func resolutionGivesUpWithAddressUnreachable() throws {
+        let lab = Lab()
+        let (a, _, _) = try pair(lab)
+        let fd = try Ping6.socket(a)
+        try Ping6.send(a, fd, to: v6("fd00::99"), seq: 1)
+        lab.advance(seconds: 2.9, step: 0.1)
+        #expect(a.neighbors.first { $0.address == v6("fd00::99") }?.state == .incomplete)
+        lab.advance(seconds: 0.2, step: 0.1)
+        #expect(a.neighbors.first { $0.address == v6("fd00::99") } == nil)
+        let err = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.destinationUnreachable }
+        #expect(err.count == 1 && err[0].code == ICMPv6Code.addressUnreachable)
+        #expect(a.icmp6Stats.odst_unreach_addr == 1)
+    }
+
+    @Test func dadDetectsADuplicateBetweenTwoStacks() throws {
+        let lab = Lab()
+        let (a, b, _) = try pair(lab, addA: "fd00::1", addB: nil)
+        var logs: [String] = []
+        b.log = { logs.append($0) }
+        try b.addAddress6(name: "shmif0", v6("fd00::1"), prefixLength: 64)
+        lab.advance(seconds: 2)
+        let flags = try b.addresses6(name: "shmif0").first { $0.address == v6("fd00::1") }?.flags
+        #expect(flags == IN6_IFF.DUPLICATED)
+        #expect(try a.addresses6(name: "shmif0").first { $0.address == v6("fd00::1") }?.flags == 0)
+        #expect(logs.contains("shmif0: DAD complete for fd00::1 - duplicate found"))
+        // A duplicated address is never a source.
+        #expect(try b.sourceAddress6(for: v6("fd00::5")).0 != v6("fd00::1"))
+        // Two probing at once: both see the other's probe.
+        let lab2 = Lab()
+        let (e, f, _) = try pair(lab2, addA: nil, addB: nil)
+        try e.addAddress6(name: "shmif0", v6("fd00::7"), prefixLength: 64)
+        try f.addAddress6(name: "shmif0", v6("fd00::7"), prefixLength: 64)
+        lab2.advance(seconds: 2)
+        #expect(try e.addresses6(name: "shmif0").first { $0.address == v6("fd00::7") }?.flags == IN6_IFF.DUPLICATED)
+        #expect(try f.addresses6(name: "shmif0").first { $0.address == v6("fd00::7") }?.flags == IN6_IFF.DUPLICATED)
+    }
+
+    @Test func fragmentsBothWays() throws {
+        let lab = Lab()
+        let (a, b, _) = try pair(lab)
+        let fd = try Ping6.socket(a)
+        try Ping6.send(a, fd, to: v6("fd00::2"), seq: 1, size: 3000)
+        lab.settle()
+        let got = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }
+        #expect(got.count == 1 && got[0].bytes.count == 3008)
+        #expect(got.first.map { Array($0.bytes[8...]) == (0..<3000).map { UInt8(truncatingIfNeeded: $0) } } == true)
+        for s in [a, b] {
+            #expect(s.ip6Stats.fragmented == 1 && s.ip6Stats.ofragments == 3)
+            #expect(s.ip6Stats.reassembled == 1 && s.ip6Stats.fragments == 3)
+            #expect(s.ip6.reass.isEmpty && s.ip6.reassBytes == 0 && s.ip6.reassFragments == 0)
+        }
+    }
+
+    @Test func lostFragmentTimesOutWithTimeExceeded() throws {
+        let lab = Lab()
+        let (a, b, _) = try pair(lab)
+        let fd = try Ping6.socket(a)
+        try Ping6.send(a, fd, to: v6("fd00::2"), seq: 1)  // resolve first
+        lab.settle()
+        _ = Ping6.drain(a, fd)
+        // The first fragment of an echo whose rest never comes.
+        let src = v6("fd00::1"), dst = v6("fd00::2")
+        var icmp = Ping6.request(seq: 9, size: 2000)
+        icmp = Frame6.icmp(icmp, src: src, dst: dst)
+        let first = [58, 0, 0, 1, 0, 0, 0, 0x42] + Array(icmp[0..<1000])
+        let frame = Frame6.make(dstMAC: MACAddress(macB), srcMAC: MACAddress(macA), src: src, dst: dst, nh: 44, payload: first)
+        frame.withUnsafeBytes { b.receive($0, on: 2) }
+        #expect(b.ip6.reass.count == 1)
+        lab.advance(seconds: 61, step: 1)
+        #expect(b.ip6.reass.isEmpty && b.ip6Stats.fragtimeout == 1)
+        let err = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.timeExceeded }
+        #expect(err.count == 1 && err[0].code == ICMPv6Code.reassemblyTimeExceeded)
+    }
+
+    @Test func unknownHeadersAndOptionsAreAnsweredByTheRules() throws {
+        let lab = Lab()
+        let (a, b, _) = try pair(lab)
+        let fd = try Ping6.socket(a)
+        try Ping6.send(a, fd, to: v6("fd00::2"), seq: 1)
+        lab.settle()
+        _ = Ping6.drain(a, fd)
+        let src = v6("fd00::1"), dst = v6("fd00::2")
+        func inject(_ nh: UInt8, _ payload: [UInt8], to: IPv6Address = v6("fd00::2"), mac: MACAddress = MACAddress(0xb2a0_7f87_c1ba)) {
+            let f = Frame6.make(dstMAC: mac, srcMAC: MACAddress(macA), src: src, dst: to, nh: nh, payload: payload)
+            f.withUnsafeBytes { b.receive($0, on: 2) }
+            lab.settle()
+        }
+        let echo = Frame6.icmp(Ping6.request(seq: 5), src: src, dst: dst)
+        // Next header 253 (experimental): parameter problem code 1, pointer at the IPv6 header's field.
+        inject(253, [0, 0, 0, 0, 0, 0, 0, 0])
+        var got = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.parameterProblem }
+        #expect(got.count == 1 && got[0].code == 1 && got[0].word == 6)
+        // Option action 00: skipped, the echo is answered.
+        inject(60, Frame6.options(next: 58, [0x1E, 0]) + echo)
+        #expect(Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }.count == 1)
+        // 01: silently discarded.
+        inject(60, Frame6.options(next: 58, [0x5E, 0]) + echo)
+        #expect(Ping6.drain(a, fd).isEmpty)
+        // 10: parameter problem code 2 pointing at the option.
+        inject(60, Frame6.options(next: 58, [0x9E, 0]) + echo)
+        got = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.parameterProblem }
+        #expect(got.count == 1 && got[0].code == 2 && got[0].word == 42)
+        // 11: the same for unicast, nothing for multicast.
+        inject(60, Frame6.options(next: 58, [0xDE, 0]) + echo)
+        got = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.parameterProblem }
+        #expect(got.count == 1 && got[0].code == 2 && got[0].word == 42)
+        let mecho = Frame6.icmp(Ping6.request(seq: 6), src: src, dst: .linkLocalAllNodes)
+        inject(60, Frame6.options(next: 58, [0xDE, 0]) + mecho, to: .linkLocalAllNodes, mac: MACAddress(0x3333_0000_0001))
+        #expect(Ping6.drain(a, fd).isEmpty)
+        // ...while 10 answers even multicast (RFC 4443 2.4 e.3).
+        inject(60, Frame6.options(next: 58, [0x9E, 0]) + mecho, to: .linkLocalAllNodes, mac: MACAddress(0x3333_0000_0001))
+        got = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.parameterProblem }
+        #expect(got.count == 1 && got[0].code == 2)
+        // A long chain: dropped, counted.
+        var many: [UInt8] = []
+        for i in 0..<30 { many += Frame6.options(next: i == 29 ? 58 : 60, []) }
+        inject(60, many + echo)
+        #expect(Ping6.drain(a, fd).isEmpty && b.ip6Stats.toomanyhdr == 1)
+        #expect(b.icmp6Stats.oparamprob_option == 3 && b.icmp6Stats.oparamprob_nextheader == 1)
+    }
+}
+
+@Suite struct IPv6RouterTests {
+    /// a — r — c: two links, r forwarding, routes both ways.
+    func topology(_ lab: Lab, mtuRC: Int = 1500) throws -> (NetStack, NetStack, NetStack) {
+        let l1 = lab.link(), l2 = lab.link()
+        let a = lab.stack6(seed: 1), r = lab.stack6(seed: 2), c = lab.stack6(seed: 3)
+        try lab.attach6(a, l1, "shmif0", mac: 0xb2a0_0000_0001)
+        try lab.attach6(r, l1, "shmif0", mac: 0xb2a0_0000_0002)
+        try r.attachInterface(name: "shmif1", driver: l2.makeDriver(), mac: MACAddress(0xb2a0_0000_0003), mtu: mtuRC)
+        try r.setUp(name: "shmif1", true)
+        try lab.attach6(c, l2, "shmif0", mac: 0xb2a0_0000_0004)
+        try a.addAddress6(name: "shmif0", v6("fd00:1::1"), prefixLength: 64)
+        try r.addAddress6(name: "shmif0", v6("fd00:1::2"), prefixLength: 64)
+        try r.addAddress6(name: "shmif1", v6("fd00:2::2"), prefixLength: 64)
+        try c.addAddress6(name: "shmif0", v6("fd00:2::1"), prefixLength: 64)
+        try r.sysctlSet("net.inet6.ip6.forwarding", 1)
+        lab.advance(seconds: 3)
+        try a.addRoute6(destination: .any, prefixLength: 0, gateway: v6("fd00:1::2"))
+        try c.addRoute6(destination: .any, prefixLength: 0, gateway: v6("fd00:2::2"))
+        return (a, r, c)
+    }
+
+    @Test func forwardsAndAnswersHopLimitNoRouteAndTooBig() throws {
+        let lab = Lab()
+        let (a, r, c) = try topology(lab, mtuRC: 1280)
+        let fd = try Ping6.socket(a)
+        try Ping6.send(a, fd, to: v6("fd00:2::1"), seq: 1)
+        lab.settle()
+        var got = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }
+        #expect(got.count == 1 && got[0].hopLimit == 63 && r.ip6Stats.forward == 2)
+        // Hop limit 1: time exceeded from the router.
+        try Ping6.send(a, fd, to: v6("fd00:2::1"), seq: 2, hopLimit: 1)
+        lab.settle()
+        got = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.timeExceeded }
+        #expect(got.count == 1 && got[0].code == 0 && got[0].from == v6("fd00:1::2"))
+        // No route at the router: destination unreachable, no route.
+        try Ping6.send(a, fd, to: v6("2001:db8::1"), seq: 3)
+        lab.settle()
+        got = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.destinationUnreachable }
+        #expect(got.count == 1 && got[0].code == ICMPv6Code.noRoute)
+        // Bigger than the next link: packet too big with its MTU; a's next send fits (PMTU).
+        try Ping6.send(a, fd, to: v6("fd00:2::1"), seq: 4, size: 1400)
+        lab.settle()
+        got = Ping6.drain(a, fd)
+        #expect(got.contains { $0.type == ICMPv6Type.packetTooBig && $0.word == 1280 })
+        try Ping6.send(a, fd, to: v6("fd00:2::1"), seq: 5, size: 1400)
+        lab.settle()
+        got = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }
+        #expect(got.count == 1 && got[0].seq == 5 && a.ip6Stats.fragmented == 1)
+        #expect(r.icmp6Stats.otime_exceed_transit == 1 && r.icmp6Stats.odst_unreach_noroute == 1 && r.icmp6Stats.opacket_too_big == 1)
+        _ = c
+    }
+
+    @Test func routeAPIMatchesNetBSD() throws {
+        let lab = Lab()
+        let (a, _, _) = try topology(lab)
+        try a.addRoute6(destination: v6("fd01::"), prefixLength: 64, gateway: v6("fd00:1::2"))
+        #expect(throws: Errno.EEXIST) { try a.addRoute6(destination: v6("fd01::"), prefixLength: 64, gateway: v6("fd00:1::2")) }
+        #expect(throws: Errno.ENETUNREACH) { try a.addRoute6(destination: v6("fd02::"), prefixLength: 64, gateway: v6("fd09::2")) }
+        let g = try a.getRoute6(v6("fd01::5"))
+        #expect(g.route.destination == v6("fd01::") && g.route.prefixLength == 64)
+        #expect(g.route.gateway == .address(v6("fd00:1::2"), scopeID: 0))
+        #expect(g.route.localAddress == v6("fd00:1::1") && g.interfaceName == "shmif0")
+        #expect(g.route.flags.names == ["UP", "GATEWAY", "DONE", "STATIC"])
+        try a.deleteRoute6(destination: v6("fd01::"), prefixLength: 64)
+        #expect(throws: Errno.ESRCH) { try a.deleteRoute6(destination: v6("fd01::"), prefixLength: 64) }
+        #expect(a.routeList6.first?.destination == .any && a.routeList6.first?.flags.letters == "UGS")
+    }
+
+    @Test func routerAdvertisementsConfigureAHostWhenAccepted() throws {
+        let lab = Lab()
+        let l = lab.link()
+        let h = lab.stack6(seed: 5)
+        let ifp = try lab.attach6(h, l, "shmif0", mac: 0xb2a0_0000_0009)
+        lab.advance(seconds: 2)
+        let router = v6("fe80::1"), rmac = MACAddress(0xb2a0_0000_00aa)
+        var o = NDOptions()
+        o.sourceLinkAddress = rmac
+        o.prefixes = [NDPrefixInformation(prefixLength: 64, onLink: true, autonomous: true, validLifetime: 3600,
+                                          preferredLifetime: 1800, prefix: v6("2001:db8:5::"))]
+        o.mtu = 1400
+        let ra = NDMessage.routerAdvert(curHopLimit: 60, managed: false, other: false, routerLifetime: 1800,
+                                        reachableTime: 0, retransTimer: 0, options: o)
+        func send() {
+            var m = [UInt8](repeating: 0, count: 128)
+            let n = m.withUnsafeMutableBytes { ra.emit($0, src: router, dst: .linkLocalAllNodes) }
+            let f = Frame6.make(dstMAC: MACAddress(0x3333_0000_0001), srcMAC: rmac, src: router, dst: .linkLocalAllNodes,
+                                nh: 58, hopLimit: 255, payload: Array(m[0..<n]))
+            f.withUnsafeBytes { h.receive($0, on: ifp.index) }
+            lab.settle()
+        }
+        send()
+        #expect(h.defaultRouters.isEmpty)  // accept_rtadv is 0 by default, as NetBSD's
+        try h.sysctlSet("net.inet6.ip6.accept_rtadv", 1)
+        send()
+        #expect(h.defaultRouters.map(\.address) == [router])
+        #expect(h.routeList6.contains { $0.destination == .any && $0.gateway == .address(router, scopeID: 2) })
+        #expect(h.prefixes.first?.prefix == v6("2001:db8:5::") && h.prefixes.first?.advertisingRouters.first?.address == router)
+        let info = try h.ndInfo(name: "shmif0")
+        #expect(info.curHopLimit == 60 && info.linkMTU == 1400)
+        lab.advance(seconds: 2)
+        let slaac = try h.addresses6(name: "shmif0").first { $0.address == v6("2001:db8:5::b0a0:ff:fe00:9") }
+        #expect(slaac?.flags == IN6_IFF.AUTOCONF && slaac?.validLifetime == 3600)
+        #expect(h.neighbors.first { $0.address == router }?.isRouter == true)
+    }
+}
