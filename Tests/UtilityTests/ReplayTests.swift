@@ -24,14 +24,14 @@ final class ReplayTests: XCTestCase {
         // EUI-64 link-local addresses come from the (masked) MACs: whole, cut to a column, KAME
         // embedded ("fe80:2::b0a0:…"), with a zone; the padding after them follows their length.
         ("b0a0(:[0-9a-f]{0,4}){0,3}(%[a-z]+[0-9]+)? +", "b0a0:LL$2 "),
-        ("b0a0(:[0-9a-f]{0,4}){0,3}", "b0a0:LL"),
+        ("b0a0(?!:LL)(:[0-9a-f]{0,4}){0,3}", "b0a0:LL"),
     ]
     /// Counters that depend on timing (frames seen on the bus, ARP retries), per command kind.
     static let counterMasks: [(command: String, pattern: String, template: String)] = [
         ("ifconfig -[vz]", "(?m)^\t(input|output): .*$", "\t$1: COUNTERS"),
         ("netstat .*-[a-zA-Z]*[iI]", "(?m)(^[a-z][^N].*?)( +[0-9]+)+$", "$1 COUNTERS"),
         ("netstat .*-[a-zA-Z]*s", "(?m)^(\t+)[0-9]+ ", "$1N "),
-        ("netstat .*-[a-zA-Z]*s", "(?m)^\t\t[a-z ]+: [0-9]+\n", ""),    // histogram entries
+        ("netstat .*-[a-zA-Z]*s", "(?m)^\t\t[A-Za-z0-9 ]+: [0-9]+\n", ""),    // histogram entries
         ("netstat .*-[a-zA-Z]*s", "([a-z])s\\b", "$1"),                     // plurals follow the counts
         // ndp: the time left in a neighbor's state and the state itself (NUD's timers).
         ("^ndp", "(?m)(shmif[0-9]) (?!permanent)[0-9dhms]+ +[A-Z] ", "$1 EXPIRE S "),
@@ -77,10 +77,18 @@ final class ReplayTests: XCTestCase {
         ("f-arp-netstat.txt", "netstat -m", nil, "mbuf statistics (the stack has no mbufs)"),
         ("g-routed-3kernels.txt", "ping -c 2 -T 1 -v 10.0.2.1", nil, "the recorded -v output has the recording host's DNS errors"),
         ("g-routed-3kernels.txt", "ping -c 2 -v 10.0.2.1", nil, "the recorded -v output has the recording host's DNS errors"),
+        ("h-ipv6.txt", "ndp -an", 412,
+         "NetBSD 7.99 still listed the deleted fd00::1 (its llinfo outlived the address); ours goes with the address"),
         ("h-ipv6.txt", "ping6 -c 1 nosuchhost", nil,
          "NetBSD's getaddrinfo asked DNS (EAI_AGAIN); we resolve without it and say the same, checked in Ping6NdpTests"),
         ("g-routed-3kernels.txt", "arp -an", 315,
          "NetBSD lists its ARP hash in its own order and had dropped the unanswered 10.0.2.99; ours keeps it (marked down) for net.inet.arp.down"),
+    ]
+
+    /// Commands run for the state they leave (later commands depend on it) but not compared,
+    /// with why; counted as skipped.
+    static let runNotCompared: [(file: String, command: String, reason: String)] = [
+        ("h-ipv6.txt", "ndp -c", "its first line deletes NetBSD 7.99's stale entry of the deleted fd00::1 (see ndp -an, line 412)"),
     ]
 
     struct Tally: Sendable { var exact = 0, masked = 0, skipped = 0, failures: [String] = [] }
@@ -157,7 +165,9 @@ final class ReplayTests: XCTestCase {
             // A ping that gets no reply waits 10 intervals after its last request, as NetBSD's:
             // run those side by side (they change no kernel state) and compare at the end.
             // Later commands may change routes: go on only once its last request is out.
-            if (e.utility == "ping" && e.status == 2) || (e.utility == "ping6" && e.status == 1 && !e.stdout.isEmpty) {
+            // (ping6 runs in the foreground: its unanswered fd00::99 must be given up, and its
+            // neighbor entry gone, before the ndp listings that follow, as in the recording.)
+            if e.utility == "ping" && e.status == 2 {
                 do { background.append((e, cmd, try startTool(args, rumpServer: server.url, shell: shell))) } catch {
                     tally.failures.append("\(file):\(e.line) $ \(e.command): \(error)")
                 }
@@ -166,7 +176,12 @@ final class ReplayTests: XCTestCase {
                 usleep(UInt32(((count - 1) * interval + 0.5) * 1e6))
                 continue
             }
-            compare(e, cmd, runTool(args, rumpServer: server.url, timeout: 20, shell: shell))
+            let got = runTool(args, rumpServer: server.url, timeout: 20, shell: shell)
+            if runNotCompared.contains(where: { $0.file == file && $0.command == e.command }) {
+                tally.skipped += 1
+                continue
+            }
+            compare(e, cmd, got)
         }
         for (e, cmd, r) in background { compare(e, cmd, r.finish(timeout: 30)) }
         print("replay \(file): \(tally.exact) byte for byte, \(tally.masked) after masking, \(tally.skipped) skipped, \(tally.failures.count) failed")
