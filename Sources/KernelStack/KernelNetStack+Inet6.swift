@@ -8,16 +8,22 @@ import RumpNet
 import RumpProtocol
 
 extension KernelNetStack {
-    static func ipv6(_ a: SockAddr) throws(KernelError) -> IPv6Address {
-        guard a.family == NetBSD.AF_INET6, let v = IPv6Address(bytes: a.address) else { throw KernelError(.EAFNOSUPPORT) }
+    static func ipv6(_ a: SocketAddress) throws(KernelError) -> IPv6Address {
+        guard case .inet6(let v, _, _, _) = a else { throw KernelError(.EAFNOSUPPORT) }
         return v
     }
 
-    static func sockaddr6(_ a: IPv6Address, scope: UInt32 = 0, port: UInt16 = 0) -> SockAddr {
-        SockAddr(family: NetBSD.AF_INET6, port: port, address: a.bytes, scopeID: a.needsScope ? scope : 0)
+    /// A sockaddr_in6's scope id (the interface index of a scoped address); 0 otherwise.
+    static func scope(_ a: SocketAddress) -> UInt32 {
+        if case .inet6(_, _, _, let s) = a { return s }
+        return 0
     }
 
-    static func prefixLength6(_ m: SockAddr?) throws(KernelError) -> Int {
+    static func sockaddr6(_ a: IPv6Address, scope: UInt32 = 0, port: UInt16 = 0) -> SocketAddress {
+        .inet6(a, port: port, scopeID: a.needsScope ? scope : 0)
+    }
+
+    static func prefixLength6(_ m: SocketAddress?) throws(KernelError) -> Int {
         guard let m else { return 128 }
         guard let p = try ipv6(m).prefixLength else { throw KernelError(.EINVAL) }
         return p
@@ -48,7 +54,7 @@ extension KernelNetStack {
         try run(configuration: true) { try stack.addAddress6(name: name, a, prefixLength: len, flags: address.flags) }
     }
 
-    func deleteAddress6(_ name: String, _ address: SockAddr) throws(KernelError) {
+    func deleteAddress6(_ name: String, _ address: SocketAddress) throws(KernelError) {
         let a = try Self.ipv6(address)
         try run(configuration: true) { try stack.deleteAddress6(name: name, a) }
     }
@@ -56,13 +62,12 @@ extension KernelNetStack {
     // MARK: routes
 
     func entry6(_ r: Route6) -> RouteEntry {
-        let gateway: SockAddr
+        let gateway: SocketAddress
         switch r.gateway {
         case .address(let g, let scope): gateway = Self.sockaddr6(g, scope: scope)
         case .link(let idx):
             let ifp = stack.interface(index: idx)
-            let name = ifp?.linkType == .loopback ? Array(ifp!.name.utf8) : []
-            gateway = SockAddr(family: NetBSD.AF_LINK, address: name, scopeID: UInt32(idx))
+            gateway = .link(index: UInt32(idx), name: ifp?.linkType == .loopback ? ifp!.name : "")
         }
         let host = r.flags.contains(.host) || r.prefixLength == 128 && r.flags.contains(.local)
         return RouteEntry(destination: Self.sockaddr6(r.destination, scope: r.scopeID),
@@ -81,42 +86,44 @@ extension KernelNetStack {
         let plen = try Self.prefixLength6(route.netmask)
         let reject = route.flags & RouteFlags.reject.rawValue != 0
         let blackhole = route.flags & RouteFlags.blackhole.rawValue != 0
-        if route.gateway.family == NetBSD.AF_INET6 {
+        if route.gateway.family == .inet6 {
             let gw = try Self.ipv6(route.gateway)
             try run {
-                try stack.addRoute6(destination: dst, prefixLength: plen, scopeID: route.destination.scopeID, gateway: gw,
-                                    gatewayScopeID: route.gateway.scopeID, interface: route.interface.isEmpty ? nil : route.interface,
+                try stack.addRoute6(destination: dst, prefixLength: plen, scopeID: Self.scope(route.destination), gateway: gw,
+                                    gatewayScopeID: Self.scope(route.gateway), interface: route.interface.isEmpty ? nil : route.interface,
                                     reject: reject, blackhole: blackhole)
             }
         } else {
-            let ifName = route.interface.isEmpty ? stack.interface(index: Int(route.gateway.scopeID))?.name : route.interface
+            var linkIndex = 0
+            if case .link(let i, _, _, _) = route.gateway { linkIndex = Int(i) }
+            let ifName = route.interface.isEmpty ? stack.interface(index: linkIndex)?.name : route.interface
             try run {
-                try stack.addRoute6(destination: dst, prefixLength: plen, scopeID: route.destination.scopeID,
+                try stack.addRoute6(destination: dst, prefixLength: plen, scopeID: Self.scope(route.destination),
                                     interface: ifName, reject: reject, blackhole: blackhole)
             }
         }
     }
 
-    func deleteRoute6(destination: SockAddr, netmask: SockAddr?) throws(KernelError) -> RouteEntry {
+    func deleteRoute6(destination: SocketAddress, netmask: SocketAddress?) throws(KernelError) -> RouteEntry {
         let dst = try Self.ipv6(destination)
         let plen = try Self.prefixLength6(netmask)
         let existing = stack.routeList6.first {
             $0.destination == dst.masked(prefixLength: plen) && $0.prefixLength == plen
-                && (!dst.needsScope || $0.scopeID == destination.scopeID)
+                && (!dst.needsScope || $0.scopeID == Self.scope(destination))
         }
-        try run { try stack.deleteRoute6(destination: dst, prefixLength: plen, scopeID: destination.scopeID) }
+        try run { try stack.deleteRoute6(destination: dst, prefixLength: plen, scopeID: Self.scope(destination)) }
         guard let existing else { throw KernelError(.ESRCH) }
         return entry6(existing)
     }
 
-    func getRoute6(destination: SockAddr) throws(KernelError) -> RouteEntry {
+    func getRoute6(destination: SocketAddress) throws(KernelError) -> RouteEntry {
         let dst = try Self.ipv6(destination)
-        let result = try run { try stack.getRoute6(dst, scopeID: destination.scopeID) }
+        let result = try run { try stack.getRoute6(dst, scopeID: Self.scope(destination)) }
         var e = entry6(result.route)
         e.outputInterface = result.interfaceName
         // "local addr": the source RFC 6724 selection picks, which ping6 prints (NetBSD asks a
         // connected UDP socket for the same answer).
-        if let (src, scope) = try? stack.sourceAddress6(for: dst, scopeID: destination.scopeID) {
+        if let (src, scope) = try? stack.sourceAddress6(for: dst, scopeID: Self.scope(destination)) {
             e.localAddress = Self.sockaddr6(src, scope: scope)
         }
         return e
@@ -142,9 +149,9 @@ extension KernelNetStack {
         }
     }
 
-    func deleteNeighbor6(_ address: SockAddr) throws(KernelError) {
+    func deleteNeighbor6(_ address: SocketAddress) throws(KernelError) {
         let a = try Self.ipv6(address)
-        try run { try stack.deleteNeighbor(a, scopeID: a.needsScope ? address.scopeID : 0) }
+        try run { try stack.deleteNeighbor(a, scopeID: a.needsScope ? Self.scope(address) : 0) }
     }
 
     func prefixes6() -> [NetBSDModels.PrefixInfo] {
@@ -198,19 +205,19 @@ extension KernelNetStack {
     static let IPPROTO_IPV6: Int32 = 41
     static let IPV6_UNICAST_HOPS: Int32 = 4, IPV6_MULTICAST_HOPS: Int32 = 10, IPV6_RECVHOPLIMIT: Int32 = 37
 
-    func bind6(_ s: SocketID, _ address: SockAddr) throws(KernelError) {
+    func bind6(_ s: SocketID, _ address: SocketAddress) throws(KernelError) {
         let a = try Self.ipv6(address)
-        try run { try stack.bind6(Int32(s), a, scopeID: address.scopeID) }
+        try run { try stack.bind6(Int32(s), a, scopeID: Self.scope(address)) }
     }
 
-    func connect6(_ s: SocketID, _ address: SockAddr) throws(KernelError) {
+    func connect6(_ s: SocketID, _ address: SocketAddress) throws(KernelError) {
         let a = try Self.ipv6(address)
-        try run { try stack.connect6(Int32(s), a, scopeID: address.scopeID) }
+        try run { try stack.connect6(Int32(s), a, scopeID: Self.scope(address)) }
     }
 
-    func send6(_ s: SocketID, _ data: UnsafeRawBufferPointer, to address: SockAddr) throws(KernelError) -> Int {
+    func send6(_ s: SocketID, _ data: UnsafeRawBufferPointer, to address: SocketAddress) throws(KernelError) -> Int {
         let a = try Self.ipv6(address)
-        return try run { try stack.sendto6(Int32(s), data, to: a, scopeID: address.scopeID) }
+        return try run { try stack.sendto6(Int32(s), data, to: a, scopeID: Self.scope(address)) }
     }
 
     /// recvfrom6 into the kernel's buffer; the hop limit only for a socket that asked for it.
@@ -246,7 +253,7 @@ extension KernelNetStack {
 
 extension KernelNetStack {
     public func neighbors() throws(KernelError) -> [NetBSDModels.NeighborInfo] { try neighbors6() }
-    public func deleteNeighbor(_ address: SockAddr) throws(KernelError) { try deleteNeighbor6(address) }
+    public func deleteNeighbor(_ address: SocketAddress) throws(KernelError) { try deleteNeighbor6(address) }
     public func prefixes() throws(KernelError) -> [NetBSDModels.PrefixInfo] { prefixes6() }
     public func defaultRouters() throws(KernelError) -> [NetBSDModels.DefaultRouterInfo] { defaultRouters6() }
     public func ndInterface(_ name: String, set: UInt32, clear: UInt32) throws(KernelError) -> NetBSDModels.NDInterfaceInfo {

@@ -4,12 +4,12 @@
 
 public struct HostResolver: Sendable {
     /// Extra names (lab nodes), looked up after numeric forms and "localhost".
-    public var hosts: [String: InAddr]
+    public var hosts: [String: IPv4Address]
 
     /// Lab nodes' IPv6 addresses (ping6, ndp).
     public var hosts6: [String: IPv6Address] = [:]
 
-    public init(hosts: [String: InAddr] = [:]) { self.hosts = hosts }
+    public init(hosts: [String: IPv4Address] = [:]) { self.hosts = hosts }
 
     /// gai_strerror(EAI_AGAIN): what NetBSD's getaddrinfo said for a name in a kernel without
     /// a resolver (h-ipv6.txt: `ping6 nosuchhost`).
@@ -23,8 +23,8 @@ public struct HostResolver: Sendable {
         return hosts6[name].map { ($0, nil) }
     }
 
-    public func resolve(_ name: String) -> InAddr? {
-        if let a = InAddr(name) { return a }
+    public func resolve(_ name: String) -> IPv4Address? {
+        if let a = IPv4Address(name) { return a }
         if name == "localhost" || name == "localhost." { return .loopback }
         return hosts[name]
     }

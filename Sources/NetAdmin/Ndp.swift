@@ -116,7 +116,7 @@ public enum NdpFormat {
     /// One `ndp -a` row; the columns widen as ndp.c widens them for long addresses.
     public static func row(_ n: NeighborInfo) -> String {
         let h = host(n.address, interface: n.interface)
-        let ll = n.linkAddress.map(LinkAddress.format) ?? "(incomplete)"
+        let ll = n.linkAddress.map(MACAddress.format) ?? "(incomplete)"
         let aw = max(h.count, addressWidth)
         let lw = max(ll.count, addressWidth + linkWidth - aw)
         let iw = max(n.interface.count, addressWidth + linkWidth + interfaceWidth - aw - lw)

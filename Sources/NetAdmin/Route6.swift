@@ -161,15 +161,8 @@ extension RouteInfo {
     /// fe80::%shmif0/64), shorter prefixes first for equal destinations.
     public static func radixOrder6(_ a: RouteInfo, _ b: RouteInfo) -> Bool {
         func key(_ r: RouteInfo) -> (IPv6Address, Int) {
-            guard case .inet6(let bytes, let scope) = r.destination, let d = IPv6Address(bytes: bytes) else { return (.any, 0) }
-            let len: Int
-            if r.flags & RTF.HOST != 0 || r.netmask == nil {
-                len = 129
-            } else if case .inet6(let m, _)? = r.netmask {
-                len = m.reduce(0) { $0 + $1.nonzeroBitCount }
-            } else {
-                len = 128
-            }
+            guard case .inet6(let d, _, _, let scope) = r.destination else { return (.any, 0) }
+            let len = r.flags & RTF.HOST != 0 || r.netmask == nil ? 129 : r.netmask?.netmaskLength ?? 128
             return (d.needsScope ? d.embeddingScope(UInt16(truncatingIfNeeded: scope)) : d, len)
         }
         let ka = key(a), kb = key(b)

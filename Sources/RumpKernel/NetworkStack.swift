@@ -34,12 +34,12 @@ public protocol KernelServices: AnyObject {
 
 /// Where a received datagram came from and recvmsg's msg_flags (MSG_TRUNC).
 public struct ReceivedFrom: Sendable, Equatable {
-    public var from: SockAddr?
+    public var from: SocketAddress?
     public var flags: Int32
     /// The received hop limit, for an AF_INET6 socket with IPV6_RECVHOPLIMIT set (recvmsg then
     /// answers `message6`); nil otherwise.
     public var hopLimit: Int32?
-    public init(from: SockAddr?, flags: Int32 = 0, hopLimit: Int32? = nil) {
+    public init(from: SocketAddress?, flags: Int32 = 0, hopLimit: Int32? = nil) {
         self.from = from; self.flags = flags; self.hopLimit = hopLimit
     }
 }
@@ -64,13 +64,13 @@ public protocol NetworkStack: AnyObject {
 
     // Sockets
     func socket(domain: Int32, type: Int32, protocol: Int32) throws(KernelError) -> SocketID
-    func bind(_ s: SocketID, to address: SockAddr) throws(KernelError)
-    func connect(_ s: SocketID, to address: SockAddr) throws(KernelError)
+    func bind(_ s: SocketID, to address: SocketAddress) throws(KernelError)
+    func connect(_ s: SocketID, to address: SocketAddress) throws(KernelError)
     func listen(_ s: SocketID, backlog: Int32) throws(KernelError)
-    func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr)
+    func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SocketAddress)
     /// Returns the bytes accepted (a datagram all or nothing; a stream may take part).
     /// `to` is nil for send(2).
-    func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SockAddr?) throws(KernelError) -> Int
+    func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SocketAddress?) throws(KernelError) -> Int
     /// Replaces `buffer`'s contents with at most `maxLength` bytes of the next datagram (or of
     /// the stream), reusing its storage. MSG_PEEK leaves the data queued; a datagram longer
     /// than `maxLength` is cut, the rest dropped, and `flags` of the result has MSG_TRUNC.
@@ -84,8 +84,8 @@ public protocol NetworkStack: AnyObject {
     func lingerComplete(_ s: SocketID) -> Bool
     func setOption(_ s: SocketID, level: Int32, name: Int32, value: [UInt8]) throws(KernelError)
     func getOption(_ s: SocketID, level: Int32, name: Int32, maxLength: Int) throws(KernelError) -> [UInt8]
-    func localAddress(_ s: SocketID) throws(KernelError) -> SockAddr
-    func peerAddress(_ s: SocketID) throws(KernelError) -> SockAddr
+    func localAddress(_ s: SocketID) throws(KernelError) -> SocketAddress
+    func peerAddress(_ s: SocketID) throws(KernelError) -> SocketAddress
     /// Current POLLIN/POLLOUT/POLLERR/POLLHUP bits of a socket.
     func readiness(_ s: SocketID) -> Int16
 
@@ -97,7 +97,7 @@ public protocol NetworkStack: AnyObject {
     func destroyInterface(_ name: String) throws(KernelError)
     func setInterfaceFlags(_ name: String, set: UInt32, clear: UInt32) throws(KernelError)
     func addAddress(_ name: String, _ address: InterfaceAddress, alias: Bool) throws(KernelError)
-    func deleteAddress(_ name: String, _ address: SockAddr) throws(KernelError)
+    func deleteAddress(_ name: String, _ address: SocketAddress) throws(KernelError)
     func setMTU(_ name: String, _ mtu: UInt32) throws(KernelError)
     func setLinkstr(_ name: String, _ linkstr: String?) throws(KernelError)
 
@@ -105,15 +105,15 @@ public protocol NetworkStack: AnyObject {
     func routes(family: UInt8) -> [RouteEntry]
     func addRoute(_ route: RouteEntry) throws(KernelError)
     func changeRoute(_ route: RouteEntry) throws(KernelError)
-    func deleteRoute(destination: SockAddr, netmask: SockAddr?) throws(KernelError) -> RouteEntry
-    func getRoute(destination: SockAddr) throws(KernelError) -> RouteEntry
+    func deleteRoute(destination: SocketAddress, netmask: SocketAddress?) throws(KernelError) -> RouteEntry
+    func getRoute(destination: SocketAddress) throws(KernelError) -> RouteEntry
     /// Removes every non-interface route of the family; returns what was removed.
     func flushRoutes(family: UInt8) -> [RouteEntry]
 
     // ARP
     func arpEntries() -> [ArpInfo]
     func setArp(_ entry: ArpInfo) throws(KernelError)
-    func deleteArp(_ address: SockAddr) throws(KernelError)
+    func deleteArp(_ address: SocketAddress) throws(KernelError)
 
     // Statistics (netstat -s)
     /// Protocol counters by NetBSD's names ("ip.total", "icmp.outhist.0", "arp.sndtotal").
@@ -121,8 +121,8 @@ public protocol NetworkStack: AnyObject {
 
     // IPv6 Neighbor Discovery (ndp); the kernel checks rumpnet_netinet6 first.
     func neighbors() throws(KernelError) -> [NeighborInfo]
-    /// `address` is AF_INET6 with the interface index as scope id for link-local neighbors.
-    func deleteNeighbor(_ address: SockAddr) throws(KernelError)
+    /// `address` is a sockaddr_in6 with the interface index as scope id for link-local neighbors.
+    func deleteNeighbor(_ address: SocketAddress) throws(KernelError)
     func prefixes() throws(KernelError) -> [PrefixInfo]
     func defaultRouters() throws(KernelError) -> [DefaultRouterInfo]
     /// Sets and clears ND6_IFF_* bits, then reports the interface's ND parameters.
@@ -134,7 +134,7 @@ public protocol NetworkStack: AnyObject {
 extension NetworkStack {
     // A stack without IPv6 has no Neighbor Discovery.
     public func neighbors() throws(KernelError) -> [NeighborInfo] { throw KernelError(.EOPNOTSUPP) }
-    public func deleteNeighbor(_ address: SockAddr) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
+    public func deleteNeighbor(_ address: SocketAddress) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
     public func prefixes() throws(KernelError) -> [PrefixInfo] { throw KernelError(.EOPNOTSUPP) }
     public func defaultRouters() throws(KernelError) -> [DefaultRouterInfo] { throw KernelError(.EOPNOTSUPP) }
     public func ndInterface(_ name: String, set: UInt32, clear: UInt32) throws(KernelError) -> NDInterfaceInfo {

@@ -648,7 +648,7 @@ struct Validator {
         if case let .some(.some(d)) = string(f, "destination", path, required: true) {
             let pos = value(f, "destination")?.position
             if d == "default" {
-                dest = IPv4Prefix(address: IPv4(0), length: 0)
+                dest = IPv4Prefix(address: IPv4Address(0), length: 0)
             } else {
                 switch IPv4Prefix.parse(d, defaultLength: 32) {
                 case let .success(p):
@@ -660,10 +660,10 @@ struct Validator {
                 }
             }
         }
-        var gateway: IPv4?
+        var gateway: IPv4Address?
         if case let .some(.some(g)) = string(f, "gateway", path, required: true) {
             let pos = value(f, "gateway")?.position
-            if let a = IPv4(g) {
+            if let a = IPv4Address(g) {
                 if let interfaces {
                     let subnets = interfaces.filter(\.up).flatMap(\.addresses)
                     if subnets.contains(where: { $0.address == a }) {
@@ -684,7 +684,7 @@ struct Validator {
 
     /// Checks that need every node: the same address used twice in the lab (host taps included).
     mutating func crossNodeChecks(_ nodes: [Node], buses: [Bus]) {
-        var owner: [IPv4: String] = [:]
+        var owner: [IPv4Address: String] = [:]
         var taps: [String: String] = [:]
         for b in buses {
             if let h = b.host {
@@ -757,7 +757,7 @@ struct Validator {
         var target: Check.Target?
         if case let .some(.some(s)) = string(f, "ping", path, required: true) {
             let pos = value(f, "ping")?.position
-            if let a = IPv4(s) {
+            if let a = IPv4Address(s) {
                 target = .address(a)
             } else if nodeNames.contains(s) {
                 if let n = nodes.first(where: { $0.name == s }), n.interfaces.allSatisfy({ $0.addresses.isEmpty }) {

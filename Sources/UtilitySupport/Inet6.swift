@@ -4,31 +4,27 @@ import NetAdmin
 import RumpProtocol
 
 extension Convert {
-    public static func wire6(_ a: IPv6Address, scope: UInt32 = 0, port: UInt16 = 0) -> WireSockAddr {
-        WireSockAddr(family: RumpProtocol.NetBSD.AF_INET6, port: port, address: a.bytes, scopeID: scope)
+    /// A sockaddr_in6; the scope id only for addresses that have a scope.
+    public static func wire6(_ a: IPv6Address, scope: UInt32 = 0, port: UInt16 = 0) -> SocketAddress {
+        .inet6(a, port: port, scopeID: a.needsScope ? scope : 0)
     }
 
-    /// The IPv6 address of a wire address, with its scope id.
-    public static func inet6(_ a: WireSockAddr) -> (IPv6Address, UInt32)? {
-        guard a.family == RumpProtocol.NetBSD.AF_INET6, let v = IPv6Address(bytes: a.address) else { return nil }
-        return (v, a.scopeID)
+    /// The IPv6 address of a sockaddr_in6, with its scope id.
+    public static func inet6(_ a: SocketAddress) -> (IPv6Address, UInt32)? {
+        guard case .inet6(let v, _, _, let scope) = a else { return nil }
+        return (v, scope)
     }
 
     /// route(8)'s inet6 request as a routing-table entry; `scope` resolves zone names.
     public static func routeEntry6(_ q: Route6Request, scope: (String?, IPv6Address) -> UInt32) -> RouteEntry {
-        let gw: WireSockAddr
-        if let g = q.gateway {
-            gw = wire6(g, scope: scope(q.gatewayZone, g))
-        } else {
-            gw = WireSockAddr(family: RumpProtocol.NetBSD.AF_LINK, address: [])
-        }
+        let gw: SocketAddress = q.gateway.map { wire6($0, scope: scope(q.gatewayZone, $0)) } ?? .link(index: 0)
         return RouteEntry(destination: wire6(q.destination, scope: scope(q.destinationZone, q.destination)),
                           netmask: q.prefixLength.map { wire6(IPv6Address.mask(prefixLength: $0)) },
                           gateway: gw, flags: q.flags, interface: q.interface ?? "", mtu: q.mtu)
     }
 
     /// What `route get -inet6` prints of the kernel's match.
-    public static func routeGet(_ r: RouteEntry, askedSockAddr asked: NetAdmin.SockAddr) -> RouteGetReply {
+    public static func routeGet(_ r: RouteEntry, askedSockAddr asked: SocketAddress) -> RouteGetReply {
         var reply = routeGet(r, asked: .any)
         reply.routeTo = asked
         return reply

@@ -54,8 +54,7 @@ func table(_ rows: [[String]]) -> String {
 }
 
 func describe(_ a: InterfaceAddress) -> String {
-    let m = a.netmask.address.reduce(0) { $0 + $1.nonzeroBitCount }
-    return a.address.address.map(String.init).joined(separator: ".") + "/\(m)"
+    a.address.numericHost() + "/\(a.netmask.netmaskLength ?? 0)"
 }
 
 func statusRows(_ statuses: [LabRunner.NodeStatus], topology: Topology) -> [[String]] {

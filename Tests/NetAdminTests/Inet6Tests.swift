@@ -14,16 +14,16 @@ import NetAdmin
     }
 
     static func a6(_ s: String) -> IPv6Address { IPv6Address(s)! }
-    static func sa6(_ s: String, _ scope: UInt32 = 0) -> SockAddr { .inet6(a6(s).bytes, scopeID: scope) }
-    static func mask6(_ n: Int) -> SockAddr { .inet6(IPv6Address.mask(prefixLength: n).bytes, scopeID: 0) }
+    static func sa6(_ s: String, _ scope: UInt32 = 0) -> SocketAddress { .inet6(a6(s), scopeID: scope) }
+    static func mask6(_ n: Int) -> SocketAddress { .inet6(IPv6Address.mask(prefixLength: n)) }
     static let k1mac = mac("b2:a0:11:7c:68:f8"), k2mac = mac("b2:a0:7f:87:c1:ba")
-    static let link2 = SockAddr.link(index: 2, name: "", address: [])
+    static let link2 = SocketAddress.link(index: 2)
 
     static var lo0: InterfaceInfo {
         InterfaceInfo(name: "lo0", index: 1, flags: IFF.UP | IFF.LOOPBACK | IFF.RUNNING | IFF.MULTICAST, mtu: 33624, addresses: [
             InterfaceAddressInfo(address: sa6("::1"), netmask: mask6(128)),
             InterfaceAddressInfo(address: sa6("fe80::1", 1), netmask: mask6(64)),
-            .inet(.loopback, netmask: InAddr(0xff00_0000)),
+            .inet(.loopback, netmask: IPv4Address(0xff00_0000)),
         ])
     }
 
@@ -70,14 +70,14 @@ import NetAdmin
 
     // MARK: routes
 
-    static func r6(_ dst: String, _ scope: UInt32, _ len: Int?, gw: SockAddr, _ flags: UInt32, mtu: UInt32 = 0, _ ifname: String) -> RouteInfo {
+    static func r6(_ dst: String, _ scope: UInt32, _ len: Int?, gw: SocketAddress, _ flags: UInt32, mtu: UInt32 = 0, _ ifname: String) -> RouteInfo {
         RouteInfo(destination: sa6(dst, scope), netmask: len.map(mask6), gateway: gw, flags: flags, mtu: mtu, interface: ifname)
     }
 
     /// k1's Internet6 table as recorded (after `ifconfig shmif0 inet6 fd00::1/64`).
     static func table(global: String = "fd00::1", extra: [RouteInfo] = []) -> [RouteInfo] {
         let U = RTF.UP, H = RTF.HOST, l = RTF.LOCAL, C = RTF.CONNECTED
-        let lo = SockAddr.link(index: 1, name: "lo0", address: [])
+        let lo = SocketAddress.link(index: 1, name: "lo0")
         let r = [
             r6("ff02::", 2, 32, gw: link2, U | C, "shmif0"),
             r6("::1", 0, nil, gw: sa6("::1"), U | H, mtu: 33624, "lo0"),
@@ -98,7 +98,7 @@ import NetAdmin
         expectSame(RouteFormat.show(Self.table(), options: { var o = RouteOptions(); o.numeric = true; return o }(), family: .inet6),
                    Self.entry("route -n show -inet6").output, "route -n show -inet6")
         expectSame(RouteFormat.show(Self.table(), family: .inet6), Self.entry("route show -inet6").output, "route show -inet6")
-        let v4 = RouteInfo(destination: .inet(.loopback), netmask: nil, gateway: .link(index: 1, name: "lo0", address: []),
+        let v4 = RouteInfo(destination: .inet(.loopback), netmask: nil, gateway: .link(index: 1, name: "lo0"),
                            flags: RTF.UP | RTF.HOST | RTF.LOCAL, mtu: 33624, interface: "lo0")
         var n = RouteOptions()
         n.numeric = true

@@ -94,22 +94,22 @@ struct Ifconfig {
         case .deleteLinkstr: return kernel.perform(.ifSetLinkstr(name: name, linkstr: nil))
         case .setAddress(let a, let mask, let bcast, let alias):
             // No mask: NetBSD's in_ifinit picks the classful one; the kernel does that for 0.
-            let ia = InterfaceAddress(address: Convert.wire(a), netmask: Convert.wire(mask ?? .any),
-                                      broadcast: bcast.map { Convert.wire($0) })
+            let ia = InterfaceAddress(address: SocketAddress.inet(a), netmask: SocketAddress.inet(mask ?? .any),
+                                      broadcast: bcast.map { SocketAddress.inet($0) })
             return kernel.perform(.ifAddAddress(name: name, address: ia, alias: alias))
         case .deleteAddress(let a):
-            return kernel.perform(.ifDeleteAddress(name: name, address: Convert.wire(a)))
+            return kernel.perform(.ifDeleteAddress(name: name, address: SocketAddress.inet(a)))
         case .setAddress6(let a, let zone, let len, _):
             // SIOCAIFADDR_IN6 adds (an interface keeps its link-local address); a scoped address
             // belongs to the interface configured unless its zone says otherwise.
             let ifIndex = kernel.interfaceIndex(name)
             let scope = a.needsScope ? (zone.map { kernel.scope($0, a) } ?? ifIndex) : 0
-            let ia = InterfaceAddress(address: Convert.wire6(a, scope: scope),
-                                      netmask: Convert.wire6(IPv6Address.mask(prefixLength: len ?? 64)))
+            let ia = InterfaceAddress(address: .inet6(a, scopeID: scope),
+                                      netmask: .inet6(IPv6Address.mask(prefixLength: len ?? 64)))
             return kernel.perform(.ifAddAddress(name: name, address: ia, alias: true))
         case .deleteAddress6(let a, let zone):
             let scope = a.needsScope ? (zone.map { kernel.scope($0, a) } ?? kernel.interfaceIndex(name)) : 0
-            return kernel.perform(.ifDeleteAddress(name: name, address: Convert.wire6(a, scope: scope)))
+            return kernel.perform(.ifDeleteAddress(name: name, address: .inet6(a, scopeID: scope)))
         }
     }
 }

@@ -207,7 +207,7 @@ struct Ping6 {
         do { result = .success(try kernel.client.call(.recvmsg(fd: fd, maxLength: 65535, flags: 0, timeout: ms))) } catch {
             result = .failure(error)
         }
-        let pkt: [UInt8], from: WireSockAddr?, hopLimit: Int32
+        let pkt: [UInt8], from: SocketAddress?, hopLimit: Int32
         switch result {
         case .success(.message6(let d, let f, _, let h)): pkt = d; from = f; hopLimit = h
         case .success(.message(let d, let f, _)): pkt = d; from = f; hopLimit = -1

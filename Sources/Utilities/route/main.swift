@@ -30,7 +30,7 @@ struct Route {
             }
         case .get(let o, let a):
             let r: RouteEntry
-            switch kernel.call(.routeGet(destination: Convert.wire(a))) {
+            switch kernel.call(.routeGet(destination: SocketAddress.inet(a))) {
             case .success(.routes(let l)) where !l.isEmpty: r = l[0]
             case .failure(let e): return RouteFormat.socketError(e)
             case .success: return RouteFormat.socketError(.ESRCH)
@@ -55,12 +55,12 @@ struct Route {
             let sc = kernel.scope(zone, a)
             switch kernel.call(.routeGet(destination: Convert.wire6(a, scope: sc))) {
             case .success(.routes(let l)) where !l.isEmpty:
-                return RouteFormat.get(Convert.routeGet(l[0], askedSockAddr: .inet6(a.bytes, scopeID: sc)))
+                return RouteFormat.get(Convert.routeGet(l[0], askedSockAddr: Convert.wire6(a, scope: sc)))
             case .failure(let e): return RouteFormat.socketError(e)
             case .success: return RouteFormat.socketError(.ESRCH)
             }
         case .delete(let o, let req):
-            let e = kernel.perform(.routeDelete(destination: Convert.wire(req.destination), netmask: req.netmask.map { Convert.wire($0) }))
+            let e = kernel.perform(.routeDelete(destination: SocketAddress.inet(req.destination), netmask: req.netmask.map { SocketAddress.inet($0) }))
             return RouteFormat.change("delete", req, options: o, error: e)
         }
     }

@@ -272,7 +272,8 @@ final class ImpairedPath {
 }
 
 public final class Impairment: DeviceMiddleware {
-    public let inner: NetDevice
+    /// Settable so a capture can go in beneath a running impairment without losing its queue.
+    public var inner: NetDevice
     public private(set) var spec: ImpairmentSpec
     let egress: ImpairedPath
     let ingress: ImpairedPath
