@@ -30,6 +30,8 @@ public final class KernelNetStack: NetworkStack {
     private var timerDeadline: UInt64 = 0
     /// Interface name -> its captures' middlewares and sessions (KernelNetStack+Capture.swift).
     var captures: [String: InterfaceCaptures] = [:]
+    /// Raw AF_INET6 sockets (KernelNetStack+Inet6.swift), and whether each set IPV6_RECVHOPLIMIT.
+    var inet6Sockets: [SocketID: Bool] = [:]
 
     public init(components: Set<Component>) {
         self.components = components
@@ -213,7 +215,7 @@ public final class KernelNetStack: NetworkStack {
 
     /// Runs a stack call, then brings the loop up to date; `configuration` calls may have
     /// changed the interfaces' bus descriptors.
-    private func run<T>(configuration: Bool = false, _ body: () throws -> T) throws(KernelError) -> T {
+    func run<T>(configuration: Bool = false, _ body: () throws -> T) throws(KernelError) -> T {
         do {
             let r = try body()
             sync(descriptors: configuration)
@@ -231,6 +233,8 @@ public final class KernelNetStack: NetworkStack {
             let fd = try stack.socket(domain: domain, type: type, protocol: `protocol`)
             // The kernel decides about blocking; the stack must answer "would block".
             try stack.setOption(fd, .nonBlocking(true))
+            // Raw ICMPv6 sockets take the IPv6 layer's calls (+Inet6); UDP and TCP ones the common path.
+            if domain == Int32(NetBSD.AF_INET6) && type == NetBSD.SOCK_RAW { inet6Sockets[Int(fd)] = false }
             return Int(fd)
         }
     }
@@ -257,6 +261,7 @@ public final class KernelNetStack: NetworkStack {
     private func family(_ s: SocketID) throws(KernelError) -> Int32 { try run { try stack.family(Int32(s)) } }
 
     public func bind(_ s: SocketID, to address: SocketAddress) throws(KernelError) {
+        if inet6Sockets[s] != nil { return try bind6(s, address) }
         let e = try Self.endpoint(address, family: try family(s))
         try run { try stack.bind(Int32(s), to: e) }
     }
@@ -267,6 +272,7 @@ public final class KernelNetStack: NetworkStack {
             try run { try stack.disconnect(Int32(s)) }
             return
         }
+        if inet6Sockets[s] != nil { return try connect6(s, address) }
         let e = try Self.endpoint(address, family: try family(s))
         try run { try stack.connect(Int32(s), to: e) }
     }
@@ -287,6 +293,7 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SocketAddress?) throws(KernelError) -> Int {
+        if let to, inet6Sockets[s] != nil { return try send6(s, data, to: to) }
         let dst: SocketEndpoint?
         if let to { dst = try Self.endpoint(to, family: try family(s)) } else { dst = nil }
         return try run { try stack.send(Int32(s), data, to: dst, flags: MessageFlags(rawValue: flags)) }
@@ -300,6 +307,7 @@ public final class KernelNetStack: NetworkStack {
     static let streamReadLimit = 262_144
 
     public func receive(_ s: SocketID, into buffer: inout [UInt8], maxLength: Int, flags: Int32) throws(KernelError) -> ReceivedFrom {
+        if let hop = inet6Sockets[s] { return try receive6(s, into: &buffer, maxLength: maxLength, wantsHopLimit: hop) }
         let limit = max(0, min(maxLength, (try? stack.getOption(Int32(s), .type)) == Int(SocketConstants.SOCK_STREAM) ? Self.streamReadLimit : 65535))
         // The data goes from the socket's queue straight into the kernel's reused buffer:
         // grow it (within its capacity after the first time) to the limit, copy, cut back.
@@ -335,7 +343,10 @@ public final class KernelNetStack: NetworkStack {
         try run { try stack.shutdown(Int32(s), how: how) }
     }
 
-    public func close(_ s: SocketID) { try? stack.close(Int32(s)) }
+    public func close(_ s: SocketID) {
+        inet6Sockets[s] = nil
+        try? stack.close(Int32(s))
+    }
 
     /// An int option value as clients pass it: 4 bytes (an int) or 1 (IP_TTL's u_char form).
     static func int(_ v: [UInt8]) throws(KernelError) -> Int {
@@ -351,6 +362,10 @@ public final class KernelNetStack: NetworkStack {
             let linger = try Self.linger(value)
             try run { try stack.setOption(Int32(s), .linger(linger)) }
             return
+        }
+        if level == Self.IPPROTO_IPV6, inet6Sockets[s] != nil {
+            if name == Self.IPV6_RECVHOPLIMIT { inet6Sockets[s] = try Self.int(value) != 0; return }
+            return try setOption6(s, name: name, value: value)
         }
         guard let option = SocketOptionName(level: level, name: name) else { throw KernelError(.ENOPROTOOPT) }
         let v = try Self.int(value)
@@ -421,7 +436,7 @@ public final class KernelNetStack: NetworkStack {
                 name: ifp.name, index: UInt32(ifp.index), flags: ifp.flags.rawValue, mtu: UInt32(ifp.mtu),
                 linkAddress: ifp.linkType == .ethernet ? ifp.linkAddress.bytes : [],
                 linkstr: ifp.device.linkString,
-                addresses: ifp.addresses.map { a in
+                addresses: inet6Addresses(ifp.name) + ifp.addresses.map { a in
                     RumpProtocol.InterfaceAddress(address: Self.sockaddr(a.address), netmask: Self.mask(a.netmask),
                                      broadcast: broadcastCapable ? Self.sockaddr(a.broadcast) : nil,
                                      flags: a.detached ? 0x4 : 0)
@@ -459,6 +474,7 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func addAddress(_ name: String, _ address: RumpProtocol.InterfaceAddress, alias: Bool) throws(KernelError) {
+        if address.address.family == .inet6 { return try addAddress6(name, address) }
         let a = try Self.ipv4(address.address)
         let m = try Self.ipv4(address.netmask)
         let b = try address.broadcast.map { (x: SocketAddress) throws(KernelError) in try Self.ipv4(x) }
@@ -473,6 +489,7 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func deleteAddress(_ name: String, _ address: SocketAddress) throws(KernelError) {
+        if address.family == .inet6 { return try deleteAddress6(name, address) }
         let a = try Self.ipv4(address)
         try run(configuration: true) { try stack.deleteAddress(name: name, a) }
     }
@@ -506,7 +523,8 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func routes(family: UInt8) -> [RouteEntry] {
-        family == NetBSD.AF_INET || family == NetBSD.AF_UNSPEC ? stack.routeList.map(entry) : []
+        (family == NetBSD.AF_INET || family == NetBSD.AF_UNSPEC ? stack.routeList.map(entry) : [])
+            + (family == NetBSD.AF_INET6 || family == NetBSD.AF_UNSPEC ? routes6() : [])
     }
 
     static func prefix(_ e: RouteEntry) throws(KernelError) -> Int {
@@ -517,6 +535,7 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func addRoute(_ route: RouteEntry) throws(KernelError) {
+        if route.destination.family == .inet6 { return try addRoute6(route) }
         let dst = try Self.ipv4(route.destination)
         let plen = try Self.prefix(route)
         let reject = route.flags & RouteFlags.reject.rawValue != 0
@@ -541,6 +560,7 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func deleteRoute(destination: SocketAddress, netmask: SocketAddress?) throws(KernelError) -> RouteEntry {
+        if destination.family == .inet6 { return try deleteRoute6(destination: destination, netmask: netmask) }
         let dst = try Self.ipv4(destination)
         var plen = 32
         if let netmask {
@@ -554,6 +574,7 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func getRoute(destination: SocketAddress) throws(KernelError) -> RouteEntry {
+        if destination.family == .inet6 { return try getRoute6(destination: destination) }
         let dst = try Self.ipv4(destination)
         let result = try run { try stack.getRoute(dst) }
         var e = entry(result.route)
@@ -631,6 +652,6 @@ extension KernelNetStack {
                        ("rcvbadproto", arp.badFrames), ("rcvlocalspa", arp.dupAddress), ("dfrdropped", arp.heldDropped)] {
             add("arp." + n, v)
         }
-        return out
+        return out + statistics6()
     }
 }

@@ -46,6 +46,8 @@ public enum RouteCommand: Sendable, Equatable {
     case delete(RouteOptions, RouteRequest)
     case get(RouteOptions, IPv4Address)
     case monitor(RouteOptions)
+    /// add/change/delete/get with `-inet6` (Route6.swift).
+    case inet6(RouteOptions, Route6Command)
 
     public static func parse(_ args: [String], resolver: HostResolver = HostResolver()) -> ParseOutcome<RouteCommand> {
         var g = Getopt(args, "dfLnqSsTtv")
@@ -67,6 +69,9 @@ public enum RouteCommand: Sendable, Equatable {
         var rest = g.operands
         guard !rest.isEmpty else { return .exit(ToolOutput(stderr: RouteFormat.usage, status: 1)) }
         let cmd = rest.removeFirst()
+        if ["add", "change", "delete", "get"].contains(cmd) && rest.contains("-inet6") {
+            return parse6(cmd, o, rest, resolver)
+        }
         switch cmd {
         case "show", "flush":
             var fam: AddressFamily?

@@ -144,15 +144,21 @@ public enum PrefixParseError: Error, Equatable, Sendable {
     case missingLength, badAddress(String), badLength(String)
 }
 
-/// Splits "address/len"; the length must be decimal digits within 0...`maximum`.
-private func splitPrefix(_ text: String, maximum: Int) -> (address: Substring, length: Result<Int, PrefixParseError>?) {
+/// Parses "address/len" for either family: the length decimal digits within 0...`maximum`;
+/// with `defaultLength`, a bare address too.
+private func parsePrefix<A, P>(_ text: String, maximum: Int, defaultLength: Int?, address parse: (Substring) -> A?,
+                               _ make: (A, Int) -> P) -> Result<P, PrefixParseError> {
     let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-    guard parts.count == 2 else { return (parts[0], nil) }
+    guard let address = parse(parts[0]) else { return .failure(.badAddress(String(parts[0]))) }
+    guard parts.count == 2 else {
+        if let d = defaultLength { return .success(make(address, d)) }
+        return .failure(.missingLength)
+    }
     let l = parts[1]
     guard !l.isEmpty, l.count <= String(maximum).count, l.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(l), n <= maximum else {
-        return (parts[0], .failure(.badLength(String(l))))
+        return .failure(.badLength(String(l)))
     }
-    return (parts[0], .success(n))
+    return .success(make(address, n))
 }
 
 /// An IPv4 address with its prefix length: an interface address (host bits set) or a network
@@ -169,15 +175,7 @@ public struct IPv4Prefix: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses "a.b.c.d/len" (inet_pton's address); with `defaultLength`, a bare address too.
     public static func parse(_ text: String, defaultLength: Int? = nil) -> Result<IPv4Prefix, ParseError> {
-        let (a, l) = splitPrefix(text, maximum: 32)
-        guard let address = IPv4Address(a) else { return .failure(.badAddress(String(a))) }
-        switch l {
-        case nil:
-            if let d = defaultLength { return .success(IPv4Prefix(address: address, length: d)) }
-            return .failure(.missingLength)
-        case .failure(let e)?: return .failure(e)
-        case .success(let n)?: return .success(IPv4Prefix(address: address, length: n))
-        }
+        parsePrefix(text, maximum: 32, defaultLength: defaultLength, address: { IPv4Address($0) }) { IPv4Prefix(address: $0, length: $1) }
     }
 
     public var mask: UInt32 { IPv4Address.mask(prefixLength: length) }
@@ -203,15 +201,7 @@ public struct IPv6Prefix: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses "addr/len" (inet_pton's address, no zone); with `defaultLength`, a bare address too.
     public static func parse(_ text: String, defaultLength: Int? = nil) -> Result<IPv6Prefix, ParseError> {
-        let (a, l) = splitPrefix(text, maximum: 128)
-        guard let address = IPv6Address(a) else { return .failure(.badAddress(String(a))) }
-        switch l {
-        case nil:
-            if let d = defaultLength { return .success(IPv6Prefix(address: address, length: d)) }
-            return .failure(.missingLength)
-        case .failure(let e)?: return .failure(e)
-        case .success(let n)?: return .success(IPv6Prefix(address: address, length: n))
-        }
+        parsePrefix(text, maximum: 128, defaultLength: defaultLength, address: { IPv6Address($0) }) { IPv6Prefix(address: $0, length: $1) }
     }
 
     public var mask: IPv6Address { IPv6Address.mask(prefixLength: length) }

@@ -1,5 +1,5 @@
 // rumpnet-bench: echo request -> reply through two stacks on an in-memory link (and through a
-// forwarding third stack), UDP echo between two stacks' sockets (64 and 1472 bytes of payload),
+// forwarding third stack), the same over IPv6 (Bench6.swift), UDP echo between two stacks' sockets (64 and 1472 bytes of payload),
 // beside a plain memcpy of the same frames, with heap allocations per packet counted by the
 // CMallocCount interposer.
 
@@ -165,16 +165,19 @@ let runs = args.count > 3 ? Int(args[3]) ?? 5 : 5
 
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 print("rumpnet-bench: \(rounds) round trips x \(runs) runs, ICMP payload \(size) bytes (frame \(14 + 28 + size) bytes)")
+var echo6: [Result] = [], fwd6: [Result] = []
 var echo: [Result] = [], fwd: [Result] = [], udpSmall: [Result] = [], udpLarge: [Result] = [], mem: [Result] = []
 for _ in 0..<runs {
     echo.append(try pingPong(forwarding: false, rounds: rounds, size: size))
     fwd.append(try pingPong(forwarding: true, rounds: rounds, size: size))
+    echo6.append(try pingPong6(forwarding: false, rounds: rounds, size: size))
+    fwd6.append(try pingPong6(forwarding: true, rounds: rounds, size: size))
     udpSmall.append(try udpEcho(rounds: rounds, payload: 64))
     udpLarge.append(try udpEcho(rounds: rounds, payload: 1472))
     mem.append(memcpyBaseline(packets: rounds * 2, size: size))
 }
 let memNs = median(mem.map(\.nsPerPacket))
-for rs in [echo, fwd, udpSmall, udpLarge, mem] {
+for rs in [echo, fwd, echo6, fwd6, udpSmall, udpLarge, mem] {
     let ns = median(rs.map(\.nsPerPacket))
     let pps = median(rs.map(\.pps))
     let al = rs.map(\.allocsPerPacket).max()!

@@ -4,6 +4,9 @@
 // to port 53 on any address, and one connected to 10.0.0.2:53 so ICMP errors reach so_error), and
 // TCP: a listener on port 80, a connection accepted from 10.0.0.2:1234 (set up again whenever an
 // input ends it) and one connecting to 10.0.0.2:80; invariants are checked after every frame.
+// IPv6 is on too (fd00::1/64 and its link-local on shmif0, fd01::1/64 on shmif1, forwarding and
+// accept_rtadv on, a raw ICMPv6 socket): frames of type 0x86dd reach it, and bit 3 of the first
+// byte fixes an ICMPv6 message's checksum so mutated ND, MLD and echo messages get past it.
 
 import RumpNet
 
@@ -40,6 +43,7 @@ final class Harness {
     let udpBound: Int32, udpConnected: Int32
     let sink0 = SinkDriver()
     let tcpListener: Int32, tcpClient: Int32
+    let icmp6: Int32
     var tcpServer: Int32 = -1
     static let peer = IPv4Address("10.0.0.2")!, local = IPv4Address("10.0.0.1")!
     static let peerMAC = MACAddress("b2:a0:00:00:00:99")!, localMAC = MACAddress("b2:a0:00:00:00:01")!
@@ -69,7 +73,25 @@ final class Harness {
         try! stack.listen(tcpListener, backlog: 8)
         tcpClient = try! stack.socket(domain: 2, type: 1, protocol: 0)
         do { try stack.connect(tcpClient, to: SocketEndpoint(Harness.peer, 80)) } catch {}  // EINPROGRESS
+        stack.enableIPv6()
+        try! stack.sysctlSet("net.inet6.ip6.dad_count", 0)
+        try! stack.addAddress6(name: "shmif0", IPv6Address("fd00::1")!, prefixLength: 64)
+        try! stack.addAddress6(name: "shmif1", IPv6Address("fd01::1")!, prefixLength: 64)
+        try! stack.sysctlSet("net.inet6.ip6.forwarding", 1)
+        try! stack.sysctlSet("net.inet6.ip6.accept_rtadv", 1)
+        try! stack.sysctlSet("net.inet6.icmp6.errppslimit", -1)
+        try! stack.addRoute6(destination: .any, prefixLength: 0, gateway: IPv6Address("fd01::7")!)
+        icmp6 = try! stack.socket(domain: 24, type: 3, protocol: 58)
         establish()
+    }
+
+    /// An IPv6 frame carrying ICMPv6 right after its header: the checksum made right.
+    func fixICMPv6(_ f: UnsafeMutableRawBufferPointer) {
+        guard f.count >= 58, f[12] == 0x86, f[13] == 0xDD, f[20] == 58 else { return }
+        let plen = Int(f[18]) << 8 | Int(f[19])
+        guard plen >= 4, 54 + plen <= f.count else { return }
+        let src = IPv6Address(loadingFrom: f.baseAddress! + 22), dst = IPv6Address(loadingFrom: f.baseAddress! + 38)
+        ICMPv6Emitter.setChecksum(UnsafeMutableRawBufferPointer(rebasing: f[54..<(54 + plen)]), src: src, dst: dst)
     }
 
     /// A TCP segment from 10.0.0.2:1234 to port 80 (Ethernet and IPv4 around it).
@@ -127,11 +149,12 @@ final class Harness {
         guard data.count >= 1 else { return }
         let ifIndex = 2 + Int(data[0] & 1)
         let body = UnsafeRawBufferPointer(rebasing: data[1...])
-        if data[0] & 2 != 0, body.count <= frame.count {
+        if data[0] & 10 != 0, body.count <= frame.count {
             frame.withUnsafeMutableBytes { p in
                 let f = UnsafeMutableRawBufferPointer(rebasing: p[0..<body.count])
                 f.copyMemory(from: body)
-                _ = steer(f, fixChecksum: data[0] & 4 != 0)
+                if data[0] & 2 != 0 { _ = steer(f, fixChecksum: data[0] & 4 != 0) }
+                if data[0] & 8 != 0 { fixICMPv6(f) }
                 stack.receive(UnsafeRawBufferPointer(f), on: ifIndex)
             }
         } else {
@@ -143,6 +166,7 @@ final class Harness {
             stack.poll()
             rx.withUnsafeMutableBytes { b in
                 while (try? stack.recvfrom(fd, into: b)) != nil {}
+                while (try? stack.recvfrom6(icmp6, into: b)) != nil {}
                 for u in [udpBound, udpConnected] {
                     // Datagrams, then a pending so_error (which the failing receive clears).
                     while (try? stack.receive(u, into: b)) != nil {}
@@ -168,6 +192,7 @@ final class Harness {
         precondition(stack.socketList.count <= 64)
         // Bounded state whatever the input.
         precondition(stack.arpEntries.count <= 4096)
+        precondition(stack.neighborCount <= 4096 && stack.heldPackets6 <= 256)
         if let d = stack.nextDeadline { precondition(d >= clock.now || d + 2_000_000_000 >= clock.now) }
     }
 }

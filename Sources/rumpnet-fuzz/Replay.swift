@@ -36,6 +36,8 @@ enum Replay {
         print("replayed \(replayed) inputs without a crash")
         // What reached TCP (tests check the corpus got past the checks into connections).
         let t = harness.stack.tcpStats
+        let i6 = harness.stack.ip6Stats, c6 = harness.stack.icmp6Stats
+        print("ip6: total \(i6.total) delivered \(i6.delivered) forward \(i6.forward) fragments \(i6.fragments) icmp6reflect \(c6.reflect) icmp6checksum \(c6.checksum) neighbours \(harness.stack.neighborCount)")
         print("tcp: rcvtotal \(t.rcvtotal) rcvpack \(t.rcvpack) rcvbyte \(t.rcvbyte) rcvackpack \(t.rcvackpack) rcvbadoff \(t.rcvbadoff) challengeAcks \(t.challengeAcks) scAdded \(t.scAdded)")
     }
 }

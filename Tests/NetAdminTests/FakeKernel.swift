@@ -206,6 +206,8 @@ extension FakeKernel {
             guard let i = find(req) else { return RouteFormat.change("change", req, options: o, error: .ESRCH) }
             if let gw = req.gateway { routes[i].gateway = .inet(gw) }
             return RouteFormat.change("change", req, options: o)
+        case .inet6:
+            return ToolOutput(stderr: "no inet6 routes in the kernel double\n", status: 99)
         case .delete(let o, let req):
             guard let i = find(req) else { return RouteFormat.change("delete", req, options: o, error: .ESRCH) }
             routes.remove(at: i)
@@ -213,7 +215,7 @@ extension FakeKernel {
         }
     }
 
-    var sortedRoutes: [RouteInfo] { routes.sorted(by: RouteInfo.radixOrder) }
+    var sortedRoutes: [RouteInfo] { RouteInfo.tableOrder(routes) }
 
     func find(_ req: RouteRequest) -> Int? {
         routes.firstIndex { $0.destination == .inet(req.destination) && $0.netmask == req.netmask.map { .inet($0) } }

@@ -454,3 +454,117 @@ import Testing
         #expect(h.neighbors.first { $0.address == router }?.isRouter == true)
     }
 }
+
+@Suite struct IPv6BehaviourTests {
+    let macA: UInt64 = 0xb2a0_117c_68f8, macB: UInt64 = 0xb2a0_7f87_c1ba
+
+    func pair(_ lab: Lab) throws -> (NetStack, NetStack, MemoryLink) {
+        let l = lab.link()
+        let a = lab.stack6(seed: 1), b = lab.stack6(seed: 2)
+        try lab.attach6(a, l, "shmif0", mac: macA)
+        try lab.attach6(b, l, "shmif0", mac: macB)
+        try a.addAddress6(name: "shmif0", v6("fd00::1"), prefixLength: 64)
+        try b.addAddress6(name: "shmif0", v6("fd00::2"), prefixLength: 64)
+        lab.advance(seconds: 3)
+        return (a, b, l)
+    }
+
+    @Test func errorsAreRateLimitedByErrppslimit() throws {
+        let lab = Lab()
+        let (a, b, _) = try pair(lab)
+        let fd = try Ping6.socket(a)
+        try Ping6.send(a, fd, to: v6("fd00::2"), seq: 0)
+        lab.settle()
+        _ = Ping6.drain(a, fd)
+        try b.sysctlSet("net.inet6.icmp6.errppslimit", 5)
+        let src = v6("fd00::1"), dst = v6("fd00::2")
+        let f = Frame6.make(dstMAC: MACAddress(macB), srcMAC: MACAddress(macA), src: src, dst: dst, nh: 253, payload: [0, 0, 0, 0])
+        for _ in 0..<20 { f.withUnsafeBytes { b.receive($0, on: 2) } }
+        lab.settle()
+        #expect(Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.parameterProblem }.count == 5)
+        #expect(b.icmp6Stats.toofreq == 15)
+        // The next second allows five more.
+        lab.advance(seconds: 1)
+        for _ in 0..<20 { f.withUnsafeBytes { b.receive($0, on: 2) } }
+        lab.settle()
+        #expect(Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.parameterProblem }.count == 5)
+        // Never about an ICMPv6 error: a parameter problem for an error message is not answered.
+        let err = Frame6.icmp([1, 0, 0, 0, 0, 0, 0, 0] + Array(f[14...]), src: src, dst: dst)
+        let g = Frame6.make(dstMAC: MACAddress(macB), srcMAC: MACAddress(macA), src: src, dst: dst, nh: 60,
+                            payload: Frame6.options(next: 58, [0x9E, 0]) + err)
+        lab.advance(seconds: 1)
+        g.withUnsafeBytes { b.receive($0, on: 2) }
+        lab.settle()
+        #expect(Ping6.drain(a, fd).isEmpty && b.icmp6Stats.canterror == 1)
+    }
+
+    @Test func mldAnswersQueriesAndSuppressesOnOthersReports() throws {
+        let lab = Lab()
+        let (a, _, l) = try pair(lab)
+        lab.advance(seconds: 11)  // the unsolicited reports are done
+        var reports: [[UInt8]] = []
+        l.tap = { f in if f.count >= 86, f[12] == 0x86, f[20] == 0, f[62] == ICMPv6Type.mldReport { reports.append(Array(f)) } }
+        // A general query from a router, max delay 1 s.
+        let router = v6("fe80::99")
+        var q = [UInt8](repeating: 0, count: 24); q[0] = ICMPv6Type.mldQuery; q[4] = 0x03; q[5] = 0xE8
+        let hbh: [UInt8] = [58, 0, 5, 2, 0, 0, 1, 0]
+        let f = Frame6.make(dstMAC: MACAddress(0x3333_0000_0001), srcMAC: MACAddress(0xb2a0_0000_0099), src: router,
+                            dst: .linkLocalAllNodes, nh: 0, hopLimit: 1, payload: hbh + Frame6.icmp(q, src: router, dst: .linkLocalAllNodes))
+        f.withUnsafeBytes { a.receive($0, on: 2) }
+        lab.advance(seconds: 1.1)
+        // One report per reportable group: the two solicited-node groups (ff02::1 is never reported).
+        let groups = Set(reports.map { Array($0[70..<86]) })
+        #expect(groups == [v6("ff02::1:ff00:1").bytes, v6("ff02::1:ff7c:68f8").bytes])
+        #expect(reports.count == 2)
+        // Someone else reports ff02::1:ff00:1 before our timer: ours is suppressed.
+        reports.removeAll()
+        f.withUnsafeBytes { a.receive($0, on: 2) }
+        var r = [UInt8](repeating: 0, count: 24); r[0] = ICMPv6Type.mldReport
+        r.replaceSubrange(8..<24, with: v6("ff02::1:ff00:1").bytes)
+        let g = v6("ff02::1:ff00:1")
+        let rep = Frame6.make(dstMAC: MACAddress(g.multicastMAC), srcMAC: MACAddress(0xb2a0_0000_0098), src: v6("fe80::98"), dst: g,
+                              nh: 0, hopLimit: 1, payload: hbh + Frame6.icmp(r, src: v6("fe80::98"), dst: g))
+        rep.withUnsafeBytes { a.receive($0, on: 2) }
+        lab.advance(seconds: 1.1)
+        #expect(reports.map { Array($0[70..<86]) } == [v6("ff02::1:ff7c:68f8").bytes])
+    }
+
+    @Test func ndpDeleteFlushAndAddressLifecycle() throws {
+        let lab = Lab()
+        let (a, _, _) = try pair(lab)
+        let fd = try Ping6.socket(a)
+        try Ping6.send(a, fd, to: v6("fd00::2"), seq: 0)
+        lab.settle()
+        try a.deleteNeighbor(v6("fd00::2"))
+        #expect(throws: Errno.ESRCH) { try a.deleteNeighbor(v6("fd00::2")) }
+        let flushed = a.flushNeighbors()
+        #expect(flushed.contains { $0.permanent && $0.address == v6("fd00::1") })
+        #expect(a.neighbors.isEmpty)
+        // Delete and alias, as the vector's ifconfig does: routes follow.
+        try a.deleteAddress6(name: "shmif0", v6("fd00::1"))
+        #expect(throws: Errno.EADDRNOTAVAIL) { try a.deleteAddress6(name: "shmif0", v6("fd00::1")) }
+        #expect(!a.routeList6.contains { $0.destination == v6("fd00::") })
+        try a.addAddress6(name: "shmif0", v6("fd00::a"), prefixLength: 64)
+        #expect(try a.addresses6(name: "shmif0").last?.flags == IN6_IFF.TENTATIVE)
+        #expect(a.routeList6.contains { $0.destination == v6("fd00::a") && $0.flags.letters == "UHl" })
+        #expect(a.routeList6.contains { $0.destination == v6("fd00::") && $0.localAddress == v6("fd00::a") })
+        // Lifetimes: deprecated after pltime, gone after vltime.
+        try a.addAddress6(name: "shmif0", v6("fd00::b"), prefixLength: 64, validLifetime: 10, preferredLifetime: 5)
+        lab.advance(seconds: 6, step: 0.5)
+        #expect(try a.addresses6(name: "shmif0").first { $0.address == v6("fd00::b") }?.flags == IN6_IFF.DEPRECATED)
+        lab.advance(seconds: 5, step: 0.5)
+        #expect(try a.addresses6(name: "shmif0").contains { $0.address == v6("fd00::b") } == false)
+        #expect(throws: Errno.EINVAL) { try a.addAddress6(name: "shmif0", v6("ff02::5"), prefixLength: 64) }
+        #expect(throws: Errno.EINVAL) { try a.addAddress6(name: "shmif0", v6("fe80::5"), prefixLength: 48) }
+        #expect(throws: Errno.ENXIO) { try a.addAddress6(name: "shmif9", v6("fd00::5")) }
+        // ndp -p as the vector lists it: the interface prefix (LO), then the link-locals (LAO).
+        let p = a.prefixes.map { "\($0.prefix)/\($0.prefixLength) \($0.interfaceName) \($0.onLink ? "L" : "")\($0.autonomous ? "A" : "")\($0.onLinkRouteInstalled ? "O" : "") ref=\($0.references)" }
+        #expect(p == ["fd00::/64 shmif0 LO ref=1", "fe80::/64 shmif0 LAO ref=0", "fe80::/64 lo0 LAO ref=0"])
+        // sysctls listed once IPv6 is on, with NetBSD's defaults; ipv4-only stacks show none.
+        #expect(try a.sysctlGet("net.inet6.ip6.dad_count") == 1 && (try a.sysctlGet("net.inet6.ip6.accept_rtadv")) == 0)
+        #expect(a.sysctlList(prefix: "net.inet6").count == 26)
+        let v4 = NetStack(clock: VirtualClock(), seed: 1)
+        #expect(v4.sysctlList(prefix: "net.inet6").isEmpty)
+        #expect(throws: Errno.ENOENT) { try v4.sysctlGet("net.inet6.ip6.forwarding") }
+    }
+}

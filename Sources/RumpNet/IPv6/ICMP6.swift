@@ -22,7 +22,7 @@ extension NetStack {
             let mtu = Int(icmp.word)
             let quotedDst = IPv6Address(loadingFrom: m.baseAddress! + 8 + 24)
             let q = quotedDst.needsScope ? quotedDst.embeddingScope(UInt16(ifp.index)) : quotedDst
-            if mtu >= 1280 || mtu > 0 {
+            if mtu > 0 {
                 if ip6.pmtu.count >= IP6State.maxPMTU { ip6.pmtu.removeAll() }
                 ip6.pmtu[q] = (max(mtu, 1280), clock.now &+ 600_000_000_000)
                 icmp6Stats.pmtuchg &+= 1
@@ -79,9 +79,9 @@ extension NetStack {
         // e.5: only to a unicast source.
         if src.isUnspecified || src.isMulticast { return }
         // e.1/e.2: never about an ICMPv6 error or a redirect.
-        if case .success(let c) = IPv6HeaderChain.walk(orig, limit: ip6.sysctl.hdrNestLimit),
-           c.upperProtocol == IPv6NextHeader.icmpv6, c.upperOffset < orig.count {
-            let t = orig.u8(c.upperOffset)
+        if let (proto, off) = IPv6HeaderChain.upperLayer(orig, limit: ip6.sysctl.hdrNestLimit),
+           proto == IPv6NextHeader.icmpv6, off < orig.count {
+            let t = orig.u8(off)
             if ICMPv6Type.isError(t) || t == ICMPv6Type.redirect { icmp6Stats.canterror &+= 1; return }
         }
         // ppsratecheck: at most errppslimit a second (negative: no limit).

@@ -33,7 +33,7 @@ extension NetStack {
 
     /// ND_COMPUTE_RTIME: base × a random factor in [0.5, 1.5), in ms.
     func computeReachable(_ base: UInt64) -> UInt64 {
-        base * (512 + random64() % 1024) >> 10
+        (base * (512 + random64() % 1024)) >> 10
     }
 
     // MARK: interface events

@@ -332,6 +332,9 @@ struct IP6State {
 
     static let maxNeighbors = 4096
     static let maxHold = 16
+    /// Datagrams held by all entries together (a flood of unresolvable next hops stays small).
+    static let maxHeldTotal = 256
+    var heldPackets = 0
     static let maxPMTU = 1024
     static let reassTimeout: UInt64 = 60_000_000_000
     static let reassMaxBytes = 4 * 1024 * 1024

@@ -17,11 +17,20 @@ extension NetStack {
         }
         if e.serial == 0 { e.serial = ip6.nextSerial() }
         e.timer = timers.set(e.timer, .ip6(.neighbor(key)), at: e.permanent ? nil : e.expires)
+        nd6Set(key, e)
+    }
+
+    /// Writes an entry, keeping the count of held datagrams (all entries together) true.
+    func nd6Set(_ key: ND6Key, _ e: ND6Entry) {
+        ip6.heldPackets += e.hold.count - (ip6.neighbors[key]?.hold.count ?? 0)
         ip6.neighbors[key] = e
     }
 
     func nd6Remove(_ key: ND6Key) {
-        if let e = ip6.neighbors.removeValue(forKey: key) { timers.cancel(e.timer) }
+        if let e = ip6.neighbors.removeValue(forKey: key) {
+            timers.cancel(e.timer)
+            ip6.heldPackets -= e.hold.count
+        }
     }
 
     func ms(_ v: UInt64) -> UInt64 { v * 1_000_000 }
@@ -43,15 +52,19 @@ extension NetStack {
                 nd6Store(key, e)
                 return .success(e.mac)
             case .incomplete, .noState:
-                if e.hold.count >= IP6State.maxHold { e.hold.removeFirst(); ip6Stats.odropped &+= 1 }
+                if e.hold.count >= IP6State.maxHold || ip6.heldPackets >= IP6State.maxHeldTotal {
+                    guard !e.hold.isEmpty else { ip6Stats.odropped &+= 1; return .failure(.ENOBUFS) }
+                    e.hold.removeFirst()
+                    ip6Stats.odropped &+= 1
+                }
                 e.hold.append(Array(packet))
-                ip6.neighbors[key] = e
+                nd6Set(key, e)
                 return nil
             }
         }
         guard ip6.neighbors.count < IP6State.maxNeighbors else { return .failure(.ENOBUFS) }
         var e = ND6Entry(state: .incomplete)
-        e.hold = [Array(packet)]
+        if ip6.heldPackets < IP6State.maxHeldTotal { e.hold = [Array(packet)] } else { ip6Stats.odropped &+= 1 }
         e.asked = 1
         e.expires = t &+ ms(x.info.retrans)
         nd6Store(key, e)
@@ -124,7 +137,7 @@ extension NetStack {
                 for p in held { sendHeld6(ifp, p, mac: mac) }
             } else if let r = isRouter {
                 e.isRouter = r
-                ip6.neighbors[key] = e
+                nd6Set(key, e)
             }
             return
         }
@@ -471,6 +484,11 @@ extension NetStack {
                          isRouter: e.isRouter, permanent: e.permanent, expires: e.permanent ? nil : e.expires)
         }
     }
+
+    /// Entries in the neighbour cache (cheap: for bounds checks).
+    public var neighborCount: Int { ip6.neighbors.count }
+    /// Datagrams held while resolving, all entries together.
+    public var heldPackets6: Int { ip6.heldPackets }
 
     /// ndp -d: ESRCH when no such entry.
     public func deleteNeighbor(_ address: IPv6Address, scopeID: UInt32 = 0) throws(Errno) {

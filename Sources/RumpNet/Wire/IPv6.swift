@@ -217,6 +217,29 @@ public enum IPv6HeaderChain {
         }
     }
 
+    /// The upper-layer protocol and its offset, skipping extension headers by their lengths only
+    /// (options not interpreted): what icmp6_error looks at to never answer an error. Nil when
+    /// the chain is cut short, too long, or the first header is a fragment past offset 0.
+    public static func upperLayer(_ d: UnsafeRawBufferPointer, limit: Int = 15) -> (proto: UInt8, offset: Int)? {
+        guard d.count >= 40 else { return nil }
+        var next = d.u8(6), off = 40
+        for _ in 0...limit {
+            switch next {
+            case IPv6NextHeader.hopByHop, IPv6NextHeader.destination, IPv6NextHeader.routing:
+                guard off + 8 <= d.count else { return nil }
+                next = d.u8(off)
+                off += (Int(d.u8(off + 1)) + 1) * 8
+            case IPv6NextHeader.fragment:
+                guard off + 8 <= d.count, d.be16(off + 2) & 0xFFF8 == 0 else { return nil }
+                next = d.u8(off)
+                off += 8
+            default:
+                return off <= d.count ? (next, off) : nil
+            }
+        }
+        return nil
+    }
+
     /// The hop-by-hop header at offset 40 alone (routers process it before deciding to forward):
     /// its next header, where it ends, and whether it carried a Router Alert.
     public static func hopByHop(_ d: UnsafeRawBufferPointer) -> Result<(next: UInt8, end: Int, routerAlert: Bool), IPv6ChainError> {

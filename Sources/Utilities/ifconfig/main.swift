@@ -1,5 +1,8 @@
 // ifconfig(8) against a rump kernel: NetAdmin parses and formats, UtilitySupport converts,
 // the kernel answers through RUMP_SERVER.
+#if canImport(Glibc)
+import Glibc
+#endif
 import NetAdmin
 import RumpProtocol
 import UtilitySupport
@@ -27,8 +30,16 @@ struct Ifconfig {
             case .success(let l): return IfconfigFormat.names(l, upOnly: up, downOnly: down)
             case .failure(let e): return .errx("ifconfig", "getifaddrs: \(e.strerror)")
             }
-        case .waitDAD:
-            return .success  // IPv4 addresses are never tentative here: nothing to wait for
+        case .waitDAD(let seconds):
+            // -w n: wait up to n seconds until no address is tentative (IPv6 DAD; IPv4
+            // addresses are never tentative here), checking every 100 ms as NetBSD's loop does.
+            for _ in 0..<(seconds * 10) {
+                guard case .success(let l) = kernel.interfaces(),
+                      l.contains(where: { $0.addresses.contains { $0.address.family == .inet6 && $0.flags & IN6_IFF.TENTATIVE != 0 } })
+                else { break }
+                usleep(100_000)
+            }
+            return .success
         case .statusAll(let o, let fam):
             guard kernel.hasInet else { return IfconfigFormat.socketFailed(.status) }
             switch kernel.interfaces() {
@@ -88,8 +99,17 @@ struct Ifconfig {
             return kernel.perform(.ifAddAddress(name: name, address: ia, alias: alias))
         case .deleteAddress(let a):
             return kernel.perform(.ifDeleteAddress(name: name, address: SocketAddress.inet(a)))
-        case .setAddress6, .deleteAddress6:
-            return .EAFNOSUPPORT
+        case .setAddress6(let a, let zone, let len, _):
+            // SIOCAIFADDR_IN6 adds (an interface keeps its link-local address); a scoped address
+            // belongs to the interface configured unless its zone says otherwise.
+            let ifIndex = kernel.interfaceIndex(name)
+            let scope = a.needsScope ? (zone.map { kernel.scope($0, a) } ?? ifIndex) : 0
+            let ia = InterfaceAddress(address: .inet6(a, scopeID: scope),
+                                      netmask: .inet6(IPv6Address.mask(prefixLength: len ?? 64)))
+            return kernel.perform(.ifAddAddress(name: name, address: ia, alias: true))
+        case .deleteAddress6(let a, let zone):
+            let scope = a.needsScope ? (zone.map { kernel.scope($0, a) } ?? kernel.interfaceIndex(name)) : 0
+            return kernel.perform(.ifDeleteAddress(name: name, address: .inet6(a, scopeID: scope)))
         }
     }
 }

@@ -30,7 +30,8 @@ struct Netstat {
         case .statistics(let protocols, let suppressZero):
             let s = kernel.statistics()
             return ToolOutput(stdout: StatisticsFormat.report(protocols, ip: s?.ip, icmp: s?.icmp, arp: s?.arp,
-                                                              udp: s?.udp, tcp: s?.tcp, suppressZero: suppressZero))
+                                                              udp: s?.udp, tcp: s?.tcp, ip6: s?.ip6, icmp6: s?.icmp6,
+                                                              suppressZero: suppressZero))
         case .sockets(let all, _, let fam):
             // The Internet list first (tcp, udp), then netstat reads the inet6 pcblists by
             // sysctl: a kernel without netinet6 lacks them, and netstat stops there.

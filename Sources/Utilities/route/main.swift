@@ -43,6 +43,22 @@ struct Route {
             return RouteFormat.change("add", req, options: o, error: kernel.perform(.routeAdd(Convert.routeEntry(req))))
         case .change(let o, let req):
             return RouteFormat.change("change", req, options: o, error: kernel.perform(.routeChange(Convert.routeEntry(req))))
+        case .inet6(let o, .add(let req)):
+            return RouteFormat.change6("add", req, options: o, error: kernel.perform(.routeAdd(Convert.routeEntry6(req, scope: kernel.scope))))
+        case .inet6(let o, .change(let req)):
+            return RouteFormat.change6("change", req, options: o, error: kernel.perform(.routeChange(Convert.routeEntry6(req, scope: kernel.scope))))
+        case .inet6(let o, .delete(let req)):
+            let dst = Convert.wire6(req.destination, scope: kernel.scope(req.destinationZone, req.destination))
+            let e = kernel.perform(.routeDelete(destination: dst, netmask: req.prefixLength.map { Convert.wire6(IPv6Address.mask(prefixLength: $0)) }))
+            return RouteFormat.change6("delete", req, options: o, error: e)
+        case .inet6(_, .get(let a, let zone)):
+            let sc = kernel.scope(zone, a)
+            switch kernel.call(.routeGet(destination: Convert.wire6(a, scope: sc))) {
+            case .success(.routes(let l)) where !l.isEmpty:
+                return RouteFormat.get(Convert.routeGet(l[0], askedSockAddr: Convert.wire6(a, scope: sc)))
+            case .failure(let e): return RouteFormat.socketError(e)
+            case .success: return RouteFormat.socketError(.ESRCH)
+            }
         case .delete(let o, let req):
             let e = kernel.perform(.routeDelete(destination: SocketAddress.inet(req.destination), netmask: req.netmask.map { SocketAddress.inet($0) }))
             return RouteFormat.change("delete", req, options: o, error: e)
