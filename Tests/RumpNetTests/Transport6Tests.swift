@@ -150,6 +150,11 @@ extension IPv6StackTests {
         _ = try T6.sendBytes(a, c4, [4], to: SocketEndpoint(IPv4Address("10.0.0.2")!, 7000))
         lab.settle()
         #expect(T6.recv(b, s6) == nil && T6.recv(b, s4)?.0 == [4])
+        // So does an IPv4 broadcast: a V6ONLY wildcard is no IPv4 socket.
+        try a.setOption(c4, .broadcast(true))
+        _ = try T6.sendBytes(a, c4, [7], to: SocketEndpoint(IPv4Address("10.0.0.255")!, 7000))
+        lab.settle()
+        #expect(T6.recv(b, s6) == nil && T6.recv(b, s4)?.0 == [7])
         // V6ONLY off: the v6 wildcard takes IPv4 too (peer ::ffff:10.0.0.1), and an AF_INET
         // wildcard bind on its port conflicts.
         let d6 = try T6.udp6(b)

@@ -49,16 +49,6 @@ final class Transport6ToolTests: XCTestCase {
         return r
     }
 
-    func sha256(_ path: String) -> String {
-        String(runTool(["/usr/bin/sha256sum", path], rumpServer: nil).stdout.prefix(64))
-    }
-
-    func randomFile(_ path: String, _ count: Int) {
-        var bytes = [UInt8](repeating: 0, count: count)
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
-        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
-    }
-
     /// nc -6 -l in k1, nc -6 in k2: a file over TCP by global address, another by link-local,
     /// each arriving with its hash; the listener's row is a tcp6 one.
     func testNc6MovesFilesOverTCPByGlobalAndLinkLocal() throws {

@@ -65,13 +65,6 @@ extension NetStack {
             return
         }
         guard let e = NetStack.controlError6(type: type, code: code), e != .EMSGSIZE else { return }
-        if tp.state == .synSent || tp.state == .synReceived {
-            if e == .ECONNREFUSED || tp.rxtShift > 3 {
-                tcpStats.scUnreach &+= tp.listener != nil ? 1 : 0
-                tcpDrop(s, tp, error: e, sendReset: false)
-            } else {
-                tp.softError = e
-            }
-        }
+        tcpControlError(s, tp, e)
     }
 }

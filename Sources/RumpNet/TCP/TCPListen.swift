@@ -194,6 +194,12 @@ extension NetStack {
             return
         }
         guard let e = NetStack.controlError(type: type, code: code) else { return }
+        tcpControlError(s, tp, e)
+    }
+
+    /// tcp_notify: an unreachable's errno refuses a connection being set up (ECONNREFUSED, or
+    /// any after four retransmissions), else it is kept as the soft error.
+    func tcpControlError(_ s: Socket, _ tp: TCPControlBlock, _ e: Errno) {
         if tp.state == .synSent || tp.state == .synReceived {
             if e == .ECONNREFUSED || tp.rxtShift > 3 {
                 tcpStats.scUnreach &+= tp.listener != nil ? 1 : 0

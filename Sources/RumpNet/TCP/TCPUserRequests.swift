@@ -75,7 +75,6 @@ extension NetStack {
         var foreign = foreign
         if foreign.isIPv4 {
             if s.isInet6 && s.v6only { throw .EINVAL }       // in6_pcbconnect: v4-mapped with V6ONLY
-            if !s.isInet6 && !foreign.isIPv4 { throw .EAFNOSUPPORT }
             guard foreign.port != 0, !foreign.address.isAny, !foreign.address.isBroadcast, !foreign.address.isMulticast,
                   !isSubnetBroadcast(foreign.address) else { throw .EADDRNOTAVAIL }
         } else {

@@ -31,19 +31,7 @@ extension NetStack {
         let from = SocketEndpoint(embedded: esrc, u.sourcePort)
         let dport = u.destinationPort
         if edst.isMulticast {
-            // Every IPv6 socket on the port bound to the group or the wildcard, until one without
-            // SO_REUSEADDR/SO_REUSEPORT.
-            var delivered = 0
-            if let list = udpTable.sockets(onPort: dport) {
-                for s in list where s.accepts & PCBTable.v6 != 0 {
-                    if !s.local.isAny && s.local.ip != edst { continue }
-                    if s.isConnected && s.foreign != from { continue }
-                    udpDeliver(s, u.payload, from: from)
-                    delivered += 1
-                    if !s.reuseAddress && !s.reusePort { break }
-                }
-            }
-            if delivered == 0 { udpStats.noportbcast &+= 1 }
+            udpDeliverToAll(u.payload, to: SocketEndpoint(embedded: edst, dport), from: from, family: PCBTable.v6)
             return
         }
         let to = SocketEndpoint(embedded: edst, dport)
