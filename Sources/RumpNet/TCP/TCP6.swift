@@ -50,18 +50,10 @@ extension NetStack {
         let foreign = SocketEndpoint(embedded: dst, quoted.be16(42))
         guard let s = tcpConnections[TCPFourTuple(local: local, foreign: foreign)], let tp = s.tcb else { return }
         // RFC 5927: the quoted sequence number must be one in flight.
-        if quoted.count >= 48 {
-            let seq = TCPSeq(quoted.be32(44))
-            guard tp.sndUna <= seq, seq < tp.sndMax || tp.sndUna == tp.sndMax else { return }
-        }
+        let seq = TCPSeq(quoted.be32(44))
+        guard tp.sndUna <= seq, seq < tp.sndMax || tp.sndUna == tp.sndMax else { return }
         if type == ICMPv6Type.packetTooBig {
-            let newSeg = max(sysctl.tcpMinMSS, max(mtu, 1280) - 60 - (tp.doTimestamps ? 12 : 0))
-            if newSeg < tp.maxSeg {
-                tp.maxSeg = newSeg
-                tp.cc.smss = newSeg
-                tp.sndNxt = tp.sndUna
-                tcpOutput(s, tp)
-            }
+            tcpLowerSegmentSize(s, tp, to: max(sysctl.tcpMinMSS, max(mtu, 1280) - 60 - (tp.doTimestamps ? 12 : 0)))
             return
         }
         guard let e = NetStack.controlError6(type: type, code: code), e != .EMSGSIZE else { return }

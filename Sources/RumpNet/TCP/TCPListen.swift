@@ -184,17 +184,20 @@ extension NetStack {
         if type == ICMPType.unreachable && code == ICMPUnreachCode.needFrag {
             guard sysctl.mtudisc else { return }
             let mtu = nextHopMTU >= 68 ? nextHopMTU : 576
-            let newSeg = max(sysctl.tcpMinMSS, mtu - 40 - (tp.doTimestamps ? 12 : 0))
-            if newSeg < tp.maxSeg {
-                tp.maxSeg = newSeg
-                tp.cc.smss = newSeg
-                tp.sndNxt = tp.sndUna
-                tcpOutput(s, tp)
-            }
+            tcpLowerSegmentSize(s, tp, to: max(sysctl.tcpMinMSS, mtu - 40 - (tp.doTimestamps ? 12 : 0)))
             return
         }
         guard let e = NetStack.controlError(type: type, code: code) else { return }
         tcpControlError(s, tp, e)
+    }
+
+    /// tcp_mtudisc: a smaller segment size from a path MTU report, and what was in flight again.
+    func tcpLowerSegmentSize(_ s: Socket, _ tp: TCPControlBlock, to newSeg: Int) {
+        guard newSeg < tp.maxSeg else { return }
+        tp.maxSeg = newSeg
+        tp.cc.smss = newSeg
+        tp.sndNxt = tp.sndUna
+        tcpOutput(s, tp)
     }
 
     /// tcp_notify: an unreachable's errno refuses a connection being set up (ECONNREFUSED, or
