@@ -153,13 +153,15 @@ extension NetStack {
                        linkMulticast: false)
             return
         }
-        guard let r = ip6.routes.lookup(edst) else {
+        let slot = ip6.routes.cachedLookupSlot(edst)
+        guard slot >= 0 else {
             ip6Stats.noroute &+= 1
             ip6Stats.cantforward &+= 1
             icmp6Error(d, ifp: ifp, type: ICMPv6Type.destinationUnreachable, code: ICMPv6Code.noRoute, param: 0,
                        linkMulticast: false)
             return
         }
+        let r = ip6.routes[slot: slot]
         if r.flags.contains(.reject) || r.flags.contains(.blackhole) {
             ip6Stats.cantforward &+= 1
             if r.flags.contains(.reject) {
@@ -181,7 +183,7 @@ extension NetStack {
         o.copyMemory(from: d)
         o.setU8(7, d.u8(7) - 1)
         ip6Stats.forward &+= 1
-        if let e = ip6OutputRouted(txBuf, length: d.count, edst: edst, route: r, forwarding: true) {
+        if let e = ip6OutputRouted(txBuf, length: d.count, edst: edst, routeSlot: slot, forwarding: true) {
             if e == .EHOSTUNREACH {
                 icmp6Error(d, ifp: ifp, type: ICMPv6Type.destinationUnreachable, code: ICMPv6Code.addressUnreachable,
                            param: 0, linkMulticast: false)
