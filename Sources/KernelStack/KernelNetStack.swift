@@ -258,7 +258,10 @@ public final class KernelNetStack: NetworkStack {
         family == SocketConstants.AF_INET6 ? .inet6(e.address6, port: e.port, scopeID: e.scopeID) : sockaddr(e.address, port: e.port)
     }
 
-    private func family(_ s: SocketID) throws(KernelError) -> Int32 { try run { try stack.family(Int32(s)) } }
+    /// The socket's family (a slot lookup; no loop sync, it changes nothing).
+    private func family(_ s: SocketID) throws(KernelError) -> Int32 {
+        do { return try stack.family(Int32(s)) } catch { throw KernelError(error) }
+    }
 
     public func bind(_ s: SocketID, to address: SocketAddress) throws(KernelError) {
         if inet6Sockets[s] != nil { return try bind6(s, address) }

@@ -248,12 +248,17 @@ extension NetStack {
     }
 
     /// getsockname(2).
-    public func localEndpoint(_ fd: Int32) throws(Errno) -> SocketEndpoint { try socket(fd).local }
+    public func localEndpoint(_ fd: Int32) throws(Errno) -> SocketEndpoint {
+        let s = try socket(fd)
+        if case .raw = s.proto, s.isInet6 { return SocketEndpoint(embedded: s.local6, 0) }
+        return s.local
+    }
 
     /// getpeername(2): ENOTCONN unless connected.
     public func peerEndpoint(_ fd: Int32) throws(Errno) -> SocketEndpoint {
         let s = try socket(fd)
         guard s.isConnected else { throw .ENOTCONN }
+        if case .raw = s.proto, s.isInet6 { return SocketEndpoint(embedded: s.foreign6, 0) }
         return s.foreign
     }
 
