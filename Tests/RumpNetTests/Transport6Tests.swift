@@ -192,6 +192,37 @@ extension IPv6StackTests {
         #expect(throws: Errno.EAFNOSUPPORT) { _ = try T6.sendBytes(b, e4, [1], to: T6.ep("fd00::1", 9)) }
     }
 
+    @Test func dualStackTCPListenerTakesIPv4AndV6onlyOneRefusesIt() throws {
+        let lab = Lab()
+        let (a, b, _) = try pair(lab)
+        _ = try b.addAddress(name: "shmif0", IPv4Address("10.0.0.2")!, netmask: IPv4Address.mask(prefixLength: 24))
+        _ = try a.addAddress(name: "shmif0", IPv4Address("10.0.0.1")!, netmask: IPv4Address.mask(prefixLength: 24))
+        let tcp4 = { (s: NetStack) in try s.socket(domain: SocketConstants.AF_INET, type: SocketConstants.SOCK_STREAM, protocol: 0) }
+        // V6ONLY (the default): an IPv4 SYN to [::]:80 finds no listener and is reset.
+        let only = try T6.tcp6(b)
+        try b.bind(only, to: T6.ep("::", 80))
+        try b.listen(only, backlog: 2)
+        let c1 = try tcp4(a)
+        #expect(throws: Errno.EINPROGRESS) { try a.connect(c1, to: SocketEndpoint(IPv4Address("10.0.0.2")!, 80)) }
+        lab.settle()
+        #expect(try a.getOption(c1, .error) == Int(Errno.ECONNREFUSED.rawValue))
+        // V6ONLY off: it accepts the IPv4 connection; the peer is ::ffff:10.0.0.1 and the
+        // segments are IPv4 ones (the client is an AF_INET socket).
+        let dual = try T6.tcp6(b)
+        try b.setOption(dual, .v6only, value: 0)
+        try b.bind(dual, to: T6.ep("::", 81))
+        try b.listen(dual, backlog: 2)
+        let c2 = try tcp4(a)
+        #expect(throws: Errno.EINPROGRESS) { try a.connect(c2, to: SocketEndpoint(IPv4Address("10.0.0.2")!, 81)) }
+        lab.settle()
+        let (s, peer) = try b.accept(dual)
+        let fam = try b.family(s)
+        #expect(peer.address6 == v6("::ffff:10.0.0.1") && fam == SocketConstants.AF_INET6)
+        #expect(try b.localEndpoint(s).address6 == v6("::ffff:10.0.0.2"))
+        #expect(try T6.stream(lab, b, a, [1, 2, 3], from: s, to: c2) == [1, 2, 3])
+        #expect(try T6.stream(lab, a, b, [4, 5], from: c2, to: s) == [4, 5])
+    }
+
     @Test func tcp6HandshakeDataAndCloseBetweenTwoStacks() throws {
         let lab = Lab()
         let (a, b, _) = try pair(lab)
