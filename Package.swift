@@ -51,6 +51,8 @@ let package = Package(
         .executable(name: "df", targets: ["df"]),
         .executable(name: "touch", targets: ["touch"]),
         .executable(name: "chmod", targets: ["chmod"]),
+        .executable(name: "ping6", targets: ["ping6"]),
+        .executable(name: "ndp", targets: ["ndp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -154,6 +156,11 @@ let package = Package(
                           path: "Sources/Utilities/traceroute"),
         .executableTarget(name: "nc", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport"],
                           path: "Sources/Utilities/nc"),
+        // IPv6: ping6(8) over a raw ICMPv6 socket, ndp(8) over the ND requests.
+        .executableTarget(name: "ping6", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport", "CKernelShim"],
+                          path: "Sources/Utilities/ping6"),
+        .executableTarget(name: "ndp", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol"],
+                          path: "Sources/Utilities/ndp"),
         // The UDP benchmark's sending and receiving applications (scripts/udp-bench.sh).
         .executableTarget(name: "udp-bench", dependencies: ["UtilitySupport", "NetAdmin", "RumpProtocol", "RumpClient", "ToolSupport"]),
         // ttcp(1): TCP/UDP throughput through a rump kernel (NetAdmin's TtcpOptions/TtcpFormat).

@@ -30,6 +30,8 @@ public final class KernelNetStack: NetworkStack {
     private var timerDeadline: UInt64 = 0
     /// Interface name -> its captures' middlewares and sessions (KernelNetStack+Capture.swift).
     var captures: [String: InterfaceCaptures] = [:]
+    /// Raw AF_INET6 sockets (KernelNetStack+Inet6.swift), and whether each set IPV6_RECVHOPLIMIT.
+    var inet6Sockets: [SocketID: Bool] = [:]
 
     public init(components: Set<Component>) {
         self.components = components
@@ -66,6 +68,8 @@ public final class KernelNetStack: NetworkStack {
                 self.sync(descriptors: false)
             }
         }
+        // netinet6: ::1 and fe80::1 on lo0, link-locals as interfaces come up, net.inet6.*.
+        if components.contains(.rumpnet_netinet6) { stack.enableIPv6() }
         if components.contains(.rumpnet_netinet) {
             for node in stack.sysctlList(prefix: "net") {
                 if node.name == Self.congestionControlSelected {
@@ -211,7 +215,7 @@ public final class KernelNetStack: NetworkStack {
 
     /// Runs a stack call, then brings the loop up to date; `configuration` calls may have
     /// changed the interfaces' bus descriptors.
-    private func run<T>(configuration: Bool = false, _ body: () throws -> T) throws(KernelError) -> T {
+    func run<T>(configuration: Bool = false, _ body: () throws -> T) throws(KernelError) -> T {
         do {
             let r = try body()
             sync(descriptors: configuration)
@@ -229,19 +233,39 @@ public final class KernelNetStack: NetworkStack {
             let fd = try stack.socket(domain: domain, type: type, protocol: `protocol`)
             // The kernel decides about blocking; the stack must answer "would block".
             try stack.setOption(fd, .nonBlocking(true))
+            // Raw ICMPv6 sockets take the IPv6 layer's calls (+Inet6); UDP and TCP ones the common path.
+            if domain == Int32(NetBSD.AF_INET6) && type == NetBSD.SOCK_RAW { inet6Sockets[Int(fd)] = false }
             return Int(fd)
         }
     }
 
-    /// A sockaddr_in as the stack's endpoint: EAFNOSUPPORT for another family.
-    static func endpoint(_ a: SocketAddress) throws(KernelError) -> SocketEndpoint {
-        SocketEndpoint(try ipv4(a), a.port)
+    /// A sockaddr_in (AF_INET socket) or sockaddr_in6 (AF_INET6 socket, sin6_scope_id kept for
+    /// a scoped address) as the stack's endpoint: EAFNOSUPPORT for another family.
+    static func endpoint(_ a: SocketAddress, family: Int32) throws(KernelError) -> SocketEndpoint {
+        switch a {
+        case .inet(let v4, let port) where family == SocketConstants.AF_INET:
+            return SocketEndpoint(v4, port)
+        case .inet6(let v6, let port, _, let scope) where family == SocketConstants.AF_INET6:
+            return SocketEndpoint(v6, port, scopeID: scope)
+        default:
+            throw KernelError(.EAFNOSUPPORT)
+        }
     }
 
-    static func sockaddr(_ e: SocketEndpoint) -> SocketAddress { sockaddr(e.address, port: e.port) }
+    /// The endpoint as its socket's family gives it out: sockaddr_in, or sockaddr_in6 with the
+    /// zone as sin6_scope_id (an IPv4 peer of a dual-stack socket as ::ffff:a.b.c.d).
+    static func sockaddr(_ e: SocketEndpoint, family: Int32 = SocketConstants.AF_INET) -> SocketAddress {
+        family == SocketConstants.AF_INET6 ? .inet6(e.address6, port: e.port, scopeID: e.scopeID) : sockaddr(e.address, port: e.port)
+    }
+
+    /// The socket's family (a slot lookup; no loop sync, it changes nothing).
+    private func family(_ s: SocketID) throws(KernelError) -> Int32 {
+        do { return try stack.family(Int32(s)) } catch { throw KernelError(error) }
+    }
 
     public func bind(_ s: SocketID, to address: SocketAddress) throws(KernelError) {
-        let e = try Self.endpoint(address)
+        if inet6Sockets[s] != nil { return try bind6(s, address) }
+        let e = try Self.endpoint(address, family: try family(s))
         try run { try stack.bind(Int32(s), to: e) }
     }
 
@@ -251,7 +275,8 @@ public final class KernelNetStack: NetworkStack {
             try run { try stack.disconnect(Int32(s)) }
             return
         }
-        let e = try Self.endpoint(address)
+        if inet6Sockets[s] != nil { return try connect6(s, address) }
+        let e = try Self.endpoint(address, family: try family(s))
         try run { try stack.connect(Int32(s), to: e) }
     }
 
@@ -266,12 +291,14 @@ public final class KernelNetStack: NetworkStack {
         try run {
             let (fd, peer) = try stack.accept(Int32(s))
             try stack.setOption(fd, .nonBlocking(true))
-            return (Int(fd), Self.sockaddr(peer))
+            return (Int(fd), Self.sockaddr(peer, family: try stack.family(fd)))
         }
     }
 
     public func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SocketAddress?) throws(KernelError) -> Int {
-        let dst: SocketEndpoint? = try to.map { (a: SocketAddress) throws(KernelError) in try Self.endpoint(a) }
+        if let to, inet6Sockets[s] != nil { return try send6(s, data, to: to) }
+        let dst: SocketEndpoint?
+        if let to { dst = try Self.endpoint(to, family: try family(s)) } else { dst = nil }
         return try run { try stack.send(Int32(s), data, to: dst, flags: MessageFlags(rawValue: flags)) }
     }
 
@@ -283,6 +310,10 @@ public final class KernelNetStack: NetworkStack {
     static let streamReadLimit = 262_144
 
     public func receive(_ s: SocketID, into buffer: inout [UInt8], maxLength: Int, flags: Int32) throws(KernelError) -> ReceivedFrom {
+        // (No hashing on the IPv4 receive path while no AF_INET6 socket exists.)
+        if !inet6Sockets.isEmpty, let hop = inet6Sockets[s] {
+            return try receive6(s, into: &buffer, maxLength: maxLength, wantsHopLimit: hop)
+        }
         let limit = max(0, min(maxLength, (try? stack.getOption(Int32(s), .type)) == Int(SocketConstants.SOCK_STREAM) ? Self.streamReadLimit : 65535))
         // The data goes from the socket's queue straight into the kernel's reused buffer:
         // grow it (within its capacity after the first time) to the limit, copy, cut back.
@@ -299,17 +330,18 @@ public final class KernelNetStack: NetworkStack {
             throw error
         }
         buffer.removeLast(buffer.count - d.copied)
-        return ReceivedFrom(from: lastSource(d.from), flags: d.truncated ? NetBSD.MSG_TRUNC : 0)
+        let fam = (try? stack.family(Int32(s))) ?? SocketConstants.AF_INET
+        return ReceivedFrom(from: lastSource(d.from, family: fam), flags: d.truncated ? NetBSD.MSG_TRUNC : 0)
     }
 
     /// The source of the last datagram received as a SocketAddress, kept: a peer that sends again
     /// (the usual case) costs no new address array per datagram.
-    private var lastReceivedFrom: (SocketEndpoint, SocketAddress)?
+    private var lastReceivedFrom: (SocketEndpoint, Int32, SocketAddress)?
 
-    private func lastSource(_ e: SocketEndpoint) -> SocketAddress {
-        if let (k, v) = lastReceivedFrom, k == e { return v }
-        let a = Self.sockaddr(e)
-        lastReceivedFrom = (e, a)
+    private func lastSource(_ e: SocketEndpoint, family: Int32) -> SocketAddress {
+        if let (k, f, v) = lastReceivedFrom, k == e, f == family { return v }
+        let a = Self.sockaddr(e, family: family)
+        lastReceivedFrom = (e, family, a)
         return a
     }
 
@@ -317,7 +349,10 @@ public final class KernelNetStack: NetworkStack {
         try run { try stack.shutdown(Int32(s), how: how) }
     }
 
-    public func close(_ s: SocketID) { try? stack.close(Int32(s)) }
+    public func close(_ s: SocketID) {
+        inet6Sockets[s] = nil
+        try? stack.close(Int32(s))
+    }
 
     /// An int option value as clients pass it: 4 bytes (an int) or 1 (IP_TTL's u_char form).
     static func int(_ v: [UInt8]) throws(KernelError) -> Int {
@@ -333,6 +368,10 @@ public final class KernelNetStack: NetworkStack {
             let linger = try Self.linger(value)
             try run { try stack.setOption(Int32(s), .linger(linger)) }
             return
+        }
+        if level == Self.IPPROTO_IPV6, inet6Sockets[s] != nil {
+            if name == Self.IPV6_RECVHOPLIMIT { inet6Sockets[s] = try Self.int(value) != 0; return }
+            return try setOption6(s, name: name, value: value)
         }
         guard let option = SocketOptionName(level: level, name: name) else { throw KernelError(.ENOPROTOOPT) }
         let v = try Self.int(value)
@@ -365,11 +404,11 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func localAddress(_ s: SocketID) throws(KernelError) -> SocketAddress {
-        Self.sockaddr(try run { try stack.localEndpoint(Int32(s)) })
+        Self.sockaddr(try run { try stack.localEndpoint(Int32(s)) }, family: try family(s))
     }
 
     public func peerAddress(_ s: SocketID) throws(KernelError) -> SocketAddress {
-        Self.sockaddr(try run { try stack.peerEndpoint(Int32(s)) })
+        Self.sockaddr(try run { try stack.peerEndpoint(Int32(s)) }, family: try family(s))
     }
 
     public func closeLingers(_ s: SocketID) -> Int32? {
@@ -403,7 +442,7 @@ public final class KernelNetStack: NetworkStack {
                 name: ifp.name, index: UInt32(ifp.index), flags: ifp.flags.rawValue, mtu: UInt32(ifp.mtu),
                 linkAddress: ifp.linkType == .ethernet ? ifp.linkAddress.bytes : [],
                 linkstr: ifp.device.linkString,
-                addresses: ifp.addresses.map { a in
+                addresses: inet6Addresses(ifp.name) + ifp.addresses.map { a in
                     RumpProtocol.InterfaceAddress(address: Self.sockaddr(a.address), netmask: Self.mask(a.netmask),
                                      broadcast: broadcastCapable ? Self.sockaddr(a.broadcast) : nil,
                                      flags: a.detached ? 0x4 : 0)
@@ -441,6 +480,7 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func addAddress(_ name: String, _ address: RumpProtocol.InterfaceAddress, alias: Bool) throws(KernelError) {
+        if address.address.family == .inet6 { return try addAddress6(name, address) }
         let a = try Self.ipv4(address.address)
         let m = try Self.ipv4(address.netmask)
         let b = try address.broadcast.map { (x: SocketAddress) throws(KernelError) in try Self.ipv4(x) }
@@ -455,6 +495,7 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func deleteAddress(_ name: String, _ address: SocketAddress) throws(KernelError) {
+        if address.family == .inet6 { return try deleteAddress6(name, address) }
         let a = try Self.ipv4(address)
         try run(configuration: true) { try stack.deleteAddress(name: name, a) }
     }
@@ -488,7 +529,8 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func routes(family: UInt8) -> [RouteEntry] {
-        family == NetBSD.AF_INET || family == NetBSD.AF_UNSPEC ? stack.routeList.map(entry) : []
+        (family == NetBSD.AF_INET || family == NetBSD.AF_UNSPEC ? stack.routeList.map(entry) : [])
+            + (family == NetBSD.AF_INET6 || family == NetBSD.AF_UNSPEC ? routes6() : [])
     }
 
     static func prefix(_ e: RouteEntry) throws(KernelError) -> Int {
@@ -499,6 +541,7 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func addRoute(_ route: RouteEntry) throws(KernelError) {
+        if route.destination.family == .inet6 { return try addRoute6(route) }
         let dst = try Self.ipv4(route.destination)
         let plen = try Self.prefix(route)
         let reject = route.flags & RouteFlags.reject.rawValue != 0
@@ -523,6 +566,7 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func deleteRoute(destination: SocketAddress, netmask: SocketAddress?) throws(KernelError) -> RouteEntry {
+        if destination.family == .inet6 { return try deleteRoute6(destination: destination, netmask: netmask) }
         let dst = try Self.ipv4(destination)
         var plen = 32
         if let netmask {
@@ -536,6 +580,7 @@ public final class KernelNetStack: NetworkStack {
     }
 
     public func getRoute(destination: SocketAddress) throws(KernelError) -> RouteEntry {
+        if destination.family == .inet6 { return try getRoute6(destination: destination) }
         let dst = try Self.ipv4(destination)
         let result = try run { try stack.getRoute(dst) }
         var e = entry(result.route)
@@ -613,6 +658,6 @@ extension KernelNetStack {
                        ("rcvbadproto", arp.badFrames), ("rcvlocalspa", arp.dupAddress), ("dfrdropped", arp.heldDropped)] {
             add("arp." + n, v)
         }
-        return out
+        return out + statistics6()
     }
 }

@@ -14,6 +14,9 @@ public struct KernelStatistics: Sendable {
     public var udp: UDPStatistics?
     /// nil when the kernel reported no tcp counters: no tcp section.
     public var tcp: TCPStatistics?
+    /// nil without netinet6 counters: no ip6 / icmp6 sections.
+    public var ip6: IP6Statistics?
+    public var icmp6: ICMP6Statistics?
 
     public init() {}
 }
@@ -70,4 +73,35 @@ public protocol AdminKernel {
     func statistics() -> KernelStatistics?
     /// The TCP and UDP control blocks.
     func sockets() -> [SocketEntry]
+
+    // MARK: IPv6 (Route6.swift's requests; ifconfig inet6 uses addAddress/deleteAddress)
+
+    /// if_nametoindex: 0 when the kernel has no such interface.
+    func interfaceIndex(_ name: String) -> UInt32
+    func addRoute6(_ request: Route6Request) -> NetBSDErrno?
+    func changeRoute6(_ request: Route6Request) -> NetBSDErrno?
+    func deleteRoute6(_ request: Route6Request) -> NetBSDErrno?
+    /// RTM_GET for an IPv6 destination (`scope`: its zone's interface index, 0 for none).
+    func getRoute6(_ destination: IPv6Address, scope: UInt32) -> Result<RouteGetReply, NetBSDErrno>
+    /// `ifconfig -w n`: returns once no address is tentative (DAD done), or after `seconds`.
+    func waitForDAD(seconds: Int)
+}
+
+extension AdminKernel {
+    public func interfaceIndex(_ name: String) -> UInt32 { (try? interface(name).get())?.index ?? 0 }
+
+    /// The scope id of `address` written with `zone` ("fe80::1%shmif0", or a number): 0 for
+    /// addresses without scope; the zone's interface index otherwise (0 if there is none).
+    public func scope(_ zone: String?, _ address: IPv6Address) -> UInt32 {
+        guard address.needsScope, let zone else { return 0 }
+        return UInt32(zone) ?? interfaceIndex(zone)
+    }
+
+    // A kernel without IPv6 routes refuses them as a socket of the family would.
+    public func addRoute6(_ request: Route6Request) -> NetBSDErrno? { .EAFNOSUPPORT }
+    public func changeRoute6(_ request: Route6Request) -> NetBSDErrno? { .EAFNOSUPPORT }
+    public func deleteRoute6(_ request: Route6Request) -> NetBSDErrno? { .EAFNOSUPPORT }
+    public func getRoute6(_ destination: IPv6Address, scope: UInt32) -> Result<RouteGetReply, NetBSDErrno> { .failure(.EAFNOSUPPORT) }
+    /// A kernel whose addresses are never tentative has nothing to wait for.
+    public func waitForDAD(seconds: Int) {}
 }

@@ -20,8 +20,10 @@ public enum IfconfigTool {
             case .success(let l): return IfconfigFormat.names(l, upOnly: up, downOnly: down)
             case .failure(let e): return .errx("ifconfig", "getifaddrs: \(e.strerror)")
             }
-        case .waitDAD:
-            return .success  // IPv4 addresses are never tentative here: nothing to wait for
+        case .waitDAD(let seconds):
+            // IPv6 DAD (IPv4 addresses are never tentative here).
+            kernel.waitForDAD(seconds: seconds)
+            return .success
         case .statusAll(let o, let fam):
             guard kernel.hasInet else { return IfconfigFormat.socketFailed(.status) }
             switch kernel.interfaces() {
@@ -77,8 +79,15 @@ public enum IfconfigTool {
             return kernel.addAddress(name, ia, alias: alias)
         case .deleteAddress(let a):
             return kernel.deleteAddress(name, .inet(a))
-        case .setAddress6, .deleteAddress6:
-            return .EAFNOSUPPORT
+        case .setAddress6(let a, let zone, let len, _):
+            // SIOCAIFADDR_IN6 adds (an interface keeps its link-local address); a scoped address
+            // belongs to the interface configured unless its zone says otherwise.
+            let scope = a.needsScope ? (zone.map { kernel.scope($0, a) } ?? kernel.interfaceIndex(name)) : 0
+            let ia = InterfaceAddress(address: .inet6(a, scopeID: scope), netmask: .inet6(IPv6Address.mask(prefixLength: len ?? 64)))
+            return kernel.addAddress(name, ia, alias: true)
+        case .deleteAddress6(let a, let zone):
+            let scope = a.needsScope ? (zone.map { kernel.scope($0, a) } ?? kernel.interfaceIndex(name)) : 0
+            return kernel.deleteAddress(name, .inet6(a, scopeID: scope))
         }
     }
 }
@@ -93,14 +102,14 @@ public enum RouteTool {
         switch cmd {
         case .show(let o, let fam):
             switch kernel.routes(family: fam) {
-            case .success(let l): return RouteFormat.show(l.sorted(by: RouteInfo.radixOrder), options: o, family: fam)
+            case .success(let l): return RouteFormat.show(RouteInfo.tableOrder(l), options: o, family: fam)
             case .failure(let e): return .errx("route", "sysctl: \(e.strerror)")
             }
         case .monitor:
             return .success  // the kernel sends no routing messages to watch
         case .flush(let o, let fam):
             switch kernel.flushRoutes(family: fam) {
-            case .success(let gone): return RouteFormat.flush(gone.sorted(by: RouteInfo.radixOrder), options: o)
+            case .success(let gone): return RouteFormat.flush(RouteInfo.tableOrder(gone), options: o)
             case .failure(let e): return .errx("route", "sysctl: \(e.strerror)")
             }
         case .get(let o, let a):
@@ -118,6 +127,17 @@ public enum RouteTool {
             return RouteFormat.change("change", req, options: o, error: kernel.changeRoute(req))
         case .delete(let o, let req):
             return RouteFormat.change("delete", req, options: o, error: kernel.deleteRoute(req))
+        case .inet6(let o, .add(let req)):
+            return RouteFormat.change6("add", req, options: o, error: kernel.addRoute6(req))
+        case .inet6(let o, .change(let req)):
+            return RouteFormat.change6("change", req, options: o, error: kernel.changeRoute6(req))
+        case .inet6(let o, .delete(let req)):
+            return RouteFormat.change6("delete", req, options: o, error: kernel.deleteRoute6(req))
+        case .inet6(_, .get(let a, let zone)):
+            switch kernel.getRoute6(a, scope: kernel.scope(zone, a)) {
+            case .success(let r): return RouteFormat.get(r)
+            case .failure(let e): return RouteFormat.socketError(e)
+            }
         }
     }
 }
@@ -180,7 +200,7 @@ public enum NetstatTool {
         switch cmd {
         case .routes(let numeric, let fam):
             switch kernel.routes(family: fam) {
-            case .success(let l): return NetstatFormat.routes(l.sorted(by: RouteInfo.radixOrder), numeric: numeric, family: fam)
+            case .success(let l): return NetstatFormat.routes(RouteInfo.tableOrder(l), numeric: numeric, family: fam)
             case .failure(let e): return .errx("netstat", "sysctl: \(e.strerror)")
             }
         case .routeStatistics:
@@ -193,7 +213,8 @@ public enum NetstatTool {
         case .statistics(let protocols, let suppressZero):
             let s = kernel.statistics()
             return ToolOutput(stdout: StatisticsFormat.report(protocols, ip: s?.ip, icmp: s?.icmp, arp: s?.arp,
-                                                              udp: s?.udp, tcp: s?.tcp, suppressZero: suppressZero))
+                                                              udp: s?.udp, tcp: s?.tcp, ip6: s?.ip6, icmp6: s?.icmp6,
+                                                              suppressZero: suppressZero))
         case .sockets(let all, _, let fam):
             // The Internet list first (tcp, udp), then netstat reads the inet6 pcblists by
             // sysctl: a kernel without netinet6 lacks them, and netstat stops there.

@@ -6,7 +6,22 @@ public struct HostResolver: Sendable {
     /// Extra names (lab nodes), looked up after numeric forms and "localhost".
     public var hosts: [String: IPv4Address]
 
+    /// Lab nodes' IPv6 addresses (ping6, ndp).
+    public var hosts6: [String: IPv6Address] = [:]
+
     public init(hosts: [String: IPv4Address] = [:]) { self.hosts = hosts }
+
+    /// gai_strerror(EAI_AGAIN): what NetBSD's getaddrinfo said for a name in a kernel without
+    /// a resolver (h-ipv6.txt: `ping6 nosuchhost`).
+    public static let noName = "Temporary failure in name resolution"
+
+    /// getaddrinfo(AF_INET6): a numeric address with an optional "%zone" (the zone as text),
+    /// "localhost" (::1), or a lab name.
+    public func resolve6(_ name: String) -> (address: IPv6Address, zone: String?)? {
+        if let (a, z) = IPv6Address.parse(scoped: name) { return (a, z.map(String.init)) }
+        if name == "localhost" || name == "localhost." { return (.loopback, nil) }
+        return hosts6[name].map { ($0, nil) }
+    }
 
     public func resolve(_ name: String) -> IPv4Address? {
         if let a = IPv4Address(name) { return a }

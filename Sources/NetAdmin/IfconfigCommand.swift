@@ -16,9 +16,11 @@ public enum IfconfigOperation: Sendable, Equatable {
     case setAddress(IPv4Address, netmask: IPv4Address?, broadcast: IPv4Address?, alias: Bool)
     /// `inet ADDR -alias` / `inet ADDR delete`.
     case deleteAddress(IPv4Address)
-    /// `inet6 ADDR[/len]` (kept as text until the IPv6 step).
-    case setAddress6(String, prefixLength: Int?, alias: Bool)
-    case deleteAddress6(String)
+    /// `inet6 ADDR[%zone][/len] [prefixlen N] [alias]`: IPv6 addresses are always added (an
+    /// interface keeps its link-local one); `prefixLength` nil is NetBSD's default, 64.
+    case setAddress6(IPv6Address, zone: String?, prefixLength: Int?, alias: Bool)
+    /// `inet6 ADDR -alias` / `inet6 ADDR delete`.
+    case deleteAddress6(IPv6Address, zone: String?)
     case up
     case down
     case mtu(Int)
@@ -124,7 +126,7 @@ public enum IfconfigCommand: Sendable, Equatable {
         var ops: [IfconfigOperation] = []
         // The address operand and the modifiers that apply to it, gathered over the whole line.
         var addr: IPv4Address?
-        var addr6: String?
+        var addr6: (address: IPv6Address, zone: String?)?
         var prefix: Int?
         var netmask: IPv4Address?
         var broadcast: IPv4Address?
@@ -175,8 +177,9 @@ public enum IfconfigCommand: Sendable, Equatable {
                         prefix = n
                     }
                     if fam == .inet6 {
-                        guard text.contains(":") else { return usage() }
-                        addr6 = String(text)
+                        // getaddrinfo(AF_INET6) of a bad literal ("fd00::zz") ends in usage().
+                        guard let (a, zone) = IPv6Address.parse(scoped: text) else { return usage() }
+                        addr6 = (a, zone.map(String.init))
                     } else {
                         guard fam == .inet, let a = IPv4Address(text) else { return usage() }
                         addr = a
@@ -203,7 +206,8 @@ public enum IfconfigCommand: Sendable, Equatable {
         if let a = addr {
             op = remove ? .deleteAddress(a) : .setAddress(a, netmask: netmask, broadcast: broadcast, alias: alias)
         } else if let a6 = addr6 {
-            op = remove ? .deleteAddress6(a6) : .setAddress6(a6, prefixLength: prefix, alias: alias)
+            op = remove ? .deleteAddress6(a6.address, zone: a6.zone)
+                        : .setAddress6(a6.address, zone: a6.zone, prefixLength: prefix, alias: alias)
         }
         // NetBSD's ifconfig runs the other parameters as it matches them and commits the address
         // last (af_addr_commit): "inet A up" sets IFF_UP first, so a failing up leaves no address.

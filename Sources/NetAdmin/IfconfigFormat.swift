@@ -111,8 +111,10 @@ public enum IfconfigFormat {
             var s = "\tinet6 " + addr.description
             if scope != 0 { s += "%" + ifp.name }
             if a.netmask.family == .inet6, let len = a.netmask.netmaskLength { s += " prefixlen \(len)" }
+            // af_inet6's in6_alias: the IN6_IFF words, then the scope id.
+            for (bit, word) in IN6_IFF.names where a.flags & bit != 0 { s += " " + word }
             if scope != 0 { s += " scopeid 0x" + Text.hex(scope) }
-            return s + addressFlags(a.flags) + "\n"
+            return s + "\n"
         case .link, .unspec:
             return ""
         }

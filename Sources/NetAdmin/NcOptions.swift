@@ -24,7 +24,7 @@ public struct NcOptions: Sendable, Equatable {
     public var ttl: Int?
     public var receiveBuffer: Int?, sendBuffer: Int?
     public var receiveLimit = 0
-    /// -4 (default) / -6 (refused: no IPv6 yet).
+    /// -4 (default) / -6: AF_INET6 sockets, the destination and -s as IPv6 text ("fe80::1%shmif0").
     public var inet6 = false
     /// Destination (nil: listening on every address) and the ports, ranges expanded in order.
     public var host: String?
@@ -173,7 +173,6 @@ public struct NcOptions: Sendable, Equatable {
         if o.listen && o.sourcePortText != nil { return fail("cannot use -p and -l") }
         if o.listen && o.scan { return fail("cannot use -z and -l") }
         if !o.listen && o.keepListening { return fail("must use -l with -k") }
-        if o.inet6 { return fail("-6: IPv6 is not supported yet") }
         if let p = o.sourcePortText {
             switch port(p) {
             case .success(let v): o.sourcePort = v
@@ -198,7 +197,11 @@ public struct NcError: Error, Sendable, Equatable {
 public enum NcMessages {
     /// report_sock(): "Bound on HOST PORT", "Connection received on HOST PORT".
     public static func report(_ what: String, address: IPv4Address, port: UInt16) -> String {
-        "\(what) on \(address) \(port)\n"
+        report(what, host: address.description, port: port)
+    }
+    /// The same with getnameinfo's NI_NUMERICHOST text ("::", "fe80::1%shmif0").
+    public static func report(_ what: String, host: String, port: UInt16) -> String {
+        "\(what) on \(host) \(port)\n"
     }
 
     /// connection_info() after a connect (or, for UDP, a scan probe) worked.

@@ -41,9 +41,17 @@ public enum RouteNames {
         case (.inet6(let b, _, _, let scope), .some(let m)) where m.family == .inet6 && r.flags & RTF.HOST == 0:
             let len = m.netmaskLength ?? 0
             if len == 0 && b.isUnspecified { return "default" }
-            // Scoped networks (fe80::/64, ff02::/32) name their interface: "fe80::%lo0/64".
+            // Scoped networks (fe80::/64, ff02::/32) name their interface: "fe80::%lo0/64";
+            // netstat recovers no zone from interface-local multicast (ff01::), which keeps the
+            // KAME embedded form: "ff01:1::/32".
             var text = b.description
-            if scope != 0 { text += "%" + r.interface }
+            if scope != 0 {
+                if b.multicastScope == 1 {
+                    text = b.embeddingScope(UInt16(truncatingIfNeeded: scope)).description
+                } else if b.needsScope {
+                    text += "%" + r.interface
+                }
+            }
             return text + "/\(len)"
         default:
             return routename(r.destination)

@@ -91,7 +91,8 @@ public enum RTF {
     ]
 }
 
-/// Per-address flags of IPv6 addresses (netinet6/in6_var.h IN6_IFF_*), with ifconfig's words.
+/// Per-address flags of IPv6 addresses (netinet6/in6_var.h IN6_IFF_*), as inet6 entries of
+/// `InterfaceInfo.addresses` carry them (IPv4 entries carry IN_IFF_* bits).
 public enum IN6_IFF {
     public static let ANYCAST: UInt32 = 0x01
     public static let TENTATIVE: UInt32 = 0x02
@@ -102,21 +103,25 @@ public enum IN6_IFF {
     public static let AUTOCONF: UInt32 = 0x40
     public static let TEMPORARY: UInt32 = 0x80
 
-    /// The words ifconfig prints after an inet6 address, in its order.
+    /// The words ifconfig prints after "prefixlen N", in its order.
     public static let names: [(UInt32, String)] = [
         (ANYCAST, "anycast"), (TENTATIVE, "tentative"), (DUPLICATED, "duplicated"), (DETACHED, "detached"),
         (DEPRECATED, "deprecated"), (AUTOCONF, "autoconf"), (TEMPORARY, "temporary"),
     ]
 }
 
-/// Per-interface ND flags (netinet6/nd6.h ND6_IFF_*), with the words `ndp -i` prints.
+/// Neighbor Discovery per-interface flags (netinet6/nd6.h ND6_IFF_*), `ndp -i`.
 public enum ND6_IFF {
-    public static let PERFORMNUD: UInt32 = 0x1
-    public static let ACCEPT_RTADV: UInt32 = 0x2
-    public static let IFDISABLED: UInt32 = 0x8
+    public static let PERFORMNUD: UInt32 = 0x01
+    public static let ACCEPT_RTADV: UInt32 = 0x02
+    public static let PREFER_SOURCE: UInt32 = 0x04
+    public static let IFDISABLED: UInt32 = 0x08
+    public static let OVERRIDE_RTADV: UInt32 = 0x10
     public static let AUTO_LINKLOCAL: UInt32 = 0x20
 
+    /// ndp -i's flag words, in the order it prints them.
     public static let names: [(UInt32, String)] = [
-        (PERFORMNUD, "nud"), (ACCEPT_RTADV, "accept_rtadv"), (IFDISABLED, "disabled"), (AUTO_LINKLOCAL, "auto_linklocal"),
+        (PERFORMNUD, "nud"), (IFDISABLED, "disabled"), (ACCEPT_RTADV, "accept_rtadv"),
+        (OVERRIDE_RTADV, "override_rtadv"), (AUTO_LINKLOCAL, "auto_linklocal"), (PREFER_SOURCE, "prefer_source"),
     ]
 }

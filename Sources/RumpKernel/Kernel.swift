@@ -407,6 +407,16 @@ public final class Kernel: KernelServices {
         case .arpList: reply(.success(.arp(try requireStack(.rumpnet_netinet).arpEntries())))
         case .arpSet(let e): try requireStack(.rumpnet_netinet).setArp(e); reply(.success(.none))
         case .arpDelete(let a): try requireStack(.rumpnet_netinet).deleteArp(a); reply(.success(.none))
+        case .ndList: reply(.success(.neighbors(try requireStack(.rumpnet_netinet6).neighbors())))
+        case .ndDelete(let a): try requireStack(.rumpnet_netinet6).deleteNeighbor(a); reply(.success(.none))
+        case .ndPrefixes: reply(.success(.prefixes(try requireStack(.rumpnet_netinet6).prefixes())))
+        case .ndRouters: reply(.success(.defaultRouters(try requireStack(.rumpnet_netinet6).defaultRouters())))
+        case let .ndInterface(n, set, clear):
+            reply(.success(.ndInterface(try requireStack(.rumpnet_netinet6).ndInterface(n, set: set, clear: clear))))
+        case let .ndDefaultInterface(set, n):
+            let st = try requireStack(.rumpnet_netinet6)
+            if set { try st.setDefaultInterface6(n) }
+            reply(.success(.names(st.defaultInterface6().map { [$0] } ?? [])))
         case .statistics: reply(.success(.counters(try requireStack().statistics())))
         case .socketList:
             _ = try requireStack(.rumpnet_netinet)
@@ -442,7 +452,9 @@ public final class Kernel: KernelServices {
         switch form {
         case .data: return .data(buffer)
         case .dataFrom: return .dataFrom(buffer, from: r.from ?? .unspec)
-        case .message: return .message(buffer, from: r.from, flags: r.flags)
+        case .message:
+            if let h = r.hopLimit { return .message6(buffer, from: r.from, flags: r.flags, hopLimit: h) }
+            return .message(buffer, from: r.from, flags: r.flags)
         }
     }
 

@@ -36,7 +36,12 @@ public protocol KernelServices: AnyObject {
 public struct ReceivedFrom: Sendable, Equatable {
     public var from: SocketAddress?
     public var flags: Int32
-    public init(from: SocketAddress?, flags: Int32 = 0) { self.from = from; self.flags = flags }
+    /// The received hop limit, for an AF_INET6 socket with IPV6_RECVHOPLIMIT set (recvmsg then
+    /// answers `message6`); nil otherwise.
+    public var hopLimit: Int32?
+    public init(from: SocketAddress?, flags: Int32 = 0, hopLimit: Int32? = nil) {
+        self.from = from; self.flags = flags; self.hopLimit = hopLimit
+    }
 }
 
 /// The TCP/IP stack as the kernel sees it. Implemented over RumpNet by KernelStack.KernelNetStack.
@@ -113,6 +118,30 @@ public protocol NetworkStack: AnyObject {
     // Statistics (netstat -s)
     /// Protocol counters by NetBSD's names ("ip.total", "icmp.outhist.0", "arp.sndtotal").
     func statistics() -> [StatCounter]
+
+    // IPv6 Neighbor Discovery (ndp); the kernel checks rumpnet_netinet6 first.
+    func neighbors() throws(KernelError) -> [NeighborInfo]
+    /// `address` is a sockaddr_in6 with the interface index as scope id for link-local neighbors.
+    func deleteNeighbor(_ address: SocketAddress) throws(KernelError)
+    func prefixes() throws(KernelError) -> [PrefixInfo]
+    func defaultRouters() throws(KernelError) -> [DefaultRouterInfo]
+    /// Sets and clears ND6_IFF_* bits, then reports the interface's ND parameters.
+    func ndInterface(_ name: String, set: UInt32, clear: UInt32) throws(KernelError) -> NDInterfaceInfo
+    func defaultInterface6() -> String?
+    func setDefaultInterface6(_ name: String?) throws(KernelError)
+}
+
+extension NetworkStack {
+    // A stack without IPv6 has no Neighbor Discovery.
+    public func neighbors() throws(KernelError) -> [NeighborInfo] { throw KernelError(.EOPNOTSUPP) }
+    public func deleteNeighbor(_ address: SocketAddress) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
+    public func prefixes() throws(KernelError) -> [PrefixInfo] { throw KernelError(.EOPNOTSUPP) }
+    public func defaultRouters() throws(KernelError) -> [DefaultRouterInfo] { throw KernelError(.EOPNOTSUPP) }
+    public func ndInterface(_ name: String, set: UInt32, clear: UInt32) throws(KernelError) -> NDInterfaceInfo {
+        throw KernelError(.EOPNOTSUPP)
+    }
+    public func defaultInterface6() -> String? { nil }
+    public func setDefaultInterface6(_ name: String?) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
 }
 
 extension NetworkStack {

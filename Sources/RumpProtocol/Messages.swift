@@ -26,6 +26,8 @@ public enum Opcode: UInt16, Sendable, CaseIterable {
     case ifCreate = 0x20, ifDestroy, ifList, ifGet, ifSetFlags, ifAddAddress, ifDeleteAddress, ifSetMTU, ifSetLinkstr, ifListCloners
     case routeAdd = 0x30, routeDelete, routeGet, routeList, routeFlush, routeChange
     case arpList = 0x40, arpSet, arpDelete
+    /// IPv6 Neighbor Discovery (ndp): 0x43-0x48.
+    case ndList = 0x43, ndDelete, ndPrefixes, ndRouters, ndInterface, ndDefaultInterface
     case sysctlGet = 0x50, sysctlSet, sysctlList
     case halt = 0x60
     case statistics = 0x70
@@ -85,6 +87,18 @@ public enum Request: Hashable, Sendable {
     case arpList
     case arpSet(ArpInfo)
     case arpDelete(address: SocketAddress)
+    /// ndp -a: the neighbor cache (reply `neighbors`).
+    case ndList
+    /// ndp -d / -c: one neighbor (AF_INET6, scope id = interface index for link-local).
+    case ndDelete(address: SocketAddress)
+    /// ndp -p (reply `prefixes`).
+    case ndPrefixes
+    /// ndp -r (reply `defaultRouters`).
+    case ndRouters
+    /// ndp -i: set and clear ND6_IFF_* bits, then read (reply `ndInterface`).
+    case ndInterface(name: String, set: UInt32, clear: UInt32)
+    /// ndp -I: read (set false; reply `names`, empty for none) or set (nil: delete).
+    case ndDefaultInterface(set: Bool, name: String?)
 
     case sysctlGet(name: String)
     /// The server parses `value` by the node's type, as NetBSD's sysctl(8) does for the user.
@@ -155,6 +169,12 @@ public enum Request: Hashable, Sendable {
         case .arpList: .arpList
         case .arpSet: .arpSet
         case .arpDelete: .arpDelete
+        case .ndList: .ndList
+        case .ndDelete: .ndDelete
+        case .ndPrefixes: .ndPrefixes
+        case .ndRouters: .ndRouters
+        case .ndInterface: .ndInterface
+        case .ndDefaultInterface: .ndDefaultInterface
         case .sysctlGet: .sysctlGet
         case .sysctlSet: .sysctlSet
         case .sysctlList: .sysctlList
@@ -190,7 +210,10 @@ public enum Request: Hashable, Sendable {
             w.array(items) { w, i in w.i32(i.fd); w.u16(UInt16(bitPattern: i.events)); w.u16(UInt16(bitPattern: i.revents)) }
             w.i32(t)
         case let .ifCreate(n), let .ifDestroy(n), let .ifGet(n): w.string(n)
-        case .ifList, .ifListCloners, .arpList, .statistics, .socketList: break
+        case .ifList, .ifListCloners, .arpList, .statistics, .socketList, .ndList, .ndPrefixes, .ndRouters: break
+        case let .ndDelete(a): a.encode(&w)
+        case let .ndInterface(n, s, c): w.string(n); w.u32(s); w.u32(c)
+        case let .ndDefaultInterface(set, n): w.bool(set); w.optionalString(n)
         case let .ifSetImpairment(n, words):
             w.string(n); w.bool(words != nil)
             if let words { w.array(words) { w, s in w.string(s) } }
@@ -266,6 +289,12 @@ public enum Request: Hashable, Sendable {
         case .arpList: q = .arpList
         case .arpSet: q = .arpSet(try ArpInfo.decode(&r))
         case .arpDelete: q = .arpDelete(address: try SocketAddress.decode(&r))
+        case .ndList: q = .ndList
+        case .ndDelete: q = .ndDelete(address: try SocketAddress.decode(&r))
+        case .ndPrefixes: q = .ndPrefixes
+        case .ndRouters: q = .ndRouters
+        case .ndInterface: q = .ndInterface(name: try r.string(), set: try r.u32(), clear: try r.u32())
+        case .ndDefaultInterface: q = .ndDefaultInterface(set: try r.bool(), name: try r.optionalString())
         case .sysctlGet: q = .sysctlGet(name: try r.string())
         case .sysctlSet: q = .sysctlSet(name: try r.string(), value: try r.string())
         case .sysctlList: q = .sysctlList(prefix: try r.string())
@@ -317,6 +346,15 @@ public enum Reply: Hashable, Sendable {
     case value(Int32)
     /// A capture session's frames and counters (ifCaptureOpen, ifCaptureRead).
     case capture(CaptureBatch)
+    /// ndp's replies (NDMessages.swift), tags 19-22.
+    case neighbors([NeighborInfo])
+    case prefixes([PrefixInfo])
+    case defaultRouters([DefaultRouterInfo])
+    case ndInterface(NDInterfaceInfo)
+    /// recvmsg on a socket with IPV6_RECVHOPLIMIT set: as `message`, plus the received hop
+    /// limit (the IPV6_HOPLIMIT control message). Tag 23; only a client that set the option
+    /// gets it.
+    case message6([UInt8], from: SocketAddress?, flags: Int32, hopLimit: Int32)
     /// A file-system call's own reply (tag 0x80, FileMessages.swift).
     case file(FileReply)
 
@@ -346,6 +384,14 @@ public enum Reply: Hashable, Sendable {
             w.i32(f)
         case let .value(v): w.u8(17); w.i32(v)
         case let .capture(b): w.u8(18); b.encode(&w)
+        case let .neighbors(l): w.u8(19); w.array(l) { w, e in e.encode(&w) }
+        case let .prefixes(l): w.u8(20); w.array(l) { w, e in e.encode(&w) }
+        case let .defaultRouters(l): w.u8(21); w.array(l) { w, e in e.encode(&w) }
+        case let .ndInterface(i): w.u8(22); i.encode(&w)
+        case let .message6(d, a, f, h):
+            w.u8(23); w.data(d)
+            if let a { w.bool(true); a.encode(&w) } else { w.bool(false) }
+            w.i32(f); w.i32(h)
         case let .file(f): w.u8(0x80); f.encode(&w)
         }
     }
@@ -382,6 +428,20 @@ public enum Reply: Hashable, Sendable {
             p = .message(d, from: a, flags: try r.i32())
         case 17: p = .value(try r.i32())
         case 18: p = .capture(try CaptureBatch.decode(&r))
+        case 19: p = .neighbors(try r.array(minimumElementSize: NeighborInfo.minimumSize) { (r: inout WireReader) throws(ProtocolError) in
+            try NeighborInfo.decode(&r)
+        })
+        case 20: p = .prefixes(try r.array(minimumElementSize: PrefixInfo.minimumSize) { (r: inout WireReader) throws(ProtocolError) in
+            try PrefixInfo.decode(&r)
+        })
+        case 21: p = .defaultRouters(try r.array(minimumElementSize: DefaultRouterInfo.minimumSize) { (r: inout WireReader) throws(ProtocolError) in
+            try DefaultRouterInfo.decode(&r)
+        })
+        case 22: p = .ndInterface(try NDInterfaceInfo.decode(&r))
+        case 23:
+            let d = try r.data()
+            let a: SocketAddress? = try r.bool() ? try SocketAddress.decode(&r) : nil
+            p = .message6(d, from: a, flags: try r.i32(), hopLimit: try r.i32())
         case 0x80: p = .file(try FileReply.decode(&r))
         case let t: throw .invalidValue("reply tag \(t)")
         }

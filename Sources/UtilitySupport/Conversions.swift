@@ -24,7 +24,7 @@ public enum Convert {
     }
 
     public static func routes(_ l: [RouteEntry]) -> [RouteInfo] {
-        l.map(route).sorted(by: RouteInfo.radixOrder)
+        RouteInfo.tableOrder(l.map(route))
     }
 
     /// What `route get ADDRESS` prints of the kernel's match.

@@ -86,6 +86,24 @@ extension Convert {
                     u[keyPath: k] = c.value
                     s.udp = u
                 }
+            case "ip6":
+                var v = s.ip6 ?? IP6Statistics()
+                if parts.count == 3, parts[1] == "nxthist", let t = Int(parts[2]), (0..<256).contains(t) {
+                    v.nxthist[t] = c.value
+                } else if let k = IP6Statistics.fields[parts.dropFirst().joined(separator: ".")] {
+                    v[keyPath: k] = c.value
+                }
+                s.ip6 = v
+            case "icmp6":
+                var v = s.icmp6 ?? ICMP6Statistics()
+                if parts.count == 3, let t = Int(parts[2]), (0..<256).contains(t), parts[1] == "outhist" || parts[1] == "inhist" {
+                    if parts[1] == "outhist" { v.outhist[t] = c.value } else { v.inhist[t] = c.value }
+                } else if parts.count == 2, let k = ICMP6Statistics.errorKinds.firstIndex(of: parts[1]) {
+                    v.outerrhist[k] = c.value
+                } else if let k = ICMP6Statistics.fields[parts.dropFirst().joined(separator: ".")] {
+                    v[keyPath: k] = c.value
+                }
+                s.icmp6 = v
             case "icmp":
                 if parts.count == 3, let t = Int(parts[2]), (0...ICMPStatistics.maxType).contains(t) {
                     if parts[1] == "outhist" { s.icmp.outhist[t] = c.value }

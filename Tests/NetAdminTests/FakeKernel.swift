@@ -53,12 +53,14 @@ final class FakeKernel: AdminKernel {
     func setMetric(_ name: String, _ metric: Int) -> NetBSDErrno? { apply(.metric(metric), name) }
     func setLinkstr(_ name: String, _ linkstr: String?) -> NetBSDErrno? { apply(linkstr.map { .linkstr($0) } ?? .deleteLinkstr, name) }
     func addAddress(_ name: String, _ address: InterfaceAddress, alias: Bool) -> NetBSDErrno? {
+        if case .inet6 = address.address { return addAddress6(name, address) }
         guard case .inet(let a, _) = address.address else { return .EAFNOSUPPORT }
         // A netmask of 0.0.0.0 asks for the classful one.
         let mask = address.netmask.ipv4.flatMap { $0 == .any ? nil : $0 }
         return apply(.setAddress(a, netmask: mask, broadcast: address.broadcast?.ipv4, alias: alias), name)
     }
     func deleteAddress(_ name: String, _ address: SocketAddress) -> NetBSDErrno? {
+        if case .inet6 = address { return deleteAddress6(name, address) }
         guard case .inet(let a, _) = address else { return .EAFNOSUPPORT }
         return apply(.deleteAddress(a), name)
     }

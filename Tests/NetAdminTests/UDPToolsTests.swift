@@ -175,7 +175,9 @@ import NetAdmin
         #expect(err(["-u", "-l", "-p", "4", "5"]) == "nc: cannot use -p and -l\n")
         #expect(err(["-u", "-l", "-z", "5"]) == "nc: cannot use -z and -l\n")
         #expect(err(["-u", "-k", "h", "5"]) == "nc: must use -l with -k\n")
-        #expect(err(["-u", "-6", "h", "5"]) == "nc: -6: IPv6 is not supported yet\n")
+        // -6 is taken (IPv6 sockets); the last of -4/-6 wins.
+        if case .run(let o) = NcOptions.parse(["-u", "-6", "fd00::2", "5"]) { #expect(o.inet6 && o.host == "fd00::2") } else { Issue.record("-6 refused") }
+        if case .run(let o) = NcOptions.parse(["-6", "-4", "h", "5"]) { #expect(!o.inet6) } else { Issue.record("-4 refused") }
         #expect(err(["-u", "-c", "h", "5"]) == "nc: -c: TLS is not supported\n")
         #expect(err(["-u", "-p", "x", "h", "5"]) == "nc: service \"x\" unknown\n")
         // Usage: a lone port without -l, no operands, too many, an unknown option.

@@ -572,7 +572,7 @@ import Testing
         let names = Set(a.sysctlList(prefix: "net.inet6").map(\.name))
         #expect(names.isSuperset(of: ["net.inet6.ip6.forwarding", "net.inet6.ip6.accept_rtadv", "net.inet6.ip6.dad_count",
                                       "net.inet6.ip6.hlim", "net.inet6.ip6.hdrnestlimit", "net.inet6.icmp6.errppslimit",
-                                      "net.inet6.icmp6.nd6_delay", "net.inet6.icmp6.nd6_umaxtries", "net.inet6.icmp6.nd6_mmaxtries"]))
+                                      "net.inet6.icmp6.nd6_delay", "net.inet6.icmp6.nd6_umaxtries", "net.inet6.icmp6.nd6_mmaxtries", "net.inet6.ip6.v6only"]))
         #expect(a.sysctlList(prefix: "net").contains { $0.name == "net.inet.ip.forwarding" })
         let v4 = NetStack(clock: VirtualClock(), seed: 1)
         #expect(v4.sysctlList(prefix: "net.inet6").isEmpty)

@@ -48,7 +48,12 @@ final class ProtocolTests: XCTestCase {
         .sendto(fd: 3, data: [7], flags: 0, address: .inet6(IPv6Address("2001:db8::1")!, port: 53, flowInfo: 0xabcde, scopeID: 0), timeout: 0),
         .connect(fd: 3, address: .unspec, timeout: 0),
         .routeDelete(destination: .link(index: 3, name: "", type: 6, address: []), netmask: nil),
+        .ndList, .ndDelete(address: inet6LinkLocal), .ndPrefixes, .ndRouters,
+        .ndInterface(name: "shmif0", set: 0x1, clear: 0x20), .ndDefaultInterface(set: false, name: nil),
+        .ndDefaultInterface(set: true, name: "shmif0"),
     ]
+    /// fe80::1%2: an AF_INET6 address with its scope id.
+    static let inet6LinkLocal = SocketAddress.inet6(IPv6Address(0xfe80, 0, 0, 0, 0, 0, 0, 1), scopeID: 2)
 
     static let replies: [Reply] = [
         .none, .fd(3), .accepted(fd: 4, peer: inet), .count(12), .data([9, 9]), .dataFrom([1], from: inet), .address(inet),
@@ -74,6 +79,21 @@ final class ProtocolTests: XCTestCase {
                             flags: 0x405, interface: "lo0", mtu: 33624, localAddress: .inet(IPv4Address(127, 0, 0, 1)))]),
         .message([1, 2], from: inet, flags: 0x10), .message([], from: nil, flags: 0), .value(-1), .value(6),
         .capture(CaptureBatch(session: 2, linkType: 1, received: 9, accepted: 5, dropped: 1, records: [1, 2, 3], closed: true, reason: "lo1: interface destroyed")),
+        .neighbors([NeighborInfo(address: IPv6Address("fd00::2")!, interfaceIndex: 2, interface: "shmif0",
+                                 linkAddress: [0xb2, 0xa0, 0x7f, 0x87, 0xc1, 0xba], state: .reachable, expire: 5),
+                    NeighborInfo(address: IPv6Address("fe80::1")!, interfaceIndex: 2, interface: "shmif0", linkAddress: nil,
+                                 state: .incomplete, expire: nil, isRouter: true, proxy: true, isStatic: true, probes: 2)]),
+        .neighbors([]),
+        .prefixes([PrefixInfo(prefix: IPv6Address("fd00::")!, prefixLength: 64, interfaceIndex: 2, interface: "shmif0",
+                              references: 1),
+                   PrefixInfo(prefix: IPv6Address("2001:db8::")!, prefixLength: 48, interfaceIndex: 3, interface: "shmif1",
+                              raOnLink: false, raAutonomous: true, onLink: false, detached: true, home: true,
+                              validLifetime: 2_592_000, preferredLifetime: 604_800, expire: -3,
+                              routers: [PrefixRouter(address: IPv6Address("fe80::2")!, interfaceIndex: 3, reachability: .noNeighborState)])]),
+        .defaultRouters([DefaultRouterInfo(address: IPv6Address("fe80::2")!, interfaceIndex: 3, interface: "shmif1",
+                                           managed: true, other: false, preference: 3, expire: 1800)]),
+        .ndInterface(NDInterfaceInfo(maxMTU: 1500, reachableTime: 23, flags: 0x23)),
+        .message6([128, 0], from: inet6LinkLocal, flags: 0, hopLimit: 64), .message6([], from: nil, flags: 0x10, hopLimit: 255),
     ]
 
     static var messages: [Message] {

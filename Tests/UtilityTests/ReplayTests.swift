@@ -20,15 +20,25 @@ final class ReplayTests: XCTestCase {
         (" tentative", ""),                                                   // no IPv4 DAD here
         ("net.inet.ip.forwarding: [01] -> ", "net.inet.ip.forwarding: ? -> "), // see g-routed line 62 below
         ("33624L", "33624 "),                                                 // uninitialised lock in the recording
+        ("min/avg/max/std-dev = [0-9./]+ ms", "min/avg/max/std-dev = T ms"),   // ping6's round-trip line
+        // EUI-64 link-local addresses come from the (masked) MACs: whole, cut to a column, KAME
+        // embedded ("fe80:2::b0a0:…"), with a zone; the padding after them follows their length.
+        ("b0a0(:[0-9a-f]{0,4}){0,3}(%[a-z]+[0-9]+)? +", "b0a0:LL$2 "),
+        ("b0a0(?!:LL)(:[0-9a-f]{0,4}){0,3}", "b0a0:LL"),
     ]
     /// Counters that depend on timing (frames seen on the bus, ARP retries), per command kind.
     static let counterMasks: [(command: String, pattern: String, template: String)] = [
         ("ifconfig -[vz]", "(?m)^\t(input|output): .*$", "\t$1: COUNTERS"),
         ("netstat .*-[a-zA-Z]*[iI]", "(?m)(^[a-z][^N].*?)( +[0-9]+)+$", "$1 COUNTERS"),
         ("netstat .*-[a-zA-Z]*s", "(?m)^(\t+)[0-9]+ ", "$1N "),
-        ("netstat .*-[a-zA-Z]*s", "(?m)^\t\t[a-z ]+: [0-9]+\n", ""),    // histogram entries
+        ("netstat .*-[a-zA-Z]*s", "(?m)^\t\t[A-Za-z0-9 ]+: [0-9]+\n", ""),    // histogram entries
         ("netstat .*-[a-zA-Z]*s", "([a-z])s\\b", "$1"),                     // plurals follow the counts
+        // ndp: the time left in a neighbor's state and the state itself (NUD's timers).
+        ("^ndp", "(?m)(shmif[0-9]) (?!permanent)[0-9dhms]+ +[A-Z] ", "$1 EXPIRE S "),
+        ("^ndp -i", "reachable=[0-9]+s,", "reachable=Ns,"),                  // random ReachableTime
     ]
+    /// Listings in the kernel's hash order (NetBSD's neighbor cache): compared as sorted rows.
+    static let unordered = ["ndp -an", "ndp -a", "ndp -c"]
 
     /// Commands not replayed, with why. (file, command, reason); command nil = by line.
     static let skipped: [(file: String, command: String, line: Int?, reason: String)] = [
@@ -40,19 +50,11 @@ final class ReplayTests: XCTestCase {
         ("e-route.txt", "route get 10.0.0.2", 244, "the recording printed an expiry of -6 for a connected route (artefact)"),
         ("g-routed-3kernels.txt", "sysctl net.inet.ip.forwarding", 62,
          "the recorded router reported forwarding = 1 before it was set; a fresh kernel has 0 (b-sysctl-a-full.txt)"),
-        ("f-arp-netstat.txt", "ifconfig shmif0", nil, "the recorded kernel had netinet6: inet6 link-local lines (no IPv6 in our stack yet)"),
-        ("f-arp-netstat.txt", "netstat -rn", nil, "Internet6 section (no IPv6 yet)"),
-        ("f-arp-netstat.txt", "netstat -rnL", nil, "Internet6 section (no IPv6 yet)"),
-        ("f-arp-netstat.txt", "netstat -r", nil, "Internet6 section (no IPv6 yet)"),
-        ("f-arp-netstat.txt", "netstat -rn -f inet6", nil, "Internet6 section (no IPv6 yet)"),
+        ("f-arp-netstat.txt", "netstat -r", 326, "the 10.0.0.53 route NetBSD kept for the refused `arp -s 10.0.0.53 zz:zz` (below)"),
+        ("f-arp-netstat.txt", "netstat -rn", 349, "the 10.0.0.53 route NetBSD kept for the refused `arp -s 10.0.0.53 zz:zz` (below)"),
+        ("f-arp-netstat.txt", "netstat -s -f inet6", nil, "tcp6/udp6/pim6/rip6 sections (no TCP or UDP over IPv6 yet); ip6 is replayed with -p ip6"),
         ("f-arp-netstat.txt", "netstat -rn -f inet", nil,
          "NetBSD kept a route 10.0.0.53 from the refused `arp -s 10.0.0.53 zz:zz`; we add nothing (docs/UTILITIES.md)"),
-        ("f-arp-netstat.txt", "netstat -i", nil, "inet6 rows (no IPv6 yet)"),
-        ("f-arp-netstat.txt", "netstat -in", 261, "inet6 rows (no IPv6 yet)"),
-        ("f-arp-netstat.txt", "netstat -i -I shmif0", nil, "inet6 rows (no IPv6 yet)"),
-        ("f-arp-netstat.txt", "netstat -ib", nil, "inet6 rows (no IPv6 yet)"),
-        ("f-arp-netstat.txt", "netstat -id", nil, "inet6 rows (no IPv6 yet)"),
-        ("f-arp-netstat.txt", "netstat -I shmif0 -in", nil, "inet6 rows (no IPv6 yet)"),
         ("f-arp-netstat.txt", "netstat -ia", nil, "multicast memberships (not modelled)"),
         ("f-arp-netstat.txt", "netstat -a", nil, "a TCP listener started by a test program (no TCP yet)"),
         ("f-arp-netstat.txt", "netstat -an", 408, "a TCP listener (no TCP yet)"),
@@ -61,14 +63,22 @@ final class ReplayTests: XCTestCase {
         ("f-arp-netstat.txt", "netstat -s | head -60", nil, "the tcp section comes first (no TCP counters yet)"),
         ("f-arp-netstat.txt", "netstat -ss", nil, "tcp/ip6 sections (no such counters); the udp section's zeros hide differently with other traffic"),
         ("f-arp-netstat.txt", "netstat -s -p tcp", nil, "no TCP counters yet"),
-        ("f-arp-netstat.txt", "netstat -s -p ip6", nil, "no IPv6 counters yet"),
         ("f-arp-netstat.txt", "netstat -s -f inet", nil, "tcp/igmp sections (no such counters)"),
-        ("f-arp-netstat.txt", "netstat -s -f inet6", nil, "no IPv6 counters yet"),
         ("f-arp-netstat.txt", "netstat -m", nil, "mbuf statistics (the stack has no mbufs)"),
         ("g-routed-3kernels.txt", "ping -c 2 -T 1 -v 10.0.2.1", nil, "the recorded -v output has the recording host's DNS errors"),
         ("g-routed-3kernels.txt", "ping -c 2 -v 10.0.2.1", nil, "the recorded -v output has the recording host's DNS errors"),
+        ("h-ipv6.txt", "ndp -an", 412,
+         "NetBSD 7.99 still listed the deleted fd00::1 (its llinfo outlived the address); ours goes with the address"),
+        ("h-ipv6.txt", "ping6 -c 1 nosuchhost", nil,
+         "NetBSD's getaddrinfo asked DNS (EAI_AGAIN); we resolve without it and say the same, checked in Ping6NdpTests"),
         ("g-routed-3kernels.txt", "arp -an", 315,
          "NetBSD lists its ARP hash in its own order and had dropped the unanswered 10.0.2.99; ours keeps it (marked down) for net.inet.arp.down"),
+    ]
+
+    /// Commands run for the state they leave (later commands depend on it) but not compared,
+    /// with why; counted as skipped.
+    static let runNotCompared: [(file: String, command: String, reason: String)] = [
+        ("h-ipv6.txt", "ndp -c", "its first line deletes NetBSD 7.99's stale entry of the deleted fd00::1 (see ndp -an, line 412)"),
     ]
 
     struct Tally: Sendable { var exact = 0, masked = 0, skipped = 0, failures: [String] = [] }
@@ -78,6 +88,11 @@ final class ReplayTests: XCTestCase {
         for (p, r) in masks { t = t.replacingOccurrences(of: p, with: r, options: .regularExpression) }
         for m in counterMasks where command.range(of: m.command, options: .regularExpression) != nil {
             t = t.replacingOccurrences(of: m.pattern, with: m.template, options: .regularExpression)
+        }
+        if unordered.contains(command) {
+            var lines = t.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let header = lines.first?.hasPrefix("Neighbor") == true ? [lines.removeFirst()] : []
+            t = (header + lines.filter { !$0.isEmpty }.sorted()).joined(separator: "\n")
         }
         return t
     }
@@ -93,6 +108,12 @@ final class ReplayTests: XCTestCase {
         defer { tally.failures += lab.shutDown() }
         // "# [host] rump_server -s -l… unix:///tmp/lab/kN.sock &    (kernel "kN")"
         var starts: [(line: Int, name: String, components: [String])] = []
+        // "# [host] waited 1.05 s until 'shmif0' of kernel "k1" showed no 'tentative' address (DAD done)"
+        var dadWaits: [(line: Int, name: String)] = []
+        for (i, l) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where l.hasPrefix("# [host] waited ") && l.contains("(DAD done)") {
+            if let k = l.split(separator: "\"").dropFirst().first { dadWaits.append((i + 1, String(k))) }
+        }
         for (i, l) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where l.hasPrefix("# [host] rump_server -s ") {
             let words = l.split(separator: " ").map(String.init)
@@ -118,6 +139,11 @@ final class ReplayTests: XCTestCase {
                     return tally
                 }
             }
+            while let w = dadWaits.first, w.line < e.line {
+                dadWaits.removeFirst()
+                // As the recording did: wait until the kernel's addresses are past DAD.
+                if let server = lab.servers[w.name] { _ = runTool(["ifconfig", "-w", "10"], rumpServer: server.url, timeout: 15) }
+            }
             if skipped.contains(where: { $0.file == file && $0.command == e.command && ($0.line == nil || $0.line == e.line) }) {
                 tally.skipped += 1
                 continue
@@ -129,6 +155,8 @@ final class ReplayTests: XCTestCase {
             // A ping that gets no reply waits 10 intervals after its last request, as NetBSD's:
             // run those side by side (they change no kernel state) and compare at the end.
             // Later commands may change routes: go on only once its last request is out.
+            // (ping6 runs in the foreground: its unanswered fd00::99 must be given up, and its
+            // neighbor entry gone, before the ndp listings that follow, as in the recording.)
             if e.utility == "ping" && e.status == 2 {
                 do { background.append((e, cmd, try startTool(args, rumpServer: server.url, shell: shell))) } catch {
                     tally.failures.append("\(file):\(e.line) $ \(e.command): \(error)")
@@ -138,7 +166,12 @@ final class ReplayTests: XCTestCase {
                 usleep(UInt32(((count - 1) * interval + 0.5) * 1e6))
                 continue
             }
-            compare(e, cmd, runTool(args, rumpServer: server.url, timeout: 20, shell: shell))
+            let got = runTool(args, rumpServer: server.url, timeout: 20, shell: shell)
+            if runNotCompared.contains(where: { $0.file == file && $0.command == e.command }) {
+                tally.skipped += 1
+                continue
+            }
+            compare(e, cmd, got)
         }
         for (e, cmd, r) in background { compare(e, cmd, r.finish(timeout: 30)) }
         print("replay \(file): \(tally.exact) byte for byte, \(tally.masked) after masking, \(tally.skipped) skipped, \(tally.failures.count) failed")
@@ -152,6 +185,13 @@ final class ReplayTests: XCTestCase {
     /// Every transcript at once, each in its own thread with its own servers and scratch
     /// directory: ping's waits (10 intervals after an unanswered last request, as NetBSD's)
     /// then overlap instead of adding up.
+    /// h-ipv6.txt against kernels with rumpnet_netinet6: inet6 addresses, ping6, ndp, inet6 routes.
+    func testReplayIPv6() {
+        let t = Self.replay("h-ipv6.txt")
+        for m in t.failures { XCTFail(m) }
+        XCTAssertGreaterThan(t.exact + t.masked, 4 * t.skipped)
+    }
+
     func testReplayTranscripts() {
         let files = ["c-ifconfig.txt", "d-ping.txt", "e-route.txt", "f-arp-netstat.txt", "g-routed-3kernels.txt"]
         let results = ResultBox(count: files.count)

@@ -35,16 +35,6 @@ final class TCPToolTests: XCTestCase {
         return nil
     }
 
-    func sha256(_ path: String) -> String {
-        String(runTool(["/usr/bin/sha256sum", path], rumpServer: nil).stdout.prefix(64))
-    }
-
-    func randomFile(_ path: String, _ count: Int) {
-        var bytes = [UInt8](repeating: 0, count: count)
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
-        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
-    }
-
     /// `nc -l` in k1, `nc` in k2: a file goes client → server (-N sends the FIN after it), then
     /// another server → client, each arriving with its hash; -v says what OpenBSD's nc says.
     func testNcMovesFilesBothWaysOverTCP() throws {

@@ -113,11 +113,6 @@ final class UDPToolTests: XCTestCase {
         return nil
     }
 
-    func sha256(_ path: String) -> String {
-        let r = runTool(["/usr/bin/sha256sum", path], rumpServer: nil)
-        return String(r.stdout.prefix(64))
-    }
-
     /// `nc -u -l` in one kernel, `nc -u` in the other: a file crosses the bus unchanged; while
     /// connected, netstat lists both ends.
     func testNcMovesAFileOverUDP() throws {

@@ -27,8 +27,10 @@ extension NetStack {
                 ip6.pmtu[q] = (max(mtu, 1280), clock.now &+ 600_000_000_000)
                 icmp6Stats.pmtuchg &+= 1
             }
+            transportControlInput6(m, ifp: ifp, type: type, code: icmp.code, word: Int(icmp.word))
         case ICMPv6Type.destinationUnreachable, ICMPv6Type.timeExceeded, ICMPv6Type.parameterProblem:
             guard m.count >= 8 else { icmp6Stats.tooshort &+= 1; break }
+            transportControlInput6(m, ifp: ifp, type: type, code: icmp.code, word: Int(icmp.word))
         case ICMPv6Type.mldQuery, ICMPv6Type.mldReport, ICMPv6Type.mldDone:
             mldInput(m, ifp: ifp, esrc: esrc, edst: edst, hopLimit: hlim)
         case ICMPv6Type.routerSolicit, ICMPv6Type.routerAdvert, ICMPv6Type.neighborSolicit,

@@ -97,11 +97,9 @@ extension NetStack {
         case IPv6NextHeader.none:
             return
         case IPv6NextHeader.udp:
-            // No UDP over IPv6 sockets yet: no socket can be bound, so the port is unreachable.
-            icmp6Error(d, ifp: ifp, type: ICMPv6Type.destinationUnreachable, code: ICMPv6Code.portUnreachable,
-                       param: 0, linkMulticast: linkMulticast)
+            udp6Input(d, offset: chain.upperOffset, ifp: ifp, esrc: esrc, edst: edst, linkMulticast: linkMulticast)
         case IPv6NextHeader.tcp:
-            return  // no TCP over IPv6 yet: dropped
+            tcp6Input(d, offset: chain.upperOffset, ifp: ifp, esrc: esrc, edst: edst)
         default:
             // rip6_input finds no raw socket for it: parameter problem at the next header field.
             icmp6Error(d, ifp: ifp, type: ICMPv6Type.parameterProblem, code: ICMPv6Code.unrecognizedNextHeader,

@@ -398,6 +398,7 @@ struct IP6Sysctl {
         .init(name: "net.inet6.ip6.dad_count", value: 1, writable: true, range: 0...15, description: "Number of Duplicate Address Detection probes to send"),
         .init(name: "net.inet6.ip6.auto_flowlabel", value: 1, writable: true, range: 0...1, description: "Assign random IPv6 flow labels"),
         .init(name: "net.inet6.ip6.defmcasthlim", value: 1, writable: true, range: 1...255, description: "Default multicast hop limit"),
+        .init(name: "net.inet6.ip6.v6only", value: 1, writable: true, range: 0...1, description: "Disallow PF_INET6 sockets from connecting to PF_INET sockets"),
         .init(name: "net.inet6.ip6.maxfrags", value: 256, writable: true, range: 0...100_000, description: "Maximum fragments in reassembly queue"),
         .init(name: "net.inet6.ip6.auto_linklocal", value: 1, writable: true, range: 0...1, description: "Default value of per-interface flag for automatically adding an IPv6 link-local address to interfaces when attached"),
         .init(name: "net.inet6.icmp6.rediraccept", value: 1, writable: true, range: 0...1, description: "Accept and process redirect messages"),
@@ -419,6 +420,7 @@ struct IP6Sysctl {
     var hdrNestLimit = 15, dadCount = 1, defMcastHlim: UInt8 = 1, autoLinkLocal = true
     var redirect = true
     var errPPSLimit = 100, ndDelay: UInt64 = 5, ndUMaxTries = 3, ndMMaxTries = 3, redirAccept = true
+    var v6only = true
 
     init() {
         for (i, n) in nodes.enumerated() { index[n.name] = i }
@@ -442,6 +444,7 @@ struct IP6Sysctl {
         ndUMaxTries = v("net.inet6.icmp6.nd6_umaxtries")
         ndMMaxTries = v("net.inet6.icmp6.nd6_mmaxtries")
         redirAccept = v("net.inet6.icmp6.rediraccept") != 0
+        v6only = v("net.inet6.ip6.v6only") != 0
     }
 
     func get(_ name: String) -> Int? { index[name].map { nodes[$0].value } }

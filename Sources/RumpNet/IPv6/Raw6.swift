@@ -17,7 +17,7 @@ extension NetStack {
     static let raw6Prefix = 24
 
     /// socket(AF_INET6, SOCK_RAW, proto). Only ICMPv6 reaches raw sockets; SOCK_DGRAM and
-    /// SOCK_STREAM over IPv6 are not there yet (EPROTONOSUPPORT).
+    /// SOCK_STREAM over IPv6 are the common socket layer's (`socket(domain:type:protocol:)`).
     func socket6(type: Int32, protocol proto: Int32) throws(Errno) -> Int32 {
         guard type == SocketConstants.SOCK_RAW else { throw .EPROTONOSUPPORT }
         guard (0...255).contains(proto) else { throw .EINVAL }

@@ -1,10 +1,14 @@
 // A socket's receive buffer (struct sockbuf for atomic protocols): datagrams with their sender in
 // one byte ring that is allocated once, so queueing a datagram is a copy, never an allocation.
 // Each record costs its data plus a 16-byte header, which is what NetBSD's sb_cc charges a
-// datagram (its data and its sockaddr_in); the ring's size is the byte limit (sb_hiwat).
+// datagram (its data and its sockaddr_in); an AF_INET6 socket's records carry a 28-byte one (a
+// sockaddr_in6's size: length, port, the 16-byte address with its zone). The ring's size is the
+// byte limit (sb_hiwat).
 
 struct DatagramBuffer {
-    static let recordHeader = 16
+    static let recordHeader = 16, recordHeader6 = 28
+    /// This buffer's record header: 16 (sockaddr_in) or 28 (sockaddr_in6).
+    let header: Int
     private var storage: UnsafeMutableRawBufferPointer
     private var head = 0       // offset of the oldest record
     /// Bytes in use (sb_cc): data plus record headers.
@@ -13,9 +17,10 @@ struct DatagramBuffer {
     /// sb_hiwat: records are refused once they would pass it.
     private(set) var limit: Int
 
-    init(limit: Int) {
+    init(limit: Int, inet6: Bool = false) {
         self.limit = limit
-        storage = .allocate(byteCount: max(limit, DatagramBuffer.recordHeader), alignment: 16)
+        header = inet6 ? DatagramBuffer.recordHeader6 : DatagramBuffer.recordHeader
+        storage = .allocate(byteCount: max(limit, header), alignment: 16)
     }
 
     func deallocate() { storage.deallocate() }
@@ -26,11 +31,16 @@ struct DatagramBuffer {
 
     /// sbappendaddr: false when the datagram does not fit (udps_fullsock).
     mutating func append(_ data: UnsafeRawBufferPointer, from: SocketEndpoint) -> Bool {
-        let cost = DatagramBuffer.recordHeader + data.count
+        let cost = header + data.count
         guard cost <= space, used + cost <= storage.count else { return false }
-        var header = (UInt32(data.count), from.address.value, UInt32(from.port), UInt32(0))
-        withUnsafeBytes(of: &header) { write($0, at: (head + used) % storage.count) }
-        write(data, at: (head + used + DatagramBuffer.recordHeader) % storage.count)
+        if header == DatagramBuffer.recordHeader {
+            var h = (UInt32(data.count), from.address.value, UInt32(from.port), UInt32(0))
+            withUnsafeBytes(of: &h) { write($0, at: (head + used) % storage.count) }
+        } else {
+            var h = (UInt32(data.count), UInt32(from.port), from.ip.high, from.ip.low, UInt32(0))
+            withUnsafeBytes(of: &h) { write(UnsafeRawBufferPointer(rebasing: $0[0..<DatagramBuffer.recordHeader6]), at: (head + used) % storage.count) }
+        }
+        write(data, at: (head + used + header) % storage.count)
         used += cost
         count += 1
         return true
@@ -39,9 +49,14 @@ struct DatagramBuffer {
     /// The oldest datagram's length and sender.
     func peekHeader() -> (length: Int, from: SocketEndpoint)? {
         guard count > 0 else { return nil }
-        var header: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &header) { read(into: $0, at: head) }
-        return (Int(header.0), SocketEndpoint(IPv4Address(header.1), UInt16(truncatingIfNeeded: header.2)))
+        if header == DatagramBuffer.recordHeader {
+            var h: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+            withUnsafeMutableBytes(of: &h) { read(into: $0, at: head) }
+            return (Int(h.0), SocketEndpoint(IPv4Address(h.1), UInt16(truncatingIfNeeded: h.2)))
+        }
+        var h: (UInt32, UInt32, UInt64, UInt64, UInt32) = (0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &h) { read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<DatagramBuffer.recordHeader6]), at: head) }
+        return (Int(h.0), SocketEndpoint(embedded: IPv6Address(high: h.2, low: h.3), UInt16(truncatingIfNeeded: h.1)))
     }
 
     /// Copies up to `into.count` bytes of the oldest datagram; `remove` takes it off the queue
@@ -51,7 +66,7 @@ struct DatagramBuffer {
         let n = min(length, buffer.count)
         if n > 0 {
             read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n]),
-                 at: (head + DatagramBuffer.recordHeader) % storage.count)
+                 at: (head + header) % storage.count)
         }
         if remove { drop() }
         return ReceivedDatagram(copied: n, length: length, from: from)
@@ -60,7 +75,7 @@ struct DatagramBuffer {
     /// Removes the oldest datagram.
     mutating func drop() {
         guard let (length, _) = peekHeader() else { return }
-        let cost = DatagramBuffer.recordHeader + length
+        let cost = header + length
         used -= cost
         count -= 1
         head = count == 0 ? 0 : (head + cost) % storage.count

@@ -46,7 +46,21 @@ final class Socket {
     var sendLowWater = 2048
     /// AF_INET, or AF_INET6 for the raw ICMPv6 sockets (IPv6/Raw6.swift) and their addresses
     /// (embedded zones), filter (ICMP6_FILTER: a bit per passed type, nil passes all) and hop limit.
-    var family = SocketConstants.AF_INET
+    /// UDP and TCP sockets of either family keep their addresses in `local`/`foreign`.
+    var family = SocketConstants.AF_INET {
+        didSet { accepts = Socket.accepts(family: family, v6only: v6only) }
+    }
+    /// IPV6_V6ONLY (net.inet6.ip6.v6only when created): an AF_INET6 socket takes no IPv4.
+    var v6only = true {
+        didSet { accepts = Socket.accepts(family: family, v6only: v6only) }
+    }
+    /// Which families' datagrams the PCB lookups may give this socket (`PCBTable.v4`/`.v6` bits).
+    private(set) var accepts = PCBTable.v4
+    static func accepts(family: Int32, v6only: Bool) -> UInt8 {
+        family == SocketConstants.AF_INET ? PCBTable.v4 : (v6only ? PCBTable.v6 : PCBTable.v4 | PCBTable.v6)
+    }
+    /// An AF_INET6 UDP or TCP socket.
+    var isInet6: Bool { family == SocketConstants.AF_INET6 }
     @exclusivity(unchecked) var local6 = IPv6Address.any
     @exclusivity(unchecked) var foreign6 = IPv6Address.any
     var icmp6Filter: [UInt64]? = nil
@@ -55,10 +69,10 @@ final class Socket {
     /// What `onSocketEvent` last reported, so only changes are reported.
     @exclusivity(unchecked) var reportedEvents: SocketEvents = .writable
 
-    init(fd: Int32, proto: SocketProtocol, receiveLimit: Int, sendLimit: Int) {
+    init(fd: Int32, proto: SocketProtocol, receiveLimit: Int, sendLimit: Int, inet6: Bool = false) {
         self.fd = fd
         self.proto = proto
-        receive = DatagramBuffer(limit: receiveLimit)
+        receive = DatagramBuffer(limit: receiveLimit, inet6: inet6)
         self.sendLimit = sendLimit
         if case .raw(let p) = proto { headerIncluded = p == 255 }  // IPPROTO_RAW implies IP_HDRINCL
     }

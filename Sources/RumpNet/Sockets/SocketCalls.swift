@@ -7,6 +7,9 @@
 public struct SocketInfo: Sendable, Equatable {
     public var fd: Int32
     public var proto: SocketProtocol
+    /// AF_INET or AF_INET6 (netstat's tcp/tcp6, udp/udp6): an AF_INET6 socket's endpoints are
+    /// IPv6 (an IPv4 peer of one without IPV6_V6ONLY as ::ffff:a.b.c.d).
+    public var family: Int32 = SocketConstants.AF_INET
     public var local: SocketEndpoint
     public var foreign: SocketEndpoint
     /// Recv-Q: bytes buffered (sb_cc: data plus 16 bytes of address per datagram).
@@ -26,8 +29,10 @@ extension NetStack {
     /// socket(2): AF_INET with SOCK_RAW (any protocol) or SOCK_DGRAM (0 or IPPROTO_UDP).
     /// EAFNOSUPPORT, EPROTONOSUPPORT (SOCK_STREAM until TCP lands, other protocols), EPROTOTYPE.
     public func socket(domain: Int32, type: Int32, protocol proto: Int32) throws(Errno) -> Int32 {
-        if domain == SocketConstants.AF_INET6 && ip6Enabled { return try socket6(type: type, protocol: proto) }
-        guard domain == SocketConstants.AF_INET else { throw .EAFNOSUPPORT }
+        if domain == SocketConstants.AF_INET6 && ip6Enabled && type == SocketConstants.SOCK_RAW {
+            return try socket6(type: type, protocol: proto)
+        }
+        guard domain == SocketConstants.AF_INET || (domain == SocketConstants.AF_INET6 && ip6Enabled) else { throw .EAFNOSUPPORT }
         let p: SocketProtocol
         switch type {
         case SocketConstants.SOCK_RAW:
@@ -49,15 +54,23 @@ extension NetStack {
             s = Socket(fd: fd, proto: p, receiveLimit: NetStack.rawSpace, sendLimit: NetStack.rawSpace - 1)
             sockets.raw.append(s)
         case .udp:
-            s = Socket(fd: fd, proto: p, receiveLimit: sysctl.udpRecvSpace, sendLimit: sysctl.udpSendSpace)
+            s = Socket(fd: fd, proto: p, receiveLimit: sysctl.udpRecvSpace, sendLimit: sysctl.udpSendSpace,
+                       inet6: domain == SocketConstants.AF_INET6)
         case .tcp:
             // The datagram buffer is not used; its limit is the stream's SO_RCVBUF.
             s = Socket(fd: fd, proto: p, receiveLimit: 0, sendLimit: sysctl.tcpSendSpace)
             s.streamReceiveLimit = sysctl.tcpRecvSpace
         }
+        if domain == SocketConstants.AF_INET6 {
+            s.family = domain
+            s.v6only = ip6.sysctl.v6only
+        }
         sockets.slots[Int(fd)] = s
         return fd
     }
+
+    /// The socket's address family (AF_INET, AF_INET6): which sockaddr its calls take and give.
+    public func family(_ fd: Int32) throws(Errno) -> Int32 { try socket(fd).family }
 
     @inline(__always)
     func socket(_ fd: Int32) throws(Errno) -> Socket {
@@ -235,12 +248,17 @@ extension NetStack {
     }
 
     /// getsockname(2).
-    public func localEndpoint(_ fd: Int32) throws(Errno) -> SocketEndpoint { try socket(fd).local }
+    public func localEndpoint(_ fd: Int32) throws(Errno) -> SocketEndpoint {
+        let s = try socket(fd)
+        if case .raw = s.proto, s.isInet6 { return SocketEndpoint(embedded: s.local6, 0) }
+        return s.local
+    }
 
     /// getpeername(2): ENOTCONN unless connected.
     public func peerEndpoint(_ fd: Int32) throws(Errno) -> SocketEndpoint {
         let s = try socket(fd)
         guard s.isConnected else { throw .ENOTCONN }
+        if case .raw = s.proto, s.isInet6 { return SocketEndpoint(embedded: s.foreign6, 0) }
         return s.foreign
     }
 
@@ -323,6 +341,9 @@ extension NetStack {
             option = .typeOfService(UInt8(value))
         case .error, .type:
             throw .ENOPROTOOPT
+        case .v6only, .unicastHops6, .multicastHops6:
+            try setOption6(try socket(fd), name, value: value)
+            return
         }
         try setOption(fd, option)
     }
@@ -354,6 +375,15 @@ extension NetStack {
         case .headerIncluded:
             guard case .raw = s.proto else { throw .ENOPROTOOPT }
             return s.headerIncluded ? 1 : 0
+        case .v6only:
+            guard s.isInet6 else { throw .ENOPROTOOPT }
+            return s.v6only ? 1 : 0
+        case .unicastHops6:
+            guard s.isInet6 else { throw .ENOPROTOOPT }
+            return s.hopLimit6 ?? Int(ip6.sysctl.hlim)
+        case .multicastHops6:
+            guard s.isInet6 else { throw .ENOPROTOOPT }
+            return s.multicastHops6 ?? Int(ip6.sysctl.defMcastHlim)
         case .error:
             guard let e = s.error else { return 0 }
             s.error = nil
@@ -399,11 +429,15 @@ extension NetStack {
 
     func socketInfo(_ s: Socket) -> SocketInfo {
         guard case .tcp = s.proto else {
-            return SocketInfo(fd: s.fd, proto: s.proto, local: s.local, foreign: s.foreign,
+            if case .raw = s.proto, s.isInet6 {
+                return SocketInfo(fd: s.fd, proto: s.proto, family: s.family, local: SocketEndpoint(embedded: s.local6, 0),
+                                  foreign: SocketEndpoint(embedded: s.foreign6, 0), receiveQueued: s.receive.used, sendQueued: 0)
+            }
+            return SocketInfo(fd: s.fd, proto: s.proto, family: s.family, local: s.local, foreign: s.foreign,
                               receiveQueued: s.receive.used, sendQueued: 0)
         }
         let state: TCPState = s.isListening ? .listen : (s.tcb?.state ?? .closed)
-        return SocketInfo(fd: s.fd, proto: s.proto, local: s.local, foreign: s.foreign,
+        return SocketInfo(fd: s.fd, proto: s.proto, family: s.family, local: s.local, foreign: s.foreign,
                           receiveQueued: s.tcb?.receiveBuffer?.count ?? 0, sendQueued: s.tcb?.sendBuffer?.count ?? 0,
                           tcpState: state)
     }
@@ -448,5 +482,26 @@ extension NetStack {
         }
         socketChanged(s)
         return true
+    }
+}
+
+extension NetStack {
+    /// IPPROTO_IPV6 options of an AF_INET6 socket (ENOPROTOOPT on an AF_INET one). IPV6_V6ONLY
+    /// is EINVAL once the socket is bound (ip6_ctloutput); hop limits are -1 (the default) or
+    /// 0...255.
+    func setOption6(_ s: Socket, _ name: SocketOptionName, value: Int) throws(Errno) {
+        guard s.isInet6 else { throw .ENOPROTOOPT }
+        switch name {
+        case .v6only:
+            if case .raw = s.proto { s.v6only = value != 0; return }
+            guard s.local.port == 0, s.local.isAny else { throw .EINVAL }
+            s.v6only = value != 0
+        case .unicastHops6, .multicastHops6:
+            guard (-1...255).contains(value) else { throw .EINVAL }
+            let v = value == -1 ? nil : value
+            if name == .unicastHops6 { s.hopLimit6 = v } else { s.multicastHops6 = v }
+        default:
+            throw .ENOPROTOOPT
+        }
     }
 }

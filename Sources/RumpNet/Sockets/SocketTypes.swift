@@ -1,6 +1,7 @@
-// The values of the socket API: NetBSD's numbers (sys/socket.h, netinet/in.h) so the kernel glue
-// passes a client's level/name/flags through unchanged, and one small endpoint value (address and
-// port) instead of a general sockaddr model (NetBSDModels will unify address models later).
+// The values of the socket API: NetBSD's numbers (sys/socket.h, netinet/in.h, netinet6/in6.h) so
+// the kernel glue passes a client's level/name/flags through unchanged, and one small endpoint
+// value (address of either family and port) that the PCB tables key on; the kernel edge converts
+// it to and from NetBSDModels' SocketAddress.
 
 public enum SocketConstants {
     public static let AF_UNSPEC: Int32 = 0, AF_INET: Int32 = 2, AF_INET6: Int32 = 24
@@ -13,15 +14,69 @@ public enum SocketConstants {
     public static let SHUT_RD: Int32 = 0, SHUT_WR: Int32 = 1, SHUT_RDWR: Int32 = 2
 }
 
-/// An IPv4 transport endpoint (the address and port of a sockaddr_in).
+/// A transport endpoint of either family (the address and port of a sockaddr_in or sockaddr_in6),
+/// stored as KAME's in6pcb and Linux store it: one IPv6 address, an IPv4 one as its v4-mapped form
+/// (::ffff:a.b.c.d), the wildcard of both families as ::. A scoped IPv6 address (fe80::/10,
+/// ff01::/16, ff02::/16) carries its zone embedded in the second 16-bit word (KAME's in-kernel
+/// form, as the IPv6 layer keeps it), so two zones' fe80::1 are different endpoints. IPv4
+/// lookups compare the same two words they always did plus one more; `address` is the IPv4 view.
 public struct SocketEndpoint: Hashable, Sendable, CustomStringConvertible {
-    public var address: IPv4Address
+    /// The address as IPv6 (v4-mapped for IPv4, zone embedded for scoped addresses).
+    public var ip: IPv6Address
     public var port: UInt16
-    public init(_ address: IPv4Address, _ port: UInt16) { self.address = address; self.port = port }
-    public static let any = SocketEndpoint(.any, 0)
-    /// netstat's form: "10.0.0.1.53", "*.*".
+
+    public init(_ address: IPv4Address, _ port: UInt16) {
+        ip = SocketEndpoint.mapped(address)
+        self.port = port
+    }
+    /// An IPv6 endpoint; `scopeID` (sin6_scope_id) is embedded for a scoped address.
+    public init(_ address: IPv6Address, _ port: UInt16, scopeID: UInt32 = 0) {
+        ip = address.needsScope && scopeID != 0 ? address.withoutEmbeddedScope.embeddingScope(UInt16(truncatingIfNeeded: scopeID)) : address
+        self.port = port
+    }
+    /// An endpoint from the in-kernel (zone-embedded) form.
+    init(embedded ip: IPv6Address, _ port: UInt16) { self.ip = ip; self.port = port }
+
+    public static let any = SocketEndpoint(embedded: .any, 0)
+
+    @inline(__always)
+    static func mapped(_ a: IPv4Address) -> IPv6Address {
+        a.isAny ? .any : IPv6Address(high: 0, low: 0xffff_0000_0000 | UInt64(a.value))
+    }
+
+    /// The IPv4 address (of an IPv4 or v4-mapped endpoint; the wildcard for ::).
+    public var address: IPv4Address {
+        @inline(__always) get { IPv4Address(UInt32(truncatingIfNeeded: ip.low)) }
+        @inline(__always) set { ip = SocketEndpoint.mapped(newValue) }
+    }
+    /// The wildcard address (INADDR_ANY or in6addr_any).
+    public var isAny: Bool { @inline(__always) get { ip.high == 0 && ip.low == 0 } }
+    /// An IPv4 (v4-mapped) endpoint or the wildcard.
+    public var isIPv4: Bool { ip.high == 0 && (ip.low == 0 || ip.low >> 32 == 0xffff) }
+    /// Same address (ports aside). Written out on the two words so the lookups stay inline.
+    @inline(__always)
+    func sameAddress(_ o: SocketEndpoint) -> Bool { ip.low == o.ip.low && ip.high == o.ip.high }
+
+    @inline(__always)
+    public static func == (a: SocketEndpoint, b: SocketEndpoint) -> Bool {
+        a.port == b.port && a.ip.low == b.ip.low && a.ip.high == b.ip.high
+    }
+    @inline(__always)
+    public func hash(into h: inout Hasher) {
+        h.combine(ip.high)
+        h.combine(ip.low)
+        h.combine(port)
+    }
+    /// The IPv6 address without its zone, and the zone (sin6_addr, sin6_scope_id).
+    public var address6: IPv6Address { ip.withoutEmbeddedScope }
+    public var scopeID: UInt32 { UInt32(ip.embeddedScope) }
+
+    /// netstat's form: "10.0.0.1.53", "*.*"; IPv6 as netstat -f inet6 prints it ("fe80::1%2.22"
+    /// with the zone as a number here; the kernel edge names it).
     public var description: String {
-        (address.isAny ? "*" : address.description) + "." + (port == 0 && address.isAny ? "*" : String(port))
+        if isIPv4 { return (isAny ? "*" : address.description) + "." + (port == 0 && isAny ? "*" : String(port)) }
+        let z = scopeID
+        return address6.description + (z != 0 ? "%\(z)" : "") + "." + (port == 0 ? "*" : String(port))
     }
 }
 
@@ -134,6 +189,7 @@ public enum SocketOptionName: Sendable, Hashable, CaseIterable {
     case reuseAddress, broadcast, reusePort, sendBuffer, receiveBuffer, receiveLowWater, error, type
     case ttl, typeOfService, headerIncluded
     case keepAlive, acceptConnections, sendLowWater, noDelay, maxSegment
+    case v6only, unicastHops6, multicastHops6
 
     /// (level, optname) as in NetBSD's headers.
     public var levelAndNumber: (level: Int32, name: Int32) {
@@ -154,6 +210,9 @@ public enum SocketOptionName: Sendable, Hashable, CaseIterable {
         case .headerIncluded: (SocketConstants.IPPROTO_IP, 2)        // IP_HDRINCL
         case .typeOfService: (SocketConstants.IPPROTO_IP, 3)         // IP_TOS
         case .ttl: (SocketConstants.IPPROTO_IP, 4)                   // IP_TTL
+        case .unicastHops6: (SocketConstants.IPPROTO_IPV6, 4)        // IPV6_UNICAST_HOPS
+        case .multicastHops6: (SocketConstants.IPPROTO_IPV6, 10)     // IPV6_MULTICAST_HOPS
+        case .v6only: (SocketConstants.IPPROTO_IPV6, 27)             // IPV6_V6ONLY
         }
     }
 

@@ -19,11 +19,34 @@ extension NetStack {
             tcpStats.rcvbadsum &+= 1
             return
         }
+        tcpInputSegment(view, local: SocketEndpoint(dst, view.destinationPort), foreign: SocketEndpoint(src, view.sourcePort),
+                        family: PCBTable.v4)
+    }
+
+    /// tcp6_input: the same after IPv6's checks (ip6 delivered it to one of our addresses, so no
+    /// multicast destination; `esrc`/`edst` carry their zones). The checksum is always checked.
+    func tcp6Input(_ d: UnsafeRawBufferPointer, offset: Int, ifp: NetInterface, esrc: IPv6Address, edst: IPv6Address) {
+        tcpStats.rcvtotal &+= 1
+        let bytes = UnsafeRawBufferPointer(rebasing: d[offset...])
+        guard bytes.count >= TCPView.minHeaderLength else { tcpStats.rcvshort &+= 1; return }
+        guard let view = TCPView(bytes) else { tcpStats.rcvbadoff &+= 1; return }
+        if edst.isMulticast || esrc.isMulticast || esrc.isUnspecified || esrc.isV4Mapped { return }
+        let ph = InternetChecksum.pseudoHeader6(src: esrc.withoutEmbeddedScope, dst: edst.withoutEmbeddedScope,
+                                                nextHeader: IPv6NextHeader.tcp, length: bytes.count)
+        if ifp.linkType != .loopback || sysctl.tcpLoopbackChecksum, InternetChecksum.sum(bytes, initial: ph) != 0xFFFF {
+            tcpStats.rcvbadsum &+= 1
+            return
+        }
+        tcpInputSegment(view, local: SocketEndpoint(embedded: edst, view.destinationPort),
+                        foreign: SocketEndpoint(embedded: esrc, view.sourcePort), family: PCBTable.v6)
+    }
+
+    /// Both families after their checks: the connection, else a listener, else a reset.
+    func tcpInputSegment(_ view: TCPView, local: SocketEndpoint, foreign: SocketEndpoint, family: UInt8) {
         let seg: TCPRepr
         do { seg = try TCPRepr(parsing: view) } catch { tcpStats.rcvbadoff &+= 1; return }
         let payload = view.payload
         guard seg.sourcePort != 0, seg.destinationPort != 0 else { return }
-        let local = SocketEndpoint(dst, seg.destinationPort), foreign = SocketEndpoint(src, seg.sourcePort)
         if let s = tcpConnections[TCPFourTuple(local: local, foreign: foreign)], let tp = s.tcb {
             if tp.state == .timeWait, seg.flags.contains(.syn), !seg.flags.contains(.ack), tcpTimeWaitAcceptsSYN(tp, seg) {
                 // RFC 6191 / RFC 1122 4.2.2.13: a new incarnation may reuse the four-tuple.
@@ -34,7 +57,7 @@ extension NetStack {
             }
         }
         tcpStats.pcbhashmiss &+= 1
-        if let l = tcpListener(for: local) {
+        if let l = tcpListener(for: local, family: family) {
             tcpListenInput(l, seg, payload: payload, local: local, foreign: foreign)
             return
         }
@@ -605,8 +628,9 @@ extension NetStack {
         tp.rexmtAt = 0; tp.persistAt = 0; tp.keepAt = 0; tp.delackAt = 0
         var msl = sysctl.tcpMSL
         if sysctl.tcpMSLTEnable {
-            if isLocalAddress(s.foreign.address) || s.foreign.address.isLoopback { msl = sysctl.tcpMSLTLoopback }
-            else if isOnLink(s.foreign.address) { msl = sysctl.tcpMSLTLocal }
+            if s.foreign.isIPv4 ? (isLocalAddress(s.foreign.address) || s.foreign.address.isLoopback)
+                : (s.foreign.ip.isLoopback || ip6.local[s.foreign.ip] != nil) { msl = sysctl.tcpMSLTLoopback }
+            else if s.foreign.isIPv4 ? isOnLink(s.foreign.address) : isOnLink6(s.foreign.ip) { msl = sysctl.tcpMSLTLocal }
         }
         tp.closeWaitAt = now + UInt64(2 * msl) * 1_000_000_000
         if msl == 0 { tp.closeWaitAt = now + 1 }

@@ -7,13 +7,14 @@
 // net.inet.tcp.keepinit. Options negotiation for both opens is here too.
 
 extension NetStack {
-    /// The listener for `local`: bound to its address, else to the wildcard.
-    func tcpListener(for local: SocketEndpoint) -> Socket? {
+    /// The listener for `local`: bound to its address, else to the wildcard (one taking the
+    /// segment's family: an AF_INET6 listener takes IPv4 only without IPV6_V6ONLY).
+    func tcpListener(for local: SocketEndpoint, family: UInt8 = PCBTable.v4) -> Socket? {
         guard let list = tcpTable.sockets(onPort: local.port) else { return nil }
         var wildcard: Socket? = nil
         for s in list where s.isListening {
-            if s.local.address == local.address { return s }
-            if wildcard == nil && s.local.address.isAny { wildcard = s }
+            if s.local.sameAddress(local) { return s }
+            if wildcard == nil && s.local.isAny && s.accepts & family != 0 { wildcard = s }
         }
         return wildcard
     }
@@ -45,6 +46,9 @@ extension NetStack {
         }
         let c = Socket(fd: -1, proto: .tcp, receiveLimit: 0, sendLimit: l.sendLimit)
         c.streamReceiveLimit = l.streamReceiveLimit
+        c.family = l.family
+        c.v6only = l.v6only
+        c.hopLimit6 = l.hopLimit6
         c.local = local
         c.foreign = foreign
         c.isConnected = true
@@ -96,7 +100,7 @@ extension NetStack {
     /// RFC 7323 2.2), timestamps, SACK-permitted (both sides), then t_maxseg.
     func tcpApplySYNOptions(_ tp: TCPControlBlock, _ seg: TCPRepr, passive: Bool) {
         let s = tp.socket
-        tp.offeredMSS = tcpRouteMSS(s.foreign.address)
+        tp.offeredMSS = tcpRouteMSS(s.foreign)
         if let ws = seg.windowScale, sysctl.tcpWindowScale {
             tp.sndScale = min(ws, 14)
             tp.rcvScale = tp.requestedRcvScale
@@ -122,7 +126,12 @@ extension NetStack {
     /// generator (so a seed fixes every ISN, and another kernel cannot predict them).
     func tcpInitialSequence(_ local: SocketEndpoint, _ foreign: SocketEndpoint) -> TCPSeq {
         let m = UInt32(truncatingIfNeeded: now / 4000)
-        let a = UInt64(local.address.value) << 32 | UInt64(foreign.address.value)
+        // IPv4 (v4-mapped): the two addresses as before; IPv6: each address folded to 32 bits.
+        func fold(_ a: IPv6Address) -> UInt64 {
+            let x = a.high ^ a.low
+            return a.high == 0 && a.low >> 32 == 0xffff ? a.low & 0xffff_ffff : (x ^ x >> 32) & 0xffff_ffff
+        }
+        let a = fold(local.ip) << 32 | fold(foreign.ip)
         let b = UInt64(local.port) << 16 | UInt64(foreign.port)
         let f = SipHash24.hash(key: issKey, a, b)
         return TCPSeq(m &+ UInt32(truncatingIfNeeded: f))
@@ -175,16 +184,25 @@ extension NetStack {
         if type == ICMPType.unreachable && code == ICMPUnreachCode.needFrag {
             guard sysctl.mtudisc else { return }
             let mtu = nextHopMTU >= 68 ? nextHopMTU : 576
-            let newSeg = max(sysctl.tcpMinMSS, mtu - 40 - (tp.doTimestamps ? 12 : 0))
-            if newSeg < tp.maxSeg {
-                tp.maxSeg = newSeg
-                tp.cc.smss = newSeg
-                tp.sndNxt = tp.sndUna
-                tcpOutput(s, tp)
-            }
+            tcpLowerSegmentSize(s, tp, to: max(sysctl.tcpMinMSS, mtu - 40 - (tp.doTimestamps ? 12 : 0)))
             return
         }
         guard let e = NetStack.controlError(type: type, code: code) else { return }
+        tcpControlError(s, tp, e)
+    }
+
+    /// tcp_mtudisc: a smaller segment size from a path MTU report, and what was in flight again.
+    func tcpLowerSegmentSize(_ s: Socket, _ tp: TCPControlBlock, to newSeg: Int) {
+        guard newSeg < tp.maxSeg else { return }
+        tp.maxSeg = newSeg
+        tp.cc.smss = newSeg
+        tp.sndNxt = tp.sndUna
+        tcpOutput(s, tp)
+    }
+
+    /// tcp_notify: an unreachable's errno refuses a connection being set up (ECONNREFUSED, or
+    /// any after four retransmissions), else it is kept as the soft error.
+    func tcpControlError(_ s: Socket, _ tp: TCPControlBlock, _ e: Errno) {
         if tp.state == .synSent || tp.state == .synReceived {
             if e == .ECONNREFUSED || tp.rxtShift > 3 {
                 tcpStats.scUnreach &+= tp.listener != nil ? 1 : 0

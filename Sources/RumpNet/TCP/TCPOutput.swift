@@ -178,15 +178,22 @@ extension NetStack {
                            window: syn ? UInt16(min(window, 65535)) : UInt16(min(window >> Int(tp.rcvScale), 65535)))
         tcpOptions(tp, &repr, syn: syn, passive: tp.state == .synReceived)
         let hl = repr.headerLength
-        let ipLen = 20 + hl + length
+        let v4 = s.foreign.isIPv4
+        let ih = v4 ? 20 : 40
+        let ipLen = ih + hl + length
         let h = NetStack.headroom
         let out = UnsafeMutableRawBufferPointer(rebasing: txBuf[h..<(h + ipLen)])
         if length > 0, let ring = tp.sendBuffer {
-            ring.copy(from: seq - tp.sndUna, length: length, into: out.baseAddress! + 20 + hl)
+            ring.copy(from: seq - tp.sndUna, length: length, into: out.baseAddress! + ih + hl)
         }
-        repr.emit(UnsafeMutableRawBufferPointer(rebasing: out[20...]), payloadLength: length, src: s.local.address, dst: s.foreign.address)
-        IPv4Emitter.emit(out, totalLength: ipLen, id: nextIPID(), flagsFragment: IPv4Emitter.DF, ttl: s.ttl ?? sysctl.ttl,
-                         proto: IPProtocol.tcp, src: s.local.address, dst: s.foreign.address, tos: s.tos)
+        if v4 {
+            repr.emit(UnsafeMutableRawBufferPointer(rebasing: out[20...]), payloadLength: length, src: s.local.address, dst: s.foreign.address)
+            IPv4Emitter.emit(out, totalLength: ipLen, id: nextIPID(), flagsFragment: IPv4Emitter.DF, ttl: s.ttl ?? sysctl.ttl,
+                             proto: IPProtocol.tcp, src: s.local.address, dst: s.foreign.address, tos: s.tos)
+        } else {
+            repr.emit(UnsafeMutableRawBufferPointer(rebasing: out[40...]), payloadLength: length, src: .any, dst: .any, checksum: false)
+            tcp6Header(out, tcpLength: hl + length, local: s.local.ip, foreign: s.foreign.ip, hopLimit: s.hopLimit6)
+        }
         // Counters (tcps_snd*).
         tcpStats.sndtotal &+= 1
         if length > 0 {
@@ -233,7 +240,7 @@ extension NetStack {
             let edge = tp.rcvNxt + (syn ? window : (Int(repr.window) << Int(tp.rcvScale)))
             if edge > tp.rcvAdv { tp.rcvAdv = edge }
         }
-        _ = ipOutput(txBuf, length: ipLen)
+        if v4 { _ = ipOutput(txBuf, length: ipLen) } else { _ = tcp6Send(length: ipLen, foreign: s.foreign.ip) }
         if needsLossProbe { tcpArmLossProbe(s, tp) }
     }
 
@@ -244,7 +251,7 @@ extension NetStack {
         var repr = TCPRepr(sourcePort: s.local.port, destinationPort: s.foreign.port, sequence: seq, acknowledgment: ack,
                            flags: flags, window: bareReset ? 0 : UInt16(min(tcpReceiveWindow(s, tp) >> Int(tp.rcvScale), 65535)))
         if !bareReset && tp.doTimestamps { repr.timestamp = (tcpTimestampNow(tp), tp.tsRecent) }
-        tcpEmitBare(repr, src: s.local.address, dst: s.foreign.address, ttl: s.ttl ?? sysctl.ttl)
+        tcpEmitBare(repr, src: s.local, dst: s.foreign, ttl: s.ttl ?? sysctl.ttl, hopLimit: s.hopLimit6)
     }
 
     /// A segment to a four-tuple with no connection (RFC 9293 3.10.7.1): RST for anything but a
@@ -259,18 +266,26 @@ extension NetStack {
             repr = TCPRepr(sourcePort: local.port, destinationPort: foreign.port, sequence: TCPSeq(0),
                            acknowledgment: seg.sequence + seg.segmentLength(payload: payloadLength), flags: [.rst, .ack], window: 0)
         }
-        tcpEmitBare(repr, src: local.address, dst: foreign.address, ttl: sysctl.ttl)
+        tcpEmitBare(repr, src: local, dst: foreign, ttl: sysctl.ttl, hopLimit: nil)
     }
 
-    private func tcpEmitBare(_ repr: TCPRepr, src: IPv4Address, dst: IPv4Address, ttl: UInt8) {
+    private func tcpEmitBare(_ repr: TCPRepr, src: SocketEndpoint, dst: SocketEndpoint, ttl: UInt8, hopLimit: Int?) {
         let hl = repr.headerLength
         let h = NetStack.headroom
-        let out = UnsafeMutableRawBufferPointer(rebasing: txBuf[h..<(h + 20 + hl)])
-        repr.emit(UnsafeMutableRawBufferPointer(rebasing: out[20...]), payloadLength: 0, src: src, dst: dst)
-        IPv4Emitter.emit(out, totalLength: 20 + hl, id: nextIPID(), flagsFragment: IPv4Emitter.DF, ttl: ttl,
-                         proto: IPProtocol.tcp, src: src, dst: dst)
         tcpStats.sndtotal &+= 1
         tcpStats.sndctrl &+= 1
+        guard dst.isIPv4 else {
+            // tcp_respond for IPv6 (tcp6 input's strays and a connection's RST or probe).
+            let out = UnsafeMutableRawBufferPointer(rebasing: txBuf[h..<(h + 40 + hl)])
+            repr.emit(UnsafeMutableRawBufferPointer(rebasing: out[40...]), payloadLength: 0, src: .any, dst: .any, checksum: false)
+            tcp6Header(out, tcpLength: hl, local: src.ip, foreign: dst.ip, hopLimit: hopLimit)
+            _ = tcp6Send(length: 40 + hl, foreign: dst.ip)
+            return
+        }
+        let out = UnsafeMutableRawBufferPointer(rebasing: txBuf[h..<(h + 20 + hl)])
+        repr.emit(UnsafeMutableRawBufferPointer(rebasing: out[20...]), payloadLength: 0, src: src.address, dst: dst.address)
+        IPv4Emitter.emit(out, totalLength: 20 + hl, id: nextIPID(), flagsFragment: IPv4Emitter.DF, ttl: ttl,
+                         proto: IPProtocol.tcp, src: src.address, dst: dst.address)
         _ = ipOutput(txBuf, length: 20 + hl)
     }
 
@@ -283,6 +298,11 @@ extension NetStack {
         guard tcpRSTCount < limit else { return false }
         tcpRSTCount += 1
         return true
+    }
+
+    /// The MSS to offer toward `dst` of either family (tcp_mss_to_advmss).
+    func tcpRouteMSS(_ dst: SocketEndpoint) -> Int {
+        dst.isIPv4 ? tcpRouteMSS(dst.address) : tcpRouteMSS6(dst.ip)
     }
 
     /// The MSS to offer toward `dst`: the route's MTU (its interface's, or rmx_mtu) less the

@@ -10,22 +10,21 @@ extension NetStack {
 
     /// in_pcbbind for TCP (the same rules as UDP's, over TCP's port table).
     func tcpBind(_ s: Socket, _ local: SocketEndpoint) throws(Errno) {
-        guard s.local.port == 0, s.local.address.isAny, s.tcb == nil, !s.isListening else { throw .EINVAL }
-        let a = local.address
-        guard a.isAny || isLocalAddress(a) else { throw .EADDRNOTAVAIL }
+        guard s.local.port == 0, s.local.isAny, s.tcb == nil, !s.isListening else { throw .EINVAL }
+        try checkBindAddress(s, local)
         var port = local.port
         if port == 0 {
-            port = try ephemeralPort(for: s, address: a, in: tcpTable)
+            port = try ephemeralPort(for: s, address: local, in: tcpTable)
         } else {
             let wildcard = !s.reuseAddress && !s.reusePort
-            if let t = tcpTable.conflicting(address: a, port: port, wildcard: wildcard, excluding: s) {
+            if let t = tcpTable.conflicting(address: local, port: port, families: s.accepts, wildcard: wildcard, excluding: s) {
                 // SO_REUSEADDR lets a listener bind beside connections (TIME_WAIT ones included)
                 // on its port, never beside another listener on the same address.
                 let shared = (s.reusePort && t.reusePort) || (s.reuseAddress && !t.isListening && t.tcb != nil)
                 if !shared { throw .EADDRINUSE }
             }
         }
-        s.local = SocketEndpoint(a, port)
+        s.local = SocketEndpoint(embedded: local.ip, port)
         tcpTable.insert(s)
     }
 
@@ -34,7 +33,7 @@ extension NetStack {
     /// SOMAXCONN does; a negative or zero backlog still admits one).
     func tcpListen(_ s: Socket, backlog: Int) throws(Errno) {
         guard s.tcb == nil else { throw .EINVAL }
-        if s.local.port == 0 { try tcpBind(s, SocketEndpoint(s.local.address, 0)) }
+        if s.local.port == 0 { try tcpBind(s, SocketEndpoint(embedded: s.local.ip, 0)) }
         s.backlog = max(1, min(backlog, NetStack.somaxconn))
         socketChanged(s)
     }
@@ -73,24 +72,33 @@ extension NetStack {
         if let tp = s.tcb {
             throw tp.state == .synSent || tp.state == .synReceived ? .EALREADY : .EISCONN
         }
-        guard foreign.port != 0, !foreign.address.isAny, !foreign.address.isBroadcast, !foreign.address.isMulticast,
-              !isSubnetBroadcast(foreign.address) else { throw .EADDRNOTAVAIL }
-        let address = s.local.address.isAny ? try selectSource(foreign.address) : s.local.address
-        if s.local.port != 0, tcpConnections[TCPFourTuple(local: SocketEndpoint(address, s.local.port), foreign: foreign)] != nil {
+        var foreign = foreign
+        if foreign.isIPv4 {
+            if s.isInet6 && s.v6only { throw .EINVAL }       // in6_pcbconnect: v4-mapped with V6ONLY
+            guard foreign.port != 0, !foreign.address.isAny, !foreign.address.isBroadcast, !foreign.address.isMulticast,
+                  !isSubnetBroadcast(foreign.address) else { throw .EADDRNOTAVAIL }
+        } else {
+            guard s.isInet6 else { throw .EAFNOSUPPORT }
+            guard ip6Enabled else { throw .ENETUNREACH }
+            guard foreign.port != 0, !foreign.ip.isMulticast else { throw .EADDRNOTAVAIL }
+            foreign.ip = try embed(foreign.ip, scopeID: UInt32(foreign.ip.embeddedScope))
+        }
+        let address = s.local.isAny ? try sourceAddress(toward: foreign) : s.local.ip
+        if s.local.port != 0, tcpConnections[TCPFourTuple(local: SocketEndpoint(embedded: address, s.local.port), foreign: foreign)] != nil {
             throw .EADDRINUSE
         }
         if s.local.port == 0 {
-            s.local.address = address
+            s.local.ip = address
             do {
-                let port = try ephemeralPort(for: s, address: address, in: tcpTable)
+                let port = try ephemeralPort(for: s, address: s.local, in: tcpTable)
                 s.local.port = port
                 tcpTable.insert(s)
             } catch {
-                s.local.address = .any
+                s.local.ip = .any
                 throw error
             }
         } else {
-            s.local.address = address
+            s.local.ip = address
         }
         s.foreign = foreign
         s.isConnected = true
@@ -99,7 +107,7 @@ extension NetStack {
         tcpAllocateBuffers(s, tp)
         // The MSS our SYN offers: the route's MTU less the headers (RFC 9293 3.7.1), bounded by
         // TCP_MAXSEG; without this an active open offered the 536-byte default.
-        tp.offeredMSS = min(tcpRouteMSS(foreign.address), s.userMaxSeg > 0 ? s.userMaxSeg : Int.max)
+        tp.offeredMSS = min(tcpRouteMSS(foreign), s.userMaxSeg > 0 ? s.userMaxSeg : Int.max)
         tp.iss = tcpInitialSequence(s.local, s.foreign)
         tp.sndUna = tp.iss; tp.sndNxt = tp.iss; tp.sndMax = tp.iss
         tp.recover = tp.iss  // RFC 6582: "recover" starts at the ISS (0 failed for half the ISS space)

@@ -28,18 +28,7 @@ extension NetStack {
         let from = SocketEndpoint(src, u.sourcePort)
         let dport = u.destinationPort
         if dst.isMulticast || (broadcast && ifp.isBroadcast(dst)) {
-            // Every socket on the port that takes it, until one without SO_REUSEADDR/SO_REUSEPORT.
-            var delivered = 0
-            if let list = udpTable.sockets(onPort: dport) {
-                for s in list {
-                    if !s.local.address.isAny && s.local.address != dst { continue }
-                    if s.isConnected && s.foreign != from { continue }
-                    udpDeliver(s, u.payload, from: from)
-                    delivered += 1
-                    if !s.reuseAddress && !s.reusePort { break }
-                }
-            }
-            if delivered == 0 { udpStats.noportbcast &+= 1 }
+            udpDeliverToAll(u.payload, to: SocketEndpoint(dst, dport), from: from, family: PCBTable.v4)
             return
         }
         let to = SocketEndpoint(dst, dport)
@@ -56,6 +45,23 @@ extension NetStack {
             return
         }
         udpDeliver(s, u.payload, from: from)
+    }
+
+    /// A broadcast or multicast datagram (udp4_realinput / udp6_realinput): every socket on the
+    /// port that takes the family, bound to the wildcard or the destination, connected (if at
+    /// all) to the sender, until one without SO_REUSEADDR/SO_REUSEPORT. None: `noportbcast`.
+    func udpDeliverToAll(_ payload: UnsafeRawBufferPointer, to: SocketEndpoint, from: SocketEndpoint, family: UInt8) {
+        var delivered = 0
+        if let list = udpTable.sockets(onPort: to.port) {
+            for s in list where s.accepts & family != 0 {
+                if !s.local.isAny && !s.local.sameAddress(to) { continue }
+                if s.isConnected && s.foreign != from { continue }
+                udpDeliver(s, payload, from: from)
+                delivered += 1
+                if !s.reuseAddress && !s.reusePort { break }
+            }
+        }
+        if delivered == 0 { udpStats.noportbcast &+= 1 }
     }
 
     @inline(__always)

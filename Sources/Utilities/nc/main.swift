@@ -48,21 +48,43 @@ case .exit(let o): emit(o)
 case .run(let o): options = o
 }
 let resolver = HostResolver()
+/// if_indextoname for scoped addresses' text ("%shmif0"): the kernel's interfaces by index.
+@MainActor func zoneNames() -> [UInt32: String] {
+    var m: [UInt32: String] = [:]
+    for i in (try? kernel.interfaces().get()) ?? [] { m[i.index] = i.name }
+    return m
+}
 signal(SIGPIPE, SIG_IGN)
 
-@MainActor func resolve(_ name: String, port: Int) -> IPv4Address {
-    guard let a = resolver.resolve(name) else {
+/// -4: AF_INET; -6: AF_INET6 (sockaddr_in6 addresses, IPV6_UNICAST_HOPS for -M).
+let family: Int32 = options.inet6 ? 24 : Int32(RumpProtocol.NetBSD.AF_INET)
+let IPPROTO_IPV6: Int32 = 41, IPV6_UNICAST_HOPS: Int32 = 4
+
+/// getaddrinfo(AI_NUMERICHOST-ish) for the family: an IPv4 address or name, or with -6 an IPv6
+/// address with an optional "%zone" (an interface name of the kernel or a number).
+@MainActor func resolve(_ name: String, port: Int) -> SocketAddress {
+    func fail() -> Never {
         emit(.errx("nc", "getaddrinfo for host \"\(name)\" port \(port): hostname nor servname provided, or not known"))
     }
-    return a
+    if options.inet6 {
+        if name == "localhost" || name == "localhost." { return .inet6(.loopback, port: UInt16(port)) }
+        let zoneIndex: (Substring) -> UInt32? = { z in UInt32(z) ?? (try? kernel.interface(String(z)).get())?.index }
+        guard let a = SocketAddress(numericHost: name, port: UInt16(port), zoneIndex: zoneIndex), case .inet6 = a else { fail() }
+        return a
+    }
+    guard let a = resolver.resolve(name) else { fail() }
+    return .inet(a, port: UInt16(port))
 }
+
+/// The wildcard of the family.
+let anyAddress: SocketAddress = options.inet6 ? .inet6(.any) : .inet(.any)
 
 /// A TCP or (-u) UDP socket with -I/-O/-M applied (set_common_sockopts); the errno if
 /// socket() fails.
 @MainActor func netSocket() -> Result<Int32, NetBSDErrno> {
     let r = options.udp
-        ? kernel.call(.socket(domain: Int32(RumpProtocol.NetBSD.AF_INET), type: RumpProtocol.NetBSD.SOCK_DGRAM, protocol: IPPROTO_UDP))
-        : kernel.call(.socket(domain: Int32(RumpProtocol.NetBSD.AF_INET), type: RumpProtocol.NetBSD.SOCK_STREAM, protocol: IPPROTO_TCP))
+        ? kernel.call(.socket(domain: family, type: RumpProtocol.NetBSD.SOCK_DGRAM, protocol: IPPROTO_UDP))
+        : kernel.call(.socket(domain: family, type: RumpProtocol.NetBSD.SOCK_STREAM, protocol: IPPROTO_TCP))
     guard case .success(.fd(let s)) = r else {
         if case .failure(let e) = r { return .failure(e) }
         return .failure(.EINVAL)
@@ -75,7 +97,11 @@ signal(SIGPIPE, SIG_IGN)
        let e = kernel.perform(.setsockopt(fd: s, level: RumpProtocol.NetBSD.SOL_SOCKET, name: SO_SNDBUF, value: le32(n))) {
         emit(.errx("nc", "set TCP send buffer size: \(e.strerror)"))
     }
-    if let t = options.ttl, let e = kernel.perform(.setsockopt(fd: s, level: IPPROTO_IP, name: IP_TTL, value: le32(t))) {
+    if let t = options.ttl, options.inet6,
+       let e = kernel.perform(.setsockopt(fd: s, level: IPPROTO_IPV6, name: IPV6_UNICAST_HOPS, value: le32(t))) {
+        emit(.errx("nc", "set IPv6 unicast hops: \(e.strerror)"))
+    }
+    if let t = options.ttl, !options.inet6, let e = kernel.perform(.setsockopt(fd: s, level: IPPROTO_IP, name: IP_TTL, value: le32(t))) {
         emit(.errx("nc", "set IP TTL: \(e.strerror)"))
     }
     return .success(s)
@@ -199,20 +225,20 @@ signal(SIGPIPE, SIG_IGN)
 
 if options.listen {
     let port = options.ports[0]
-    let bindAddress = options.host.map { resolve($0, port: port) } ?? .any
+    let bindAddress = (options.host.map { resolve($0, port: port) } ?? anyAddress).withPort(UInt16(port))
     let s: Int32
     switch netSocket() {
     case .success(let fd): s = fd
     case .failure(let e): emit(.errx("nc", e.strerror))
     }
     _ = kernel.perform(.setsockopt(fd: s, level: RumpProtocol.NetBSD.SOL_SOCKET, name: SO_REUSEPORT, value: le32(1)))
-    if let e = kernel.perform(.bind(fd: s, address: SocketAddress.inet(bindAddress, port: UInt16(port)))) {
+    if let e = kernel.perform(.bind(fd: s, address: bindAddress)) {
         emit(.errx("nc", e.strerror))
     }
     // OpenBSD's listen(s, 1): one connection at a time.
     if !options.udp, let e = kernel.perform(.listen(fd: s, backlog: 1)) { emit(.errx("nc", "listen: \(e.strerror)")) }
     if options.verbose, case .success(.address(let a)) = kernel.call(.getsockname(fd: s)) {
-        warn(NcMessages.report(options.udp ? "Bound" : "Listening", address: a.ipv4 ?? .any, port: a.port))
+        warn(NcMessages.report(options.udp ? "Bound" : "Listening", host: a.numericHost(zone: { [z = zoneNames()] in z[$0] }), port: a.port))
     }
     if !options.udp {
         // Accept one connection and talk to it; with -k the next one after it ends.
@@ -223,7 +249,7 @@ if options.listen {
                 emit(.errx("nc", "accept: \(NetBSDErrno.EINVAL.strerror)"))
             }
             if options.verbose {
-                warn(NcMessages.report("Connection received", address: from.ipv4 ?? .any, port: from.port))
+                warn(NcMessages.report("Connection received", host: from.numericHost(zone: { [z = zoneNames()] in z[$0] }), port: from.port))
             }
             readwrite(c, connected: true)
             _ = kernel.perform(.close(fd: c))
@@ -240,7 +266,7 @@ if options.listen {
         }
         if let e = kernel.perform(.connect(fd: s, address: from, timeout: -1)) { emit(.errx("nc", "connect: \(e.strerror)")) }
         if options.verbose {
-            warn(NcMessages.report("Connection received", address: from.ipv4 ?? .any, port: from.port))
+            warn(NcMessages.report("Connection received", host: from.numericHost(zone: { [z = zoneNames()] in z[$0] }), port: from.port))
         }
         readwrite(s, connected: true, pending: data)
     }
@@ -262,12 +288,13 @@ for port in ports {
     }
     defer { _ = kernel.perform(.close(fd: s)) }
     if options.sourceAddress != nil || options.sourcePort != nil {
-        let local = options.sourceAddress.map { resolve($0, port: options.sourcePort ?? 0) } ?? .any
-        if let e = kernel.perform(.bind(fd: s, address: SocketAddress.inet(local, port: UInt16(options.sourcePort ?? 0)))) {
+        let local = (options.sourceAddress.map { resolve($0, port: options.sourcePort ?? 0) } ?? anyAddress)
+            .withPort(UInt16(options.sourcePort ?? 0))
+        if let e = kernel.perform(.bind(fd: s, address: local)) {
             emit(.errx("nc", "bind failed: \(e.strerror)"))
         }
     }
-    if let e = kernel.perform(.connect(fd: s, address: SocketAddress.inet(target, port: UInt16(port)),
+    if let e = kernel.perform(.connect(fd: s, address: target.withPort(UInt16(port)),
                                        timeout: Int32(options.timeoutMilliseconds ?? -1))) {
         if options.verbose { warn(NcMessages.connectFailed(host: host, port: port, udp: options.udp, e)) }
         continue
