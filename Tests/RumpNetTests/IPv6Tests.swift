@@ -167,6 +167,13 @@ import Testing
         let info = try a.ndInfo(name: "shmif0")
         #expect(info.linkMTU == 0 && info.maxMTU == 1500 && info.curHopLimit == 64 && info.baseReachable == 30000 && info.retrans == 1000)
         #expect((15000..<45000).contains(info.reachable))
+        // ND_COMPUTE_RTIME really randomises: stacks with other seeds draw other times in the range.
+        let times = try (10..<20).map { seed -> UInt64 in
+            let s = lab.stack6(seed: UInt64(seed))
+            try lab.attach6(s, lab.link(), "shmif0", mac: 0xb2a0_0000_0100 + UInt64(seed))
+            return try s.ndInfo(name: "shmif0").reachable
+        }
+        #expect(Set(times).count > 5 && times.allSatisfy { (15000..<45000).contains($0) })
         #expect(info.flags == ND6_IFF.PERFORMNUD | ND6_IFF.ACCEPT_RTADV | ND6_IFF.AUTO_LINKLOCAL)
     }
 
@@ -701,5 +708,86 @@ import Testing
         #expect(s.ip6.reass.count <= 256 && s.ip6.reassBytes <= IP6State.reassMaxBytes)
         #expect(s.ip6.reassFragments <= 256 && s.ip6Stats.fragoverflow > 0)
         #expect(s.ip6.reass.values.reduce(0) { $0 + $1.data.count } == s.ip6.reassBytes)
+    }
+}
+
+@Suite struct IPv6RedirectTests {
+    @Test func aRouterRedirectsToTheBetterFirstHopAndTheHostFollows() throws {
+        let lab = Lab()
+        let l = lab.link()
+        let a = lab.stack6(seed: 1), r = lab.stack6(seed: 2), c = lab.stack6(seed: 3)
+        try lab.attach6(a, l, "shmif0", mac: 0xb2a0_0000_0001)
+        try lab.attach6(r, l, "shmif0", mac: 0xb2a0_0000_0002)
+        try lab.attach6(c, l, "shmif0", mac: 0xb2a0_0000_0003)
+        try a.addAddress6(name: "shmif0", v6("fd00::1"), prefixLength: 64)
+        try r.addAddress6(name: "shmif0", v6("fd00::2"), prefixLength: 64)
+        try c.addAddress6(name: "shmif0", v6("fd00::3"), prefixLength: 64)
+        try c.addAddress6(name: "shmif0", v6("fd09::3"), prefixLength: 64)  // off a's prefix, on the link
+        try r.addRoute6(destination: v6("fd09::"), prefixLength: 64, gateway: nil, interface: "shmif0")
+        try r.sysctlSet("net.inet6.ip6.forwarding", 1)
+        lab.advance(seconds: 3)
+        // a reaches fd09::3 through the router, whose link-local it learns as its default.
+        let rll = try r.addresses6(name: "shmif0").first { $0.address.isLinkLocal }!.address
+        try a.addRoute6(destination: .any, prefixLength: 0, gateway: rll, gatewayScopeID: 2)
+        let fd = try Ping6.socket(a)
+        try Ping6.send(a, fd, to: v6("fd09::3"), seq: 1)
+        lab.settle()
+        #expect(Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }.count == 1)
+        #expect(r.ip6Stats.redirectsent == 1 && r.icmp6Stats.oredirect == 1)
+        // a installed the host route the redirect named; the next echo goes straight to c.
+        #expect(a.routeList6.contains { $0.destination == v6("fd09::3") && $0.prefixLength == 128 && $0.flags.contains(.dynamic) })
+        let before = r.ip6Stats.forward
+        try Ping6.send(a, fd, to: v6("fd09::3"), seq: 2)
+        lab.settle()
+        #expect(Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }.count == 1)
+        #expect(r.ip6Stats.forward == before)
+    }
+}
+
+@Suite struct IPv6HardwareDuplicateTests {
+    @Test func aDuplicateLinkLocalFromTheMACDisablesIPv6OnTheInterface() throws {
+        let lab = Lab()
+        let l = lab.link()
+        let a = lab.stack6(seed: 1), b = lab.stack6(seed: 2)
+        try lab.attach6(a, l, "shmif0", mac: 0xb2a0_0000_0005)
+        lab.advance(seconds: 3)
+        var logs: [String] = []
+        b.log = { logs.append($0) }
+        try lab.attach6(b, l, "shmif0", mac: 0xb2a0_0000_0005)  // the same MAC: the same link-local
+        lab.advance(seconds: 3)
+        #expect(try b.addresses6(name: "shmif0").first?.flags == IN6_IFF.DUPLICATED)
+        #expect(try b.ndInfo(name: "shmif0").flags & ND6_IFF.IFDISABLED != 0)
+        #expect(logs.contains("shmif0: possible hardware address duplication detected, disable IPv6"))
+        #expect(try a.ndInfo(name: "shmif0").flags & ND6_IFF.IFDISABLED == 0)
+        // Nothing goes out of b's shmif0 any more.
+        try b.addAddress6(name: "shmif0", v6("fd00::5"), prefixLength: 64, flags: IN6_IFF.NODAD)
+        let fd = try Ping6.socket(b)
+        #expect(throws: Errno.ENETDOWN) { try Ping6.send(b, fd, to: .linkLocalAllNodes, scope: 2, seq: 1) }
+    }
+
+    @Test func aNUDProbeWithoutLinkLayerOptionIsAnsweredThroughResolution() throws {
+        let lab = Lab()
+        let l = lab.link()
+        let a = lab.stack6(seed: 1), b = lab.stack6(seed: 2)
+        try lab.attach6(a, l, "shmif0", mac: 0xb2a0_0000_0001)
+        try lab.attach6(b, l, "shmif0", mac: 0xb2a0_0000_0002)
+        try a.addAddress6(name: "shmif0", v6("fd00::1"), prefixLength: 64)
+        try b.addAddress6(name: "shmif0", v6("fd00::2"), prefixLength: 64)
+        lab.advance(seconds: 3)
+        // A unicast NS from fd00::1 to b without a source link-layer option; b knows nothing of a.
+        let ns = NDMessage.neighborSolicit(target: v6("fd00::2"), options: NDOptions())
+        var m = [UInt8](repeating: 0, count: 64)
+        let n = m.withUnsafeMutableBytes { ns.emit($0, src: v6("fd00::1"), dst: v6("fd00::2")) }
+        let f = Frame6.make(dstMAC: MACAddress(0xb2a0_0000_0002), srcMAC: MACAddress(0xb2a0_0000_0001), src: v6("fd00::1"),
+                            dst: v6("fd00::2"), nh: 58, hopLimit: 255, payload: Array(m[0..<n]))
+        var nas = 0
+        l.tap = { fr in
+            if fr.count >= 78, fr[12] == 0x86, fr[20] == 58, fr[54] == ICMPv6Type.neighborAdvert, fr[6] == 0xb2, fr[11] == 2 { nas += 1 }
+        }
+        f.withUnsafeBytes { b.receive($0, on: 2) }
+        lab.settle()
+        // b resolved a (NS, a's NA), then sent its held NA.
+        #expect(nas == 1)
+        #expect(b.neighbors.first { $0.address == v6("fd00::1") }?.state == .reachable)
     }
 }

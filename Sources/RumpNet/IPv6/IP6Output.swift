@@ -75,6 +75,7 @@ extension NetStack {
             return transmitFrame(ifp, packet, multicast: false) ? nil : .ENOBUFS
         }
         guard ifp.isUsable else { ip6Stats.odropped &+= 1; return .ENETDOWN }
+        if let x = ip6IfIfPresent(ifp.index), x.info.flags & ND6_IFF.IFDISABLED != 0 { ip6Stats.odropped &+= 1; return .ENETDOWN }
         if nexthop.isMulticast {
             etherSend(ifp, buf, length: length, dst: MACAddress(nexthop.multicastMAC), type: EtherType.ipv6)
             return nil

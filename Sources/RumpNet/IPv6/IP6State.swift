@@ -417,6 +417,7 @@ struct IP6Sysctl {
     var index: [String: Int] = [:]
     var forwarding = false, hlim: UInt8 = 64, maxFragPackets = 256, maxFrags = 256, acceptRtadv = false
     var hdrNestLimit = 15, dadCount = 1, defMcastHlim: UInt8 = 1, autoLinkLocal = true
+    var redirect = true
     var errPPSLimit = 100, ndDelay: UInt64 = 5, ndUMaxTries = 3, ndMMaxTries = 3, redirAccept = true
 
     init() {
@@ -427,6 +428,7 @@ struct IP6Sysctl {
     mutating func reload() {
         func v(_ n: String) -> Int { nodes[index[n]!].value }
         forwarding = v("net.inet6.ip6.forwarding") != 0
+        redirect = v("net.inet6.ip6.redirect") != 0
         hlim = UInt8(v("net.inet6.ip6.hlim"))
         maxFragPackets = v("net.inet6.ip6.maxfragpackets")
         maxFrags = v("net.inet6.ip6.maxfrags")
