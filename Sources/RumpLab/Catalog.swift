@@ -5,7 +5,7 @@ public enum Component: String, Sendable, CaseIterable, Comparable {
     case rumpnet
     case rumpnet_net
     case rumpnet_netinet
-    /// IPv6 (the inet6 domain): link-local addresses, ND, ICMPv6.
+    /// IPv6 (the inet6 domain): link-local addresses, ND, ICMPv6; needs rumpnet_netinet.
     case rumpnet_netinet6
     case rumpnet_shmif
     /// virtif: virtN on a host tap (`ifconfig virt0 linkstr TAPNAME`).
@@ -16,7 +16,10 @@ public enum Component: String, Sendable, CaseIterable, Comparable {
         switch self {
         case .rumpnet: return []
         case .rumpnet_net: return [.rumpnet]
-        case .rumpnet_netinet, .rumpnet_netinet6, .rumpnet_shmif, .rumpnet_virtif: return [.rumpnet_net]
+        case .rumpnet_netinet, .rumpnet_shmif, .rumpnet_virtif: return [.rumpnet_net]
+        // As NetBSD's rump_server is run (-lrumpnet_netinet -lrumpnet_netinet6), and because
+        // this kernel registers its net.* sysctl tree, net.inet6 included, with rumpnet_netinet.
+        case .rumpnet_netinet6: return [.rumpnet_netinet]
         }
     }
 

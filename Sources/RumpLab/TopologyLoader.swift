@@ -481,7 +481,7 @@ struct Validator {
             let why: String
             switch r {
             case .rumpnet, .rumpnet_net: why = "for any networking"
-            case .rumpnet_netinet: why = "for IPv4 addresses"
+            case .rumpnet_netinet: why = required.contains(.rumpnet_netinet6) ? "for IPv4 addresses, and needed by \"rumpnet_netinet6\"" : "for IPv4 addresses"
             case .rumpnet_netinet6: why = "for IPv6 addresses, routes and sysctls"
             case .rumpnet_shmif: why = "for shmif interfaces"
             case .rumpnet_virtif: why = "for virt interfaces on tap buses"

@@ -82,6 +82,30 @@ import Testing
         #expect(box.leftovers.isEmpty)
     }
 
+    /// With three DAD probes a second apart, an address stays tentative for over 3 s: `up`
+    /// waits that long, so its ping6 checks (which a tentative source address could not
+    /// send) pass at once, and ifconfig shows no tentative address afterwards.
+    @Test func upWaitsForDuplicateAddressDetection() throws {
+        let box = Sandbox()
+        let file = box.dir.write("dad.json", """
+        { "name": "dad", "buses": { "lan0": {} },
+          "nodes": {
+            "a": { "sysctls": { "net.inet6.ip6.dad_count": 3 }, "interfaces": [ { "bus": "lan0", "addresses": ["fd00:7::1/64"] } ] },
+            "b": { "sysctls": { "net.inet6.ip6.dad_count": 3 }, "interfaces": [ { "bus": "lan0", "addresses": ["fd00:7::2/64"] } ] } },
+          "checks": [ { "from": "a", "ping6": "b", "count": 1, "timeout": 1 }, { "from": "b", "ping": "fd00:7::1", "count": 1, "timeout": 1 } ] }
+        """)
+        let t0 = Date()
+        let up = try run(lab, ["up", file], environment: box.env, timeout: 60)
+        defer { _ = try? run(lab, ["down", "dad"], environment: box.env) }
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        #expect(Date().timeIntervalSince(t0) > 3, "DAD with 3 probes 1 s apart cannot end sooner")
+        #expect(up.stdout.components(separatedBy: ": pass").count - 1 == 2, "\(up.stdout)")
+        let ifconfig = try run(lab, ["exec", "a", "--", "ifconfig", "shmif0"], environment: box.env)
+        #expect(ifconfig.stdout.contains("inet6 fd00:7::1 prefixlen 64") && !ifconfig.stdout.contains("tentative"), "\(ifconfig.stdout)")
+        #expect(try run(lab, ["down", "dad"], environment: box.env).status == 0)
+        #expect(box.leftovers.isEmpty)
+    }
+
     /// Two labs on one bus file, the same IPv6 address in each: the second `up` stops when
     /// DAD finds the duplicate, naming the node, the interface and the address.
     @Test func duplicateAddressDetectionStopsUp() throws {

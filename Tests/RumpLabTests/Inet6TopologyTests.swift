@@ -56,6 +56,8 @@ let brokenInet6Topologies: [Broken] = [
            path: "checks[0].ping6", fragment: "malformed IPv6 address \"fd00:::2\""),
     Broken(kind: "ping and ping6 together", text: lab(a: a6, b: b6, checks: #"{"from": "a", "ping": "b", "ping6": "b"}"#),
            path: "checks[0].ping", fragment: "a check has \"ping\" or \"ping6\", not both"),
+    Broken(kind: "netinet6 without netinet", text: lab(a: #""components": ["rumpnet", "rumpnet_net", "rumpnet_netinet6", "rumpnet_shmif"], "# + iface(#""bus": "lan0", "addresses": ["fd00::1/64"]"#), b: b6, checks: ""),
+           path: "nodes.a.components", fragment: "missing component \"rumpnet_netinet\" (for IPv4 addresses, and needed by \"rumpnet_netinet6\")"),
     Broken(kind: "inet6 sysctl without netinet6", text: lab(a: #""components": ["rumpnet", "rumpnet_net", "rumpnet_netinet", "rumpnet_shmif"], "sysctls": {"net.inet6.ip6.forwarding": 1}, "# + iface(#""bus": "lan0", "addresses": ["10.0.0.1/24"]"#)),
            path: "nodes.a.components", fragment: "missing component \"rumpnet_netinet6\" (for IPv6 addresses, routes and sysctls)"),
 ]
@@ -99,7 +101,7 @@ let brokenInet6Topologies: [Broken] = [
     }
 
     /// A link-local gateway keeps its interface; "ping" given an IPv6 address is a ping6 check;
-    /// an IPv6-only node needs no netinet.
+    /// an IPv6-only node loads rumpnet_netinet too (rumpnet_netinet6 needs it).
     @Test func linkLocalGatewaysAndMixedChecks() throws {
         let text = lab(a: a6(routes: #"{"destination": "fd01::/64", "gateway": "fe80::2%shmif0"}, {"destination": "fd02::7", "gateway": "fd00::2"}"#),
                        b: iface(#""bus": "lan0", "addresses": ["fd00::2/64"]"#),
@@ -109,7 +111,7 @@ let brokenInet6Topologies: [Broken] = [
         #expect(t.nodes[0].routes6 == [Route6(destination: IPv6Prefix(address: IPv6Address("fd01::")!, length: 64), gateway: IPv6Address("fe80::2")!, zone: "shmif0"),
                                        Route6(destination: IPv6Prefix(address: IPv6Address("fd02::7")!, length: 128), gateway: IPv6Address("fd00::2")!, zone: nil)])
         #expect(t.checks.map(\.target) == [.address6(IPv6Address("fd00::2")!, zone: nil), .address6(IPv6Address("fe80::2")!, zone: "shmif0"), .node6("a")])
-        #expect(t.nodes[1].components == [.rumpnet, .rumpnet_net, .rumpnet_netinet6, .rumpnet_shmif])
+        #expect(t.nodes[1].components == [.rumpnet, .rumpnet_net, .rumpnet_netinet, .rumpnet_netinet6, .rumpnet_shmif])
         // The canonical file reads back to the same model, both families kept.
         let json = TopologyWriter.json(t)
         #expect(json.contains(#""addresses": ["10.0.0.1/24", "fd00::1/64"]"#))
