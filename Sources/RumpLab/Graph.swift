@@ -15,7 +15,7 @@ public enum TopologyGraph {
 
     static func busLabel(_ t: Topology, _ b: Bus) -> [String] {
         [b.name] + (b.kind == .tap ? ["(tap bus)"] : []) + t.networks(of: b.name).map(\.description) + t.networks6(of: b.name).map(\.description)
-            + (b.host.map { ["host \($0.tap)"] + $0.addresses.map(\.description) } ?? [])
+            + (b.host.map { ["host \($0.tap)"] + $0.addresses.map(\.description) + $0.addresses6.map(\.description) } ?? [])
     }
 
     static func nodeLabel(_ n: Node) -> [String] {

@@ -325,8 +325,7 @@ public struct LabRunner {
                 // Linux's own ping, inside the node's namespace.
                 do {
                     let ns = LabNetwork(state: state, topology: topology).namespace(of: check.from)
-                    guard let target4 = target.ipv4 else { throw LabError("ping6 from a linux node is not supported yet") }
-                    linuxPings.append((results.count, try LinuxPing(namespace: ns, target: target4, count: check.count, timeout: check.timeout,
+                    linuxPings.append((results.count, try LinuxPing(namespace: ns, target: target, zone: zone, count: check.count, timeout: check.timeout,
                                                                     output: state.nodesDirectory + "/_check-\(getpid())-\(k).out")))
                     results.append(CheckResult(check: check, target: target, probe: nil, passed: false, error: nil))
                 } catch {

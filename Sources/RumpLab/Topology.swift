@@ -96,6 +96,8 @@ public struct HostAttachment: Sendable, Equatable {
     public var tap: String
     public var addresses: [IPv4Prefix]
     public var mtu: Int
+    /// The host's IPv6 addresses on it.
+    public var addresses6: [IPv6Prefix] = []
 }
 
 public enum NodeKind: String, Sendable, CaseIterable {

@@ -158,9 +158,19 @@ extension Validator {
         return (a, nil)
     }
 
-    /// The same IPv6 address twice in the lab.
-    mutating func crossNodeChecks6(_ nodes: [Node]) {
+    /// The same IPv6 address twice in the lab (host taps included).
+    mutating func crossNodeChecks6(_ nodes: [Node], buses: [Bus]) {
         var owner: [IPv6Address: String] = [:]
+        for b in buses {
+            guard let h = b.host else { continue }
+            let here = JSONPath.root.key("buses").key(b.name).key("host")
+            let at = addressIndexes6[here.description] ?? []
+            for (j, a) in h.addresses6.enumerated() {
+                let k = at.indices.contains(j) ? at[j] : j
+                if let o = owner[a.address] { error(here.key("addresses").index(k), "address \(a.address) is already used by \(o)") }
+                else { owner[a.address] = here.description }
+            }
+        }
         for n in nodes {
             for (i, intf) in n.interfaces.enumerated() {
                 let here = JSONPath.root.key("nodes").key(n.name).key("interfaces").index(i)

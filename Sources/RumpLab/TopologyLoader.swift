@@ -246,7 +246,7 @@ struct Validator {
             nodesComplete = false
         }
 
-        if nodesComplete { crossNodeChecks(nodes, buses: buses); crossNodeChecks6(nodes) }
+        if nodesComplete { crossNodeChecks(nodes, buses: buses); crossNodeChecks6(nodes, buses: buses) }
 
         var checks: [Check] = []
         if case let .some(.some(cs)) = array(top, "checks", root) {
@@ -312,11 +312,9 @@ struct Validator {
         var mtu = 1500
         if case let .some(.some(m)) = int(f, "mtu", path, range: BusKind.shmif.mtuRange, what: "a host tap") { mtu = m }
         let addresses = self.addresses(f, path)
-        if !addresses6(f, path).isEmpty {
-            error(path.key("addresses"), "IPv6 addresses on a host tap are not supported yet (the lab configures IPv6 on rump nodes)")
-        }
+        let addresses6 = self.addresses6(f, path)
         guard diagnostics.count == before else { return nil }
-        return HostAttachment(tap: tap, addresses: addresses, mtu: mtu)
+        return HostAttachment(tap: tap, addresses: addresses, mtu: mtu, addresses6: addresses6)
     }
 
     /// Why `n` cannot name a Linux network interface (IFNAMSIZ: at most 15 bytes; the
@@ -595,9 +593,6 @@ struct Validator {
         if case let .some(.some(u)) = bool(f, "up", path) { up = u }
         let addresses = self.addresses(f, path)
         let addresses6 = self.addresses6(f, path)
-        if nodeKind == .linux, !addresses6.isEmpty {
-            error(path.key("addresses"), "IPv6 addresses on a linux node are not supported yet (the lab configures IPv6 on rump nodes)")
-        }
         var impair: String?
         if case let .some(.some(text)) = string(f, "impair", path) {
             if nodeKind == .linux {
@@ -788,9 +783,8 @@ struct Validator {
                 var msg = "unknown node \"\(s)\""
                 if let sug = suggestion(for: s, among: Array(nodeNames).sorted()) { msg += " (did you mean \"\(sug)\"?)" }
                 error(path.key("from"), msg, at: value(f, "from")?.position)
-            } else if inet6, let n = nodes.first(where: { $0.name == s }), n.kind == .linux {
-                error(path.key("from"), "ping6 from a linux node is not supported yet (its IPv6 is not configured by the lab)", at: value(f, "from")?.position)
-            } else if inet6, let n = nodes.first(where: { $0.name == s }), !n.components.contains(.rumpnet_netinet6) {
+            } else if inet6, let n = nodes.first(where: { $0.name == s }),
+                      n.kind == .linux ? n.interfaces.allSatisfy({ $0.addresses6.isEmpty }) && n.routes6.isEmpty : !n.components.contains(.rumpnet_netinet6) {
                 error(path.key("from"), "node \"\(s)\" has no IPv6 (no IPv6 address, route or rumpnet_netinet6) to ping6 from", at: value(f, "from")?.position)
             } else if !inet6, let n = nodes.first(where: { $0.name == s }), n.interfaces.allSatisfy({ $0.addresses.isEmpty }) {
                 error(path.key("from"), "node \"\(s)\" has no address to ping from", at: value(f, "from")?.position)

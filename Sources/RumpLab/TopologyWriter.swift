@@ -15,7 +15,7 @@ public enum TopologyWriter {
         o += t.buses.map { b in
             "\n    \(q(b.name)): { \"kind\": \(q(b.kind.rawValue))" + (b.path.map { ", \"path\": \(q($0))" } ?? "")
                 + (b.host.map { h in
-                    ", \"host\": { \"tap\": \(q(h.tap)), \"addresses\": [\(h.addresses.map { q($0.description) }.joined(separator: ", "))], \"mtu\": \(h.mtu) }"
+                    ", \"host\": { \"tap\": \(q(h.tap)), \"addresses\": [\((h.addresses.map { q($0.description) } + h.addresses6.map { q($0.description) }).joined(separator: ", "))], \"mtu\": \(h.mtu) }"
                 } ?? "") + " }"
         }.joined(separator: ",")
         o += t.buses.isEmpty ? "},\n" : "\n  },\n"

@@ -234,7 +234,7 @@ struct Status: ParsableCommand {
             for s in statuses { if let d = s.detail { printOut("\(s.state.rawValue): \(d)") } }
             for b in buses { if let d = b.detail { printOut("bus \(b.bus) \(b.condition.rawValue): \(d)") } }
             for line in impairmentLines(impairments) { printOut(line) }
-            for b in topology.buses { if let h = b.host { printOut("host \(h.tap) on \(b.name): \(h.addresses.map(\.description).joined(separator: " "))") } }
+            for b in topology.buses { if let h = b.host { printOut("host \(h.tap) on \(b.name): \((h.addresses.map(\.description) + h.addresses6.map(\.description)).joined(separator: " "))") } }
             for p in hostProblems { printOut("missing: \(p)") }
         }
         exitTool(statuses.allSatisfy { $0.state == .running } && buses.allSatisfy { $0.condition == .ok } && hostProblems.isEmpty ? 0 : 1)

@@ -106,6 +106,57 @@ import Testing
         #expect(box.leftovers.isEmpty)
     }
 
+    /// A linux node with IPv6 (Linux's own stack) and a rump router: Linux's ping to the rump
+    /// node's IPv6 address and back, across the router by a route of each family, and the
+    /// linux node's inet6 address in `status`.
+    @Test func linuxNodeSpeaksIPv6WithRumpNodes() throws {
+        let box = LinuxLabTests.LinuxSandbox("v6linux")
+        let file = box.write("""
+        { "name": "v6linux", "buses": { "lan0": {}, "lan1": {} },
+          "nodes": {
+            "r": { "sysctls": { "forwarding": true }, "interfaces": [
+                     { "bus": "lan0", "addresses": ["10.8.0.1/24", "fd00:8::1/64"] },
+                     { "bus": "lan1", "addresses": ["10.9.0.1/24", "fd00:9::1/64"] } ] },
+            "s": { "interfaces": [ { "bus": "lan1", "addresses": ["10.9.0.2/24", "fd00:9::2/64"] } ],
+                   "routes": [ { "destination": "default", "gateway": "fd00:9::1" } ] },
+            "lx": { "kind": "linux", "interfaces": [ { "bus": "lan0", "addresses": ["10.8.0.2/24", "fd00:8::2/64"] } ],
+                    "routes": [ { "destination": "fd00:9::/64", "gateway": "fd00:8::1" } ] } },
+          "checks": [ { "from": "lx", "ping6": "r" }, { "from": "r", "ping6": "lx" }, { "from": "lx", "ping6": "s" },
+                      { "from": "s", "ping6": "fd00:8::2" }, { "from": "lx", "ping": "r" } ] }
+        """)
+        let up = try run(lab, ["up", file], environment: box.env, timeout: 90)
+        defer { _ = try? run(lab, ["down", "v6linux"], environment: box.env) }
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        #expect(up.stdout.components(separatedBy: ": pass").count - 1 == 5, "\(up.stdout)")
+        let status = try run(lab, ["status", "v6linux"], environment: box.env)
+        let lxLine = status.stdout.split(separator: "\n").first { $0.hasPrefix("lx") } ?? ""
+        #expect(lxLine.contains("fd00:8::2/64") && lxLine.contains("10.8.0.2/24"), "\(status.stdout)")
+        #expect(try run(lab, ["down", "v6linux"], environment: box.env).status == 0)
+        #expect(box.namespaces.isEmpty && box.processes.isEmpty)
+    }
+
+    /// The host joins a shmif bus with an IPv6 address: the node's ping6 reaches the host,
+    /// the host's own `ping -6` the node; status lists the host's inet6 address.
+    @Test func hostTapWithIPv6() throws {
+        let box = LinuxLabTests.LinuxSandbox("v6hosttap")
+        let file = box.write("""
+        { "name": "v6hosttap", "buses": { "lan0": { "host": { "tap": "v6host0", "addresses": ["10.213.8.254/24", "fd00:213:8::fe/64"] } } },
+          "nodes": { "a": { "interfaces": [ { "bus": "lan0", "addresses": ["10.213.8.1/24", "fd00:213:8::1/64"] } ] } },
+          "checks": [ { "from": "a", "ping6": "fd00:213:8::fe" } ] }
+        """)
+        let up = try run(lab, ["up", file], environment: box.env, timeout: 60)
+        defer { _ = try? run(lab, ["down", "v6hosttap"], environment: box.env) }
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        #expect(up.stdout.contains("check a -> ping6 fd00:213:8::fe, expect success: 3/3 replies: pass"), "\(up.stdout)")
+        let ping = try run("/usr/bin/ping", ["-6", "-n", "-c", "2", "-i", "0.2", "-w", "5", "fd00:213:8::1"], timeout: 10)
+        #expect(ping.status == 0 && ping.stdout.contains("2 received"), "\(ping.stdout)\(ping.stderr)")
+        let status = try run(lab, ["status", "v6hosttap"], environment: box.env)
+        #expect(status.stdout.contains("host v6host0 on lan0: 10.213.8.254/24 fd00:213:8::fe/64"), "\(status.stdout)")
+        #expect(try run(lab, ["down", "v6hosttap"], environment: box.env).status == 0)
+        #expect(box.namespaces.isEmpty && box.processes.isEmpty)
+        #expect(!(try run(LinuxLabTests.ip, ["-o", "link"], timeout: 10).stdout.contains(" v6host0:")))
+    }
+
     /// Two labs on one bus file, the same IPv6 address in each: the second `up` stops when
     /// DAD finds the duplicate, naming the node, the interface and the address.
     @Test func duplicateAddressDetectionStopsUp() throws {
