@@ -41,7 +41,7 @@ struct DeviceChain {
     func composed() -> NetDevice {
         var d = base
         if let w = wireCapture { w.inner = d; d = w }
-        if let i = impairment { i.inner = d; d = i }
+        if let i = impairment { d = i.inner === d ? i : i.rewrapped(around: d) }
         if let s = stackCapture { s.inner = d; d = s }
         return d
     }

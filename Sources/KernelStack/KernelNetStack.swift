@@ -291,7 +291,10 @@ public final class KernelNetStack: NetworkStack {
     static let streamReadLimit = 262_144
 
     public func receive(_ s: SocketID, into buffer: inout [UInt8], maxLength: Int, flags: Int32) throws(KernelError) -> ReceivedFrom {
-        if let hop = inet6Sockets[s] { return try receive6(s, into: &buffer, maxLength: maxLength, wantsHopLimit: hop) }
+        // (No hashing on the IPv4 receive path while no AF_INET6 socket exists.)
+        if !inet6Sockets.isEmpty, let hop = inet6Sockets[s] {
+            return try receive6(s, into: &buffer, maxLength: maxLength, wantsHopLimit: hop)
+        }
         let limit = max(0, min(maxLength, (try? stack.getOption(Int32(s), .type)) == Int(SocketConstants.SOCK_STREAM) ? Self.streamReadLimit : 65535))
         // The data goes from the socket's queue straight into the kernel's reused buffer:
         // grow it (within its capacity after the first time) to the limit, copy, cut back.

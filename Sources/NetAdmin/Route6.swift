@@ -48,51 +48,20 @@ extension RouteCommand {
     /// add/change/delete/get with `-inet6` among the words.
     static func parse6(_ cmd: String, _ o: RouteOptions, _ words: [String], _ resolver: HostResolver) -> ParseOutcome<RouteCommand> {
         let usage = ParseOutcome<RouteCommand>.exit(ToolOutput(stderr: RouteFormat.usage, status: 1))
-        var forceHost = false, forceNet = false, iface = false
-        var flags = RTF.UP | RTF.STATIC
+        let (parsed, failure) = Qualifiers.parse(words)
+        guard let q = parsed else { return failure! }
+        let forceHost = q.forceHost, forceNet = q.forceNet, iface = q.iface, positional = q.positional
+        var flags = q.flags & ~RTF.LLINFO
         var prefix: Int?
-        var mtu: UInt32 = 0
-        var ifp: String?
-        var positional: [String] = []
-        var i = 0
-        func arg() -> String? {
-            i += 1
-            return i < words.count ? words[i] : nil
+        if let v = q.netmask {
+            guard let m = IPv6Address(v), let n = m.prefixLength else { return badValue(v) }
+            prefix = n
         }
-        while i < words.count {
-            let w = words[i]
-            if w.hasPrefix("-") && w.count > 1 {
-                switch w.dropFirst() {
-                case "inet6": break
-                case "net": forceNet = true
-                case "host": forceHost = true
-                case "iface", "interface": iface = true
-                case "reject": flags |= RTF.REJECT
-                case "blackhole": flags |= RTF.BLACKHOLE
-                case "static": flags |= RTF.STATIC
-                case "nostatic": flags &= ~RTF.STATIC
-                case "proto1": flags |= RTF.PROTO1
-                case "proto2": flags |= RTF.PROTO2
-                case "prefixlen":
-                    guard let v = arg() else { return usage }
-                    guard let n = Int(v), (0...128).contains(n) else { return badValue(v) }
-                    prefix = n
-                    forceNet = true
-                case "mtu":
-                    guard let v = arg() else { return usage }
-                    guard let n = UInt32(v) else { return badValue(v) }
-                    mtu = n
-                case "ifp":
-                    guard let v = arg() else { return usage }
-                    ifp = v
-                default:
-                    return botched(String(w.dropFirst()))
-                }
-            } else {
-                positional.append(w)
-            }
-            i += 1
+        if let v = q.prefixLength {
+            guard let n = Int(v), (0...128).contains(n) else { return badValue(v) }
+            prefix = n
         }
+        let mtu = q.mtu, ifp = q.ifp
         guard let dstWord = positional.first else { return usage }
         guard positional.count <= (cmd == "get" ? 1 : 2) else { return botched(positional[cmd == "get" ? 1 : 2]) }
         var dst: IPv6Address
@@ -142,16 +111,7 @@ extension RouteFormat {
     /// The echo of an inet6 add/change/delete ("add net fd01::/64: gateway fd00::2").
     public static func change6(_ verb: String, _ req: Route6Request, options: RouteOptions = RouteOptions(),
                                error: NetBSDErrno? = nil) -> ToolOutput {
-        var out = ToolOutput()
-        var line = "\(verb) \(req.isHost ? "host" : "net") \(req.destinationText)"
-        if let g = req.gatewayText { line += ": gateway \(g)" }
-        if let e = error {
-            line += ": \(reason(e))"
-            out.stderr = "route: writing to routing socket: \(reason(e))\n"
-            out.status = 1
-        }
-        if !options.quiet { out.stdout = line + "\n" }
-        return out
+        echo(verb, isHost: req.isHost, req.destinationText, gateway: req.gatewayText, options: options, error: error)
     }
 }
 

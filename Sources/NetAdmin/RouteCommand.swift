@@ -113,57 +113,82 @@ public enum RouteCommand: Sendable, Equatable {
         .exit(.errx("route", "\(word): bad value"))
     }
 
-    private static func parseChange(_ cmd: String, _ o: RouteOptions, _ words: [String], _ resolver: HostResolver) -> ParseOutcome<RouteCommand> {
+    /// The qualifiers add/change/delete share in both families (`-net`, `-reject`, `-mtu n`,
+    /// ...), gathered over the whole line; the address words are left in `positional`, and
+    /// `-netmask`/`-prefixlen` values as text for the family to read.
+    struct Qualifiers {
         var forceHost = false, forceNet = false, iface = false
         var flags = RTF.UP | RTF.STATIC
-        var netmask: IPv4Address?
+        var netmask: String?, prefixLength: String?
         var mtu: UInt32 = 0
         var ifp: String?
         var positional: [String] = []
-        var i = 0
-        func arg() -> String? {
-            i += 1
-            return i < words.count ? words[i] : nil
-        }
-        while i < words.count {
-            let w = words[i]
-            if w.hasPrefix("-") && w.count > 1 {
-                switch w.dropFirst() {
-                case "net": forceNet = true
-                case "host": forceHost = true
-                case "inet": break
-                case "iface", "interface": iface = true
-                case "reject": flags |= RTF.REJECT
-                case "blackhole": flags |= RTF.BLACKHOLE
-                case "static": flags |= RTF.STATIC
-                case "nostatic": flags &= ~RTF.STATIC
-                case "proto1": flags |= RTF.PROTO1
-                case "proto2": flags |= RTF.PROTO2
-                case "llinfo": flags |= RTF.LLINFO
-                case "netmask":
-                    guard let v = arg() else { return .exit(ToolOutput(stderr: RouteFormat.usage, status: 1)) }
-                    guard let m = IPv4Address(inetAton: v) else { return badValue(v) }
-                    netmask = m
-                    forceNet = true
-                case "prefixlen":
-                    guard let v = arg() else { return .exit(ToolOutput(stderr: RouteFormat.usage, status: 1)) }
-                    guard let n = Int(v), let m = IPv4Address.netmask(prefixLength: n) else { return badValue(v) }
-                    netmask = m
-                    forceNet = true
-                case "mtu":
-                    guard let v = arg() else { return .exit(ToolOutput(stderr: RouteFormat.usage, status: 1)) }
-                    guard let n = UInt32(v) else { return badValue(v) }
-                    mtu = n
-                case "ifp":
-                    guard let v = arg() else { return .exit(ToolOutput(stderr: RouteFormat.usage, status: 1)) }
-                    ifp = v
-                default:
-                    return botched(String(w.dropFirst()))
-                }
-            } else {
-                positional.append(w)
+
+        /// The qualifiers, or the output that ends the run (usage, "bad value", "botched keyword").
+        static func parse(_ words: [String]) -> (Qualifiers?, ParseOutcome<RouteCommand>?) {
+            var q = Qualifiers()
+            let usage = ParseOutcome<RouteCommand>.exit(ToolOutput(stderr: RouteFormat.usage, status: 1))
+            var i = 0
+            func arg() -> String? {
+                i += 1
+                return i < words.count ? words[i] : nil
             }
-            i += 1
+            while i < words.count {
+                let w = words[i]
+                if w.hasPrefix("-") && w.count > 1 {
+                    switch w.dropFirst() {
+                    case "net": q.forceNet = true
+                    case "host": q.forceHost = true
+                    case "inet", "inet6": break
+                    case "iface", "interface": q.iface = true
+                    case "reject": q.flags |= RTF.REJECT
+                    case "blackhole": q.flags |= RTF.BLACKHOLE
+                    case "static": q.flags |= RTF.STATIC
+                    case "nostatic": q.flags &= ~RTF.STATIC
+                    case "proto1": q.flags |= RTF.PROTO1
+                    case "proto2": q.flags |= RTF.PROTO2
+                    case "llinfo": q.flags |= RTF.LLINFO
+                    case "netmask":
+                        guard let v = arg() else { return (nil, usage) }
+                        q.netmask = v
+                        q.forceNet = true
+                    case "prefixlen":
+                        guard let v = arg() else { return (nil, usage) }
+                        q.prefixLength = v
+                        q.forceNet = true
+                    case "mtu":
+                        guard let v = arg() else { return (nil, usage) }
+                        guard let n = UInt32(v) else { return (nil, badValue(v)) }
+                        q.mtu = n
+                    case "ifp":
+                        guard let v = arg() else { return (nil, usage) }
+                        q.ifp = v
+                    default:
+                        return (nil, botched(String(w.dropFirst())))
+                    }
+                } else {
+                    q.positional.append(w)
+                }
+                i += 1
+            }
+            return (q, nil)
+        }
+    }
+
+    private static func parseChange(_ cmd: String, _ o: RouteOptions, _ words: [String], _ resolver: HostResolver) -> ParseOutcome<RouteCommand> {
+        let (parsed, failure) = Qualifiers.parse(words)
+        guard let q = parsed else { return failure! }
+        var forceHost = q.forceHost, forceNet = q.forceNet
+        let iface = q.iface, mtu = q.mtu, ifp = q.ifp, positional = q.positional
+        var flags = q.flags
+        var netmask: IPv4Address?
+        if let v = q.netmask {
+            guard let m = IPv4Address(inetAton: v) else { return badValue(v) }
+            netmask = m
+        }
+        if let v = q.prefixLength {
+            guard let n = Int(v), let m = IPv4Address.netmask(prefixLength: n) else { return badValue(v) }
+            netmask = m
         }
         guard let dstWord = positional.first else { return .exit(ToolOutput(stderr: RouteFormat.usage, status: 1)) }
         guard positional.count <= 2 else { return botched(positional[2]) }

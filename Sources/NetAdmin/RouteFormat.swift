@@ -111,9 +111,15 @@ public enum RouteFormat {
     /// appended and repeated on stderr when the kernel refused.
     public static func change(_ verb: String, _ req: RouteRequest, options: RouteOptions = RouteOptions(),
                               error: NetBSDErrno? = nil) -> ToolOutput {
+        echo(verb, isHost: req.isHost, req.destinationText, gateway: req.gatewayText, options: options, error: error)
+    }
+
+    /// The echo line of a change; with an error, the reason appended and repeated on stderr.
+    static func echo(_ verb: String, isHost: Bool, _ destination: String, gateway: String?, options: RouteOptions,
+                     error: NetBSDErrno?) -> ToolOutput {
         var out = ToolOutput()
-        var line = "\(verb) \(req.isHost ? "host" : "net") \(req.destinationText)"
-        if let g = req.gatewayText { line += ": gateway \(g)" }
+        var line = "\(verb) \(isHost ? "host" : "net") \(destination)"
+        if let g = gateway { line += ": gateway \(g)" }
         if let e = error {
             line += ": \(reason(e))"
             out.stderr = "route: writing to routing socket: \(reason(e))\n"

@@ -47,6 +47,14 @@ public enum ParseOutcome<Command: Sendable & Equatable>: Sendable, Equatable {
     case run(Command)
     case exit(ToolOutput)
 
+    /// The parser's output when it finished the run, else what `body` makes of the command.
+    public func run(_ body: (Command) -> ToolOutput) -> ToolOutput {
+        switch self {
+        case .exit(let o): return o
+        case .run(let c): return body(c)
+        }
+    }
+
     /// The command, if the parser produced one.
     public var command: Command? {
         if case .run(let c) = self { return c }

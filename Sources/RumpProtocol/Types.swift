@@ -106,20 +106,8 @@ extension SocketAddress {
     }
 }
 
-/// One address on an interface (what ifconfig prints after `inet`).
-public struct InterfaceAddress: Hashable, Sendable {
-    public var address: SocketAddress
-    public var netmask: SocketAddress
-    /// Broadcast address (broadcast interfaces) or destination (point-to-point); nil if none.
-    public var broadcast: SocketAddress?
-    /// NetBSD IN_IFF_* / IN6_IFF_* bits: 0x1 tentative, 0x2 duplicated, 0x4 detached.
-    public var flags: UInt32
-    public init(address: SocketAddress, netmask: SocketAddress, broadcast: SocketAddress? = nil, flags: UInt32 = 0) {
-        self.address = address
-        self.netmask = netmask
-        self.broadcast = broadcast
-        self.flags = flags
-    }
+// The wire form of NetBSDModels' InterfaceAddress (docs/PROTOCOL.md: InterfaceAddress).
+extension InterfaceAddress {
     func encode(_ w: inout WireWriter) {
         address.encode(&w); netmask.encode(&w)
         if let broadcast { w.bool(true); broadcast.encode(&w) } else { w.bool(false) }

@@ -10,12 +10,9 @@ public enum Convert {
     // MARK: interfaces
 
     public static func interface(_ i: WireInterface) -> NetAdmin.InterfaceInfo {
-        let addresses = i.addresses.map { a in
-            InterfaceAddressInfo(address: a.address, netmask: a.netmask, broadcast: a.broadcast, flags: a.flags)
-        }
-        return NetAdmin.InterfaceInfo(name: i.name, index: i.index, flags: i.flags, mtu: i.mtu,
-                                      linkAddress: i.linkAddress.isEmpty ? nil : i.linkAddress, linkstr: i.linkstr,
-                                      addresses: addresses, counters: i.stats)
+        NetAdmin.InterfaceInfo(name: i.name, index: i.index, flags: i.flags, mtu: i.mtu,
+                               linkAddress: i.linkAddress.isEmpty ? nil : i.linkAddress, linkstr: i.linkstr,
+                               addresses: i.addresses, counters: i.stats)
     }
 
     // MARK: routes

@@ -1,5 +1,8 @@
 // The IPv6 side of the conversions: NetAdmin's inet6 requests as protocol values, and the
 // ND replies (NetBSDModels' NeighborInfo & co., which pass through unchanged).
+#if canImport(Glibc)
+import Glibc
+#endif
 import NetAdmin
 import RumpProtocol
 
@@ -37,12 +40,37 @@ extension Remote {
         (try? interface(name).get())?.index ?? 0
     }
 
-    /// The scope id of `address` written with `zone` ("fe80::1%shmif0", or a number): 0 for
-    /// addresses without scope; the zone's interface index otherwise.
-    public func scope(_ zone: String?, _ address: IPv6Address) -> UInt32 {
-        guard address.needsScope, let zone else { return 0 }
-        if let n = UInt32(zone) { return n }
-        return interfaceIndex(zone)
+    // route -inet6 (NetAdmin's AdminKernel).
+    public func addRoute6(_ request: Route6Request) -> NetBSDErrno? {
+        perform(.routeAdd(Convert.routeEntry6(request, scope: scope)))
+    }
+
+    public func changeRoute6(_ request: Route6Request) -> NetBSDErrno? {
+        perform(.routeChange(Convert.routeEntry6(request, scope: scope)))
+    }
+
+    public func deleteRoute6(_ request: Route6Request) -> NetBSDErrno? {
+        let dst = Convert.wire6(request.destination, scope: scope(request.destinationZone, request.destination))
+        return perform(.routeDelete(destination: dst, netmask: request.prefixLength.map { Convert.wire6(IPv6Address.mask(prefixLength: $0)) }))
+    }
+
+    public func getRoute6(_ destination: IPv6Address, scope: UInt32) -> Result<RouteGetReply, NetBSDErrno> {
+        switch call(.routeGet(destination: Convert.wire6(destination, scope: scope))) {
+        case .success(.routes(let l)) where !l.isEmpty:
+            return .success(Convert.routeGet(l[0], askedSockAddr: Convert.wire6(destination, scope: scope)))
+        case .success: return .failure(.ESRCH)
+        case .failure(let e): return .failure(e)
+        }
+    }
+
+    /// `ifconfig -w n`: polls the interfaces every 100 ms until no inet6 address is tentative.
+    public func waitForDAD(seconds: Int) {
+        for _ in 0..<(max(0, seconds) * 10) {
+            guard case .success(let l) = interfaces(),
+                  l.contains(where: { $0.addresses.contains { $0.address.family == .inet6 && $0.flags & IN6_IFF.TENTATIVE != 0 } })
+            else { return }
+            usleep(100_000)
+        }
     }
 }
 

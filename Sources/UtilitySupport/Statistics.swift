@@ -4,20 +4,6 @@
 import NetAdmin
 import RumpProtocol
 
-public struct KernelStatistics: Sendable {
-    public var ip = IPStatistics()
-    public var icmp = ICMPStatistics()
-    public var arp = ARPStatistics()
-    public var routing = RouteStatistics()
-    /// nil when the kernel reported no udp counters (a stack without UDP): no udp section.
-    public var udp: UDPStatistics?
-    /// nil when the kernel reported no tcp counters: no tcp section.
-    public var tcp: TCPStatistics?
-    /// nil without netinet6 counters: no ip6 / icmp6 sections.
-    public var ip6: IP6Statistics?
-    public var icmp6: ICMP6Statistics?
-}
-
 extension Convert {
     static var ipFields: [String: WritableKeyPath<IPStatistics, UInt64>] { [
         "total": \.total, "badsum": \.badsum, "tooshort": \.tooshort, "toosmall": \.toosmall, "badhlen": \.badhlen,

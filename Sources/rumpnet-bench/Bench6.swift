@@ -2,7 +2,6 @@
 // ICMPv6 sockets, global addresses (DAD off so they are usable at once) and ND resolved in the
 // warm-up. A "packet" is one frame through one stack's input path, as for IPv4.
 
-import CMallocCount
 import RumpNet
 
 func pingPong6(forwarding: Bool, rounds: Int, size: Int) throws -> Result {
@@ -45,30 +44,15 @@ func pingPong6(forwarding: Bool, rounds: Int, size: Int) throws -> Result {
     var msg = [UInt8](repeating: 0, count: 8 + size)
     msg[0] = 128
     for i in 0..<size { msg[8 + i] = UInt8(truncatingIfNeeded: i) }
-    var rx = [UInt8](repeating: 0, count: 2048)
     func settle() { var n = 1; while n > 0 { n = 0; for l in links { n += l.deliver() } } }
-    var got = 0
-    func round(_ m: UnsafeRawBufferPointer, _ r: UnsafeMutableRawBufferPointer) throws {
+    settle()  // the join-time MLD reports
+    defer { withExtendedLifetime(keep) {} }
+    return try timedPingPong(name: forwarding ? "IPv6 forwarding (3 stacks)" : "IPv6 echo (2 stacks)", rounds: rounds,
+                             perRound: forwarding ? 4 : 2, message: msg) { m, r in
         try a.sendto6(fd, m, to: target)
         settle()
+        var got = 0
         while let _ = try? a.recvfrom6(fd, into: r) { got += 1 }
+        return got
     }
-    settle()  // the join-time MLD reports
-    var out: Result?
-    try msg.withUnsafeBytes { m in
-        try rx.withUnsafeMutableBytes { r in
-            for _ in 0..<1000 { try round(m, r) }  // warm up: ND resolved, buffers grown
-            got = 0
-            let a0 = malloc_count_calls()
-            let t0 = nanotime()
-            for _ in 0..<rounds { try round(m, r) }
-            let t1 = nanotime()
-            let a1 = malloc_count_calls()
-            precondition(got == rounds, "lost replies: \(got) of \(rounds)")
-            _ = keep
-            out = Result(name: forwarding ? "IPv6 forwarding (3 stacks)" : "IPv6 echo (2 stacks)",
-                         packets: rounds * (forwarding ? 4 : 2), ns: t1 - t0, allocs: a1 - a0)
-        }
-    }
-    return out!
 }

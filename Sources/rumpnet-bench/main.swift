@@ -1,7 +1,8 @@
 // rumpnet-bench: echo request -> reply through two stacks on an in-memory link (and through a
 // forwarding third stack), the same over IPv6 (Bench6.swift), UDP echo between two stacks' sockets (64 and 1472 bytes of payload),
 // beside a plain memcpy of the same frames, with heap allocations per packet counted by the
-// CMallocCount interposer.
+// CMallocCount interposer. `rumpnet-bench impair`: the impairment middleware's frames per second
+// (ImpairmentBench.swift).
 
 import CMallocCount
 import Glibc
@@ -66,33 +67,37 @@ func pingPong(forwarding: Bool, rounds: Int, size: Int) throws -> Result {
     }
     let fd = try a.socket(domain: SocketConstants.AF_INET, type: SocketConstants.SOCK_RAW, protocol: 1)
     let msg = echoRequest(size: size)
-    var rx = [UInt8](repeating: 0, count: 2048)
     func settle() { var n = 1; while n > 0 { n = 0; for l in links { n += l.deliver() } } }
-    var got = 0
-    func round(_ m: UnsafeRawBufferPointer, _ r: UnsafeMutableRawBufferPointer) throws {
+    defer { withExtendedLifetime(keep) {} }
+    return try timedPingPong(name: forwarding ? "forwarding (3 stacks)" : "echo (2 stacks)", rounds: rounds,
+                             perRound: forwarding ? 4 : 2, message: msg) { m, r in
         try a.sendto(fd, m, to: target)
         settle()
+        var got = 0
         while let _ = try? a.recvfrom(fd, into: r) { got += 1 }
+        return got
     }
-    try msg.withUnsafeBytes { m in
+}
+
+/// The measurement every ping-pong shares: 1000 warm-up rounds (resolution done, buffers grown),
+/// then `rounds` timed ones with heap allocations counted; `round` returns the replies it took.
+func timedPingPong(name: String, rounds: Int, perRound: Int, message: [UInt8],
+                   _ round: (UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer) throws -> Int) throws -> Result {
+    var rx = [UInt8](repeating: 0, count: 2048)
+    return try message.withUnsafeBytes { m in
         try rx.withUnsafeMutableBytes { r in
-            for _ in 0..<1000 { try round(m, r) }  // warm up: ARP resolved, buffers grown
-            got = 0
+            for _ in 0..<1000 { _ = try round(m, r) }
+            var got = 0
             let a0 = malloc_count_calls()
             let t0 = nanotime()
-            for _ in 0..<rounds { try round(m, r) }
+            for _ in 0..<rounds { got += try round(m, r) }
             let t1 = nanotime()
             let a1 = malloc_count_calls()
             precondition(got == rounds, "lost replies: \(got) of \(rounds)")
-            _ = keep
-            let perRound = forwarding ? 4 : 2
-            result = Result(name: forwarding ? "forwarding (3 stacks)" : "echo (2 stacks)", packets: rounds * perRound,
-                            ns: t1 - t0, allocs: a1 - a0)
+            return Result(name: name, packets: rounds * perRound, ns: t1 - t0, allocs: a1 - a0)
         }
     }
-    return result!
 }
-nonisolated(unsafe) var result: Result?
 
 /// UDP echo: A's connected socket sends a datagram to B's port 7, B receives it and sends it back
 /// to its source, A receives the echo. A "packet" is one datagram from one socket to another (two
@@ -159,6 +164,11 @@ func memcpyBaseline(packets: Int, size: Int) -> Result {
 }
 
 let args = CommandLine.arguments
+if args.count > 1 && args[1] == "impair" {
+    // rumpnet-bench impair [FRAMES [CHUNK]]: the impairment middleware (ImpairmentBench.swift).
+    try impairmentReport(frames: args.count > 2 ? Int(args[2]) ?? 2_000_000 : 2_000_000, chunk: args.count > 3 ? Int(args[3]) ?? 2000 : 2000)
+    exit(0)
+}
 let rounds = args.count > 1 ? Int(args[1]) ?? 200_000 : 200_000
 let size = args.count > 2 ? Int(args[2]) ?? 56 : 56
 let runs = args.count > 3 ? Int(args[3]) ?? 5 : 5

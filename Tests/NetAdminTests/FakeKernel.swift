@@ -1,10 +1,12 @@
 import NetAdmin
 
-/// A kernel double that keeps interfaces, routes and ARP entries the way NetBSD's does, and
-/// wires each utility the way the real mains will (parse → kernel calls → format). Replaying a
-/// transcript through it checks parser and formatter together against NetBSD's text.
-final class FakeKernel {
-    var interfaces: [InterfaceInfo] = []
+/// A kernel double that keeps interfaces, routes and ARP entries the way NetBSD's does. The
+/// utilities' own dispatch (NetAdmin's IfconfigTool, RouteTool, ArpTool, NetstatTool: parse →
+/// kernel calls → format, the code the real executables run) runs against it, so replaying a
+/// transcript checks parser, dispatch and formatter together against NetBSD's text.
+final class FakeKernel: AdminKernel {
+    /// The interface list (NetBSD's ifnet), in creation order.
+    var ifnet: [InterfaceInfo] = []
     var cloners: [String]
     var hasInet: Bool
     var hasInet6 = false
@@ -19,7 +21,7 @@ final class FakeKernel {
         hasInet = inet
         var lo = InterfaceInfo(name: "lo0", index: nextIndex, flags: IFF.UP | IFF.LOOPBACK | IFF.RUNNING | IFF.MULTICAST, mtu: 33624)
         if inet { lo.addresses = [.inet(.loopback, netmask: IPv4Address(0xff00_0000))] }
-        interfaces.append(lo)
+        ifnet.append(lo)
         nextIndex += 1
         if inet {
             routes.append(RouteInfo(destination: .inet(.loopback), netmask: nil, gateway: .link(index: 1, name: "lo0", address: []),
@@ -27,52 +29,40 @@ final class FakeKernel {
         }
     }
 
-    func index(_ name: String) -> Int? { interfaces.firstIndex { $0.name == name } }
+    func index(_ name: String) -> Int? { ifnet.firstIndex { $0.name == name } }
 
     // MARK: ifconfig
 
-    func ifconfig(_ args: [String]) -> ToolOutput {
-        let cmd: IfconfigCommand
-        switch IfconfigCommand.parse(args) {
-        case .exit(let o): return o
-        case .run(let c): cmd = c
-        }
-        switch cmd {
-        case .noArguments:
-            return IfconfigFormat.noArguments
-        case .listCloners:
-            return IfconfigFormat.cloners(cloners)
-        case .listNames(let up, let down):
-            return IfconfigFormat.names(interfaces, upOnly: up, downOnly: down)
-        case .waitDAD:
-            return .success
-        case .statusAll(let o, let fam):
-            guard hasInet else { return IfconfigFormat.socketFailed(.status) }
-            return IfconfigFormat.statusAll(interfaces, options: o, family: fam)
-        case .status(let name, let o, let fam):
-            guard hasInet else { return IfconfigFormat.socketFailed(.status) }
-            guard let i = index(name) else { return IfconfigFormat.statusFailed(name, .ENXIO) }
-            return IfconfigFormat.show(interfaces[i], options: o, family: fam)
-        case .linkStatus(let name):
-            guard let i = index(name) else { return IfconfigFormat.statusFailed(name, .ENXIO) }
-            return IfconfigFormat.linkStatus(interfaces[i])
-        case .configure(let name, let fam, let ops):
-            if fam == .inet6 && !hasInet6 { return IfconfigFormat.socketFailed(.address) }
-            if !hasInet {
-                let setsAddress = ops.contains { if case .setAddress = $0 { return true }; return false }
-                return IfconfigFormat.socketFailed(setsAddress ? .address : .other)
-            }
-            var out = ToolOutput()
-            for op in ops {
-                if let e = apply(op, name) {
-                    let isCreate = op == .create || op == .destroy
-                    out.append(index(name) == nil && !isCreate ? IfconfigFormat.noSuchInterface(e)
-                                                               : IfconfigFormat.operationFailed(op, e))
-                    if out.status != 0 { return out }
-                }
-            }
-            return out
-        }
+    func ifconfig(_ args: [String]) -> ToolOutput { IfconfigTool.run(args, kernel: self) }
+
+    func interfaceCloners() -> [String]? { cloners }
+    func interfaces() -> Result<[InterfaceInfo], NetBSDErrno> { .success(ifnet) }
+    func interface(_ name: String) -> Result<InterfaceInfo, NetBSDErrno> {
+        index(name).map { .success(ifnet[$0]) } ?? .failure(.ENXIO)
+    }
+    func createInterface(_ name: String) -> NetBSDErrno? { apply(.create, name) }
+    func destroyInterface(_ name: String) -> NetBSDErrno? { apply(.destroy, name) }
+    func setInterfaceFlags(_ name: String, set: UInt32, clear: UInt32) -> NetBSDErrno? {
+        if set & IFF.UP != 0, let e = apply(.up, name) { return e }
+        if set & ~IFF.UP != 0, let e = apply(.setFlags(set & ~IFF.UP), name) { return e }
+        if clear & IFF.UP != 0, let e = apply(.down, name) { return e }
+        if clear & ~IFF.UP != 0 { return apply(.clearFlags(clear & ~IFF.UP), name) }
+        return nil
+    }
+    func setMTU(_ name: String, _ mtu: Int) -> NetBSDErrno? { apply(.mtu(mtu), name) }
+    func setMetric(_ name: String, _ metric: Int) -> NetBSDErrno? { apply(.metric(metric), name) }
+    func setLinkstr(_ name: String, _ linkstr: String?) -> NetBSDErrno? { apply(linkstr.map { .linkstr($0) } ?? .deleteLinkstr, name) }
+    func addAddress(_ name: String, _ address: InterfaceAddress, alias: Bool) -> NetBSDErrno? {
+        if case .inet6 = address.address { return addAddress6(name, address) }
+        guard case .inet(let a, _) = address.address else { return .EAFNOSUPPORT }
+        // A netmask of 0.0.0.0 asks for the classful one.
+        let mask = address.netmask.ipv4.flatMap { $0 == .any ? nil : $0 }
+        return apply(.setAddress(a, netmask: mask, broadcast: address.broadcast?.ipv4, alias: alias), name)
+    }
+    func deleteAddress(_ name: String, _ address: SocketAddress) -> NetBSDErrno? {
+        if case .inet6 = address { return deleteAddress6(name, address) }
+        guard case .inet(let a, _) = address else { return .EAFNOSUPPORT }
+        return apply(.deleteAddress(a), name)
     }
 
     /// One operation; the errno the kernel would return.
@@ -90,12 +80,12 @@ final class FakeKernel {
                                     mtu: 1500, linkAddress: macs[name] ?? [0xb2, 0xa0, 0, 0, 0, UInt8(nextIndex)])
             }
             nextIndex += 1
-            interfaces.append(ifp)
+            ifnet.append(ifp)
             return nil
         }
         guard let i = index(name) else { return .ENXIO }
-        var ifp = interfaces[i]
-        defer { if index(name) != nil { interfaces[i] = ifp } }
+        var ifp = ifnet[i]
+        defer { if index(name) != nil { ifnet[i] = ifp } }
         let isShmif = name.hasPrefix("shmif")
         func bringUp() -> NetBSDErrno? {
             ifp.flags |= IFF.UP
@@ -109,7 +99,7 @@ final class FakeKernel {
             return nil
         case .destroy:
             if name == "lo0" { return .EPERM }
-            interfaces.remove(at: i)
+            ifnet.remove(at: i)
             return nil
         case .up:
             return bringUp()
@@ -177,45 +167,37 @@ func mac(_ s: String) -> [UInt8] { MACAddress(s)!.bytes }
 extension FakeKernel {
     // MARK: route
 
-    func route(_ args: [String]) -> ToolOutput {
-        let cmd: RouteCommand
-        switch RouteCommand.parse(args) {
-        case .exit(let o): return o
-        case .run(let c): cmd = c
-        }
-        switch cmd {
-        case .show(let o, let fam):
-            return RouteFormat.show(sortedRoutes, options: o, family: fam)
-        case .monitor:
-            return .success
-        case .flush(let o, _):
-            let gone = sortedRoutes.filter { $0.flags & RTF.GATEWAY != 0 }
-            routes.removeAll { $0.flags & RTF.GATEWAY != 0 }
-            return RouteFormat.flush(gone, options: o)
-        case .get(let o, let a):
-            guard let r = lookup(a) else { return RouteFormat.socketError(.ESRCH) }
-            let ifp = interfaces.first { $0.name == r.interface }
-            let ifa = ifp?.addresses.first { $0.address.family == .inet }?.address
-            let reply = RouteGetReply(routeTo: .inet(a), destination: r.destination, netmask: r.netmask,
-                                      gateway: r.gateway, localAddress: ifa, interface: r.interface, flags: r.flags | RTF.DONE)
-            guard o.verbose else { return RouteFormat.get(reply) }
-            return RouteFormat.getVerbose(reply, ifp: ifp.map { .link(index: $0.index, name: $0.name, address: $0.linkAddress ?? []) })
-        case .add(let o, let req):
-            return RouteFormat.change("add", req, options: o, error: addRoute(req))
-        case .change(let o, let req):
-            guard let i = find(req) else { return RouteFormat.change("change", req, options: o, error: .ESRCH) }
-            if let gw = req.gateway { routes[i].gateway = .inet(gw) }
-            return RouteFormat.change("change", req, options: o)
-        case .inet6:
-            return ToolOutput(stderr: "no inet6 routes in the kernel double\n", status: 99)
-        case .delete(let o, let req):
-            guard let i = find(req) else { return RouteFormat.change("delete", req, options: o, error: .ESRCH) }
-            routes.remove(at: i)
-            return RouteFormat.change("delete", req, options: o)
-        }
+    func route(_ args: [String]) -> ToolOutput { RouteTool.run(args, kernel: self) }
+
+    func routes(family: AddressFamily?) -> Result<[RouteInfo], NetBSDErrno> { .success(routes) }
+
+    func flushRoutes(family: AddressFamily?) -> Result<[RouteInfo], NetBSDErrno> {
+        let gone = routes.filter { $0.flags & RTF.GATEWAY != 0 }
+        routes.removeAll { $0.flags & RTF.GATEWAY != 0 }
+        return .success(gone)
     }
 
-    var sortedRoutes: [RouteInfo] { RouteInfo.tableOrder(routes) }
+    func getRoute(_ a: IPv4Address) -> Result<RouteGetReply, NetBSDErrno> {
+        guard let r = lookup(a) else { return .failure(.ESRCH) }
+        let ifp = ifnet.first { $0.name == r.interface }
+        let ifa = ifp?.addresses.first { $0.address.family == .inet }?.address
+        return .success(RouteGetReply(routeTo: .inet(a), destination: r.destination, netmask: r.netmask,
+                                      gateway: r.gateway, localAddress: ifa, interface: r.interface, flags: r.flags | RTF.DONE))
+    }
+
+    func changeRoute(_ req: RouteRequest) -> NetBSDErrno? {
+        guard let i = find(req) else { return .ESRCH }
+        if let gw = req.gateway { routes[i].gateway = .inet(gw) }
+        return nil
+    }
+
+    func deleteRoute(_ req: RouteRequest) -> NetBSDErrno? {
+        guard let i = find(req) else { return .ESRCH }
+        routes.remove(at: i)
+        return nil
+    }
+
+    var sortedRoutes: [RouteInfo] { routes.sorted(by: RouteInfo.radixOrder) }
 
     func find(_ req: RouteRequest) -> Int? {
         routes.firstIndex { $0.destination == .inet(req.destination) && $0.netmask == req.netmask.map { .inet($0) } }
@@ -239,21 +221,11 @@ extension FakeKernel {
 
     // MARK: netstat
 
-    func netstat(_ args: [String]) -> ToolOutput {
-        let cmd: NetstatCommand
-        switch NetstatCommand.parse(args) {
-        case .exit(let o): return o
-        case .run(let c): cmd = c
-        }
-        switch cmd {
-        case .routes(let numeric, let fam):
-            return NetstatFormat.routes(sortedRoutes, numeric: numeric, family: fam)
-        case .interfaces(let cols, let name, _, _):
-            return NetstatFormat.interfaces(interfaces, columns: cols, interface: name)
-        default:
-            return ToolOutput(stderr: "not in the kernel double\n", status: 99)
-        }
-    }
+    func netstat(_ args: [String]) -> ToolOutput { NetstatTool.run(args, kernel: self) }
+
+    /// The double keeps no counters and no sockets.
+    func statistics() -> KernelStatistics? { nil }
+    func sockets() -> [SocketInfo] { [] }
 
     /// Runs one transcript command line against this kernel.
     func run(_ e: TranscriptEntry) -> ToolOutput {
@@ -269,34 +241,22 @@ extension FakeKernel {
 extension FakeKernel {
     // MARK: arp
 
-    func arpCommand(_ args: [String]) -> ToolOutput {
-        let cmd: ArpCommand
-        switch ArpCommand.parse(args) {
-        case .exit(let o): return o
-        case .run(let c): cmd = c
-        }
-        switch cmd {
-        case .showAll:
-            return ArpFormat.all(arp)
-        case .show(let a, let text, _):
-            return ArpFormat.show(arp.first { $0.address == a }, address: a, hostText: text)
-        case .delete(let a, _):
-            guard let i = arp.firstIndex(where: { $0.address == a }) else { return ArpFormat.deleteFailed(.ENOENT) }
-            arp.remove(at: i)
-            return .success
-        case .deleteAll:
-            arp.removeAll()
-            return .success
-        case .set(let req):
-            guard let via = lookup(req.address), via.flags & RTF.CONNECTED != 0 else {
-                return ArpFormat.setFailed(hostText: req.hostText, .ESRCH)
-            }
-            arp.removeAll { $0.address == req.address }
-            arp.append(ArpInfo(address: req.address, linkAddress: req.linkAddress, interface: via.interface,
-                               expire: req.temporary ? 1200 : nil, published: req.published))
-            return .success
-        case .file:
-            return .success
-        }
+    /// arp(8); no `arp -f` file exists here.
+    func arpCommand(_ args: [String]) -> ToolOutput { ArpTool.run(args, kernel: self, readFile: { _ in nil }) }
+
+    func arpEntries() -> Result<[ArpInfo], NetBSDErrno> { .success(arp) }
+
+    func deleteArp(_ a: IPv4Address) -> NetBSDErrno? {
+        guard let i = arp.firstIndex(where: { $0.address == a }) else { return .ENOENT }
+        arp.remove(at: i)
+        return nil
+    }
+
+    func setArp(_ entry: ArpInfo) -> NetBSDErrno? {
+        guard let via = lookup(entry.address), via.flags & RTF.CONNECTED != 0 else { return .ESRCH }
+        arp.removeAll { $0.address == entry.address }
+        arp.append(ArpInfo(address: entry.address, linkAddress: entry.linkAddress, interface: via.interface,
+                           expire: entry.isPermanent ? nil : 1200, published: entry.published))
+        return nil
     }
 }

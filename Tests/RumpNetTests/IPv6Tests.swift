@@ -167,6 +167,13 @@ import Testing
         let info = try a.ndInfo(name: "shmif0")
         #expect(info.linkMTU == 0 && info.maxMTU == 1500 && info.curHopLimit == 64 && info.baseReachable == 30000 && info.retrans == 1000)
         #expect((15000..<45000).contains(info.reachable))
+        // ND_COMPUTE_RTIME really randomises: stacks with other seeds draw other times in the range.
+        let times = try (10..<20).map { seed -> UInt64 in
+            let s = lab.stack6(seed: UInt64(seed))
+            try lab.attach6(s, lab.link(), "shmif0", mac: 0xb2a0_0000_0100 + UInt64(seed))
+            return try s.ndInfo(name: "shmif0").reachable
+        }
+        #expect(Set(times).count > 5 && times.allSatisfy { (15000..<45000).contains($0) })
         #expect(info.flags == ND6_IFF.PERFORMNUD | ND6_IFF.ACCEPT_RTADV | ND6_IFF.AUTO_LINKLOCAL)
     }
 
@@ -566,5 +573,221 @@ import Testing
         let v4 = NetStack(clock: VirtualClock(), seed: 1)
         #expect(v4.sysctlList(prefix: "net.inet6").isEmpty)
         #expect(throws: Errno.ENOENT) { try v4.sysctlGet("net.inet6.ip6.forwarding") }
+    }
+}
+
+/// shared/vectors/netbsd-tools/h-ipv6.txt's session (kernels k1, k2 on one bus) replayed on
+/// stacks: the addresses, flags, routes, prefixes and counters NetBSD showed at each step.
+@Suite struct IPv6NetBSDSessionTests {
+    func row(_ r: Route6) -> String {
+        let gw: String
+        switch r.gateway {
+        case .address(let a, _): gw = "\(a)"
+        case .link(let i): gw = i == 1 ? "lo0" : "link#\(i)"
+        }
+        let dst = r.prefixLength == 0 ? "default" : r.prefixLength == 128 ? "\(r.destination)"
+            : "\(r.destination)\(r.scopeID != 0 ? (r.scopeID == 1 ? "%lo0" : "%shmif0") : "")/\(r.prefixLength)"
+        return "\(dst) \(gw) \(r.flags.letters) \(r.mtu == 0 ? "-" : "\(r.mtu)") \(r.ifIndex == 1 ? "lo0" : "shmif0")"
+    }
+
+    @Test func theRecordedSessionOnStacks() throws {
+        let lab = Lab()
+        let bus = lab.link()
+        let k1 = lab.stack6(seed: 1), k2 = lab.stack6(seed: 2)
+        try k1.attachInterface(name: "shmif0", driver: bus.makeDriver(), mac: MACAddress("b2:a0:11:7c:68:f8")!)
+        try k1.setUp(name: "shmif0", true)
+        #expect(try k1.addresses6(name: "shmif0").map { "\($0.address) \($0.scopeID)" } == ["fe80::b0a0:11ff:fe7c:68f8 2"])
+        try k1.addAddress6(name: "shmif0", v6("fd00::1"), prefixLength: 64)
+        #expect(try k1.addresses6(name: "shmif0").last?.flags == IN6_IFF.TENTATIVE)  // "tentative"
+        try k2.attachInterface(name: "shmif0", driver: bus.makeDriver(), mac: MACAddress("b2:a0:7f:87:c1:ba")!)
+        try k2.addAddress6(name: "shmif0", v6("fd00::2"), prefixLength: 64)           // before up: brings it up
+        lab.advance(seconds: 2)
+        #expect(try k1.addresses6(name: "shmif0").allSatisfy { $0.flags == 0 })
+        let fd = try Ping6.socket(k1)
+        for seq in 0..<3 { try Ping6.send(k1, fd, to: v6("fd00::2"), seq: UInt16(seq)); lab.settle() }
+        for seq in 0..<2 { try Ping6.send(k1, fd, to: v6("fd00::2"), seq: UInt16(seq), size: 3000); lab.settle() }
+        #expect(Ping6.drain(k1, fd).filter { $0.type == ICMPv6Type.echoReply }.map(\.bytes.count) == [16, 16, 16, 3008, 3008])
+        // netstat -s -p ip6's fragment lines: 6 received, 2 reassembled, 2 fragmented into 6.
+        #expect(k1.ip6Stats.fragments == 6 && k1.ip6Stats.reassembled == 2)
+        #expect(k1.ip6Stats.fragmented == 2 && k1.ip6Stats.ofragments == 6)
+        #expect(throws: Errno.EHOSTUNREACH) { try k1.sourceAddress6(for: v6("2001:db8::1")) }
+        #expect(k1.ip6Stats.noroute == 1)  // "1 output packet discarded due to no route"
+        // route -n show -inet6 after the two route adds.
+        try k1.addRoute6(destination: v6("fd01::"), prefixLength: 64, gateway: v6("fd00::2"))
+        try k1.addRoute6(destination: .any, prefixLength: 0, gateway: v6("fd00::2"))
+        #expect(k1.routeList6.map(row) == [
+            "default fd00::2 UGS - shmif0",
+            "::1 ::1 UH 33624 lo0",
+            "fd00::/64 link#2 UC - shmif0",
+            "fd00::1 link#2 UHl - lo0",
+            "fd01::/64 fd00::2 UGS - shmif0",
+            "fe80::%lo0/64 fe80::1 U - lo0",
+            "fe80::1 lo0 UHl - lo0",
+            "fe80::%shmif0/64 link#2 UC - shmif0",
+            "fe80::b0a0:11ff:fe7c:68f8 link#2 UHl - lo0",
+            "ff01::%lo0/32 ::1 UC 33624 lo0",
+            "ff01::%shmif0/32 link#2 UC - shmif0",
+            "ff02::%lo0/32 ::1 UC 33624 lo0",
+            "ff02::%shmif0/32 link#2 UC - shmif0",
+        ])
+        // route -n get -inet6 fd01::5.
+        let g = try k1.getRoute6(v6("fd01::5"))
+        #expect(g.route.destination == v6("fd01::") && IPv6Address.mask(prefixLength: g.route.prefixLength) == v6("ffff:ffff:ffff:ffff::"))
+        #expect(g.route.localAddress == v6("fd00::1") && g.interfaceName == "shmif0" && g.route.flags.names == ["UP", "GATEWAY", "DONE", "STATIC"])
+        try k1.deleteRoute6(destination: v6("fd01::"), prefixLength: 64)
+        try k1.deleteRoute6(destination: .any, prefixLength: 0)
+        // ndp -p.
+        #expect(k1.prefixes.map { "\($0.prefix)/\($0.prefixLength) \($0.interfaceName) ref=\($0.references)" }
+                == ["fd00::/64 shmif0 ref=1", "fe80::/64 shmif0 ref=0", "fe80::/64 lo0 ref=0"])
+        #expect(k1.defaultRouters.isEmpty)
+        // ndp -an: own entries permanent R, the peer learned.
+        let n = k1.neighbors
+        #expect(n.first { $0.address == v6("fd00::2") }.map { "\($0.linkAddress!) \($0.stateLetter)" } == "b2:a0:7f:87:c1:ba R")
+        #expect(n.filter(\.permanent).allSatisfy { $0.stateLetter == "R" && $0.linkAddress == MACAddress("b2:a0:11:7c:68:f8")! })
+        // ifconfig shmif0 inet6 fd00::1 delete; fd00::a/64 alias: tentative again.
+        try k1.deleteAddress6(name: "shmif0", v6("fd00::1"))
+        try k1.addAddress6(name: "shmif0", v6("fd00::a"), prefixLength: 64)
+        #expect(try k1.addresses6(name: "shmif0").map { "\($0.address) \($0.flags)" } == ["fe80::b0a0:11ff:fe7c:68f8 0", "fd00::a 2"])
+        // ndp -c: every entry goes, own ones included.
+        #expect(!k1.flushNeighbors().isEmpty && k1.neighbors.isEmpty)
+        // sysctl net.inet6.ip6.forwarding net.inet6.ip6.accept_rtadv net.inet6.ip6.dad_count
+        #expect(try [k1.sysctlGet("net.inet6.ip6.forwarding"), k1.sysctlGet("net.inet6.ip6.accept_rtadv"),
+                     k1.sysctlGet("net.inet6.ip6.dad_count")] == [0, 0, 1])
+        // ndp -i shmif0.
+        let i = try k1.ndInfo(name: "shmif0")
+        #expect(i.linkMTU == 0 && i.maxMTU == 1500 && i.curHopLimit == 64 && i.baseReachable == 30_000 && i.retrans == 1000)
+    }
+}
+
+@Suite struct IPv6ReassemblyTests {
+    let me = v6("fd00::1"), peer = v6("fd00::2")
+    let mac = MACAddress(0xb2a0_0000_0001), peerMAC = MACAddress(0xb2a0_0000_0002)
+
+    func stack() throws -> (NetStack, CaptureDriver) {
+        let s = NetStack(clock: VirtualClock(), seed: 3)
+        let cap = CaptureDriver()
+        s.enableIPv6()
+        try s.sysctlSet("net.inet6.ip6.dad_count", 0)
+        try s.attachInterface(name: "shmif0", driver: cap, mac: mac)
+        try s.addAddress6(name: "shmif0", me, prefixLength: 64)
+        return (s, cap)
+    }
+
+    func frag(_ off: Int, _ data: [UInt8], more: Bool, id: UInt32) -> [UInt8] {
+        let fh: [UInt8] = [58, 0, UInt8(off >> 8), UInt8(off & 0xF8) | (more ? 1 : 0),
+                           UInt8(id >> 24), UInt8(id >> 16 & 0xFF), UInt8(id >> 8 & 0xFF), UInt8(id & 0xFF)]
+        return Frame6.make(dstMAC: mac, srcMAC: peerMAC, src: peer, dst: me, nh: 44, payload: fh + data)
+    }
+
+    @Test func overlapsDropTheDatagramAndBadSizesArePointedAt() throws {
+        let (s, cap) = try stack()
+        let body = Frame6.icmp(Ping6.request(seq: 1, size: 40), src: peer, dst: me)
+        // Overlap (RFC 5722): the whole datagram goes.
+        for f in [frag(0, Array(body[0..<24]), more: true, id: 1), frag(16, Array(body[16..<48]), more: false, id: 1)] {
+            f.withUnsafeBytes { s.receive($0, on: 2) }
+        }
+        #expect(s.ip6.reass.isEmpty && s.ip6Stats.reassembled == 0 && s.ip6Stats.fragdropped >= 2)
+        // In order and out of order: reassembled and answered.
+        cap.frames.removeAll()
+        for f in [frag(24, Array(body[24...]), more: false, id: 2), frag(0, Array(body[0..<24]), more: true, id: 2)] {
+            f.withUnsafeBytes { s.receive($0, on: 2) }
+        }
+        #expect(s.ip6Stats.reassembled == 1 && s.icmp6Stats.reflect == 1)
+        // A non-final fragment that is not a multiple of 8: parameter problem at the payload length.
+        try s.sysctlSet("net.inet6.icmp6.errppslimit", -1)
+        frag(0, Array(body[0..<20]), more: true, id: 3).withUnsafeBytes { s.receive($0, on: 2) }
+        #expect(s.icmp6Stats.oparamprob_header == 1)
+    }
+
+    @Test func hostileFragmentsStayWithinTheBounds() throws {
+        let (s, _) = try stack()
+        // Tiny fragments far into many datagrams: queues and bytes stay bounded.
+        for id in 0..<2000 {
+            frag(65000 - 8 * (id % 50), [UInt8](repeating: 1, count: 8), more: true, id: UInt32(id)).withUnsafeBytes { s.receive($0, on: 2) }
+        }
+        #expect(s.ip6.reass.count <= 256 && s.ip6.reassBytes <= IP6State.reassMaxBytes)
+        #expect(s.ip6.reassFragments <= 256 && s.ip6Stats.fragoverflow > 0)
+        #expect(s.ip6.reass.values.reduce(0) { $0 + $1.data.count } == s.ip6.reassBytes)
+    }
+}
+
+@Suite struct IPv6RedirectTests {
+    @Test func aRouterRedirectsToTheBetterFirstHopAndTheHostFollows() throws {
+        let lab = Lab()
+        let l = lab.link()
+        let a = lab.stack6(seed: 1), r = lab.stack6(seed: 2), c = lab.stack6(seed: 3)
+        try lab.attach6(a, l, "shmif0", mac: 0xb2a0_0000_0001)
+        try lab.attach6(r, l, "shmif0", mac: 0xb2a0_0000_0002)
+        try lab.attach6(c, l, "shmif0", mac: 0xb2a0_0000_0003)
+        try a.addAddress6(name: "shmif0", v6("fd00::1"), prefixLength: 64)
+        try r.addAddress6(name: "shmif0", v6("fd00::2"), prefixLength: 64)
+        try c.addAddress6(name: "shmif0", v6("fd00::3"), prefixLength: 64)
+        try c.addAddress6(name: "shmif0", v6("fd09::3"), prefixLength: 64)  // off a's prefix, on the link
+        try r.addRoute6(destination: v6("fd09::"), prefixLength: 64, gateway: nil, interface: "shmif0")
+        try r.sysctlSet("net.inet6.ip6.forwarding", 1)
+        lab.advance(seconds: 3)
+        // a reaches fd09::3 through the router, whose link-local it learns as its default.
+        let rll = try r.addresses6(name: "shmif0").first { $0.address.isLinkLocal }!.address
+        try a.addRoute6(destination: .any, prefixLength: 0, gateway: rll, gatewayScopeID: 2)
+        let fd = try Ping6.socket(a)
+        try Ping6.send(a, fd, to: v6("fd09::3"), seq: 1)
+        lab.settle()
+        #expect(Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }.count == 1)
+        #expect(r.ip6Stats.redirectsent == 1 && r.icmp6Stats.oredirect == 1)
+        // a installed the host route the redirect named; the next echo goes straight to c.
+        #expect(a.routeList6.contains { $0.destination == v6("fd09::3") && $0.prefixLength == 128 && $0.flags.contains(.dynamic) })
+        let before = r.ip6Stats.forward
+        try Ping6.send(a, fd, to: v6("fd09::3"), seq: 2)
+        lab.settle()
+        #expect(Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }.count == 1)
+        #expect(r.ip6Stats.forward == before)
+    }
+}
+
+@Suite struct IPv6HardwareDuplicateTests {
+    @Test func aDuplicateLinkLocalFromTheMACDisablesIPv6OnTheInterface() throws {
+        let lab = Lab()
+        let l = lab.link()
+        let a = lab.stack6(seed: 1), b = lab.stack6(seed: 2)
+        try lab.attach6(a, l, "shmif0", mac: 0xb2a0_0000_0005)
+        lab.advance(seconds: 3)
+        var logs: [String] = []
+        b.log = { logs.append($0) }
+        try lab.attach6(b, l, "shmif0", mac: 0xb2a0_0000_0005)  // the same MAC: the same link-local
+        lab.advance(seconds: 3)
+        #expect(try b.addresses6(name: "shmif0").first?.flags == IN6_IFF.DUPLICATED)
+        #expect(try b.ndInfo(name: "shmif0").flags & ND6_IFF.IFDISABLED != 0)
+        #expect(logs.contains("shmif0: possible hardware address duplication detected, disable IPv6"))
+        #expect(try a.ndInfo(name: "shmif0").flags & ND6_IFF.IFDISABLED == 0)
+        // Nothing goes out of b's shmif0 any more.
+        try b.addAddress6(name: "shmif0", v6("fd00::5"), prefixLength: 64, flags: IN6_IFF.NODAD)
+        let fd = try Ping6.socket(b)
+        #expect(throws: Errno.ENETDOWN) { try Ping6.send(b, fd, to: .linkLocalAllNodes, scope: 2, seq: 1) }
+    }
+
+    @Test func aNUDProbeWithoutLinkLayerOptionIsAnsweredThroughResolution() throws {
+        let lab = Lab()
+        let l = lab.link()
+        let a = lab.stack6(seed: 1), b = lab.stack6(seed: 2)
+        try lab.attach6(a, l, "shmif0", mac: 0xb2a0_0000_0001)
+        try lab.attach6(b, l, "shmif0", mac: 0xb2a0_0000_0002)
+        try a.addAddress6(name: "shmif0", v6("fd00::1"), prefixLength: 64)
+        try b.addAddress6(name: "shmif0", v6("fd00::2"), prefixLength: 64)
+        lab.advance(seconds: 3)
+        // A unicast NS from fd00::1 to b without a source link-layer option; b knows nothing of a.
+        let ns = NDMessage.neighborSolicit(target: v6("fd00::2"), options: NDOptions())
+        var m = [UInt8](repeating: 0, count: 64)
+        let n = m.withUnsafeMutableBytes { ns.emit($0, src: v6("fd00::1"), dst: v6("fd00::2")) }
+        let f = Frame6.make(dstMAC: MACAddress(0xb2a0_0000_0002), srcMAC: MACAddress(0xb2a0_0000_0001), src: v6("fd00::1"),
+                            dst: v6("fd00::2"), nh: 58, hopLimit: 255, payload: Array(m[0..<n]))
+        var nas = 0
+        l.tap = { fr in
+            if fr.count >= 78, fr[12] == 0x86, fr[20] == 58, fr[54] == ICMPv6Type.neighborAdvert, fr[6] == 0xb2, fr[11] == 2 { nas += 1 }
+        }
+        f.withUnsafeBytes { b.receive($0, on: 2) }
+        lab.settle()
+        // b resolved a (NS, a's NA), then sent its held NA.
+        #expect(nas == 1)
+        #expect(b.neighbors.first { $0.address == v6("fd00::1") }?.state == .reachable)
     }
 }

@@ -19,6 +19,7 @@ extension NetStack {
             ifp.counters.ierrors &+= 1
             return
         }
+        if let x = ip6IfIfPresent(ifp.index), x.info.flags & ND6_IFF.IFDISABLED != 0 { ip6Stats.cantforward &+= 1; return }
         let d = ip.bytes
         let src = ip.source, dst = ip.destination
         // Scope rules (ip6_input): no multicast or unspecified-destination, no loopback from a
@@ -155,13 +156,15 @@ extension NetStack {
                        linkMulticast: false)
             return
         }
-        guard let r = ip6.routes.lookup(edst) else {
+        let slot = ip6.routes.cachedLookupSlot(edst)
+        guard slot >= 0 else {
             ip6Stats.noroute &+= 1
             ip6Stats.cantforward &+= 1
             icmp6Error(d, ifp: ifp, type: ICMPv6Type.destinationUnreachable, code: ICMPv6Code.noRoute, param: 0,
                        linkMulticast: false)
             return
         }
+        let r = ip6.routes[slot: slot]
         if r.flags.contains(.reject) || r.flags.contains(.blackhole) {
             ip6Stats.cantforward &+= 1
             if r.flags.contains(.reject) {
@@ -183,11 +186,61 @@ extension NetStack {
         o.copyMemory(from: d)
         o.setU8(7, d.u8(7) - 1)
         ip6Stats.forward &+= 1
-        if let e = ip6OutputRouted(txBuf, length: d.count, edst: edst, route: r, forwarding: true) {
+        if let e = ip6OutputRouted(txBuf, length: d.count, edst: edst, routeSlot: slot, forwarding: true) {
             if e == .EHOSTUNREACH {
                 icmp6Error(d, ifp: ifp, type: ICMPv6Type.destinationUnreachable, code: ICMPv6Code.addressUnreachable,
                            param: 0, linkMulticast: false)
             }
+            return
         }
+        // Back out the link it came in on, from a neighbour: tell the sender the better first
+        // hop (RFC 4861 8.2), as ip6_forward does when net.inet6.ip6.redirect is 1.
+        if out === ifp, ip6.sysctl.redirect, !r.flags.contains(.dynamic), let via = ip6.routes.lookup(esrc),
+           !via.flags.contains(.gateway), via.ifIndex == ifp.index {
+            var target = edst
+            if r.flags.contains(.gateway), case .address(let gw, _) = r.gateway { target = gw }
+            icmp6Redirect(d, ifp: ifp, esrc: esrc, edst: edst, target: target)
+        }
+    }
+
+    /// icmp6_redirect_output: from our link-local, the target's link-layer address when known,
+    /// and as much of the packet as fits in 1280 bytes in a redirected header option.
+    func icmp6Redirect(_ d: UnsafeRawBufferPointer, ifp: NetInterface, esrc: IPv6Address, edst: IPv6Address,
+                       target: IPv6Address) {
+        guard let ll = ip6IfIfPresent(ifp.index)?.addresses.first(where: { $0.address.isLinkLocal && $0.isUsable }) else { return }
+        let limit = ip6.sysctl.errPPSLimit
+        if limit >= 0 {
+            let t = clock.now
+            if t >= ip6.errWindow &+ 1_000_000_000 { ip6.errWindow = t; ip6.errCount = 0 }
+            if ip6.errCount >= limit { icmp6Stats.toofreq &+= 1; return }
+            ip6.errCount += 1
+        }
+        var o = NDOptions()
+        if let e = ip6.neighbors[ND6Key(ifIndex: Int32(ifp.index), address: target)], e.state != .incomplete,
+           e.state != .noState {
+            o.targetLinkAddress = e.mac
+        }
+        let h = NetStack.headroom
+        let src = ll.address.withoutEmbeddedScope, dst = esrc.withoutEmbeddedScope
+        let fixed = 40 + (o.targetLinkAddress == nil ? 0 : 8)
+        let quote = min(d.count, (1280 - 40 - fixed - 8) & ~7)
+        let rh = 8 + (quote + 7) & ~7
+        let len = 40 + fixed + rh
+        let p = UnsafeMutableRawBufferPointer(rebasing: errBuf[h..<(h + len)])
+        p.initializeMemory(as: UInt8.self, repeating: 0)
+        let m = UnsafeMutableRawBufferPointer(rebasing: p[40...])
+        var off = 40
+        if let mac = o.targetLinkAddress { NDOptions.emitLinkAddress(m, at: off, type: NDOptionType.targetLinkAddress, mac); off += 8 }
+        m.setU8(off, NDOptionType.redirectedHeader)
+        m.setU8(off + 1, UInt8(rh / 8))
+        (m.baseAddress! + off + 8).copyMemory(from: d.baseAddress!, byteCount: quote)
+        target.withoutEmbeddedScope.store(to: m.baseAddress! + 8)
+        edst.withoutEmbeddedScope.store(to: m.baseAddress! + 24)
+        ICMPv6Emitter.emit(m, type: ICMPv6Type.redirect, code: 0, word: 0, src: src, dst: dst)
+        IPv6Emitter.emit(p, payloadLength: len - 40, nextHeader: IPv6NextHeader.icmpv6, hopLimit: 255, src: src, dst: dst)
+        ip6Stats.redirectsent &+= 1
+        icmp6Stats.countError(type: ICMPv6Type.redirect, code: 0)
+        icmp6Stats.outhist[Int(ICMPv6Type.redirect)] &+= 1
+        _ = ip6Output(errBuf, length: len, zone: dst.needsScope ? ifp.index : 0)
     }
 }

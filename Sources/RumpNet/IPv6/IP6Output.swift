@@ -22,14 +22,16 @@ extension NetStack {
             if length > mtu { return fragment6(ifp, buf, length: length, mtu: mtu, nexthop: edst) }
             return link6Output(ifp, buf, length: length, nexthop: edst)
         }
-        guard let r = ip6.routes.lookup(edst) else { ip6Stats.noroute &+= 1; return .EHOSTUNREACH }
-        return ip6OutputRouted(buf, length: length, edst: edst, route: r, forwarding: false)
+        let slot = ip6.routes.cachedLookupSlot(edst)
+        guard slot >= 0 else { ip6Stats.noroute &+= 1; return .EHOSTUNREACH }
+        return ip6OutputRouted(buf, length: length, edst: edst, routeSlot: slot, forwarding: false)
     }
 
-    func ip6OutputRouted(_ buf: UnsafeMutableRawBufferPointer, length: Int, edst: IPv6Address, route r: R6,
+    func ip6OutputRouted(_ buf: UnsafeMutableRawBufferPointer, length: Int, edst: IPv6Address, routeSlot: Int,
                          forwarding: Bool) -> Errno? {
         let h = NetStack.headroom
-        ip6.routes.countUse(r.destination, prefixLength: r.prefixLength)
+        ip6.routes.countUse(slot: routeSlot)
+        let r = ip6.routes[slot: routeSlot]
         if r.flags.contains(.blackhole) { return nil }
         if r.flags.contains(.reject) { return r.flags.contains(.host) ? .EHOSTUNREACH : .ENETUNREACH }
         guard let ifp = interface(index: r.ifIndex) else { ip6Stats.noroute &+= 1; return .EHOSTUNREACH }
@@ -53,15 +55,16 @@ extension NetStack {
         return link6Output(ifp, buf, length: length, nexthop: nexthop)
     }
 
-    /// The MTU towards `edst`: a learned path MTU, the route's, the RA's link MTU, the interface's.
+    /// The MTU towards `edst`: the smallest of a learned path MTU, the route's and the RA's link
+    /// MTU (none below IPv6's minimum, 1280), never above the interface's own.
     func pathMTU6(_ edst: IPv6Address, route r: R6, ifp: NetInterface) -> Int {
-        var mtu = ifp.mtu
-        if r.mtu > 0 { mtu = min(mtu, r.mtu) }
+        var mtu = Int.max
+        if r.mtu > 0 { mtu = r.mtu }
         if let x = ip6IfIfPresent(ifp.index), x.info.linkMTU > 0 { mtu = min(mtu, x.info.linkMTU) }
         if let (p, exp) = ip6.pmtu[edst] {
             if clock.now < exp { mtu = min(mtu, p) } else { ip6.pmtu[edst] = nil }
         }
-        return max(mtu, 1280)
+        return min(max(mtu, 1280), ifp.mtu)
     }
 
     /// nd6_output / ether_output for one datagram at buf[headroom...].
@@ -72,6 +75,7 @@ extension NetStack {
             return transmitFrame(ifp, packet, multicast: false) ? nil : .ENOBUFS
         }
         guard ifp.isUsable else { ip6Stats.odropped &+= 1; return .ENETDOWN }
+        if let x = ip6IfIfPresent(ifp.index), x.info.flags & ND6_IFF.IFDISABLED != 0 { ip6Stats.odropped &+= 1; return .ENETDOWN }
         if nexthop.isMulticast {
             etherSend(ifp, buf, length: length, dst: MACAddress(nexthop.multicastMAC), type: EtherType.ipv6)
             return nil

@@ -42,7 +42,9 @@ extension NetStack {
             e.timer = timers.schedule(.ip6(.reassembly(key)), at: clock.now &+ IP6State.reassTimeout)
             ip6.reass[key] = e
         }
-        guard ip6.reassFragments < ip6.sysctl.maxFrags, ip6.reassBytes + n <= IP6State.reassMaxBytes else {
+        // The queue's buffer grows to the fragment's end: that growth is what the 4 MiB bound counts.
+        let growth = max(0, f.offset + n - e.data.count)
+        guard ip6.reassFragments < ip6.sysctl.maxFrags, ip6.reassBytes + growth <= IP6State.reassMaxBytes else {
             ip6Stats.fragoverflow &+= 1
             ip6Stats.fragdropped &+= 1
             return
@@ -79,8 +81,8 @@ extension NetStack {
         e.data.withUnsafeMutableBytes { w in
             (w.baseAddress! + start).copyMemory(from: d.baseAddress! + dataStart, byteCount: n)
         }
-        ip6.reassBytes += n
-        e.bytes += n
+        ip6.reassBytes += growth
+        e.bytes += growth
         ip6.reassFragments += 1
         e.fragments += 1
         e.ranges.append((start, end))

@@ -125,9 +125,17 @@ extension NetStack {
             if (ai == out.index) != (bi == out.index) { return ai == out.index }      // rule 5
             return commonPrefix(a.address, dst) > commonPrefix(b.address, dst)        // rule 8
         }
-        let candidates: [Int] = dst.needsScope || out.linkType == .loopback ? [out.index]
-            : [out.index] + interfaces.map(\.index).filter { $0 != out.index }
-        for i in candidates {
+        // The outgoing interface first, then (for a global destination) every other one.
+        let onlyOut = dst.needsScope || out.linkType == .loopback
+        var k = 0
+        while true {
+            let i: Int
+            if k == 0 { i = out.index } else {
+                if onlyOut || k >= interfaceSlots.count { break }
+                if k == out.index || interfaceSlots[k] == nil { k += 1; continue }
+                i = k
+            }
+            k += 1
             guard let x = ip6IfIfPresent(i) else { continue }
             for a in x.addresses where a.isUsable && a.flags & IN6_IFF.ANYCAST == 0 {
                 // A scoped source only on the destination's link.

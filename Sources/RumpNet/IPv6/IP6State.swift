@@ -165,50 +165,87 @@ struct R6 {
     var use: UInt64 = 0
 }
 
-/// Longest-prefix match over 128 bits: one hash table per prefix length in use, probed from the
-/// longest length down (at most as many probes as distinct lengths, typically five or six).
+/// Longest-prefix match over 128 bits: one hash table per prefix length in use (destination →
+/// slot), probed from the longest length down (at most as many probes as distinct lengths,
+/// typically five or six). Routes live in slots, so counting a use writes in place.
 struct Route6Table {
-    private(set) var byLength: [[IPv6Address: R6]] = Array(repeating: [:], count: 129)
+    private(set) var byLength: [[IPv6Address: Int32]] = Array(repeating: [:], count: 129)
+    private var slots: [R6?] = []
+    private var freeSlots: [Int32] = []
     /// The lengths in use, longest first.
     private(set) var lengths: [Int] = []
     private(set) var count = 0
+    // A direct-mapped cache of recent lookups, as the IPv4 table keeps: a hit skips the probes.
+    // Any change to the table empties it.
+    static let cacheSize = 64
+    private var cacheKeys = [IPv6Address](repeating: .any, count: Route6Table.cacheSize)
+    private var cacheSlots = [Int32](repeating: -2, count: Route6Table.cacheSize)  // -2: empty
 
-    func lookup(_ dst: IPv6Address) -> R6? {
-        for l in lengths {
-            if let r = byLength[l][dst.masked(prefixLength: l)] { return r }
-        }
-        return nil
+    private mutating func clearCache() {
+        for i in 0..<Route6Table.cacheSize { cacheSlots[i] = -2 }
     }
 
+    /// lookupSlot through the cache.
+    @inline(__always)
+    mutating func cachedLookupSlot(_ dst: IPv6Address) -> Int {
+        let x = dst.low ^ dst.high
+        let i = Int(truncatingIfNeeded: (x ^ (x >> 17) ^ (x >> 33)) & UInt64(Route6Table.cacheSize - 1))
+        if cacheSlots[i] != -2, cacheKeys[i] == dst { return Int(cacheSlots[i]) }
+        let s = lookupSlot(dst)
+        cacheKeys[i] = dst
+        cacheSlots[i] = Int32(s)
+        return s
+    }
+
+    @inline(__always)
+    func lookupSlot(_ dst: IPv6Address) -> Int {
+        for l in lengths {
+            if let s = byLength[l][dst.masked(prefixLength: l)] { return Int(s) }
+        }
+        return -1
+    }
+
+    func lookup(_ dst: IPv6Address) -> R6? {
+        let s = lookupSlot(dst)
+        return s >= 0 ? slots[s] : nil
+    }
+
+    subscript(slot slot: Int) -> R6 { slots[slot]! }
+
     func exact(_ dst: IPv6Address, prefixLength: Int) -> R6? {
-        byLength[prefixLength][dst.masked(prefixLength: prefixLength)]
+        byLength[prefixLength][dst.masked(prefixLength: prefixLength)].flatMap { slots[Int($0)] }
     }
 
     mutating func insert(_ r: R6) throws(Errno) {
         var r = r
         r.destination = r.destination.masked(prefixLength: r.prefixLength)
         guard byLength[r.prefixLength][r.destination] == nil else { throw .EEXIST }
-        byLength[r.prefixLength][r.destination] = r
+        let slot: Int32
+        if let f = freeSlots.popLast() { slot = f; slots[Int(f)] = r } else { slots.append(r); slot = Int32(slots.count - 1) }
+        byLength[r.prefixLength][r.destination] = slot
         if !lengths.contains(r.prefixLength) { lengths.append(r.prefixLength); lengths.sort(by: >) }
         count += 1
+        clearCache()
     }
 
     @discardableResult
     mutating func remove(_ dst: IPv6Address, prefixLength: Int) throws(Errno) -> R6 {
         let d = dst.masked(prefixLength: prefixLength)
-        guard let r = byLength[prefixLength].removeValue(forKey: d) else { throw .ESRCH }
+        guard let slot = byLength[prefixLength].removeValue(forKey: d), let r = slots[Int(slot)] else { throw .ESRCH }
+        slots[Int(slot)] = nil
+        freeSlots.append(slot)
         if byLength[prefixLength].isEmpty { lengths.removeAll { $0 == prefixLength } }
         count -= 1
+        clearCache()
         return r
     }
 
-    mutating func countUse(_ dst: IPv6Address, prefixLength: Int) {
-        byLength[prefixLength][dst]?.use &+= 1
-    }
+    @inline(__always)
+    mutating func countUse(slot: Int) { slots[slot]!.use &+= 1 }
 
     /// netstat -r order: by (embedded) destination, then prefix length.
     var all: [R6] {
-        lengths.flatMap { byLength[$0].values }.sorted {
+        slots.compactMap { $0 }.sorted {
             ($0.destination, $0.prefixLength) < ($1.destination, $1.prefixLength)
         }
     }
@@ -380,6 +417,7 @@ struct IP6Sysctl {
     var index: [String: Int] = [:]
     var forwarding = false, hlim: UInt8 = 64, maxFragPackets = 256, maxFrags = 256, acceptRtadv = false
     var hdrNestLimit = 15, dadCount = 1, defMcastHlim: UInt8 = 1, autoLinkLocal = true
+    var redirect = true
     var errPPSLimit = 100, ndDelay: UInt64 = 5, ndUMaxTries = 3, ndMMaxTries = 3, redirAccept = true
 
     init() {
@@ -390,6 +428,7 @@ struct IP6Sysctl {
     mutating func reload() {
         func v(_ n: String) -> Int { nodes[index[n]!].value }
         forwarding = v("net.inet6.ip6.forwarding") != 0
+        redirect = v("net.inet6.ip6.redirect") != 0
         hlim = UInt8(v("net.inet6.ip6.hlim"))
         maxFragPackets = v("net.inet6.ip6.maxfragpackets")
         maxFrags = v("net.inet6.ip6.maxfrags")

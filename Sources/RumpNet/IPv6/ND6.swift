@@ -179,7 +179,7 @@ extension NetStack {
     }
 
     /// nd6_na_output.
-    func nd6SendNA(_ ifp: NetInterface, target: IPv6Address, to dst: IPv6Address, mac: MACAddress, solicited: Bool,
+    func nd6SendNA(_ ifp: NetInterface, target: IPv6Address, to dst: IPv6Address, mac: MACAddress?, solicited: Bool,
                    override: Bool) {
         let t = target.withoutEmbeddedScope
         guard let src = (try? selectSource6(dst.needsScope ? dst.embeddingScope(UInt16(ifp.index)) : dst))?.address else { return }
@@ -190,14 +190,19 @@ extension NetStack {
                 src: localAddress6(t.embeddingScope(UInt16(ifp.index))) != nil ? t : src.withoutEmbeddedScope, dst: dst, mac: mac)
     }
 
-    /// Builds an ND message in the hold buffer (hop limit 255) and sends it straight to `mac`.
-    func nd6Send(_ ifp: NetInterface, _ msg: NDMessage, src: IPv6Address, dst: IPv6Address, mac: MACAddress) {
+    /// Builds an ND message in the hold buffer (hop limit 255) and sends it straight to `mac`, or
+    /// through ip6_output (resolving `dst`) without one.
+    func nd6Send(_ ifp: NetInterface, _ msg: NDMessage, src: IPv6Address, dst: IPv6Address, mac: MACAddress?) {
         let h = NetStack.headroom
         let p = UnsafeMutableRawBufferPointer(rebasing: holdBuf[(h + 40)..<(h + 40 + 256)])
         let n = msg.emit(p, src: src, dst: dst)
         let ip = UnsafeMutableRawBufferPointer(rebasing: holdBuf[h..<(h + 40)])
         IPv6Emitter.emit(ip, payloadLength: n, nextHeader: IPv6NextHeader.icmpv6, hopLimit: 255, src: src, dst: dst)
         icmp6Stats.outhist[Int(p.u8(0))] &+= 1
+        guard let mac else {
+            _ = ip6Output(holdBuf, length: 40 + n, zone: dst.needsScope ? ifp.index : 0, loop: false)
+            return
+        }
         ip6Stats.localout &+= 1
         etherSend(ifp, holdBuf, length: 40 + n, dst: mac, type: EtherType.ipv6)
     }
@@ -240,11 +245,14 @@ extension NetStack {
                 return
             }
             if let mac = o.targetLinkAddress { nd6CacheLinkAddress(ifp, t, mac, isRouter: t != d) }
-            if t != d {
-                try? ip6.routes.remove(d, prefixLength: 128)
-                try? ip6.routes.insert(R6(destination: d, prefixLength: 128, gateway: .address(t, scopeID: 0), ifIndex: ifp.index,
-                                          flags: [.up, .gateway, .host, .dynamic], mtu: 0, localAddress: r.localAddress))
-            }
+            // A better router: a host route through it; the destination itself on the link: a
+            // host route straight onto the link (KAME's on-link redirect makes a neighbour entry,
+            // which its routing table holds as one).
+            if let old = ip6.routes.exact(d, prefixLength: 128), !old.flags.contains(.dynamic) { return }
+            _ = try? ip6.routes.remove(d, prefixLength: 128)
+            try? ip6.routes.insert(R6(destination: d, prefixLength: 128, gateway: t != d ? .address(t, scopeID: 0) : .link(ifp.index),
+                                      ifIndex: ifp.index, flags: t != d ? [.up, .gateway, .host, .dynamic] : [.up, .host, .dynamic],
+                                      mtu: 0, localAddress: r.localAddress))
         }
     }
 
@@ -280,11 +288,11 @@ extension NetStack {
             return
         }
         if let mac = o.sourceLinkAddress { nd6CacheLinkAddress(ifp, esrc, mac) }
-        let mac: MACAddress
-        if let m = o.sourceLinkAddress { mac = m } else if let e = ip6.neighbors[ND6Key(ifIndex: Int32(ifp.index), address: esrc)],
-                                                         e.state != .incomplete { mac = e.mac } else {
-            return  // no way to reach the asker without resolving it: NetBSD's nd6_output would; we wait for its retry
-        }
+        // Without a source link-layer option (a unicast NUD probe) the answer goes out like any
+        // datagram: through the neighbour cache, resolving the asker when it must.
+        var mac: MACAddress? = o.sourceLinkAddress
+        if mac == nil, let e = ip6.neighbors[ND6Key(ifIndex: Int32(ifp.index), address: esrc)],
+           e.state != .incomplete && e.state != .noState { mac = e.mac }
         nd6SendNA(ifp, target: target, to: esrc.withoutEmbeddedScope, mac: mac, solicited: true,
                   override: ia.flags & IN6_IFF.ANYCAST == 0)
     }
@@ -390,6 +398,12 @@ extension NetStack {
         log?("\(ifp.name): DAD detected duplicate IPv6 address \(a.withoutEmbeddedScope): NS in/out=1/1, NA in=0")
         log?("\(ifp.name): DAD complete for \(a.withoutEmbeddedScope) - duplicate found")
         log?("\(ifp.name): manual intervention required")
+        // RFC 4862 5.4.5: a duplicate of the link-local made from our MAC means the hardware
+        // address is taken: IPv6 on the interface stops (ND6_IFF_IFDISABLED), as NetBSD does.
+        if a.isLinkLocal, a.low == IPv6Address.interfaceID(mac: ifp.linkAddress.value) {
+            x.info.flags |= ND6_IFF.IFDISABLED
+            log?("\(ifp.name): possible hardware address duplication detected, disable IPv6")
+        }
     }
 
     // MARK: router advertisements (RFC 4861 6.3.4, RFC 4862 5.5.3)

@@ -92,10 +92,8 @@ extension InternetChecksum {
     /// RFC 8200 8.1's pseudo-header partial sum: source, destination, upper-layer length (32
     /// bits) and next header, as 16-bit words.
     public static func pseudoHeader6(src: IPv6Address, dst: IPv6Address, nextHeader: UInt8, length: Int) -> UInt32 {
-        var s: UInt64 = 0
-        for half in [src.high, src.low, dst.high, dst.low] {
-            s += (half >> 48) + (half >> 32 & 0xFFFF) + (half >> 16 & 0xFFFF) + (half & 0xFFFF)
-        }
+        @inline(__always) func words(_ h: UInt64) -> UInt64 { (h >> 48) + (h >> 32 & 0xFFFF) + (h >> 16 & 0xFFFF) + (h & 0xFFFF) }
+        var s = words(src.high) + words(src.low) + words(dst.high) + words(dst.low)
         s += UInt64(UInt32(length) >> 16) + UInt64(length & 0xFFFF) + UInt64(nextHeader)
         return UInt32(fold(s))
     }

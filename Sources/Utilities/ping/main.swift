@@ -15,14 +15,6 @@ import UtilitySupport
 let interrupted = Atomic<Bool>(false)
 
 
-/// Seconds on the monotonic clock.
-func monotonic() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-func le32(_ v: Int32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
 
 struct Ping {
     let kernel: Remote

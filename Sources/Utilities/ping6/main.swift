@@ -15,13 +15,6 @@ import UtilitySupport
 /// Set by SIGINT; the loop checks it between short waits.
 let interrupted = Atomic<Bool>(false)
 
-func monotonic() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-func le32(_ v: Int32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
 
 struct Ping6 {
     let kernel: Remote
