@@ -18,6 +18,7 @@ BENCHES = [
     ("impair", [os.path.join(REL, "rumpnet-bench"), "impair"]),
     ("kernel", [os.path.join(REL, "kernel-bench")]),
     ("ping", [os.path.join(ROOT, "scripts", "ping-bench.sh")]),
+    ("ping6", [os.path.join(ROOT, "scripts", "ping6-bench.sh")]),
     ("lab", [os.path.join(ROOT, "scripts", "lab-bench.sh")]),
     ("udp", [sys.executable, os.path.join(ROOT, "scripts", "udp-bench.py")]),
     ("tcp", [sys.executable, os.path.join(ROOT, "scripts", "tcp-bench.py")]),

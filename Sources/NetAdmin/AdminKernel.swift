@@ -72,7 +72,7 @@ public protocol AdminKernel {
     /// The protocol counters; nil when the kernel keeps none.
     func statistics() -> KernelStatistics?
     /// The TCP and UDP control blocks.
-    func sockets() -> [SocketInfo]
+    func sockets() -> [SocketEntry]
 
     // MARK: IPv6 (Route6.swift's requests; ifconfig inet6 uses addAddress/deleteAddress)
 

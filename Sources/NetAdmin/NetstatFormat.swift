@@ -69,22 +69,19 @@ public enum NetstatFormat {
 
 extension NetstatFormat {
     /// "addr.port" with "*" for the wildcard address or port.
-    static func endpoint(_ a: IPv4Address, _ port: UInt16) -> String {
-        SocketAddress.inet(a, port: port).netstatEndpoint()
-    }
-
-    /// The socket list (`netstat`, `-a`): nothing at all when no socket qualifies. NetBSD walks
+    /// The Internet socket list (`netstat`, `-a`; the IPv4 entries of `socks`): nothing at all
+    /// when no socket qualifies. NetBSD walks
     /// the tcp pcblist, then udp's, under one header; only TCP rows have a State.
-    public static func sockets(_ socks: [SocketInfo], all: Bool) -> ToolOutput {
-        let listed = socks.filter { all || !$0.isServer }
+    public static func sockets(_ socks: [SocketEntry], all: Bool) -> ToolOutput {
+        let listed = socks.filter { $0.local.family == .inet && (all || !$0.isServer) }
         let shown = listed.filter { $0.proto == "tcp" } + listed.filter { $0.proto != "tcp" }
         guard !shown.isEmpty else { return .success }
         var s = "Active Internet connections" + (all ? " (including servers)" : "") + "\n"
         s += "Proto Recv-Q Send-Q  " + Text.left("Local Address", 22) + " " + Text.left("Foreign Address", 22) + " State\n"
         for k in shown {
             s += Text.left(k.proto, 5, truncate: true) + " " + Text.right(k.receiveQueue, 6) + " " + Text.right(k.sendQueue, 6) + "  "
-                + Text.left(endpoint(k.localAddress, k.localPort), 22, truncate: true) + " "
-                + Text.left(endpoint(k.foreignAddress, k.foreignPort), 22, truncate: true)
+                + Text.left(k.local.netstatEndpoint(), 22, truncate: true) + " "
+                + Text.left(k.foreign.netstatEndpoint(), 22, truncate: true)
                 + (k.proto == "tcp" ? " " + k.state : "") + "\n"
         }
         return ToolOutput(stdout: s)

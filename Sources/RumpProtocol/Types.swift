@@ -270,22 +270,8 @@ public struct StatCounter: Hashable, Sendable {
     public init(name: String, value: UInt64) { self.name = name; self.value = value }
 }
 
-/// One TCP or UDP control block as `netstat -a` lists it (docs/PROTOCOL.md: SocketEntry).
-public struct SocketEntry: Hashable, Sendable {
-    /// "udp", "tcp".
-    public var proto: String
-    public var local: SocketAddress
-    public var foreign: SocketAddress
-    /// Recv-Q and Send-Q: bytes buffered (NetBSD's sb_cc).
-    public var receiveQueue: UInt32
-    public var sendQueue: UInt32
-    /// The TCP state's name ("LISTEN"); empty for UDP.
-    public var state: String
-    public init(proto: String, local: SocketAddress, foreign: SocketAddress, receiveQueue: UInt32 = 0, sendQueue: UInt32 = 0,
-                state: String = "") {
-        self.proto = proto; self.local = local; self.foreign = foreign
-        self.receiveQueue = receiveQueue; self.sendQueue = sendQueue; self.state = state
-    }
+// The wire form of NetBSDModels' SocketEntry (docs/PROTOCOL.md: SocketEntry).
+extension SocketEntry {
     /// Two strings (4 bytes each), two addresses (11 each), two u32.
     static let minimumSize = 4 + 11 + 11 + 4 + 4 + 4
     func encode(_ w: inout WireWriter) {

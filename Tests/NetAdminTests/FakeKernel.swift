@@ -225,7 +225,7 @@ extension FakeKernel {
 
     /// The double keeps no counters and no sockets.
     func statistics() -> KernelStatistics? { nil }
-    func sockets() -> [SocketInfo] { [] }
+    func sockets() -> [SocketEntry] { [] }
 
     /// Runs one transcript command line against this kernel.
     func run(_ e: TranscriptEntry) -> ToolOutput {

@@ -237,7 +237,7 @@ func v6mask(_ len: Int) -> SocketAddress {
 @Suite struct NetstatSocketTests {
     @Test func socketLists() throws {
         let f = NetstatTests.f
-        let listener = SocketInfo(proto: "tcp", localAddress: .any, localPort: 5001, state: "LISTEN")
+        let listener = SocketEntry(proto: "tcp", local: .inet(.any, port: 5001), foreign: .inet(.any), state: "LISTEN")
         for cmd in ["netstat -a", "netstat -an", "netstat -an -f inet", "netstat -na -f inet6", "netstat -na -f unix"] {
             let e = f.first { $0.command == cmd }!
             guard case .sockets(let all, _, let fam)? = NetstatCommand.parse(e.arguments).command else { Issue.record("not a socket list: \(cmd)"); continue }
@@ -249,8 +249,8 @@ func v6mask(_ len: Int) -> SocketAddress {
         let empty = f.first { $0.command == "netstat -an" && $0.stdout.isEmpty }!
         expectSame(NetstatFormat.sockets([], all: true), empty.output, "netstat -an (after)")
         let tw = f.first { $0.command == "netstat -an -f inet" && $0.kernel == "k2" }!
-        let conn = SocketInfo(proto: "tcp", localAddress: IPv4Address(10, 0, 0, 2), localPort: 62990,
-                              foreignAddress: IPv4Address(10, 0, 0, 1), foreignPort: 5001, state: "TIME_WAIT")
+        let conn = SocketEntry(proto: "tcp", local: .inet(IPv4Address(10, 0, 0, 2), port: 62990),
+                               foreign: .inet(IPv4Address(10, 0, 0, 1), port: 5001), state: "TIME_WAIT")
         expectSame(NetstatFormat.sockets([conn], all: true), tw.output, "k2 netstat -an -f inet")
         #expect(NetstatFormat.sockets([listener], all: false) == .success)
         let k3 = f.first { $0.command == "netstat -an" && $0.kernel == "k3" }!

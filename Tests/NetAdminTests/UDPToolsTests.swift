@@ -228,10 +228,10 @@ import NetAdmin
     }
 
     @Test func udpSocketRows() {
-        let server = SocketInfo(proto: "udp", localAddress: .any, localPort: 5000)
-        let conn = SocketInfo(proto: "udp", receiveQueue: 1056, localAddress: IPv4Address(10, 0, 0, 1), localPort: 5000,
-                              foreignAddress: IPv4Address(10, 0, 0, 2), foreignPort: 65001)
-        let tcp = SocketInfo(proto: "tcp", localAddress: .any, localPort: 5001, state: "LISTEN")
+        let server = SocketEntry(proto: "udp", local: .inet(.any, port: 5000), foreign: .inet(.any))
+        let conn = SocketEntry(proto: "udp", local: .inet(IPv4Address(10, 0, 0, 1), port: 5000),
+                               foreign: .inet(IPv4Address(10, 0, 0, 2), port: 65001), receiveQueue: 1056)
+        let tcp = SocketEntry(proto: "tcp", local: .inet(.any, port: 5001), foreign: .inet(.any), state: "LISTEN")
         let header = "Active Internet connections (including servers)\n"
             + "Proto Recv-Q Send-Q  Local Address          Foreign Address        State\n"
         // TCP first (NetBSD walks tcp's pcblist, then udp's); UDP rows end after the padded foreign column.
