@@ -5,6 +5,8 @@ public enum Component: String, Sendable, CaseIterable, Comparable {
     case rumpnet
     case rumpnet_net
     case rumpnet_netinet
+    /// IPv6 (the inet6 domain): link-local addresses, ND, ICMPv6; needs rumpnet_netinet.
+    case rumpnet_netinet6
     case rumpnet_shmif
     /// virtif: virtN on a host tap (`ifconfig virt0 linkstr TAPNAME`).
     case rumpnet_virtif
@@ -15,6 +17,9 @@ public enum Component: String, Sendable, CaseIterable, Comparable {
         case .rumpnet: return []
         case .rumpnet_net: return [.rumpnet]
         case .rumpnet_netinet, .rumpnet_shmif, .rumpnet_virtif: return [.rumpnet_net]
+        // As NetBSD's rump_server is run (-lrumpnet_netinet -lrumpnet_netinet6), and because
+        // this kernel registers its net.* sysctl tree, net.inet6 included, with rumpnet_netinet.
+        case .rumpnet_netinet6: return [.rumpnet_netinet]
         }
     }
 
@@ -33,6 +38,7 @@ public enum Component: String, Sendable, CaseIterable, Comparable {
     static func required(for interfaces: [Interface], busKind: (String) -> BusKind?) -> [Component] {
         var need: [Component] = [.rumpnet, .rumpnet_net]
         if interfaces.contains(where: { !$0.addresses.isEmpty }) { need.append(.rumpnet_netinet) }
+        if interfaces.contains(where: { !$0.addresses6.isEmpty }) { need.append(.rumpnet_netinet6) }
         if interfaces.contains(where: { busKind($0.bus) == .shmif }) { need.append(.rumpnet_shmif) }
         if interfaces.contains(where: { busKind($0.bus) == .tap }) { need.append(.rumpnet_virtif) }
         return closure(need)
@@ -75,6 +81,19 @@ public struct SysctlDefinition: Sendable {
         .init(name: "net.inet.arp.maxhold", kind: .int(0...1024)),
         .init(name: "net.inet.arp.log_movements", kind: .int(0...1)),
         .init(name: "net.inet.arp.log_permanent_modify", kind: .int(0...1)),
+        // RumpNet's writable net.inet6 nodes (IP6State.swift): only with rumpnet_netinet6.
+        .init(name: "net.inet6.ip6.forwarding", kind: .int(0...1)),
+        .init(name: "net.inet6.ip6.redirect", kind: .int(0...1)),
+        .init(name: "net.inet6.ip6.hlim", kind: .int(1...255)),
+        .init(name: "net.inet6.ip6.maxfragpackets", kind: .int(0...100_000)),
+        .init(name: "net.inet6.ip6.accept_rtadv", kind: .int(0...1)),
+        .init(name: "net.inet6.ip6.dad_count", kind: .int(0...15)),
+        .init(name: "net.inet6.ip6.maxfrags", kind: .int(0...100_000)),
+        .init(name: "net.inet6.ip6.auto_linklocal", kind: .int(0...1)),
+        .init(name: "net.inet6.icmp6.rediraccept", kind: .int(0...1)),
+        .init(name: "net.inet6.icmp6.errppslimit", kind: .int(-1...Int(Int32.max))),
+        .init(name: "net.inet6.icmp6.nd6_umaxtries", kind: .int(1...100)),
+        .init(name: "net.inet6.icmp6.nd6_mmaxtries", kind: .int(1...100)),
     ]
 
     /// Short names accepted in `sysctls` for the two settings every lab uses.

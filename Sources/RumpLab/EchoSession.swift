@@ -4,8 +4,12 @@ import RumpProtocol
 import Glibc
 #endif
 
-/// ICMP echo through a kernel's raw socket, as ping does, for the lab's checks. Sessions
-/// never block (every call has timeout 0), so one thread drives all of a lab's checks at once.
+/// ICMP echo through a kernel's raw socket, as ping and ping6 do, for the lab's checks: one
+/// code path for both families, which differ only in the socket (AF_INET/IPPROTO_ICMP or
+/// AF_INET6/IPPROTO_ICMPV6), the echo types (8/0 or 128/129), who sums the message (ping
+/// itself; the kernel for ICMPv6, as NetBSD's raw ICMPv6 sockets do) and the IPv4 header a raw
+/// IPv4 socket hands back before each reply. Sessions never block (every call has timeout 0),
+/// so one thread drives all of a lab's checks at once.
 public final class EchoSession {
     public struct Result: Sendable {
         public var sent: Int
@@ -21,19 +25,30 @@ public final class EchoSession {
     let deadline: Double
     let ident: UInt16
     let fd: Int32
+    let inet6: Bool
     var sentAt: [Double] = []
     var replies = Set<UInt16>()
     var rtts: [Double] = []
     var nextSend: Double
 
-    /// Opens the raw socket; `timeout` seconds from now the session is over.
-    public init(client: RumpClient, target: IPv4Address, count: Int, timeout: Double, interval: Double = 0.1, ident: UInt16) throws {
-        guard case .fd(let fd) = try client.call(.socket(domain: Int32(NetBSD.AF_INET), type: NetBSD.SOCK_RAW, protocol: 1)) else {
+    /// Opens the raw socket; `timeout` seconds from now the session is over. `scopeID`: the
+    /// interface index of a link-local IPv6 target (sin6_scope_id).
+    public init(client: RumpClient, target: IPAddress, scopeID: UInt32 = 0, count: Int, timeout: Double, interval: Double = 0.1,
+                ident: UInt16) throws {
+        switch target {
+        case .v4(let a):
+            inet6 = false
+            destination = .inet(a)
+        case .v6(let a):
+            inet6 = true
+            destination = .inet6(a, scopeID: scopeID)
+        }
+        let domain = inet6 ? NetBSD.AF_INET6 : NetBSD.AF_INET
+        guard case .fd(let fd) = try client.call(.socket(domain: Int32(domain), type: NetBSD.SOCK_RAW, protocol: inet6 ? 58 : 1)) else {
             throw LabError("socket: unexpected reply")
         }
         self.client = client
         self.fd = fd
-        destination = .inet(target)
         self.count = count
         self.interval = interval
         self.ident = ident
@@ -61,18 +76,21 @@ public final class EchoSession {
         let now = HostProcess.now()
         if sentAt.count < count && now >= nextSend && now < deadline {
             let seq = UInt16(sentAt.count)
-            var msg: [UInt8] = [8, 0, 0, 0, UInt8(ident >> 8), UInt8(ident & 255), UInt8(seq >> 8), UInt8(seq & 255)]
+            var msg: [UInt8] = [inet6 ? 128 : 8, 0, 0, 0, UInt8(ident >> 8), UInt8(ident & 255), UInt8(seq >> 8), UInt8(seq & 255)]
             msg += (0..<56).map { UInt8($0) }
-            let c = Self.checksum(msg)
-            msg[2] = UInt8(c >> 8); msg[3] = UInt8(c & 255)
+            if !inet6 {
+                let c = Self.checksum(msg)
+                msg[2] = UInt8(c >> 8); msg[3] = UInt8(c & 255)
+            }
             sentAt.append(now)
             // No route or host down loses the echo; the check decides what that means.
             _ = try? client.call(.sendto(fd: fd, data: msg, flags: 0, address: destination, timeout: 0))
             nextSend = now + interval
         }
         while replies.count < count, case .dataFrom(let d, _)? = try? client.call(.recvfrom(fd: fd, maxLength: 2048, flags: 0, timeout: 0)) {
-            let hl = Int(d[0] & 0x0f) * 4
-            guard d.count >= hl + 8, d[hl] == 0 else { continue }
+            // A raw IPv4 socket returns the IP header too; a raw ICMPv6 one the message alone.
+            let hl = inet6 ? 0 : d.isEmpty ? 0 : Int(d[0] & 0x0f) * 4
+            guard d.count >= hl + 8, d[hl] == (inet6 ? 129 : 0) else { continue }
             let id = UInt16(d[hl + 4]) << 8 | UInt16(d[hl + 5]), seq = UInt16(d[hl + 6]) << 8 | UInt16(d[hl + 7])
             guard id == ident, Int(seq) < sentAt.count, !replies.contains(seq) else { continue }
             replies.insert(seq)

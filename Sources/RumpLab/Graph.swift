@@ -14,16 +14,17 @@ public enum TopologyGraph {
     }
 
     static func busLabel(_ t: Topology, _ b: Bus) -> [String] {
-        [b.name] + (b.kind == .tap ? ["(tap bus)"] : []) + t.networks(of: b.name).map(\.description)
-            + (b.host.map { ["host \($0.tap)"] + $0.addresses.map(\.description) } ?? [])
+        [b.name] + (b.kind == .tap ? ["(tap bus)"] : []) + t.networks(of: b.name).map(\.description) + t.networks6(of: b.name).map(\.description)
+            + (b.host.map { ["host \($0.tap)"] + $0.addresses.map(\.description) + $0.addresses6.map(\.description) } ?? [])
     }
 
     static func nodeLabel(_ n: Node) -> [String] {
-        [n.name] + (n.kind == .linux ? ["(linux)"] : []) + (n.forwarding ? ["(forwarding)"] : [])
+        [n.name] + (n.kind == .linux ? ["(linux)"] : [])
+            + (n.forwarding && n.forwarding6 ? ["(forwarding IPv4, IPv6)"] : n.forwarding ? ["(forwarding)"] : n.forwarding6 ? ["(forwarding IPv6)"] : [])
     }
 
     static func edgeLabel(_ i: Interface) -> [String] {
-        [i.name] + i.addresses.map(\.description) + (i.up ? [] : ["(down)"])
+        [i.name] + i.addresses.map(\.description) + i.addresses6.map(\.description) + (i.up ? [] : ["(down)"])
     }
 
     static func dotQuote(_ s: String) -> String {

@@ -127,8 +127,9 @@ public struct LabNetwork: Sendable {
         record(namespace: name)
         try Self.ip(["netns", "add", name])
         try Self.ip(["-n", name, "link", "set", "lo", "up"])
-        // Our stack speaks IPv4 only: without IPv6, Linux sends no router solicitations,
-        // MLD reports or DAD probes onto the lab's buses, and captures show what the lab does.
+        // IPv6 off unless the node has IPv6 (setUpInet6): without it, Linux sends no router
+        // solicitations, MLD reports or DAD probes onto the lab's buses, and captures show what
+        // the lab does.
         _ = try? NetNamespace.run(inside: NetNamespace.path(name)) {
             for f in ["/proc/sys/net/ipv6/conf/default/disable_ipv6", "/proc/sys/net/ipv6/conf/all/disable_ipv6"] {
                 Self.writeSmallFile(f, "1\n")
@@ -191,6 +192,7 @@ public struct LabNetwork: Sendable {
         for r in node.routes {
             try Self.ip(["-n", ns, "route", "add", r.isDefault ? "default" : r.destination.description, "via", r.gateway.description])
         }
+        try setUpInet6(linuxNode: node, namespace: ns)
     }
 
     /// The host's interface on a bus, with its addresses: on a shmif bus a tap held by a
@@ -209,6 +211,7 @@ public struct LabNetwork: Sendable {
             Self.writeSmallFile("/proc/sys/net/ipv6/conf/\(h.tap)/disable_ipv6", "1\n")
         }
         try configure(interface: h.tap, mtu: h.mtu, addresses: h.addresses, up: true, namespace: nil)
+        try setUpInet6(hostAttachment: h)
     }
 
     func configure(interface name: String, mtu: Int, addresses: [IPv4Prefix], up: Bool, namespace ns: String?) throws(LabError) {
@@ -281,6 +284,12 @@ public struct LabNetwork: Sendable {
             let flags = field("flags", in: o)?.arrayValue?.compactMap(\.stringValue) ?? []
             if flags.contains("UP") { info.flags |= IFF.UP }
             for a in field("addr_info", in: o)?.arrayValue ?? [] {
+                if let am = a.objectValue, field("family", in: am)?.stringValue == "inet6",
+                   let local = field("local", in: am)?.stringValue.flatMap({ IPv6Address($0) }), let len = field("prefixlen", in: am)?.intValue {
+                    info.addresses.append(InterfaceAddress(address: .inet6(local, scopeID: local.needsScope ? info.index : 0),
+                                                           netmask: .inet6(IPv6Address.mask(prefixLength: len))))
+                    continue
+                }
                 guard let am = a.objectValue, field("family", in: am)?.stringValue == "inet",
                       let local = field("local", in: am)?.stringValue.flatMap { IPv4Address($0) }, let len = field("prefixlen", in: am)?.intValue else { continue }
                 info.addresses.append(InterfaceAddress(address: LabRunner.sockaddr(local), netmask: LabRunner.sockaddr(IPv4Address(IPv4Address.mask(prefixLength: len)))))
@@ -295,5 +304,38 @@ public struct LabNetwork: Sendable {
             result.append(info)
         }
         return result
+    }
+}
+
+extension LabNetwork {
+    /// A linux node with IPv6 addresses or routes: IPv6 back on in its namespace (which
+    /// `createNamespace` turns off), router advertisements ignored, each address added with
+    /// `nodad` (usable at once; the rump nodes' DAD still finds a duplicate, as Linux answers
+    /// their probes), then `ip -6 route add DEST via GW [dev IFACE]`.
+    func setUpInet6(linuxNode node: Node, namespace ns: String) throws {
+        guard node.interfaces.contains(where: { !$0.addresses6.isEmpty }) || !node.routes6.isEmpty else { return }
+        _ = try? NetNamespace.run(inside: NetNamespace.path(ns)) {
+            for conf in ["all", "default"] + node.interfaces.map(\.name) {
+                Self.writeSmallFile("/proc/sys/net/ipv6/conf/\(conf)/accept_ra", "0\n")
+                Self.writeSmallFile("/proc/sys/net/ipv6/conf/\(conf)/disable_ipv6", "0\n")
+            }
+        }
+        for i in node.interfaces {
+            for a in i.addresses6 { try Self.ip(["-n", ns, "-6", "addr", "add", a.description, "dev", i.name, "nodad"]) }
+        }
+        for r in node.routes6 {
+            try Self.ip(["-n", ns, "-6", "route", "add", r.isDefault ? "default" : r.destination.description, "via", r.gateway.description]
+                        + (r.zone.map { ["dev", $0] } ?? []))
+        }
+    }
+}
+
+extension LabNetwork {
+    /// The host tap's IPv6 addresses (`nodad`, usable at once), IPv6 turned back on for it.
+    func setUpInet6(hostAttachment h: HostAttachment) throws {
+        guard !h.addresses6.isEmpty else { return }
+        Self.writeSmallFile("/proc/sys/net/ipv6/conf/\(h.tap)/accept_ra", "0\n")
+        Self.writeSmallFile("/proc/sys/net/ipv6/conf/\(h.tap)/disable_ipv6", "0\n")
+        for a in h.addresses6 { try Self.ip(["-6", "addr", "add", a.description, "dev", h.tap, "nodad"]) }
     }
 }

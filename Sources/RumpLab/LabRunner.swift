@@ -39,7 +39,7 @@ public struct LabRunner {
 
     public struct CheckResult: Sendable {
         public var check: Check
-        public var target: IPv4Address?
+        public var target: IPAddress?
         public var probe: EchoSession.Result?
         public var passed: Bool
         public var error: String?
@@ -130,6 +130,7 @@ public struct LabRunner {
             for b in topology.buses where b.host != nil {
                 try step { () throws in try network.setUp(hostAttachmentOf: b, startTapBridge: startTapBridge) }
             }
+            try waitForDAD(deadline: max(t0 + timeout, HostProcess.now() + Self.dadTimeout))
             progress("configured \(topology.nodes.count) nodes after \(Self.seconds(HostProcess.now() - t0, decimals: 3)) s")
         } catch {
             step { for (_, pid) in pids { kill(pid, SIGKILL) } }
@@ -269,6 +270,10 @@ public struct LabRunner {
                 let ia = InterfaceAddress(address: Self.sockaddr(a.address), netmask: Self.sockaddr(a.netmask))
                 try call("ifconfig \(i.name) inet \(a)", .ifAddAddress(name: i.name, address: ia, alias: k > 0))
             }
+            for a in i.addresses6 {
+                let ia = InterfaceAddress(address: .inet6(a.address), netmask: .inet6(a.mask))
+                try call("ifconfig \(i.name) inet6 \(a)", .ifAddAddress(name: i.name, address: ia, alias: true))
+            }
             if i.up {
                 try call("ifconfig \(i.name) up", .ifSetFlags(name: i.name, set: IFF.UP, clear: 0))
             } else {
@@ -284,6 +289,7 @@ public struct LabRunner {
                                    gateway: Self.sockaddr(r.gateway), flags: 0x803, interface: "")
             try call("route add \(r.isDefault ? "default" : r.destination.description) \(r.gateway)", .routeAdd(entry))
         }
+        try configureRoutes6(n, client: client, call: call)
     }
 
     /// Starts `rumpnet-lab keep-awake --cpu N` for every online CPU, detached, with its pid
@@ -307,7 +313,7 @@ public struct LabRunner {
         var sessions: [(Int, EchoSession)] = []
         var linuxPings: [(Int, LinuxPing)] = []
         for (k, check) in topology.checks.enumerated() {
-            guard let target = topology.targetAddress(of: check) else {
+            guard let (target, zone) = topology.target(of: check) else {
                 results.append(CheckResult(check: check, target: nil, probe: nil, passed: false, error: "no address to ping"))
                 continue
             }
@@ -319,7 +325,7 @@ public struct LabRunner {
                 // Linux's own ping, inside the node's namespace.
                 do {
                     let ns = LabNetwork(state: state, topology: topology).namespace(of: check.from)
-                    linuxPings.append((results.count, try LinuxPing(namespace: ns, target: target, count: check.count, timeout: check.timeout,
+                    linuxPings.append((results.count, try LinuxPing(namespace: ns, target: target, zone: zone, count: check.count, timeout: check.timeout,
                                                                     output: state.nodesDirectory + "/_check-\(getpid())-\(k).out")))
                     results.append(CheckResult(check: check, target: target, probe: nil, passed: false, error: nil))
                 } catch {
@@ -331,7 +337,8 @@ public struct LabRunner {
                 let client = try RumpClient(url: .unix(path: state.socketPath(node: check.from)), clientName: "rumpnet-lab",
                                             timeout: Self.configurationTimeout)
                 let ident = UInt16(truncatingIfNeeded: Int(getpid()) &* 31 &+ k)
-                sessions.append((results.count, try EchoSession(client: client, target: target, count: check.count,
+                let scope = try zone.map { z throws -> UInt32 in try Self.interfaceIndex(client, z, node: check.from) } ?? 0
+                sessions.append((results.count, try EchoSession(client: client, target: target, scopeID: scope, count: check.count,
                                                                 timeout: Double(check.timeout), ident: ident)))
                 results.append(CheckResult(check: check, target: target, probe: nil, passed: false, error: nil))
             } catch {

@@ -9,7 +9,9 @@ public final class LinuxPing {
     let pid: pid_t
     let output: String
 
-    public init(namespace: String, target: IPv4Address, count: Int, timeout: Int, output: String) throws(LabError) {
+    /// `target` of either family (iputils' ping speaks both); `zone` the interface of a
+    /// link-local IPv6 one.
+    public init(namespace: String, target: IPAddress, zone: String? = nil, count: Int, timeout: Int, output: String) throws(LabError) {
         guard let ip = HostCommand.find("ip") else { throw LabError("no `ip` command (install iproute2)") }
         guard let ping = HostCommand.find("ping") else { throw LabError("no `ping` command for a linux node's check (install iputils-ping)") }
         unlink(output)
@@ -17,7 +19,7 @@ public final class LinuxPing {
         // COUNT replies come): exactly COUNT requests, a reply waited for at most TIMEOUT s;
         // -n: no name lookups.
         pid = try HostProcess.spawnDetached(ip, ["netns", "exec", namespace, ping, "-n", "-q", "-i", "0.1", "-c", String(count),
-                                                 "-W", String(timeout), target.description], log: output)
+                                                 "-W", String(timeout), target.description + (zone.map { "%" + $0 } ?? "")], log: output)
         self.output = output
     }
 

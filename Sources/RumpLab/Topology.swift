@@ -1,6 +1,6 @@
 // The topology model: what `rumpnet-lab up` builds. Every value here has passed
 // validation and has its defaults filled in (docs/TOPOLOGY.md). Addresses and prefixes are
-// NetBSDModels' (IPv4Address, IPv4Prefix), re-exported for the lab's users.
+// NetBSDModels' (IPv4Address, IPv4Prefix, IPv6Address, IPv6Prefix), re-exported for the lab's users.
 @_exported import NetBSDModels
 
 public struct Topology: Sendable, Equatable {
@@ -32,9 +32,26 @@ public struct Topology: Sendable, Equatable {
 
     /// The address a check pings: the address itself, or the first address of the node.
     public func targetAddress(of check: Check) -> IPv4Address? {
+        target(of: check)?.address.ipv4
+    }
+
+    /// The IPv6 networks used on a bus (distinct, in order of first use).
+    public func networks6(of bus: String) -> [IPv6Prefix] {
+        var seen: [IPv6Prefix] = []
+        for (_, i) in attachments(of: bus) {
+            for a in i.addresses6 where !seen.contains(a.network) { seen.append(a.network) }
+        }
+        return seen
+    }
+
+    /// What a check pings, either family: the address itself (with its zone, an interface of
+    /// the `from` node, for a link-local one), or the node's first address of the check's family.
+    public func target(of check: Check) -> (address: IPAddress, zone: String?)? {
         switch check.target {
-        case let .address(a): return a
-        case let .node(n): return node(named: n)?.interfaces.lazy.flatMap(\.addresses).first?.address
+        case let .address(a): return (.v4(a), nil)
+        case let .node(n): return node(named: n)?.interfaces.lazy.flatMap(\.addresses).first.map { (.v4($0.address), nil) }
+        case let .address6(a, zone): return (.v6(a), zone)
+        case let .node6(n): return node(named: n)?.interfaces.lazy.flatMap(\.addresses6).first.map { (.v6($0.address), nil) }
         }
     }
 }
@@ -79,6 +96,8 @@ public struct HostAttachment: Sendable, Equatable {
     public var tap: String
     public var addresses: [IPv4Prefix]
     public var mtu: Int
+    /// The host's IPv6 addresses on it.
+    public var addresses6: [IPv6Prefix] = []
 }
 
 public enum NodeKind: String, Sendable, CaseIterable {
@@ -109,6 +128,11 @@ public struct Node: Sendable, Equatable {
     public var sysctls: [SysctlSetting]
     public var interfaces: [Interface]
     public var routes: [Route]
+    /// IPv6 static routes, in file order.
+    public var routes6: [Route6] = []
+    /// net.inet6.ip6.forwarding (default: false; the short name `forwarding` sets it too on a
+    /// node with IPv6 addresses).
+    public var forwarding6: Bool = false
 
     public init(name: String, kind: NodeKind = .rump, components: [Component], componentsGiven: Bool, hostname: String,
                 forwarding: Bool, sysctls: [SysctlSetting], interfaces: [Interface], routes: [Route]) {
@@ -133,6 +157,22 @@ public struct Interface: Sendable, Equatable {
     public var up: Bool
     /// netem's words for the link's impairment, applied at `up` (docs/TOPOLOGY.md, Impairments).
     public var impair: String? = nil
+    /// IPv6 addresses with their prefix lengths (global or unique local: the link-local one
+    /// NetBSD forms itself when the interface comes up).
+    public var addresses6: [IPv6Prefix] = []
+}
+
+/// A static IPv6 route (`route add -inet6`): NetBSD keeps the two families' tables apart,
+/// and so does a node (`routes` and `routes6`), so that each stays in file order per family.
+public struct Route6: Sendable, Equatable {
+    /// ::/0 for "default"; host bits clear.
+    public var destination: IPv6Prefix
+    public var gateway: IPv6Address
+    /// The interface of a link-local gateway ("fe80::1%shmif0"); nil for others.
+    public var zone: String?
+    public var isDefault: Bool { destination.length == 0 }
+    /// The gateway as written: "fe80::1%shmif0", "fd00::1".
+    public var gatewayText: String { gateway.description + (zone.map { "%" + $0 } ?? "") }
 }
 
 public struct Route: Sendable, Equatable {
@@ -146,6 +186,17 @@ public struct Check: Sendable, Equatable {
     public enum Target: Sendable, Equatable {
         case node(String)
         case address(IPv4Address)
+        /// ping6: the node's first IPv6 address.
+        case node6(String)
+        /// ping6 an address; a link-local one with its zone (an interface of the pinging node).
+        case address6(IPv6Address, zone: String?)
+
+        public var isInet6: Bool {
+            switch self {
+            case .node, .address: return false
+            case .node6, .address6: return true
+            }
+        }
     }
     public enum Expectation: String, Sendable {
         case success, failure

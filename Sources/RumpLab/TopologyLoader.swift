@@ -97,13 +97,15 @@ enum Fields {
     static let node = ["kind", "description", "components", "sysctls", "interfaces", "routes"]
     static let interface = ["name", "bus", "addresses", "mtu", "up", "impair"]
     static let route = ["destination", "gateway"]
-    static let check = ["from", "ping", "expect", "count", "timeout"]
+    static let check = ["from", "ping", "expect", "count", "timeout", "ping6"]
 }
 
 private let safeNameRule = "use 1 to 63 letters, digits, '_', '.', '-', starting with a letter or digit, without \"..\""
 
 struct Validator {
     var diagnostics: [Diagnostic] = []
+    /// Each interface's IPv6 addresses' indexes in its `addresses` list, by the interface's path.
+    var addressIndexes6: [String: [Int]] = [:]
     /// `buses.B.impair`, its words checked; given to the interfaces on B once the nodes are read.
     var busImpairs: [BusImpair] = []
 
@@ -256,7 +258,7 @@ struct Validator {
         }
 
         applyBusImpairs(&nodes, nodeNames: nodeNames)
-        if nodesComplete { crossNodeChecks(nodes, buses: buses) }
+        if nodesComplete { crossNodeChecks(nodes, buses: buses); crossNodeChecks6(nodes, buses: buses) }
 
         var checks: [Check] = []
         if case let .some(.some(cs)) = array(top, "checks", root) {
@@ -408,8 +410,9 @@ struct Validator {
         var mtu = 1500
         if case let .some(.some(m)) = int(f, "mtu", path, range: BusKind.shmif.mtuRange, what: "a host tap") { mtu = m }
         let addresses = self.addresses(f, path)
+        let addresses6 = self.addresses6(f, path)
         guard diagnostics.count == before else { return nil }
-        return HostAttachment(tap: tap, addresses: addresses, mtu: mtu)
+        return HostAttachment(tap: tap, addresses: addresses, mtu: mtu, addresses6: addresses6)
     }
 
     /// Why `n` cannot name a Linux network interface (IFNAMSIZ: at most 15 bytes; the
@@ -471,15 +474,28 @@ struct Validator {
         }
 
         var routes: [Route] = []
+        var routes6: [Route6] = []
+        var routeAt: [Int] = [], route6At: [Int] = []  // each route's index in the file's list
         if case let .some(.some(list)) = array(f, "routes", path) {
             for (i, rv) in list.enumerated() {
                 let rp = path.key("routes").index(i)
+                if Self.isInet6Route(rv) {
+                    guard let r = route6(rv, rp, interfaces: interfacesComplete ? interfaces : nil) else { continue }
+                    if let j = routes6.firstIndex(where: { $0.destination == r.destination }) {
+                        error(rp.key("destination"), "duplicate route to \(r.isDefault ? "default (IPv6)" : r.destination.description) (also routes[\(route6At[j])])")
+                        continue
+                    }
+                    routes6.append(r)
+                    route6At.append(i)
+                    continue
+                }
                 guard let r = route(rv, rp, interfaces: interfacesComplete ? interfaces : nil) else { continue }
                 if let j = routes.firstIndex(where: { $0.destination == r.destination }) {
-                    error(rp.key("destination"), "duplicate route to \(r.isDefault ? "default" : r.destination.description) (also routes[\(j)])")
+                    error(rp.key("destination"), "duplicate route to \(r.isDefault ? "default" : r.destination.description) (also routes[\(routeAt[j])])")
                     continue
                 }
                 routes.append(r)
+                routeAt.append(i)
             }
         }
 
@@ -496,11 +512,14 @@ struct Validator {
         if !sysctls.contains(where: { $0.name == "kern.hostname" }) {
             sysctls.insert(SysctlSetting(name: "kern.hostname", value: .string(hostname)), at: 0)
         }
+        let forwarding6 = inet6Forwarding(&sysctls, shortName: value(f, "sysctls")?.objectValue?.contains { $0.key == "forwarding" } == true,
+                                          hasInet6: interfaces.contains { !$0.addresses6.isEmpty })
 
         var components = kind == .linux ? [] : Component.closure([])
         var given = false
         let busKind: (String) -> BusKind? = { n in buses.first { $0.name == n }?.kind }
-        let required = Component.required(for: interfaces, busKind: busKind)
+        let required = Component.closure(Component.required(for: interfaces, busKind: busKind)
+            + (!routes6.isEmpty || sysctls.contains { $0.name.hasPrefix("net.inet6.") } ? [.rumpnet_netinet6] : []))
         if kind == .linux {
             // reported above if given
         } else if case let .some(list) = array(f, "components", path) {
@@ -519,8 +538,11 @@ struct Validator {
         // checks on it would only repeat that mistake.
         if !interfacesComplete || diagnostics[errorsBefore...].contains(where: { $0.severity == .error }) { good = false }
         guard good else { return nil }
-        return Node(name: m.key, kind: kind, components: components, componentsGiven: given, hostname: hostname,
-                    forwarding: forwarding, sysctls: sysctls, interfaces: interfaces, routes: routes)
+        var node = Node(name: m.key, kind: kind, components: components, componentsGiven: given, hostname: hostname,
+                        forwarding: forwarding, sysctls: sysctls, interfaces: interfaces, routes: routes)
+        node.routes6 = routes6
+        node.forwarding6 = forwarding6
+        return node
     }
 
     mutating func components(_ list: [JSONValue], _ path: JSONPath, required: [Component]?, at pos: SourcePosition?) -> [Component]? {
@@ -555,7 +577,8 @@ struct Validator {
             let why: String
             switch r {
             case .rumpnet, .rumpnet_net: why = "for any networking"
-            case .rumpnet_netinet: why = "for IPv4 addresses"
+            case .rumpnet_netinet: why = required.contains(.rumpnet_netinet6) ? "for IPv4 addresses, and needed by \"rumpnet_netinet6\"" : "for IPv4 addresses"
+            case .rumpnet_netinet6: why = "for IPv6 addresses, routes and sysctls"
             case .rumpnet_shmif: why = "for shmif interfaces"
             case .rumpnet_virtif: why = "for virt interfaces on tap buses"
             }
@@ -667,6 +690,7 @@ struct Validator {
         var up = true
         if case let .some(.some(u)) = bool(f, "up", path) { up = u }
         let addresses = self.addresses(f, path)
+        let addresses6 = self.addresses6(f, path)
         var impair: String?
         if case let .some(.some(text)) = string(f, "impair", path) {
             if nodeKind == .linux {
@@ -677,7 +701,7 @@ struct Validator {
             }
         }
         guard diagnostics.count == before, let bus else { return nil }
-        return Interface(name: name, bus: bus.name, addresses: addresses, mtu: mtu, up: up, impair: impair)
+        return Interface(name: name, bus: bus.name, addresses: addresses, mtu: mtu, up: up, impair: impair, addresses6: addresses6)
     }
 
     /// An `addresses` array (of an interface or a host tap): each one judged on its own.
@@ -687,9 +711,10 @@ struct Validator {
             for (i, av) in list.enumerated() {
                 let ap = path.key("addresses").index(i)
                 guard let s = av.stringValue else {
-                    error(ap, "expected a string such as \"10.0.0.1/24\", got \(av.typeName)", at: av.position)
+                    error(ap, "expected a string such as \"10.0.0.1/24\" or \"fd00::1/64\", got \(av.typeName)", at: av.position)
                     continue
                 }
+                if Self.isInet6Text(s) { continue }  // addresses6 judges it
                 if let a = interfaceAddress(s, ap, at: av.position) { addresses.append(a) }
             }
         }
@@ -837,24 +862,38 @@ struct Validator {
     mutating func check(_ v: JSONValue, _ path: JSONPath, nodes: [Node], nodeNames: Set<String>) -> Check? {
         guard let f = members(v, path, allowed: Fields.check) else { return nil }
         let before = diagnostics.count
+        // ping6 semantics for "ping6", and for "ping" given an IPv6 address.
+        let field = value(f, "ping6") != nil ? "ping6" : "ping"
+        if value(f, "ping6") != nil, let p = value(f, "ping") {
+            error(path.key("ping"), "a check has \"ping\" or \"ping6\", not both", at: p.position)
+        }
+        var targetText: String?
+        if case let .some(.some(s)) = string(f, field, path, required: true) { targetText = s }
+        let inet6 = field == "ping6" || targetText.map(Self.isInet6Text) == true
         var from: String?
         if case let .some(.some(s)) = string(f, "from", path, required: true) {
             if !nodeNames.contains(s) {
                 var msg = "unknown node \"\(s)\""
                 if let sug = suggestion(for: s, among: Array(nodeNames).sorted()) { msg += " (did you mean \"\(sug)\"?)" }
                 error(path.key("from"), msg, at: value(f, "from")?.position)
-            } else if let n = nodes.first(where: { $0.name == s }), n.interfaces.allSatisfy({ $0.addresses.isEmpty }) {
+            } else if inet6, let n = nodes.first(where: { $0.name == s }),
+                      n.kind == .linux ? n.interfaces.allSatisfy({ $0.addresses6.isEmpty }) && n.routes6.isEmpty : !n.components.contains(.rumpnet_netinet6) {
+                error(path.key("from"), "node \"\(s)\" has no IPv6 (no IPv6 address, route or rumpnet_netinet6) to ping6 from", at: value(f, "from")?.position)
+            } else if !inet6, let n = nodes.first(where: { $0.name == s }), n.interfaces.allSatisfy({ $0.addresses.isEmpty }) {
                 error(path.key("from"), "node \"\(s)\" has no address to ping from", at: value(f, "from")?.position)
             } else { from = s }
         }
         var target: Check.Target?
-        if case let .some(.some(s)) = string(f, "ping", path, required: true) {
-            let pos = value(f, "ping")?.position
-            if let a = IPv4Address(s) {
+        if let s = targetText {
+            let pos = value(f, field)?.position
+            if inet6 {
+                target = checkTarget6(s, path.key(field), at: pos, from: nodes.first { $0.name == from }, nodes: nodes, nodeNames: nodeNames)
+            } else if let a = IPv4Address(s) {
                 target = .address(a)
             } else if nodeNames.contains(s) {
                 if let n = nodes.first(where: { $0.name == s }), n.interfaces.allSatisfy({ $0.addresses.isEmpty }) {
-                    error(path.key("ping"), "node \"\(s)\" has no address to ping", at: pos)
+                    error(path.key("ping"), "node \"\(s)\" has no address to ping"
+                          + (n.interfaces.contains { !$0.addresses6.isEmpty } ? " (its addresses are IPv6: use \"ping6\")" : ""), at: pos)
                 } else { target = .node(s) }
             } else if s.allSatisfy({ $0 == "." || ($0.isASCII && $0.isNumber) }) {
                 error(path.key("ping"), "malformed address \"\(s)\" (expected a node name or a.b.c.d)", at: pos)

@@ -15,7 +15,7 @@ public enum TopologyWriter {
         o += t.buses.map { b in
             "\n    \(q(b.name)): { \"kind\": \(q(b.kind.rawValue))" + (b.path.map { ", \"path\": \(q($0))" } ?? "")
                 + (b.host.map { h in
-                    ", \"host\": { \"tap\": \(q(h.tap)), \"addresses\": [\(h.addresses.map { q($0.description) }.joined(separator: ", "))], \"mtu\": \(h.mtu) }"
+                    ", \"host\": { \"tap\": \(q(h.tap)), \"addresses\": [\((h.addresses.map { q($0.description) } + h.addresses6.map { q($0.description) }).joined(separator: ", "))], \"mtu\": \(h.mtu) }"
                 } ?? "") + " }"
         }.joined(separator: ",")
         o += t.buses.isEmpty ? "},\n" : "\n  },\n"
@@ -26,10 +26,11 @@ public enum TopologyWriter {
         o += t.checks.map { c in
             let target: String
             switch c.target {
-            case let .node(n): target = n
+            case let .node(n), let .node6(n): target = n
             case let .address(a): target = a.description
+            case let .address6(a, zone): target = a.description + (zone.map { "%" + $0 } ?? "")
             }
-            return "\n    { \"from\": \(q(c.from)), \"ping\": \(q(target)), \"expect\": \(q(c.expect.rawValue)), \"count\": \(c.count), \"timeout\": \(c.timeout) }"
+            return "\n    { \"from\": \(q(c.from)), \"\(c.target.isInet6 ? "ping6" : "ping")\": \(q(target)), \"expect\": \(q(c.expect.rawValue)), \"count\": \(c.count), \"timeout\": \(c.timeout) }"
         }.joined(separator: ",")
         o += t.checks.isEmpty ? "]\n}\n" : "\n  ]\n}\n"
         return o
@@ -52,12 +53,15 @@ public enum TopologyWriter {
         }
         o += "      \"interfaces\": [" + n.interfaces.map { i in
             "\n        { \"name\": \(q(i.name)), \"bus\": \(q(i.bus)), \"addresses\": ["
-                + i.addresses.map { q($0.description) }.joined(separator: ", ")
+                + (i.addresses.map { q($0.description) } + i.addresses6.map { q($0.description) }).joined(separator: ", ")
                 + "], \"mtu\": \(i.mtu), \"up\": \(i.up)" + (i.impair.map { ", \"impair\": \(q($0))" } ?? "") + " }"
         }.joined(separator: ",") + (n.interfaces.isEmpty ? "],\n" : "\n      ],\n")
-        o += "      \"routes\": [" + n.routes.map { r in
+        let routes = n.routes.map { r in
             "\n        { \"destination\": \(q(r.isDefault ? "default" : r.destination.description)), \"gateway\": \(q(r.gateway.description)) }"
-        }.joined(separator: ",") + (n.routes.isEmpty ? "]\n" : "\n      ]\n")
+        } + n.routes6.map { r in
+            "\n        { \"destination\": \(q(r.isDefault ? "default" : r.destination.description)), \"gateway\": \(q(r.gatewayText)) }"
+        }
+        o += "      \"routes\": [" + routes.joined(separator: ",") + (routes.isEmpty ? "]\n" : "\n      ]\n")
         return o + "    }"
     }
 

@@ -53,8 +53,9 @@ func table(_ rows: [[String]]) -> String {
     }.joined(separator: "\n")
 }
 
-func describe(_ a: InterfaceAddress) -> String {
-    a.address.numericHost() + "/\(a.netmask.netmaskLength ?? 0)"
+/// "10.0.0.1/24", "fd00::1/64", "fe80::...%shmif0/64" (a scoped address names its interface).
+func describe(_ a: InterfaceAddress, interface: String? = nil) -> String {
+    a.address.numericHost(zone: { _ in interface }) + "/\(a.netmask.netmaskLength ?? 0)"
 }
 
 func statusRows(_ statuses: [LabRunner.NodeStatus], topology: Topology) -> [[String]] {
@@ -65,10 +66,10 @@ func statusRows(_ statuses: [LabRunner.NodeStatus], topology: Topology) -> [[Str
         if s.state == .running {
             for i in s.interfaces where i.name != "lo0" {
                 let bus = node?.interfaces.first { $0.name == i.name }?.bus
-                ifs.append(([i.name] + i.addresses.map(describe)).joined(separator: " ") + (bus.map { " (\($0))" } ?? ""))
+                ifs.append(([i.name] + i.addresses.map { describe($0, interface: i.name) }).joined(separator: " ") + (bus.map { " (\($0))" } ?? ""))
             }
         } else if let node {
-            ifs = node.interfaces.map { "\($0.name) \($0.addresses.map(\.description).joined(separator: " ")) (\($0.bus))" }
+            ifs = node.interfaces.map { "\($0.name) \(($0.addresses.map(\.description) + $0.addresses6.map(\.description)).joined(separator: " ")) (\($0.bus))" }
         }
         rows.append([s.node, s.pid.map(String.init) ?? "-", s.rumpServer, ifs.joined(separator: ", "), s.state.rawValue])
     }
@@ -82,6 +83,8 @@ func report(_ results: [LabRunner.CheckResult]) -> Bool {
         switch r.check.target {
         case .node(let n): target = "\(n) (\(r.target.map(\.description) ?? "?"))"
         case .address(let a): target = a.description
+        case .node6(let n): target = "\(n) (ping6 \(r.target.map(\.description) ?? "?"))"
+        case .address6(let a, let zone): target = "ping6 " + a.description + (zone.map { "%" + $0 } ?? "")
         }
         let got = r.probe.map { "\($0.received)/\($0.sent) replies" } ?? (r.error ?? "")
         printOut("check \(r.check.from) -> \(target), expect \(r.check.expect.rawValue): \(got): \(r.passed ? "pass" : "FAIL")")
@@ -219,7 +222,7 @@ struct Status: ParsableCommand {
             var nodes: [String] = []
             for s in statuses {
                 let ifs = s.interfaces.map { i in
-                    "{\"name\":\(quote(i.name)),\"flags\":\(i.flags),\"mtu\":\(i.mtu),\"addresses\":[\(i.addresses.map { quote(describe($0)) }.joined(separator: ","))],\"ipackets\":\(i.stats.ipackets),\"opackets\":\(i.stats.opackets),\"ibytes\":\(i.stats.ibytes),\"obytes\":\(i.stats.obytes)}"
+                    "{\"name\":\(quote(i.name)),\"flags\":\(i.flags),\"mtu\":\(i.mtu),\"addresses\":[\(i.addresses.map { quote(describe($0, interface: i.name)) }.joined(separator: ","))],\"ipackets\":\(i.stats.ipackets),\"opackets\":\(i.stats.opackets),\"ibytes\":\(i.stats.ibytes),\"obytes\":\(i.stats.obytes)}"
                 }
                 nodes.append("{\"node\":\(quote(s.node)),\"pid\":\(s.pid.map(String.init) ?? "null"),\"rump_server\":\(quote(s.rumpServer)),\"state\":\(quote(s.state.rawValue)),\"detail\":\(s.detail.map(quote) ?? "null"),\"interfaces\":[\(ifs.joined(separator: ","))]}")
             }
@@ -237,7 +240,7 @@ struct Status: ParsableCommand {
             for s in statuses { if let d = s.detail { printOut("\(s.state.rawValue): \(d)") } }
             for b in buses { if let d = b.detail { printOut("bus \(b.bus) \(b.condition.rawValue): \(d)") } }
             for line in impairmentLines(impairments) { printOut(line) }
-            for b in topology.buses { if let h = b.host { printOut("host \(h.tap) on \(b.name): \(h.addresses.map(\.description).joined(separator: " "))") } }
+            for b in topology.buses { if let h = b.host { printOut("host \(h.tap) on \(b.name): \((h.addresses.map(\.description) + h.addresses6.map(\.description)).joined(separator: " "))") } }
             for p in hostProblems { printOut("missing: \(p)") }
         }
         exitTool(statuses.allSatisfy { $0.state == .running } && buses.allSatisfy { $0.condition == .ok } && hostProblems.isEmpty ? 0 : 1)

@@ -6,7 +6,7 @@ import Testing
 /// The shipped examples: valid for our validator, for `rumpnet-lab validate` and for the
 /// JSON Schema (through python3-jsonschema, a real process), with the documented defaults.
 @Suite struct ExampleTests {
-    static let examples = ["quickstart.json", "router.json", "line-10.json", "star-50.json", "host-tap.json", "linux-hosts.json", "tap-bus.json"]
+    static let examples = ["quickstart.json", "router.json", "line-10.json", "star-50.json", "host-tap.json", "linux-hosts.json", "tap-bus.json", "dual-stack.json"]
 
     @Test(arguments: examples)
     func exampleValidates(name: String) throws {
