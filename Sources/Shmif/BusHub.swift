@@ -243,7 +243,8 @@ public final class LoopBusHub {
     public func inboxReadable() -> Bool {
         let (keys, halt) = inbox.take()
         inboxWakeups &+= 1
-        for k in keys where watched[k] != nil { wakeLocal(k, except: nil) }
+        // Unless an inotify event of the same write already woke the readers (same ring end).
+        for k in keys { wakeIfMoved(k) }
         return halt
     }
 
