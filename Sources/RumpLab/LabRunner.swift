@@ -179,8 +179,14 @@ public struct LabRunner {
                 try step { () throws in for n in nodes { LabProcessRecord.write(name: n.name, pid: pid, in: state.nodesDirectory) } }
             }
             progress("\(pids.count)/\(pids.count) listening after \(Self.seconds(HostProcess.now() - t0, decimals: 3)) s")
-            for n in topology.nodes where n.kind == .rump {
-                try configure(n)
+            // Every node is configured over its own connection, eight at a time.
+            let rumpNodes = topology.nodes.filter { $0.kind == .rump }
+            let (st, topo) = (state, topology)
+            let outcomes = Parallel.map(rumpNodes.count) { i in
+                Result<Void, Error> { try LabRunner.configure(rumpNodes[i], state: st, topology: topo) }
+            }
+            for (n, r) in zip(rumpNodes, outcomes) {
+                try r.get()
                 try network.attachTaps(of: n)
             }
             // Each linux node (namespace, interfaces, tap-bridges) is one step: a signal
@@ -311,7 +317,9 @@ public struct LabRunner {
 
     /// Hostname, sysctls, interfaces (create, linkstr, mtu, addresses, up), routes: all
     /// through the protocol, as the utilities would do it.
-    func configure(_ n: Node) throws {
+    func configure(_ n: Node) throws { try Self.configure(n, state: state, topology: topology) }
+
+    static func configure(_ n: Node, state: LabState, topology: Topology) throws {
         let client: RumpClient
         let url = state.rumpServer(node: n.name)
         do { client = try RumpClient(url: .unix(path: state.socketPath(node: n.name)), clientName: "rumpnet-lab", timeout: Self.configurationTimeout) } catch {
@@ -485,7 +493,13 @@ public struct LabRunner {
     }
 
     public static func status(state: LabState, topology: Topology, timeout: Double = controlTimeout) -> [NodeStatus] {
-        topology.nodes.map { n in
+        // Each node over its own connection, eight at a time (a thousand-node lab).
+        let nodes = topology.nodes
+        return Parallel.map(nodes.count) { i in nodeStatus(state: state, topology: topology, node: nodes[i], timeout: timeout) }
+    }
+
+    static func nodeStatus(state: LabState, topology: Topology, node n: Node, timeout: Double) -> NodeStatus {
+        do {
             if n.kind == .linux {
                 let network = LabNetwork(state: state, topology: topology)
                 var st = NodeStatus(node: n.name, pid: nil, rumpServer: "netns " + network.namespace(of: n.name), state: .running, interfaces: [])

@@ -205,11 +205,13 @@ public final class LoopBusHub {
         host.setReading(r.key, loop: loopIndex, false)
     }
 
-    /// Subscriber `writer` wrote frames to its bus: its neighbours on this loop read them in
-    /// this turn, other loops' are woken through their inboxes. (The writer also woke the file.)
+    /// Subscriber `writer` wrote frames to its bus: the readers on this loop read them in this
+    /// turn, other loops' are woken through their inboxes. (The writer also woke the file.) The
+    /// writer is woken too: the ring's end recorded now may include frames of other processes
+    /// for it, whose inotify event will then be taken for an echo.
     public func wrote(by writer: Subscription) {
         guard let key = subscribers[writer]?.key else { return }
-        wakeLocal(key, except: writer)
+        wakeLocal(key, except: nil)
         host.wrote(key, from: loopIndex)
     }
 

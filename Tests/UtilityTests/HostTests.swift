@@ -67,6 +67,11 @@ final class HostTests: XCTestCase {
         while !FileManager.default.fileExists(atPath: bus) && Date() < made { usleep(2000) }
         usleep(100_000)
         for (k, s) in all.enumerated() { attach(s, bus, "10.0.0.\(k + 1)") }
+        // From here every kernel is on the bus: what each counts from now on is what it got.
+        let dumpCommand = "\(executable("shmif_dumpbus")) -p - \(bus) | /usr/bin/tcpdump -n -r -"
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tcpdump") else { throw XCTSkip("tcpdump not installed") }
+        let framesBefore = runTool([dumpCommand], rumpServer: nil, timeout: 10, shell: true).stdout.split(separator: "\n").count
+        let countsBefore = all.map(counters)
         var requests = 0
         for (i, s) in all.enumerated() {
             for j in all.indices where j != i {
@@ -76,8 +81,7 @@ final class HostTests: XCTestCase {
             }
         }
         // Every frame is in the bus file: shmif_dumpbus (NetBSD's post-mortem reader) counts them.
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tcpdump") else { throw XCTSkip("tcpdump not installed") }
-        let dump = runTool(["\(executable("shmif_dumpbus")) -p - \(bus) | /usr/bin/tcpdump -n -r -"], rumpServer: nil, timeout: 10, shell: true)
+        let dump = runTool([dumpCommand], rumpServer: nil, timeout: 10, shell: true)
         var seen = 0
         for i in 1...4 {
             for j in 1...4 where j != i {
@@ -92,18 +96,22 @@ final class HostTests: XCTestCase {
         let watched = capture.finish(timeout: 20)
         XCTAssertEqual(watched.status, 0, "\(watched)")
         let live = watched.stdout.split(separator: "\n").filter { $0.contains(" type 0x") }.count
-        // Each kernel received every frame the others put on the bus: its input count is the
-        // bus's frames minus its own output (own frames are filtered by sender id).
+        // Each kernel received every frame the others put on the bus since they all joined: its
+        // input is the bus's frames minus its own output (own frames are filtered by sender id).
         let frames = dump.stdout.split(separator: "\n").count
         XCTAssertEqual(live, frames, "the live capture and the bus file disagree")
         for (k, s) in all.enumerated() {
-            let v = s.run("netstat -i -I shmif0")
-            let row = v.stdout.split(separator: "\n").first { $0.hasPrefix("shmif0") && $0.contains("<Link>") }
-            let cols = row.map { $0.split(separator: " ", omittingEmptySubsequences: true) } ?? []
-            guard cols.count >= 8, let ipkts = Int(cols[4]), let opkts = Int(cols[6]) else {
-                XCTFail("kernel \(k + 1): netstat -i: \(v)"); continue
-            }
-            XCTAssertEqual(ipkts + opkts, frames, "kernel \(k + 1): \(v.stdout)")
+            guard let before = countsBefore[k], let after = counters(s) else { XCTFail("kernel \(k + 1): netstat -i"); continue }
+            XCTAssertEqual((after.0 - before.0) + (after.1 - before.1), frames - framesBefore, "kernel \(k + 1)")
         }
+    }
+
+    /// shmif0's input and output packets (netstat -i -I shmif0).
+    func counters(_ s: Server) -> (Int, Int)? {
+        let v = s.run("netstat -i -I shmif0")
+        let row = v.stdout.split(separator: "\n").first { $0.hasPrefix("shmif ") && $0.contains("<Link>") }
+        let cols = row.map { $0.split(separator: " ", omittingEmptySubsequences: true) } ?? []
+        guard cols.count >= 8, let i = Int(cols[4]), let o = Int(cols[6]) else { return nil }
+        return (i, o)
     }
 }
