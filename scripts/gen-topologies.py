@@ -23,25 +23,34 @@ def write(name, topo):
         f.write("\n")
 
 
-def line(n=10):
-    # r1 - net1 - r2 - net2 - ... - r10; net<k> is 10.0.<k>.0/24 with r<k> at .1 and
-    # r<k+1> at .2. Each router sends left-bound traffic by its default route and has a
-    # net route for every subnet to its right.
+def line_routers(n, second, summarise):
+    # r1 - net1 - r2 - net2 - ... - r<n>; net<k> is 10.<second>.<k>.0/24 with r<k> at .1 and
+    # r<k+1> at .2. Each router sends left-bound traffic by its default route and has a net
+    # route for every subnet to its right (summarised as prefixes: at most 8 routes a router).
     buses = {f"net{k}": {"kind": "shmif"} for k in range(1, n)}
     nodes = {}
     for k in range(1, n + 1):
         ifs, routes = [], []
         if k > 1:
-            ifs.append({"name": f"shmif{len(ifs)}", "bus": f"net{k-1}", "addresses": [f"10.0.{k-1}.2/24"]})
-            routes.append({"destination": "default", "gateway": f"10.0.{k-1}.1"})
+            ifs.append({"name": f"shmif{len(ifs)}", "bus": f"net{k-1}", "addresses": [f"10.{second}.{k-1}.2/24"]})
+            routes.append({"destination": "default", "gateway": f"10.{second}.{k-1}.1"})
         if k < n:
-            ifs.append({"name": f"shmif{len(ifs)}", "bus": f"net{k}", "addresses": [f"10.0.{k}.1/24"]})
-            for j in range(k + 1, n):
-                routes.append({"destination": f"10.0.{j}.0/24", "gateway": f"10.0.{k}.2"})
+            ifs.append({"name": f"shmif{len(ifs)}", "bus": f"net{k}", "addresses": [f"10.{second}.{k}.1/24"]})
+            right = octet_prefixes(k + 1, n - 1) if summarise else [(j, 8) for j in range(k + 1, n)]
+            for start, bits in right:
+                routes.append({"destination": f"10.{second}.{start}.0/{16 + bits}", "gateway": f"10.{second}.{k}.2"})
         node = {"interfaces": ifs, "routes": routes}
         if 1 < k < n:
             node = {"sysctls": {"forwarding": True}, **node}
+        elif summarise:
+            # The ends of a long line: a ping crosses every hop (the default TTL is 64).
+            node = {"sysctls": {"net.inet.ip.ttl": 255}, **node}
         nodes[f"r{k}"] = node
+    return buses, nodes
+
+
+def line(n=10):
+    buses, nodes = line_routers(n, 0, summarise=False)
     return {
         "$schema": "./schema.json",
         "name": "line-10",
@@ -129,27 +138,7 @@ def big_star(hosts=999, buses=4):
 
 
 def big_line(n=255):
-    # r1 - net1 - r2 - ... - r<n>; net<k> is 10.1.<k>.0/24, r<k> at .1 and r<k+1> at .2.
-    # Left-bound traffic takes the default route; right-bound, the right neighbour for the
-    # nets k+1.. n-1, summarised as prefixes (at most 8 routes a router).
-    buses = {f"net{k}": {"kind": "shmif"} for k in range(1, n)}
-    nodes = {}
-    for k in range(1, n + 1):
-        ifs, routes = [], []
-        if k > 1:
-            ifs.append({"name": f"shmif{len(ifs)}", "bus": f"net{k-1}", "addresses": [f"10.1.{k-1}.2/24"]})
-            routes.append({"destination": "default", "gateway": f"10.1.{k-1}.1"})
-        if k < n:
-            ifs.append({"name": f"shmif{len(ifs)}", "bus": f"net{k}", "addresses": [f"10.1.{k}.1/24"]})
-            if k + 1 <= n - 1:
-                for start, bits in octet_prefixes(k + 1, n - 1):
-                    routes.append({"destination": f"10.1.{start}.0/{16 + bits}", "gateway": f"10.1.{k}.2"})
-        node = {"interfaces": ifs, "routes": routes}
-        if 1 < k < n:
-            node = {"sysctls": {"forwarding": True}, **node}
-        else:
-            node = {"sysctls": {"net.inet.ip.ttl": 255}, **node}
-        nodes[f"r{k}"] = node
+    buses, nodes = line_routers(n, 1, summarise=True)
     return {
         "$schema": "./schema.json",
         "name": f"line-{n}",

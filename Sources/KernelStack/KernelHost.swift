@@ -35,20 +35,34 @@ public enum KernelHost {
     public static func specs(_ text: String, file: String, program: String) -> Result<[Spec], ServerStartError> {
         var out: [Spec] = []
         var urls = Set<String>()
+        // A lab's lines differ only in their URL (the last word): the options before it are
+        // parsed once (ArgumentParser's parse was a sixth of a thousand kernels' start-up).
+        var parsed: [String: ServerOptions] = [:]
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             if words.isEmpty { continue }
             let place = "\(program): \(file):\(i + 1)"
-            let o: ServerOptions
-            switch ServerEntry.options(words, program: program, loadAll: false) {
-            case .failure(let e): return .failure(ServerStartError(message: "\(place): \(e.message)", status: 1))
-            case .success(let v): o = v
+            let key = words.dropLast().joined(separator: " ")
+            var prepared: Result<(KernelConfiguration, ServerURL), ServerStartError>
+            if let o = parsed[key], !words.last!.hasPrefix("-") {
+                // Same options: only the URL is new, and it is checked as rump_server checks it.
+                var o2 = o
+                o2.url = words.last!
+                prepared = RumpServerMain.prepare(o2)
+            } else {
+                let o: ServerOptions
+                switch ServerEntry.options(words, program: program, loadAll: false) {
+                case .failure(let e): return .failure(ServerStartError(message: "\(place): \(e.message)", status: 1))
+                case .success(let v): o = v
+                }
+                if o.foreground {
+                    return .failure(ServerStartError(message: "\(place): -s is the host's option, not a kernel's", status: 1))
+                }
+                prepared = RumpServerMain.prepare(o)
+                parsed[key] = o
             }
-            if o.foreground {
-                return .failure(ServerStartError(message: "\(place): -s is the host's option, not a kernel's", status: 1))
-            }
-            switch RumpServerMain.prepare(o) {
+            switch prepared {
             case .failure(let e):
                 let lines = e.message.split(separator: "\n").map { "\(place): " + String($0).replacingPrefix("\(program): ", with: "") }
                 return .failure(ServerStartError(message: lines.joined(separator: "\n"), status: e.status))

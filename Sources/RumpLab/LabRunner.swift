@@ -250,7 +250,10 @@ public struct LabRunner {
     /// every 5 ms instead (BusWatch), which works, with a little latency.
     func raiseInotifyLimitIfNeeded() {
         let path = "/proc/sys/fs/inotify/max_user_instances"
-        let needed = topology.nodes.reduce(0) { $0 + $1.interfaces.count } + 128
+        // A packed node's interfaces share their host loops' instances (one per loop).
+        let packed = Set(hostGroups(LabNetwork(state: state, topology: topology)).flatMap { $0.nodes.map(\.name) })
+        let needed = topology.nodes.filter { !packed.contains($0.name) }.reduce(0) { $0 + $1.interfaces.count } + 128
+            + (packed.isEmpty ? 0 : 64)
         guard let f = fopen(path, "r") else { return }
         var buf = [UInt8](repeating: 0, count: 32)
         let n = fread(&buf, 1, buf.count, f)
