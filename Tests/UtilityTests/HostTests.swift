@@ -106,6 +106,24 @@ final class HostTests: XCTestCase {
         }
     }
 
+    /// A bad kernel line is refused before anything starts, named by file and line, with
+    /// rump_server's own message; nothing listens afterwards.
+    func testBadKernelLineIsRefusedWithItsPlace() throws {
+        let dir = TemporaryDirectory(prefix: "hb-")
+        defer { dir.remove() }
+        let list = dir.path + "/kernels"
+        try "# two kernels\n-lrumpnet unix://\(dir.path)/a.sock\n-lrumpnet_netinet unix://\(dir.path)/b.sock\n"
+            .write(toFile: list, atomically: true, encoding: .utf8)
+        let r = try TestSupport.run(executable("rump_host"), [list])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("rump_host: \(list):3: component rumpnet_netinet needs -lrumpnet -lrumpnet_net, which is not loaded"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path + "/a.sock"))
+        try "-lrumpnet unix://\(dir.path)/a.sock\n-lrumpnet unix://\(dir.path)/a.sock\n".write(toFile: list, atomically: true, encoding: .utf8)
+        let twice = try TestSupport.run(executable("rump_host"), [list])
+        XCTAssertEqual(twice.status, 1)
+        XCTAssertTrue(twice.stderr.contains("\(list):2: unix://\(dir.path)/a.sock: listed twice"), twice.stderr)
+    }
+
     /// shmif0's input and output packets (netstat -i -I shmif0).
     func counters(_ s: Server) -> (Int, Int)? {
         let v = s.run("netstat -i -I shmif0")
