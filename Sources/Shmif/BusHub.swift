@@ -206,12 +206,20 @@ public final class LoopBusHub {
     }
 
     /// Subscriber `writer` wrote frames to its bus: the readers on this loop read them in this
-    /// turn, other loops' are woken through their inboxes. (The writer also woke the file.) The
-    /// writer is woken too: the ring's end recorded now may include frames of other processes
-    /// for it, whose inotify event will then be taken for an echo.
-    public func wrote(by writer: Subscription) {
+    /// turn, other loops' are woken through their inboxes. (The writer also woke the file.)
+    /// `before` is the ring's end just before the write (`BusWriter.endBeforeLastSend`): the
+    /// writer is woken too unless that is the end its readers were last given, since the end
+    /// recorded now may include frames of other processes for it, whose inotify event would
+    /// then be taken for an echo.
+    /// `after` is the end just after it: with the writer left out, the end recorded is that one,
+    /// not a later one that may hold another loop's frame for the writer.
+    public func wrote(by writer: Subscription, before: (UInt64, UInt32)?, after: (UInt64, UInt32)?) {
         guard let key = subscribers[writer]?.key else { return }
-        wakeLocal(key, except: nil)
+        if let before, let after, let seen = watched[key]?.seen, seen == before {
+            wakeLocal(key, except: writer, seen: after)
+        } else {
+            wakeLocal(key, except: nil)
+        }
         host.wrote(key, from: loopIndex)
     }
 
@@ -258,12 +266,12 @@ public final class LoopBusHub {
         wakeLocal(key, except: nil)
     }
 
-    private func wakeLocal(_ key: BusKey, except writer: Subscription?) {
+    private func wakeLocal(_ key: BusKey, except writer: Subscription?, seen: (UInt64, UInt32)? = nil) {
         guard let ids = byBus[key] else { return }
         // The ring's end as the woken readers will find it at least: an inotify event that finds
         // it unchanged is the echo of a write they have read already.
         let ring = watched[key]!.bus.ring
-        watched[key]!.seen = (ring.generation, ring.last)
+        watched[key]!.seen = seen ?? (ring.generation, ring.last)
         for id in ids where id != writer { due.insert(id) }
         guard !due.isEmpty, !wakeScheduled else { return }
         wakeScheduled = true

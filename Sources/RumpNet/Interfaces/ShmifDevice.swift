@@ -75,7 +75,7 @@ public final class ShmifDevice: NetDevice {
         let sent: Int
         do { sent = try w.sendIfFree(batch: frames, framesPerHold: Self.framesPerLockHold) } catch { sendErrors &+= 1; return 0 }
         if bus.faulted { linkDown(bus.markLost(.faulted)); return 0 }
-        if sent > 0, let hub, let subscription { hub.wrote(by: subscription) }
+        if sent > 0, let hub, let subscription { hub.wrote(by: subscription, before: w.endBeforeLastSend, after: w.endAfterLastSend) }
         return sent == frames.count ? sent : sent + enqueue(frames[sent...])
     }
 
@@ -112,8 +112,8 @@ public final class ShmifDevice: NetDevice {
     /// Sends what waited for the lock, in order, as long as the lock comes free at once.
     private func flushDeferred() {
         guard deferred != nil, let w = writer else { return }
-        var sentAny = false
-        defer { if sentAny, let hub, let subscription { hub.wrote(by: subscription) } }
+        var before: (UInt64, UInt32)?
+        defer { if before != nil, let hub, let subscription { hub.wrote(by: subscription, before: before, after: w.endAfterLastSend) } }
         while !deferred!.isEmpty {
             let (frame, _) = deferred!.peek()
             do {
@@ -122,7 +122,7 @@ public final class ShmifDevice: NetDevice {
                     return
                 }
                 deferredSends &+= 1
-                sentAny = true
+                if before == nil { before = w.endBeforeLastSend }
             } catch { sendErrors &+= 1 }
             deferred!.pop()
         }
