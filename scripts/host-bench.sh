@@ -8,7 +8,7 @@
 # Process placement above PROCESS_MAX nodes is skipped (a thousand processes take a while on a
 # small VM; say PROCESS_MAX=1000 to run it). RUNS runs each, medians. Root only (ip netns).
 set -euo pipefail
-SIZES=${SIZES:-"200 1000"}
+SIZES=${SIZES-"200 1000"}   # SIZES="" runs only the ping figures
 RUNS=${RUNS:-1}
 COUNT=${COUNT:-1000}
 PROCESS_MAX=${PROCESS_MAX:-200}
