@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "RumpVFSTests", dependencies: ["RumpVFS"]),
         // The RumpNet stack as a kernel's NetworkStack: the glue between the two.
         .target(name: "KernelStack", dependencies: [
-            "RumpKernel", "RumpNet", "TapIf", "RumpProtocol", "ToolSupport", "Shmif", "CKernelShim",
+            "RumpKernel", "RumpNet", "TapIf", "RumpProtocol", "ToolSupport", "Pcap", "Shmif", "CKernelShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rump_server", dependencies: ["KernelStack"]),
@@ -187,7 +187,7 @@ let package = Package(
         ]),
         .testTarget(name: "RumpProtocolTests", dependencies: ["RumpProtocol", "RumpKernel", "ToolSupport"]),
         // Integration tests: real rump_server, sysctl and halt processes from .build/<config>.
-        .testTarget(name: "KernelTests", dependencies: ["RumpKernel", "KernelStack", "RumpNet", "RumpClient", "RumpProtocol", "CKernelShim", "TestSupport"], exclude: ["Vectors"]),
+        .testTarget(name: "KernelTests", dependencies: ["RumpKernel", "KernelStack", "RumpNet", "RumpClient", "RumpProtocol", "CKernelShim", "TestSupport", "Pcap"], exclude: ["Vectors"]),
         .testTarget(name: "RumpLabTests", dependencies: ["RumpLab", "Shmif", "Pcap", "TestSupport"]),
         // The network utilities' models, argument parsers and NetBSD-exact formatters;
         // transport-independent, shared by kernel and utilities (docs/UTILITIES.md).

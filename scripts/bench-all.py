@@ -15,6 +15,7 @@ OUT = os.path.join(ROOT, "lab-output", "bench")
 BENCHES = [
     ("bus", [os.path.join(REL, "shmifctl"), "bench"]),
     ("stack", [os.path.join(REL, "rumpnet-bench")]),
+    ("impair", [os.path.join(REL, "rumpnet-bench"), "impair"]),
     ("kernel", [os.path.join(REL, "kernel-bench")]),
     ("ping", [os.path.join(ROOT, "scripts", "ping-bench.sh")]),
     ("lab", [os.path.join(ROOT, "scripts", "lab-bench.sh")]),

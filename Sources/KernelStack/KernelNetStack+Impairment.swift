@@ -1,7 +1,8 @@
 // Link impairments by kernel request (`rumpnet-lab impair`, `link ... down`): the named
 // interface's device is wrapped in an Impairment, updated in place while one is there, and
-// unwrapped when cleared. The impairment is the outermost middleware, so it sees what the
-// stack sends and what the medium (and any RUMPNET_FAULT injector) delivers.
+// unwrapped when cleared. The impairment is the outermost middleware but for a stack-side
+// capture (KernelNetStack+Capture.swift keeps the order), so it sees what the stack sends and
+// what the medium (and any RUMPNET_FAULT injector) delivers.
 
 import RumpKernel
 import RumpNet
@@ -10,13 +11,13 @@ import RumpProtocol
 extension KernelNetStack: LinkImpairing {
     func currentImpairment(_ name: String) throws(KernelError) -> Impairment? {
         guard let ifp = stack.interface(named: name) else { throw KernelError(.ENXIO, message: name) }
-        return ifp.device as? Impairment
+        return deviceChain(ifp.device, name).impairment
     }
 
     public func setImpairment(_ name: String, words: [String]?) throws(KernelError) {
         let existing = try currentImpairment(name)
         guard let words else {
-            if existing != nil { try wrapDevice(name) { ($0 as! Impairment).inner } }
+            if existing != nil { try rebuildChain(name) { $0.impairment = nil } }
             stack.log?("\(name): impairment cleared")
             return
         }
@@ -26,9 +27,9 @@ extension KernelNetStack: LinkImpairing {
         }
         if let existing, existing.spec.seed == spec.seed {
             existing.update(spec)
-            try wrapDevice(name) { $0 }  // re-reads deadlines and descriptors
+            try rebuildChain(name) { _ in }  // re-reads deadlines and descriptors
         } else {
-            try wrapDevice(name) { d in Impairment(wrapping: (d as? Impairment)?.inner ?? d, spec: spec) }
+            try rebuildChain(name) { c in c.impairment = Impairment(wrapping: c.base, spec: spec) }
         }
         stack.log?("\(name): impairment: \(spec.text.isEmpty ? "none" : spec.text)")
     }
@@ -53,11 +54,11 @@ extension KernelNetStack: LinkImpairing {
             var spec = existing.spec
             spec.down = !up
             existing.update(spec)
-            try wrapDevice(name) { $0 }
+            try rebuildChain(name) { _ in }
         } else if !up {
             var spec = ImpairmentSpec()
             spec.down = true
-            try wrapDevice(name) { Impairment(wrapping: $0, spec: spec) }
+            try rebuildChain(name) { c in c.impairment = Impairment(wrapping: c.base, spec: spec) }
         }
         stack.log?("\(name): link state \(up ? "UP" : "DOWN") (rumpnet-lab link)")
     }

@@ -1,5 +1,5 @@
 // The RumpNet stack plugged into a kernel: NetworkStack over NetStack. This is the only place
-// that knows both sides; it translates protocol values (SockAddr, RouteEntry, ...) to the
+// that knows both sides; it translates protocol values (SocketAddress, RouteEntry, ...) to the
 // stack's and back, and connects the stack to the kernel's event loop: bus descriptors are
 // watched, the stack's next deadline is one loop timer, socket events wake parked calls.
 
@@ -29,6 +29,8 @@ public final class KernelNetStack: NetworkStack {
     private var watches: [Int32: EventLoop.WatchID] = [:]
     private var timer: EventLoop.TimerID?
     private var timerDeadline: UInt64 = 0
+    /// Interface name -> its captures' middlewares and sessions (KernelNetStack+Capture.swift).
+    var captures: [String: InterfaceCaptures] = [:]
 
     /// In a kernel host: the loop's bus hub (shmif's in-process fast path, docs/kernel.md).
     let busHub: LoopBusHub?
@@ -209,18 +211,14 @@ public final class KernelNetStack: NetworkStack {
         return KernelError(.EINVAL)
     }
 
-    static func ipv4(_ a: SockAddr) throws(KernelError) -> IPv4Address {
-        guard a.family == NetBSD.AF_INET, a.address.count == 4 else { throw KernelError(.EAFNOSUPPORT) }
-        return IPv4Address(a.address[0], a.address[1], a.address[2], a.address[3])
+    static func ipv4(_ a: SocketAddress) throws(KernelError) -> IPv4Address {
+        guard case .inet(let v4, _) = a else { throw KernelError(.EAFNOSUPPORT) }
+        return v4
     }
 
-    static func sockaddr(_ a: IPv4Address, port: UInt16 = 0) -> SockAddr {
-        let v = a.value
-        return SockAddr(family: NetBSD.AF_INET, port: port,
-                        address: [UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)])
-    }
+    static func sockaddr(_ a: IPv4Address, port: UInt16 = 0) -> SocketAddress { .inet(a, port: port) }
 
-    static func mask(_ m: UInt32) -> SockAddr { sockaddr(IPv4Address(m)) }
+    static func mask(_ m: UInt32) -> SocketAddress { sockaddr(IPv4Address(m)) }
 
     /// Runs a stack call, then brings the loop up to date; `configuration` calls may have
     /// changed the interfaces' bus descriptors.
@@ -247,20 +245,20 @@ public final class KernelNetStack: NetworkStack {
     }
 
     /// A sockaddr_in as the stack's endpoint: EAFNOSUPPORT for another family.
-    static func endpoint(_ a: SockAddr) throws(KernelError) -> SocketEndpoint {
+    static func endpoint(_ a: SocketAddress) throws(KernelError) -> SocketEndpoint {
         SocketEndpoint(try ipv4(a), a.port)
     }
 
-    static func sockaddr(_ e: SocketEndpoint) -> SockAddr { sockaddr(e.address, port: e.port) }
+    static func sockaddr(_ e: SocketEndpoint) -> SocketAddress { sockaddr(e.address, port: e.port) }
 
-    public func bind(_ s: SocketID, to address: SockAddr) throws(KernelError) {
+    public func bind(_ s: SocketID, to address: SocketAddress) throws(KernelError) {
         let e = try Self.endpoint(address)
         try run { try stack.bind(Int32(s), to: e) }
     }
 
     /// connect(2); AF_UNSPEC dissolves the association (NetBSD's "disconnect" for datagrams).
-    public func connect(_ s: SocketID, to address: SockAddr) throws(KernelError) {
-        if address.family == NetBSD.AF_UNSPEC {
+    public func connect(_ s: SocketID, to address: SocketAddress) throws(KernelError) {
+        if address == .unspec {
             try run { try stack.disconnect(Int32(s)) }
             return
         }
@@ -275,7 +273,7 @@ public final class KernelNetStack: NetworkStack {
 
     /// accept(2): the oldest completed connection; EAGAIN (parked by the kernel) when none.
     /// The new socket, like every socket here, answers "would block" to the kernel.
-    public func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr) {
+    public func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SocketAddress) {
         try run {
             let (fd, peer) = try stack.accept(Int32(s))
             try stack.setOption(fd, .nonBlocking(true))
@@ -283,8 +281,8 @@ public final class KernelNetStack: NetworkStack {
         }
     }
 
-    public func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SockAddr?) throws(KernelError) -> Int {
-        let dst: SocketEndpoint? = try to.map { (a: SockAddr) throws(KernelError) in try Self.endpoint(a) }
+    public func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SocketAddress?) throws(KernelError) -> Int {
+        let dst: SocketEndpoint? = try to.map { (a: SocketAddress) throws(KernelError) in try Self.endpoint(a) }
         return try run { try stack.send(Int32(s), data, to: dst, flags: MessageFlags(rawValue: flags)) }
     }
 
@@ -315,11 +313,11 @@ public final class KernelNetStack: NetworkStack {
         return ReceivedFrom(from: lastSource(d.from), flags: d.truncated ? NetBSD.MSG_TRUNC : 0)
     }
 
-    /// The source of the last datagram received as a SockAddr, kept: a peer that sends again
+    /// The source of the last datagram received as a SocketAddress, kept: a peer that sends again
     /// (the usual case) costs no new address array per datagram.
-    private var lastReceivedFrom: (SocketEndpoint, SockAddr)?
+    private var lastReceivedFrom: (SocketEndpoint, SocketAddress)?
 
-    private func lastSource(_ e: SocketEndpoint) -> SockAddr {
+    private func lastSource(_ e: SocketEndpoint) -> SocketAddress {
         if let (k, v) = lastReceivedFrom, k == e { return v }
         let a = Self.sockaddr(e)
         lastReceivedFrom = (e, a)
@@ -377,11 +375,11 @@ public final class KernelNetStack: NetworkStack {
         return withUnsafeBytes(of: onoff.littleEndian) { Array($0) } + withUnsafeBytes(of: seconds.littleEndian) { Array($0) }
     }
 
-    public func localAddress(_ s: SocketID) throws(KernelError) -> SockAddr {
+    public func localAddress(_ s: SocketID) throws(KernelError) -> SocketAddress {
         Self.sockaddr(try run { try stack.localEndpoint(Int32(s)) })
     }
 
-    public func peerAddress(_ s: SocketID) throws(KernelError) -> SockAddr {
+    public func peerAddress(_ s: SocketID) throws(KernelError) -> SocketAddress {
         Self.sockaddr(try run { try stack.peerEndpoint(Int32(s)) })
     }
 
@@ -456,7 +454,7 @@ public final class KernelNetStack: NetworkStack {
     public func addAddress(_ name: String, _ address: RumpProtocol.InterfaceAddress, alias: Bool) throws(KernelError) {
         let a = try Self.ipv4(address.address)
         let m = try Self.ipv4(address.netmask)
-        let b = try address.broadcast.map { (x: SockAddr) throws(KernelError) in try Self.ipv4(x) }
+        let b = try address.broadcast.map { (x: SocketAddress) throws(KernelError) in try Self.ipv4(x) }
         try run(configuration: true) {
             // Without `alias`, the address replaces the interface's first one (ifconfig's
             // SIOCDIFADDR before SIOCAIFADDR), unless it is the same address.
@@ -467,7 +465,7 @@ public final class KernelNetStack: NetworkStack {
         }
     }
 
-    public func deleteAddress(_ name: String, _ address: SockAddr) throws(KernelError) {
+    public func deleteAddress(_ name: String, _ address: SocketAddress) throws(KernelError) {
         let a = try Self.ipv4(address)
         try run(configuration: true) { try stack.deleteAddress(name: name, a) }
     }
@@ -485,14 +483,13 @@ public final class KernelNetStack: NetworkStack {
     // MARK: routes
 
     func entry(_ r: Route) -> RouteEntry {
-        let gateway: SockAddr
+        let gateway: SocketAddress
         switch r.gateway {
         case .address(let g): gateway = Self.sockaddr(g)
         case .link(let idx):
             // NetBSD's sockaddr_dl names the loopback ("lo0" in route show); others print link#N.
             let ifp = stack.interface(index: idx)
-            let name = ifp?.linkType == .loopback ? Array(ifp!.name.utf8) : []
-            gateway = SockAddr(family: NetBSD.AF_LINK, address: name, scopeID: UInt32(idx))
+            gateway = .link(index: UInt32(idx), name: ifp?.linkType == .loopback ? ifp!.name : "")
         }
         return RouteEntry(destination: Self.sockaddr(r.destination),
                           netmask: r.flags.contains(.host) ? nil : Self.mask(r.netmask),
@@ -517,12 +514,13 @@ public final class KernelNetStack: NetworkStack {
         let plen = try Self.prefix(route)
         let reject = route.flags & RouteFlags.reject.rawValue != 0
         let blackhole = route.flags & RouteFlags.blackhole.rawValue != 0
-        if route.gateway.family == NetBSD.AF_INET {
-            let gw = try Self.ipv4(route.gateway)
+        if case .inet(let gw, _) = route.gateway {
             try run { try stack.addRoute(destination: dst, prefixLength: plen, gateway: gw, reject: reject, blackhole: blackhole) }
         } else {
+            var linkIndex: UInt32 = 0
+            if case .link(let index, _, _, _) = route.gateway { linkIndex = index }
             let ifName = route.interface.isEmpty
-                ? stack.interface(index: Int(route.gateway.scopeID))?.name ?? ""
+                ? stack.interface(index: Int(linkIndex))?.name ?? ""
                 : route.interface
             try run { try stack.addRoute(destination: dst, prefixLength: plen, interface: ifName, reject: reject, blackhole: blackhole) }
         }
@@ -535,7 +533,7 @@ public final class KernelNetStack: NetworkStack {
         try run { try stack.changeRoute(destination: dst, prefixLength: plen, gateway: gw) }
     }
 
-    public func deleteRoute(destination: SockAddr, netmask: SockAddr?) throws(KernelError) -> RouteEntry {
+    public func deleteRoute(destination: SocketAddress, netmask: SocketAddress?) throws(KernelError) -> RouteEntry {
         let dst = try Self.ipv4(destination)
         var plen = 32
         if let netmask {
@@ -548,7 +546,7 @@ public final class KernelNetStack: NetworkStack {
         return entry(existing)
     }
 
-    public func getRoute(destination: SockAddr) throws(KernelError) -> RouteEntry {
+    public func getRoute(destination: SocketAddress) throws(KernelError) -> RouteEntry {
         let dst = try Self.ipv4(destination)
         let result = try run { try stack.getRoute(dst) }
         var e = entry(result.route)
@@ -570,13 +568,13 @@ public final class KernelNetStack: NetworkStack {
         return stack.arpEntries.map { e in
             var expire: Int64 = 0
             if !e.permanent, let t = e.expires { expire = t > now ? Int64((t - now + 999_999_999) / 1_000_000_000) : 0 }
-            return ArpInfo(address: InAddr(e.address.value), linkAddress: e.mac?.bytes, interface: e.interfaceName,
+            return ArpInfo(address: e.address, linkAddress: e.mac?.bytes, interface: e.interfaceName,
                            expire: e.permanent ? nil : expire, published: e.published)
         }
     }
 
     public func setArp(_ entry: ArpInfo) throws(KernelError) {
-        let a = IPv4Address(entry.address.value)
+        let a = entry.address
         guard let mac = entry.linkAddress, mac.count == 6 else { throw KernelError(.EINVAL) }
         do {
             try run { try stack.arpSet(a, mac: MACAddress(mac), permanent: entry.isPermanent, publish: entry.published) }
@@ -586,7 +584,7 @@ public final class KernelNetStack: NetworkStack {
         }
     }
 
-    public func deleteArp(_ address: SockAddr) throws(KernelError) {
+    public func deleteArp(_ address: SocketAddress) throws(KernelError) {
         let a = try Self.ipv4(address)
         try run { try stack.arpDelete(a) }
     }

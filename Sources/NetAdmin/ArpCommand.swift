@@ -2,7 +2,7 @@
 
 /// `arp -s host ether_addr [temp] [pub [proxy]]`.
 public struct ArpSetRequest: Sendable, Equatable {
-    public var address: InAddr
+    public var address: IPv4Address
     public var linkAddress: [UInt8]
     /// `temp`: the entry expires like a learned one; otherwise it is permanent.
     public var temporary: Bool
@@ -11,7 +11,7 @@ public struct ArpSetRequest: Sendable, Equatable {
     /// The host as typed, for messages.
     public var hostText: String
 
-    public init(address: InAddr, linkAddress: [UInt8], temporary: Bool = false, published: Bool = false, hostText: String) {
+    public init(address: IPv4Address, linkAddress: [UInt8], temporary: Bool = false, published: Bool = false, hostText: String) {
         self.address = address
         self.linkAddress = linkAddress
         self.temporary = temporary
@@ -27,11 +27,11 @@ public struct ArpSetRequest: Sendable, Equatable {
 
 public enum ArpCommand: Sendable, Equatable {
     /// `arp [-n] host`.
-    case show(InAddr, hostText: String, numeric: Bool)
+    case show(IPv4Address, hostText: String, numeric: Bool)
     /// `arp -a [-n] [-v]`.
     case showAll(numeric: Bool, verbose: Bool)
     /// `arp -d host`.
-    case delete(InAddr, hostText: String)
+    case delete(IPv4Address, hostText: String)
     /// `arp -d -a`.
     case deleteAll
     case set(ArpSetRequest)
@@ -57,7 +57,7 @@ public enum ArpCommand: Sendable, Equatable {
         }
         let rest = g.operands
         let usage = ParseOutcome<ArpCommand>.exit(ToolOutput(stderr: ArpFormat.usage, status: 1))
-        func host(_ text: String) -> InAddr? { resolver.resolve(text) }
+        func host(_ text: String) -> IPv4Address? { resolver.resolve(text) }
         func unknownHost(_ text: String) -> ParseOutcome<ArpCommand> {
             .exit(.errx("arp", "\(text): Host name lookup failure"))
         }
@@ -70,7 +70,7 @@ public enum ArpCommand: Sendable, Equatable {
         if set {
             guard rest.count >= 2 && rest.count <= 4 else { return usage }
             guard let a = host(rest[0]) else { return unknownHost(rest[0]) }
-            guard let mac = LinkAddress.parseEthernet(rest[1]) else {
+            guard let mac = MACAddress(rest[1])?.bytes else {
                 // NetBSD warns and still exits 0 here.
                 return .exit(.warnx("arp", "invalid link-level address '\(rest[1])'"))
             }

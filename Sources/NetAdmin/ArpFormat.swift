@@ -8,7 +8,7 @@ public enum ArpFormat {
     /// The name is "?" because reverse lookups have nothing to ask.
     public static func entry(_ e: ArpInfo) -> String {
         var s = "? (\(e.address)) at "
-        s += e.linkAddress.map(LinkAddress.format) ?? "(incomplete)"
+        s += e.linkAddress.map(MACAddress.format) ?? "(incomplete)"
         s += " on \(e.interface)"
         if e.isPermanent { s += " permanent" }
         if e.published { s += " published (proxy only)" }
@@ -21,7 +21,7 @@ public enum ArpFormat {
     }
 
     /// `arp host`: the entry, or "-- no entry".
-    public static func show(_ e: ArpInfo?, address: InAddr, hostText: String) -> ToolOutput {
+    public static func show(_ e: ArpInfo?, address: IPv4Address, hostText: String) -> ToolOutput {
         guard let e else { return .errx("arp", "\(hostText) (\(address)) -- no entry") }
         return ToolOutput(stdout: entry(e))
     }

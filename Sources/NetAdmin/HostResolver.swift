@@ -4,12 +4,12 @@
 
 public struct HostResolver: Sendable {
     /// Extra names (lab nodes), looked up after numeric forms and "localhost".
-    public var hosts: [String: InAddr]
+    public var hosts: [String: IPv4Address]
 
-    public init(hosts: [String: InAddr] = [:]) { self.hosts = hosts }
+    public init(hosts: [String: IPv4Address] = [:]) { self.hosts = hosts }
 
-    public func resolve(_ name: String) -> InAddr? {
-        if let a = InAddr(name) { return a }
+    public func resolve(_ name: String) -> IPv4Address? {
+        if let a = IPv4Address(name) { return a }
         if name == "localhost" || name == "localhost." { return .loopback }
         return hosts[name]
     }

@@ -13,9 +13,9 @@ public enum IfconfigOperation: Sendable, Equatable {
     case destroy
     /// `inet ADDR[/len] [netmask M] [broadcast B] [alias]`: without `alias` the interface's
     /// first address is replaced. `netmask` nil lets the kernel choose (NetBSD: classful).
-    case setAddress(InAddr, netmask: InAddr?, broadcast: InAddr?, alias: Bool)
+    case setAddress(IPv4Address, netmask: IPv4Address?, broadcast: IPv4Address?, alias: Bool)
     /// `inet ADDR -alias` / `inet ADDR delete`.
-    case deleteAddress(InAddr)
+    case deleteAddress(IPv4Address)
     /// `inet6 ADDR[/len]` (kept as text until the IPv6 step).
     case setAddress6(String, prefixLength: Int?, alias: Bool)
     case deleteAddress6(String)
@@ -123,11 +123,11 @@ public enum IfconfigCommand: Sendable, Equatable {
     private static func parseOperations(_ name: String, _ fam: AddressFamily, _ words: [String]) -> ParseOutcome<IfconfigCommand> {
         var ops: [IfconfigOperation] = []
         // The address operand and the modifiers that apply to it, gathered over the whole line.
-        var addr: InAddr?
+        var addr: IPv4Address?
         var addr6: String?
         var prefix: Int?
-        var netmask: InAddr?
-        var broadcast: InAddr?
+        var netmask: IPv4Address?
+        var broadcast: IPv4Address?
         var alias = false, remove = false
         var i = 0
         func arg() -> String? {
@@ -153,10 +153,10 @@ public enum IfconfigCommand: Sendable, Equatable {
                 guard let v = arg() else { return usage() }
                 ops.append(.linkstr(v))
             case "netmask":
-                guard let v = arg(), let m = InAddr(inetAton: v) else { return usage() }
+                guard let v = arg(), let m = IPv4Address(inetAton: v) else { return usage() }
                 netmask = m
             case "broadcast":
-                guard let v = arg(), let b = InAddr(v) else { return usage() }
+                guard let v = arg(), let b = IPv4Address(v) else { return usage() }
                 broadcast = b
             case "prefixlen":
                 guard let v = arg(), let n = Int(v) else { return usage() }
@@ -178,7 +178,7 @@ public enum IfconfigCommand: Sendable, Equatable {
                         guard text.contains(":") else { return usage() }
                         addr6 = String(text)
                     } else {
-                        guard fam == .inet, let a = InAddr(text) else { return usage() }
+                        guard fam == .inet, let a = IPv4Address(text) else { return usage() }
                         addr = a
                     }
                 } else {
@@ -194,7 +194,7 @@ public enum IfconfigCommand: Sendable, Equatable {
                 return .exit(.errx("ifconfig", "paddr_match: prefixlen_to_mask(\(afNumber), \(p)): Invalid argument"))
             }
         }
-        if fam == .inet, netmask == nil, let p = prefix { netmask = InAddr.mask(prefixLength: p) }
+        if fam == .inet, netmask == nil, let p = prefix { netmask = IPv4Address.netmask(prefixLength: p) }
         if addr == nil && addr6 == nil && (netmask != nil || broadcast != nil || alias || remove) {
             // Modifiers without an address change nothing we model; NetBSD needs an address too.
             return usage()

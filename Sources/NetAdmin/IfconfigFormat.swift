@@ -39,7 +39,7 @@ public enum IfconfigFormat {
         if ifp.metric != 0 { s += " metric \(ifp.metric)" }
         if ifp.mtu != 0 { s += " mtu \(ifp.mtu)" }
         s += "\n"
-        if let lla = ifp.linkAddress, !lla.isEmpty { s += "\taddress: \(LinkAddress.format(lla))\n" }
+        if let lla = ifp.linkAddress, !lla.isEmpty { s += "\taddress: \(MACAddress.format(lla))\n" }
         if let ls = ifp.linkstr { s += "\tlinkstr: \(ls)\n" }
         if options.verbose || options.zeroCounters { s += counters(ifp.counters) }
         var seen: [AddressFamily: Int] = [:]
@@ -101,21 +101,19 @@ public enum IfconfigFormat {
 
     static func addressLine(_ a: InterfaceAddressInfo, alias: Bool, ifp: InterfaceInfo) -> String {
         switch a.address {
-        case .inet(let addr):
+        case .inet(let addr, _):
             var s = "\tinet " + (alias ? "alias " : "") + addr.description
-            if ifp.flags & IFF.POINTOPOINT != 0, let d = a.broadcast?.inAddr { s += " -> \(d)" }
-            s += " netmask 0x" + Text.hex(a.netmask.inAddr?.value ?? 0)
-            if ifp.flags & IFF.BROADCAST != 0, let b = a.broadcast?.inAddr { s += " broadcast \(b)" }
+            if ifp.flags & IFF.POINTOPOINT != 0, let d = a.broadcast?.ipv4 { s += " -> \(d)" }
+            s += " netmask 0x" + Text.hex(a.netmask.ipv4?.value ?? 0)
+            if ifp.flags & IFF.BROADCAST != 0, let b = a.broadcast?.ipv4 { s += " broadcast \(b)" }
             return s + addressFlags(a.flags) + "\n"
-        case .inet6(let bytes, let scope):
-            var s = "\tinet6 " + Inet6Text.format(bytes)
+        case .inet6(let addr, _, _, let scope):
+            var s = "\tinet6 " + addr.description
             if scope != 0 { s += "%" + ifp.name }
-            if case .inet6(let m, _) = a.netmask {
-                s += " prefixlen \(m.reduce(0) { $0 + $1.nonzeroBitCount })"
-            }
+            if a.netmask.family == .inet6, let len = a.netmask.netmaskLength { s += " prefixlen \(len)" }
             if scope != 0 { s += " scopeid 0x" + Text.hex(scope) }
             return s + addressFlags(a.flags) + "\n"
-        case .link:
+        case .link, .unspec:
             return ""
         }
     }

@@ -36,15 +36,15 @@ public struct InterfaceInfo: Sendable, Equatable {
 
 /// One address of an interface (struct in_ifaddr / in6_ifaddr).
 public struct InterfaceAddressInfo: Sendable, Equatable {
-    public var address: SockAddr
-    public var netmask: SockAddr
+    public var address: SocketAddress
+    public var netmask: SocketAddress
     /// Broadcast address (IFF_BROADCAST) or destination (IFF_POINTOPOINT); nil when neither.
-    public var broadcast: SockAddr?
+    public var broadcast: SocketAddress?
     /// IN_IFF_* bits (tentative, duplicated, detached). "alias" is not a flag: NetBSD's ifconfig
     /// calls every address after an interface's first one an alias.
     public var flags: UInt32
 
-    public init(address: SockAddr, netmask: SockAddr, broadcast: SockAddr? = nil, flags: UInt32 = 0) {
+    public init(address: SocketAddress, netmask: SocketAddress, broadcast: SocketAddress? = nil, flags: UInt32 = 0) {
         self.address = address
         self.netmask = netmask
         self.broadcast = broadcast
@@ -52,7 +52,7 @@ public struct InterfaceAddressInfo: Sendable, Equatable {
     }
 
     /// An IPv4 address with its netmask and broadcast address.
-    public static func inet(_ address: InAddr, netmask: InAddr, broadcast: InAddr? = nil, flags: UInt32 = 0) -> Self {
+    public static func inet(_ address: IPv4Address, netmask: IPv4Address, broadcast: IPv4Address? = nil, flags: UInt32 = 0) -> Self {
         InterfaceAddressInfo(address: .inet(address), netmask: .inet(netmask), broadcast: broadcast.map { .inet($0) }, flags: flags)
     }
 }

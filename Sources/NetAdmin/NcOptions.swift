@@ -197,7 +197,7 @@ public struct NcError: Error, Sendable, Equatable {
 /// nc's messages on stderr (-v), in OpenBSD's wording.
 public enum NcMessages {
     /// report_sock(): "Bound on HOST PORT", "Connection received on HOST PORT".
-    public static func report(_ what: String, address: InAddr, port: UInt16) -> String {
+    public static func report(_ what: String, address: IPv4Address, port: UInt16) -> String {
         "\(what) on \(address) \(port)\n"
     }
 

@@ -29,7 +29,7 @@ public enum NetstatFormat {
                 + Text.left(String(ifp.mtu), 5) + " "
             let c = counters(ifp.counters, columns)
             s += name + Text.left("<Link>", 13) + " "
-                + Text.left(ifp.linkAddress.map(LinkAddress.format) ?? "", 17, truncate: true) + " " + c
+                + Text.left(ifp.linkAddress.map(MACAddress.format) ?? "", 17, truncate: true) + " " + c
             for a in ifp.addresses {
                 guard let (net, addr) = networkAndAddress(a) else { continue }
                 s += name + Text.left(net, 13, truncate: true) + " " + Text.left(addr, 17, truncate: true) + " " + c
@@ -55,13 +55,12 @@ public enum NetstatFormat {
     /// The Network and Address columns of an address row.
     static func networkAndAddress(_ a: InterfaceAddressInfo) -> (String, String)? {
         switch (a.address, a.netmask) {
-        case (.inet(let addr), .inet(let mask)):
+        case (.inet(let addr, _), .inet(let mask, _)):
             return (RouteNames.netname(addr, mask: mask), addr.description)
-        case (.inet6(let addr, _), .inet6(let mask, _)):
-            guard addr.count == 16, mask.count == 16 else { return nil }
-            let net = zip(addr, mask).map { $0 & $1 }
-            let len = mask.reduce(0) { $0 + $1.nonzeroBitCount }
-            return (Inet6Text.format(net) + "/\(len)", Inet6Text.format(addr))
+        case (.inet6(let addr, _, _, _), .inet6(let mask, _, _, _)):
+            let net = IPv6Address(high: addr.high & mask.high, low: addr.low & mask.low)
+            let len = a.netmask.netmaskLength ?? 0
+            return (net.description + "/\(len)", addr.description)
         default:
             return nil
         }
@@ -70,8 +69,8 @@ public enum NetstatFormat {
 
 extension NetstatFormat {
     /// "addr.port" with "*" for the wildcard address or port.
-    static func endpoint(_ a: InAddr, _ port: UInt16) -> String {
-        (a == .any ? "*" : a.description) + "." + (port == 0 ? "*" : String(port))
+    static func endpoint(_ a: IPv4Address, _ port: UInt16) -> String {
+        SocketAddress.inet(a, port: port).netstatEndpoint()
     }
 
     /// The socket list (`netstat`, `-a`): nothing at all when no socket qualifies. NetBSD walks

@@ -6,14 +6,14 @@
 public struct PingReply: Sendable, Equatable {
     /// ICMP bytes received (header included: data length + 8).
     public var bytes: Int
-    public var from: InAddr
+    public var from: IPv4Address
     public var sequence: Int
     public var ttl: Int
     /// Milliseconds; nil when the payload was too short to carry a timestamp.
     public var rtt: Double?
     public var duplicate: Bool
 
-    public init(bytes: Int, from: InAddr, sequence: Int, ttl: Int, rtt: Double?, duplicate: Bool = false) {
+    public init(bytes: Int, from: IPv4Address, sequence: Int, ttl: Int, rtt: Double?, duplicate: Bool = false) {
         self.bytes = bytes
         self.from = from
         self.sequence = sequence
@@ -27,13 +27,13 @@ public struct PingReply: Sendable, Equatable {
 public struct PingICMPError: Sendable, Equatable {
     /// ICMP bytes received.
     public var bytes: Int
-    public var from: InAddr
+    public var from: IPv4Address
     public var type: UInt8
     public var code: UInt8
     /// The quoted datagram: its IP header and at least 8 bytes after it.
     public var quoted: [UInt8]
 
-    public init(bytes: Int, from: InAddr, type: UInt8, code: UInt8, quoted: [UInt8]) {
+    public init(bytes: Int, from: IPv4Address, type: UInt8, code: UInt8, quoted: [UInt8]) {
         self.bytes = bytes
         self.from = from
         self.type = type
@@ -86,7 +86,7 @@ public struct PingStatistics: Sendable, Equatable {
 
 public enum PingFormat {
     /// "PING host (address): N data bytes".
-    public static func header(host: String, address: InAddr, dataLength: Int) -> String {
+    public static func header(host: String, address: IPv4Address, dataLength: Int) -> String {
         "PING \(host) (\(address)): \(dataLength) data bytes\n"
     }
 
@@ -156,7 +156,7 @@ public enum PingFormat {
             return String(repeating: "0", count: max(0, w - s.count)) + s
         }
         let off = raw16(6)
-        let src = InAddr(q[12], q[13], q[14], q[15]), dst = InAddr(q[16], q[17], q[18], q[19])
+        let src = IPv4Address(q[12], q[13], q[14], q[15]), dst = IPv4Address(q[16], q[17], q[18], q[19])
         var s = " Vr HL TOS  Len   ID Flg  off TTL Pro  cks      Src\t     Dst\n"
         s += "  \(hex(q[0] >> 4, 1))  \(hex(q[0] & 0xf, 1))  \(hex(q[1], 2)) \(hex(raw16(2), 4)) \(hex(raw16(4), 4))"
         s += "   \(hex((off & 0xe000) >> 13, 1)) \(hex(off & 0x1fff, 4))"

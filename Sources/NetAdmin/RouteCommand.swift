@@ -8,12 +8,12 @@ public struct RouteOptions: Sendable, Equatable {
 
 /// `route add|change|delete`: what to send in the routing message.
 public struct RouteRequest: Sendable, Equatable {
-    public var destination: InAddr
+    public var destination: IPv4Address
     /// nil for host routes.
-    public var netmask: InAddr?
+    public var netmask: IPv4Address?
     public var isHost: Bool
     /// The gateway address (or, with -iface, the address of the interface to use).
-    public var gateway: InAddr?
+    public var gateway: IPv4Address?
     /// RTF_* bits to set: UP and STATIC always, GATEWAY unless -iface, HOST, REJECT, BLACKHOLE.
     public var flags: UInt32
     /// rmx_mtu from `-mtu`, 0 for none.
@@ -24,7 +24,7 @@ public struct RouteRequest: Sendable, Equatable {
     public var destinationText: String
     public var gatewayText: String?
 
-    public init(destination: InAddr, netmask: InAddr?, isHost: Bool, gateway: InAddr?, flags: UInt32,
+    public init(destination: IPv4Address, netmask: IPv4Address?, isHost: Bool, gateway: IPv4Address?, flags: UInt32,
                 mtu: UInt32 = 0, interface: String? = nil, destinationText: String, gatewayText: String?) {
         self.destination = destination
         self.netmask = netmask
@@ -44,7 +44,7 @@ public enum RouteCommand: Sendable, Equatable {
     case add(RouteOptions, RouteRequest)
     case change(RouteOptions, RouteRequest)
     case delete(RouteOptions, RouteRequest)
-    case get(RouteOptions, InAddr)
+    case get(RouteOptions, IPv4Address)
     case monitor(RouteOptions)
 
     public static func parse(_ args: [String], resolver: HostResolver = HostResolver()) -> ParseOutcome<RouteCommand> {
@@ -91,7 +91,7 @@ public enum RouteCommand: Sendable, Equatable {
             }
             guard let t = target else { return .exit(ToolOutput(stderr: RouteFormat.usage, status: 1)) }
             let host = t.split(separator: "/").first.map(String.init) ?? t
-            guard let a = host == "default" ? InAddr.any : resolver.resolve(host) else { return badValue(t) }
+            guard let a = host == "default" ? IPv4Address.any : resolver.resolve(host) else { return badValue(t) }
             return .run(.get(o, a))
         case "add", "change", "delete":
             return parseChange(cmd, o, rest, resolver)
@@ -111,7 +111,7 @@ public enum RouteCommand: Sendable, Equatable {
     private static func parseChange(_ cmd: String, _ o: RouteOptions, _ words: [String], _ resolver: HostResolver) -> ParseOutcome<RouteCommand> {
         var forceHost = false, forceNet = false, iface = false
         var flags = RTF.UP | RTF.STATIC
-        var netmask: InAddr?
+        var netmask: IPv4Address?
         var mtu: UInt32 = 0
         var ifp: String?
         var positional: [String] = []
@@ -137,12 +137,12 @@ public enum RouteCommand: Sendable, Equatable {
                 case "llinfo": flags |= RTF.LLINFO
                 case "netmask":
                     guard let v = arg() else { return .exit(ToolOutput(stderr: RouteFormat.usage, status: 1)) }
-                    guard let m = InAddr(inetAton: v) else { return badValue(v) }
+                    guard let m = IPv4Address(inetAton: v) else { return badValue(v) }
                     netmask = m
                     forceNet = true
                 case "prefixlen":
                     guard let v = arg() else { return .exit(ToolOutput(stderr: RouteFormat.usage, status: 1)) }
-                    guard let n = Int(v), let m = InAddr.mask(prefixLength: n) else { return badValue(v) }
+                    guard let n = Int(v), let m = IPv4Address.netmask(prefixLength: n) else { return badValue(v) }
                     netmask = m
                     forceNet = true
                 case "mtu":
@@ -164,35 +164,35 @@ public enum RouteCommand: Sendable, Equatable {
         guard positional.count <= 2 else { return botched(positional[2]) }
         // route(8) cuts "/len" off its argument in place, so it echoes "10.1.0.0".
         var dstText = dstWord
-        var dst: InAddr
+        var dst: IPv4Address
         if dstWord == "default" {
             dst = .any
-            netmask = InAddr.any
+            netmask = IPv4Address.any
             forceNet = true
         } else {
             if let slash = dstWord.firstIndex(of: "/") {
                 dstText = String(dstWord[..<slash])
-                guard let n = Int(dstWord[dstWord.index(after: slash)...]), let m = InAddr.mask(prefixLength: n) else {
+                guard let n = Int(dstWord[dstWord.index(after: slash)...]), let m = IPv4Address.netmask(prefixLength: n) else {
                     return badValue(dstWord)
                 }
                 netmask = m
                 forceNet = !forceHost
             }
-            guard let a = resolver.resolve(dstText) ?? InAddr(inetAton: dstText) else { return badValue(dstText) }
+            guard let a = resolver.resolve(dstText) ?? IPv4Address(inetAton: dstText) else { return badValue(dstText) }
             dst = a
         }
         var isHost = forceHost
         if !forceHost && !forceNet {
             // Like inet_makenetandmask: an address with host bits beyond its class is a host.
-            isHost = dst.value & ~dst.classfulMask.value != 0
+            isHost = dst.value & ~dst.networkClassMask.value != 0
         }
         if isHost {
             netmask = nil
             flags |= RTF.HOST
         } else if netmask == nil {
-            netmask = dst.classfulMask
+            netmask = dst.networkClassMask
         }
-        var gateway: InAddr?
+        var gateway: IPv4Address?
         var gwText: String?
         if positional.count == 2 {
             gwText = positional[1]

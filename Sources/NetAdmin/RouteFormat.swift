@@ -70,7 +70,7 @@ public enum RouteFormat {
     /// `route -v get`: the request message, the reply as `get` prints it, then the reply's
     /// locks and socket addresses. `ifp` is the interface's sockaddr_dl the reply carries;
     /// `pid` and `sequence` are the request's rtm_pid and rtm_seq.
-    public static func getVerbose(_ r: RouteGetReply, ifp: SockAddr?, pid: Int32 = 0, sequence: Int32 = 1) -> ToolOutput {
+    public static func getVerbose(_ r: RouteGetReply, ifp: SocketAddress?, pid: Int32 = 0, sequence: Int32 = 1) -> ToolOutput {
         let to = RouteNames.routename(r.routeTo)
         var s = "soup->so_dst: inet \(to); soup->so_ifp: link ; \n"
         s += "RTM_GET: Report Metrics: len 160, pid \(pid), seq \(sequence), errno 0, flags: "
@@ -81,7 +81,7 @@ public enum RouteFormat {
         var names: [String] = ["DST"]
         var addrs: [String] = [RouteNames.routename(r.destination)]
         if let g = r.gateway { names.append("GATEWAY"); addrs.append(RouteNames.routename(g)) }
-        if let m = r.netmask { names.append("NETMASK"); addrs.append(m.inAddr?.description ?? RouteNames.routename(m)) }
+        if let m = r.netmask { names.append("NETMASK"); addrs.append(m.ipv4?.description ?? RouteNames.routename(m)) }
         if let i = ifp { names.append("IFP"); addrs.append(RouteNames.routename(i)) }
         if let a = r.localAddress { names.append("IFA"); addrs.append(RouteNames.routename(a)) }
         s += "sockaddrs: <" + names.joined(separator: ",") + ">\n " + addrs.joined(separator: " ") + "\n"
@@ -134,8 +134,8 @@ public enum RouteFormat {
         let dst: String
         if r.flags & RTF.HOST != 0 || r.netmask == nil {
             dst = RouteNames.routename(r.destination)
-        } else if let d = r.destination.inAddr {
-            dst = RouteNames.trimmed(d.value & d.classfulMask.value, mask: 0) + "/0"
+        } else if let d = r.destination.ipv4 {
+            dst = RouteNames.trimmed(d.value & d.networkClassMask.value, mask: 0) + "/0"
         } else {
             dst = RouteNames.destination(r)
         }

@@ -2,11 +2,11 @@
 
 /// One entry of the routing table (a route dump record).
 public struct RouteInfo: Sendable, Equatable {
-    public var destination: SockAddr
+    public var destination: SocketAddress
     /// nil for host routes (RTF_HOST); IPv4 masks are `.inet` netmasks.
-    public var netmask: SockAddr?
+    public var netmask: SocketAddress?
     /// An address for gateway routes, otherwise the interface (sockaddr_dl: "link#2" or "lo0").
-    public var gateway: SockAddr
+    public var gateway: SocketAddress
     /// RTF_* bits.
     public var flags: UInt32
     /// nil prints "-" (the sysctl route dump of NetBSD 7.99 reports no refcount or use count).
@@ -21,7 +21,7 @@ public struct RouteInfo: Sendable, Equatable {
     /// rmx_expire in seconds from now; 0 when the route does not expire.
     public var expire: Int64
 
-    public init(destination: SockAddr, netmask: SockAddr?, gateway: SockAddr, flags: UInt32,
+    public init(destination: SocketAddress, netmask: SocketAddress?, gateway: SocketAddress, flags: UInt32,
                 refs: UInt64? = nil, use: UInt64? = nil, mtu: UInt32 = 0, mtuLocked: Bool = false,
                 interface: String, expire: Int64 = 0) {
         self.destination = destination
@@ -42,8 +42,8 @@ public struct RouteInfo: Sendable, Equatable {
     /// first for equal destinations ("default" first, "10.0.0/24" before "10.0.0.1").
     public static func radixOrder(_ a: RouteInfo, _ b: RouteInfo) -> Bool {
         func key(_ r: RouteInfo) -> (UInt32, Int) {
-            let d = r.destination.inAddr?.value ?? 0
-            let len = r.netmask?.inAddr?.prefixLength ?? 32
+            let d = r.destination.ipv4?.value ?? 0
+            let len = r.netmask?.ipv4?.prefixLength ?? 32
             return (d, r.flags & RTF.HOST != 0 ? 33 : len)
         }
         return key(a) < key(b)
@@ -70,20 +70,20 @@ public struct RouteMetrics: Sendable, Equatable {
 /// The answer to `route get ADDRESS` (an RTM_GET reply).
 public struct RouteGetReply: Sendable, Equatable {
     /// The address asked about ("route to:").
-    public var routeTo: SockAddr
-    public var destination: SockAddr
+    public var routeTo: SocketAddress
+    public var destination: SocketAddress
     /// nil for host routes.
-    public var netmask: SockAddr?
+    public var netmask: SocketAddress?
     /// Printed only when `flags` has RTF_GATEWAY.
-    public var gateway: SockAddr?
+    public var gateway: SocketAddress?
     /// The interface address used as source ("local addr:").
-    public var localAddress: SockAddr?
+    public var localAddress: SocketAddress?
     public var interface: String?
     public var flags: UInt32
     public var metrics: RouteMetrics
 
-    public init(routeTo: SockAddr, destination: SockAddr, netmask: SockAddr?, gateway: SockAddr?,
-                localAddress: SockAddr?, interface: String?, flags: UInt32, metrics: RouteMetrics = RouteMetrics()) {
+    public init(routeTo: SocketAddress, destination: SocketAddress, netmask: SocketAddress?, gateway: SocketAddress?,
+                localAddress: SocketAddress?, interface: String?, flags: UInt32, metrics: RouteMetrics = RouteMetrics()) {
         self.routeTo = routeTo
         self.destination = destination
         self.netmask = netmask

@@ -2,23 +2,21 @@
 
 public enum RouteNames {
     /// routename(): an address, "default" for 0.0.0.0; interfaces as MAC, name or "link#N".
-    public static func routename(_ sa: SockAddr) -> String {
+    public static func routename(_ sa: SocketAddress) -> String {
         switch sa {
-        case .inet(let a): return a == .any ? "default" : a.description
-        case .inet6(let b, _):
+        case .inet(let a, _): return a == .any ? "default" : a.description
+        case .inet6(let a, _, _, _):
             // netstat prints link-local hosts and gateways without their scope.
-            return b.allSatisfy({ $0 == 0 }) ? "default" : Inet6Text.format(b)
-        case .link(let index, let name, let address):
-            // getnameinfo(NI_NUMERICHOST) of a sockaddr_dl: the address, else the name.
-            if !address.isEmpty { return LinkAddress.format(address) }
-            if !name.isEmpty { return name }
-            return "link#\(index)"
+            return a.isUnspecified ? "default" : a.description
+        case .link, .unspec:
+            // getnameinfo(NI_NUMERICHOST) of a sockaddr_dl: the address, else the name, else link#N.
+            return sa.numericHost()
         }
     }
 
     /// netname(): the network number without the trailing bytes that are zero and outside the
     /// mask, then "/prefixlen" ("10.0.0/24", "10.4/16", "127/8"); "default" for 0/0.
-    public static func netname(_ dst: InAddr, mask: InAddr) -> String {
+    public static func netname(_ dst: IPv4Address, mask: IPv4Address) -> String {
         let i = dst.value & mask.value
         if i == 0 && mask.value == 0 { return "default" }
         let len = mask.prefixLength ?? mask.value.nonzeroBitCount
@@ -38,13 +36,13 @@ public enum RouteNames {
     /// The destination column of a route: host routes by routename, networks by netname.
     public static func destination(_ r: RouteInfo) -> String {
         switch (r.destination, r.netmask) {
-        case (.inet(let d), .some(.inet(let m))) where r.flags & RTF.HOST == 0:
+        case (.inet(let d, _), .some(.inet(let m, _))) where r.flags & RTF.HOST == 0:
             return netname(d, mask: m)
-        case (.inet6(let b, let scope), .some(.inet6(let m, _))) where r.flags & RTF.HOST == 0:
-            let len = m.reduce(0) { $0 + $1.nonzeroBitCount }
-            if len == 0 && b.allSatisfy({ $0 == 0 }) { return "default" }
+        case (.inet6(let b, _, _, let scope), .some(let m)) where m.family == .inet6 && r.flags & RTF.HOST == 0:
+            let len = m.netmaskLength ?? 0
+            if len == 0 && b.isUnspecified { return "default" }
             // Scoped networks (fe80::/64, ff02::/32) name their interface: "fe80::%lo0/64".
-            var text = Inet6Text.format(b)
+            var text = b.description
             if scope != 0 { text += "%" + r.interface }
             return text + "/\(len)"
         default:

@@ -5,15 +5,15 @@ public struct SocketInfo: Sendable, Equatable {
     public var proto: String
     public var receiveQueue: UInt32
     public var sendQueue: UInt32
-    public var localAddress: InAddr
+    public var localAddress: IPv4Address
     public var localPort: UInt16
-    public var foreignAddress: InAddr
+    public var foreignAddress: IPv4Address
     public var foreignPort: UInt16
     /// TCP state name ("LISTEN", "ESTABLISHED", "TIME_WAIT"); empty for UDP.
     public var state: String
 
-    public init(proto: String, receiveQueue: UInt32 = 0, sendQueue: UInt32 = 0, localAddress: InAddr, localPort: UInt16,
-                foreignAddress: InAddr = .any, foreignPort: UInt16 = 0, state: String = "") {
+    public init(proto: String, receiveQueue: UInt32 = 0, sendQueue: UInt32 = 0, localAddress: IPv4Address, localPort: UInt16,
+                foreignAddress: IPv4Address = .any, foreignPort: UInt16 = 0, state: String = "") {
         self.proto = proto
         self.receiveQueue = receiveQueue
         self.sendQueue = sendQueue

@@ -21,7 +21,7 @@ public struct TracerouteProbe: Sendable, Equatable {
     /// header, then NetBSD's struct outdata (seq, ttl, 2 bytes of padding, tv32 sec and usec).
     /// The kernel fills in the IP checksum; the UDP checksum needs the source, so without one
     /// (`source` any) it is left 0, which RFC 768 reads as "no checksum".
-    public func packet(source: InAddr, destination: InAddr, ttl: Int, length: Int, tos: Int = 0,
+    public func packet(source: IPv4Address, destination: IPv4Address, ttl: Int, length: Int, tos: Int = 0,
                        dontFragment: Bool = false, seconds: UInt32, microseconds: UInt32) -> [UInt8] {
         let length = max(length, TracerouteOptions.minimumPacket)
         var p = [UInt8](repeating: 0, count: length)
@@ -119,12 +119,12 @@ public enum TracerouteAnswer: Sendable, Equatable {
     }
 
     /// NetBSD's verbose dump of an ICMP message that was not about the probe.
-    public static func verboseDump(_ packet: [UInt8], from: InAddr) -> String {
+    public static func verboseDump(_ packet: [UInt8], from: IPv4Address) -> String {
         guard packet.count >= 28 else { return "" }
         let hlen = Int(packet[0] & 0x0f) * 4
         let cc = packet.count - hlen
         let type = packet[hlen], code = packet[hlen + 1]
-        let dst = InAddr(UInt32(be16(packet, 16)) << 16 | UInt32(be16(packet, 18)))
+        let dst = IPv4Address(UInt32(be16(packet, 16)) << 16 | UInt32(be16(packet, 18)))
         var s = "\n\(cc) bytes from \(from) to \(dst): icmp type \(type) (\(typeName(type))) code \(code)\n"
         var i = 4
         while i < cc {
@@ -156,16 +156,16 @@ public struct TracerouteHop: Sendable {
     public let ttl: Int
     let numeric: Bool
     let showTTL: Bool
-    let names: [InAddr: String]
+    let names: [IPv4Address: String]
     var printedTTL = false
-    var lastResponder: InAddr?
+    var lastResponder: IPv4Address?
     /// The destination answered (port unreachable, echo reply, protocol unreachable).
     public private(set) var reached = false
     /// Unreachables other than the destination's own.
     public private(set) var unreachable = 0
 
     /// `names`: addresses the resolver knows by name (without -n they print "name (addr)").
-    public init(ttl: Int, numeric: Bool, showTTL: Bool = false, names: [InAddr: String] = [:]) {
+    public init(ttl: Int, numeric: Bool, showTTL: Bool = false, names: [IPv4Address: String] = [:]) {
         self.ttl = ttl; self.numeric = numeric; self.showTTL = showTTL; self.names = names
     }
 
@@ -181,8 +181,8 @@ public struct TracerouteHop: Sendable {
 
     /// An answer about the probe from `from`, `milliseconds` after it was sent; `replyTTL` is
     /// the answer's own IP TTL (its " !" mark: a reply that arrived with TTL ≤ 1).
-    public mutating func answered(_ answer: TracerouteAnswer, from: InAddr, milliseconds: Double, replyTTL: Int,
-                                  bytes: Int = 0, to: InAddr? = nil, verbose: Bool = false) -> String {
+    public mutating func answered(_ answer: TracerouteAnswer, from: IPv4Address, milliseconds: Double, replyTTL: Int,
+                                  bytes: Int = 0, to: IPv4Address? = nil, verbose: Bool = false) -> String {
         var s = ""
         if lastResponder != from {
             if lastResponder != nil { s += "\n   " }
@@ -225,7 +225,7 @@ public struct TracerouteHop: Sendable {
 
 public enum TracerouteFormat {
     /// The first line, on stderr: "traceroute to HOST (ADDR)[ from SRC], N hops max, L byte packets".
-    public static func header(host: String, address: InAddr, source: String?, maxTTL: Int, packetLength: Int) -> String {
+    public static func header(host: String, address: IPv4Address, source: String?, maxTTL: Int, packetLength: Int) -> String {
         "traceroute to \(host) (\(address))" + (source.map { " from \($0)" } ?? "")
             + ", \(maxTTL) hops max, \(packetLength) byte packets\n"
     }

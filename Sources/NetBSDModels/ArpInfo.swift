@@ -2,7 +2,7 @@
 
 /// An ARP table entry (arp -a), or the entry arp -s asks a kernel to make.
 public struct ArpInfo: Hashable, Sendable {
-    public var address: InAddr
+    public var address: IPv4Address
     /// nil while resolution is incomplete.
     public var linkAddress: [UInt8]?
     public var interface: String
@@ -11,7 +11,7 @@ public struct ArpInfo: Hashable, Sendable {
     /// A published (proxy) entry: answered for other hosts.
     public var published: Bool
 
-    public init(address: InAddr, linkAddress: [UInt8]?, interface: String, expire: Int64? = nil, published: Bool = false) {
+    public init(address: IPv4Address, linkAddress: [UInt8]?, interface: String, expire: Int64? = nil, published: Bool = false) {
         self.address = address
         self.linkAddress = linkAddress
         self.interface = interface

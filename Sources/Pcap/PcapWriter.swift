@@ -33,13 +33,14 @@ public final class PcapWriter {
         self.flushEachPacket = flushEachPacket
     }
 
-    /// Appends one record with the given timestamp; caplen = len = the frame's length.
-    public func write(_ frame: UnsafeRawBufferPointer, seconds: Int, microseconds: Int) {
+    /// Appends one record with the given timestamp; caplen = the frame's length, len =
+    /// `originalLength` (the frame's length when not given: nothing was cut).
+    public func write(_ frame: UnsafeRawBufferPointer, seconds: Int, microseconds: Int, originalLength: Int? = nil) {
         var h = pcap_pkthdr()
         h.ts.tv_sec = seconds
         h.ts.tv_usec = microseconds
         h.caplen = bpf_u_int32(frame.count)
-        h.len = bpf_u_int32(frame.count)
+        h.len = bpf_u_int32(max(originalLength ?? frame.count, frame.count))
         pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), &h,
                   frame.baseAddress?.assumingMemoryBound(to: UInt8.self))
         if flushEachPacket { pcap_dump_flush(dumper) }
@@ -67,6 +68,21 @@ public final class PcapFilter {
         }
     }
 
+    /// The compiled program as `struct bpf_insn`s, 8 little-endian bytes each (code u16, jt u8,
+    /// jf u8, k u32): what a kernel capture runs (`BPFProgram`, ifCaptureOpen).
+    public var instructionBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(program.bf_len) * 8)
+        for i in 0..<Int(program.bf_len) {
+            let insn = program.bf_insns[i]
+            withUnsafeBytes(of: insn.code.littleEndian) { out.append(contentsOf: $0) }
+            out.append(insn.jt)
+            out.append(insn.jf)
+            withUnsafeBytes(of: UInt32(insn.k).littleEndian) { out.append(contentsOf: $0) }
+        }
+        return out
+    }
+
     /// True if the frame passes the filter.
     public func matches(_ frame: UnsafeRawBufferPointer) -> Bool {
         var h = pcap_pkthdr()
@@ -76,6 +92,43 @@ public final class PcapFilter {
     }
 
     deinit { pcap_freecode(&program) }
+}
+
+/// A BPF program received as `struct bpf_insn` bytes (a reader's compiled filter), checked
+/// with libpcap's bpf_validate and run with its bpf_filter: what NetBSD's bpf(4) does with
+/// BIOCSETF. Running it allocates nothing.
+public final class BPFProgram {
+    private let instructions: UnsafeMutablePointer<bpf_insn>
+    public let count: Int
+
+    /// The bytes in `instructionBytes`' layout; throws saying why they are not a program.
+    public init(bytes: [UInt8]) throws(PcapError) {
+        guard !bytes.isEmpty, bytes.count % 8 == 0 else { throw PcapError("a BPF program of \(bytes.count) bytes: not a whole number of 8-byte instructions") }
+        let count = bytes.count / 8
+        let instructions = UnsafeMutablePointer<bpf_insn>.allocate(capacity: count)
+        bytes.withUnsafeBytes { b in
+            for i in 0..<count {
+                instructions[i] = bpf_insn(code: UInt16(littleEndian: b.loadUnaligned(fromByteOffset: i * 8, as: UInt16.self)),
+                                           jt: b[i * 8 + 2], jf: b[i * 8 + 3],
+                                           k: bpf_u_int32(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: i * 8 + 4, as: UInt32.self))))
+            }
+        }
+        guard bpf_validate(instructions, Int32(count)) != 0 else {
+            instructions.deallocate()
+            throw PcapError("not a valid BPF program (bpf_validate refused its \(count) instructions)")
+        }
+        self.count = count
+        self.instructions = instructions
+    }
+
+    /// How many bytes of `packet` to keep (the program's return value); 0: the packet does not match.
+    @inline(__always)
+    public func run(_ packet: UnsafeRawBufferPointer, wireLength: Int) -> Int {
+        guard let base = packet.baseAddress else { return 0 }
+        return Int(bpf_filter(instructions, base.assumingMemoryBound(to: UInt8.self), u_int(wireLength), u_int(packet.count)))
+    }
+
+    deinit { instructions.deallocate() }
 }
 
 /// Reads pcap files through libpcap (for tests and tools).

@@ -198,7 +198,7 @@ public final class RumpClient {
         let ms: Int32
         switch r {
         case .connect(_, _, let t), .accept(_, let t), .send(_, _, _, let t), .sendto(_, _, _, _, let t),
-             .recv(_, _, _, let t), .recvfrom(_, _, _, let t), .poll(_, let t):
+             .recv(_, _, _, let t), .recvfrom(_, _, _, let t), .poll(_, let t), .ifCaptureRead(_, _, let t, _):
             ms = t
         default: return 0
         }

@@ -43,6 +43,8 @@ public final class ClientContext {
     var parked: [ObjectIdentifier: PendingCall] = [:]
     /// Client descriptor number -> open file (Kernel+VFS.swift); numbers unique across both tables.
     var files: [Int32: OpenFile] = [:]
+    /// Session number -> open capture (PacketCapturing.swift).
+    var captures: [Int32: any CaptureSession] = [:]
     var alive = true
 
     init(id: Int) { self.id = id }
@@ -147,6 +149,7 @@ public final class Kernel: KernelServices {
         for p in c.parked.values { finish(p) }
         c.parked.removeAll()
         closeFiles(of: c)
+        closeCaptures(of: c)
         for (_, d) in c.descriptors.sorted(by: { $0.key < $1.key }) { stack?.close(d.socket) }
         openSocketCount -= c.descriptors.count
         c.descriptors.removeAll()
@@ -327,7 +330,7 @@ public final class Kernel: KernelServices {
                 }
             }
         case let .send(fd, data, flags, timeout), let .sendto(fd, data, flags, _, timeout):
-            var to: SockAddr? = nil
+            var to: SocketAddress? = nil
             if case let .sendto(_, _, _, a, _) = request { to = a }
             let st = try requireStack(), s = try socketOf(c, fd)
             try sendAll(c, st, s, data, flags: flags, to: to, timeout: sleepTimeout(c, fd, flags: flags, timeout), reply: reply)
@@ -387,7 +390,7 @@ public final class Kernel: KernelServices {
         case .ifDestroy(let name): try requireStack().destroyInterface(name); reply(.success(.none))
         case let .ifSetFlags(n, s, cl): try requireStack().setInterfaceFlags(n, set: s, clear: cl); reply(.success(.none))
         case let .ifAddAddress(n, a, alias):
-            let need: Component = a.address.family == NetBSD.AF_INET6 ? .rumpnet_netinet6 : .rumpnet_netinet
+            let need: Component = a.address.family == .inet6 ? .rumpnet_netinet6 : .rumpnet_netinet
             guard components.contains(need) else { throw KernelError(.EAFNOSUPPORT) }
             try requireStack().addAddress(n, a, alias: alias); reply(.success(.none))
         case let .ifDeleteAddress(n, a): try requireStack().deleteAddress(n, a); reply(.success(.none))
@@ -412,6 +415,8 @@ public final class Kernel: KernelServices {
         case .ifGetImpairment(let n): reply(.success(.names(try Self.impairing(requireStack()).impairment(n).map { [$0] } ?? [])))
         case .ifImpairmentCounters(let n): reply(.success(.counters(try Self.impairing(requireStack()).impairmentCounters(n))))
         case let .ifSetLinkState(n, up): try Self.impairing(requireStack()).setLinkState(n, up: up); reply(.success(.none))
+        case .ifCaptureOpen(let r): try openCapture(r, stack: requireStack(), from: c, reply: reply)
+        case let .ifCaptureRead(s, m, t, close): try readCapture(session: s, maxBytes: m, timeout: t, close: close, from: c, reply: reply)
 
         case .sysctlGet, .sysctlSet, .sysctlList, .halt, .file:
             break  // handled in handle(_:from:reply:)
@@ -436,7 +441,7 @@ public final class Kernel: KernelServices {
         let r = try st.receive(s, into: &buffer, maxLength: maxLength, flags: flags)
         switch form {
         case .data: return .data(buffer)
-        case .dataFrom: return .dataFrom(buffer, from: r.from ?? SockAddr(family: NetBSD.AF_UNSPEC, address: []))
+        case .dataFrom: return .dataFrom(buffer, from: r.from ?? .unspec)
         case .message: return .message(buffer, from: r.from, flags: r.flags)
         }
     }
@@ -444,7 +449,7 @@ public final class Kernel: KernelServices {
     /// A blocking send completes fully or fails: what the stack takes now is sent, the rest
     /// waits for room. A timeout after part was sent answers the part (as NetBSD's sosend
     /// does with SO_SNDTIMEO); before any, EWOULDBLOCK.
-    private func sendAll(_ c: ClientContext, _ st: any NetworkStack, _ s: SocketID, _ data: [UInt8], flags: Int32, to: SockAddr?,
+    private func sendAll(_ c: ClientContext, _ st: any NetworkStack, _ s: SocketID, _ data: [UInt8], flags: Int32, to: SocketAddress?,
                          timeout: Int32, reply: @escaping (Result<Reply, KernelError>) -> Void) throws(KernelError) {
         // The common case (it all fits now) without the closures and the box a parked send needs.
         // Behind a parked send nothing is tried now: its rest goes first (pipelined sends on a
@@ -466,7 +471,7 @@ public final class Kernel: KernelServices {
 
     /// Sends what the stack takes of `data[sent...]`, advancing `sent`: done when all is sent
     /// or on an error, wait when the stack has no room.
-    private static func sendSome(_ st: any NetworkStack, _ s: SocketID, _ data: [UInt8], sent: inout Int, flags: Int32, to: SockAddr?) -> PendingCall.Attempt {
+    private static func sendSome(_ st: any NetworkStack, _ s: SocketID, _ data: [UInt8], sent: inout Int, flags: Int32, to: SocketAddress?) -> PendingCall.Attempt {
         do throws(KernelError) {
             while true {
                 let offset = sent

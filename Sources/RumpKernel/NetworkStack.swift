@@ -34,9 +34,9 @@ public protocol KernelServices: AnyObject {
 
 /// Where a received datagram came from and recvmsg's msg_flags (MSG_TRUNC).
 public struct ReceivedFrom: Sendable, Equatable {
-    public var from: SockAddr?
+    public var from: SocketAddress?
     public var flags: Int32
-    public init(from: SockAddr?, flags: Int32 = 0) { self.from = from; self.flags = flags }
+    public init(from: SocketAddress?, flags: Int32 = 0) { self.from = from; self.flags = flags }
 }
 
 /// The TCP/IP stack as the kernel sees it. Implemented over RumpNet by KernelStack.KernelNetStack.
@@ -59,13 +59,13 @@ public protocol NetworkStack: AnyObject {
 
     // Sockets
     func socket(domain: Int32, type: Int32, protocol: Int32) throws(KernelError) -> SocketID
-    func bind(_ s: SocketID, to address: SockAddr) throws(KernelError)
-    func connect(_ s: SocketID, to address: SockAddr) throws(KernelError)
+    func bind(_ s: SocketID, to address: SocketAddress) throws(KernelError)
+    func connect(_ s: SocketID, to address: SocketAddress) throws(KernelError)
     func listen(_ s: SocketID, backlog: Int32) throws(KernelError)
-    func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr)
+    func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SocketAddress)
     /// Returns the bytes accepted (a datagram all or nothing; a stream may take part).
     /// `to` is nil for send(2).
-    func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SockAddr?) throws(KernelError) -> Int
+    func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SocketAddress?) throws(KernelError) -> Int
     /// Replaces `buffer`'s contents with at most `maxLength` bytes of the next datagram (or of
     /// the stream), reusing its storage. MSG_PEEK leaves the data queued; a datagram longer
     /// than `maxLength` is cut, the rest dropped, and `flags` of the result has MSG_TRUNC.
@@ -79,8 +79,8 @@ public protocol NetworkStack: AnyObject {
     func lingerComplete(_ s: SocketID) -> Bool
     func setOption(_ s: SocketID, level: Int32, name: Int32, value: [UInt8]) throws(KernelError)
     func getOption(_ s: SocketID, level: Int32, name: Int32, maxLength: Int) throws(KernelError) -> [UInt8]
-    func localAddress(_ s: SocketID) throws(KernelError) -> SockAddr
-    func peerAddress(_ s: SocketID) throws(KernelError) -> SockAddr
+    func localAddress(_ s: SocketID) throws(KernelError) -> SocketAddress
+    func peerAddress(_ s: SocketID) throws(KernelError) -> SocketAddress
     /// Current POLLIN/POLLOUT/POLLERR/POLLHUP bits of a socket.
     func readiness(_ s: SocketID) -> Int16
 
@@ -92,7 +92,7 @@ public protocol NetworkStack: AnyObject {
     func destroyInterface(_ name: String) throws(KernelError)
     func setInterfaceFlags(_ name: String, set: UInt32, clear: UInt32) throws(KernelError)
     func addAddress(_ name: String, _ address: InterfaceAddress, alias: Bool) throws(KernelError)
-    func deleteAddress(_ name: String, _ address: SockAddr) throws(KernelError)
+    func deleteAddress(_ name: String, _ address: SocketAddress) throws(KernelError)
     func setMTU(_ name: String, _ mtu: UInt32) throws(KernelError)
     func setLinkstr(_ name: String, _ linkstr: String?) throws(KernelError)
 
@@ -100,15 +100,15 @@ public protocol NetworkStack: AnyObject {
     func routes(family: UInt8) -> [RouteEntry]
     func addRoute(_ route: RouteEntry) throws(KernelError)
     func changeRoute(_ route: RouteEntry) throws(KernelError)
-    func deleteRoute(destination: SockAddr, netmask: SockAddr?) throws(KernelError) -> RouteEntry
-    func getRoute(destination: SockAddr) throws(KernelError) -> RouteEntry
+    func deleteRoute(destination: SocketAddress, netmask: SocketAddress?) throws(KernelError) -> RouteEntry
+    func getRoute(destination: SocketAddress) throws(KernelError) -> RouteEntry
     /// Removes every non-interface route of the family; returns what was removed.
     func flushRoutes(family: UInt8) -> [RouteEntry]
 
     // ARP
     func arpEntries() -> [ArpInfo]
     func setArp(_ entry: ArpInfo) throws(KernelError)
-    func deleteArp(_ address: SockAddr) throws(KernelError)
+    func deleteArp(_ address: SocketAddress) throws(KernelError)
 
     // Statistics (netstat -s)
     /// Protocol counters by NetBSD's names ("ip.total", "icmp.outhist.0", "arp.sndtotal").

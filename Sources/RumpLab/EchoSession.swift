@@ -15,7 +15,7 @@ public final class EchoSession {
     }
 
     let client: RumpClient
-    let destination: SockAddr
+    let destination: SocketAddress
     let count: Int
     let interval: Double
     let deadline: Double
@@ -27,14 +27,13 @@ public final class EchoSession {
     var nextSend: Double
 
     /// Opens the raw socket; `timeout` seconds from now the session is over.
-    public init(client: RumpClient, target: IPv4, count: Int, timeout: Double, interval: Double = 0.1, ident: UInt16) throws {
+    public init(client: RumpClient, target: IPv4Address, count: Int, timeout: Double, interval: Double = 0.1, ident: UInt16) throws {
         guard case .fd(let fd) = try client.call(.socket(domain: Int32(NetBSD.AF_INET), type: NetBSD.SOCK_RAW, protocol: 1)) else {
             throw LabError("socket: unexpected reply")
         }
         self.client = client
         self.fd = fd
-        let v = target.value
-        destination = SockAddr(family: NetBSD.AF_INET, address: [UInt8(v >> 24), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)])
+        destination = .inet(target)
         self.count = count
         self.interval = interval
         self.ident = ident

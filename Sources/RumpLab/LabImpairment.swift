@@ -46,6 +46,17 @@ public enum LabImpairment {
         _ = try call(c, node: node, "link \(interface) \(up ? "up" : "down")", .ifSetLinkState(name: interface, up: up))
     }
 
+    /// One interface's words (nil: none) and counters (none without an impairment).
+    public static func show(state: LabState, node: String, interface: String) throws -> InForce {
+        let c = try client(state, node)
+        guard case .names(let w) = try call(c, node: node, "impair \(interface) show", .ifGetImpairment(name: interface)) else {
+            throw LabError("node \(node): impair \(interface) show: unexpected reply")
+        }
+        var counters: [StatCounter] = []
+        if case .counters(let l) = try call(c, node: node, "impair \(interface) show", .ifImpairmentCounters(name: interface)) { counters = l }
+        return InForce(node: node, interface: interface, words: w.first, counters: counters)
+    }
+
     /// Every interface of the topology's running nodes that has an impairment.
     public static func inForce(state: LabState, topology: Topology) -> [InForce] {
         var out: [InForce] = []

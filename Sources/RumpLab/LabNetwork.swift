@@ -282,8 +282,8 @@ public struct LabNetwork: Sendable {
             if flags.contains("UP") { info.flags |= IFF.UP }
             for a in field("addr_info", in: o)?.arrayValue ?? [] {
                 guard let am = a.objectValue, field("family", in: am)?.stringValue == "inet",
-                      let local = field("local", in: am)?.stringValue.flatMap(IPv4.init), let len = field("prefixlen", in: am)?.intValue else { continue }
-                info.addresses.append(InterfaceAddress(address: LabRunner.sockaddr(local), netmask: LabRunner.sockaddr(IPv4(IPv4.mask(len)))))
+                      let local = field("local", in: am)?.stringValue.flatMap { IPv4Address($0) }, let len = field("prefixlen", in: am)?.intValue else { continue }
+                info.addresses.append(InterfaceAddress(address: LabRunner.sockaddr(local), netmask: LabRunner.sockaddr(IPv4Address(IPv4Address.mask(prefixLength: len)))))
             }
             if let st = field("stats64", in: o)?.objectValue {
                 let rx = field("rx", in: st)?.objectValue ?? [], tx = field("tx", in: st)?.objectValue ?? []

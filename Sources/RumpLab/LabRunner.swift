@@ -77,7 +77,7 @@ public struct LabRunner {
 
     public struct CheckResult: Sendable {
         public var check: Check
-        public var target: IPv4?
+        public var target: IPv4Address?
         public var probe: EchoSession.Result?
         public var passed: Bool
         public var error: String?
@@ -313,10 +313,7 @@ public struct LabRunner {
         return String(decoding: buf[..<n], as: UTF8.self)
     }
 
-    static func sockaddr(_ a: IPv4) -> SockAddr {
-        let v = a.value
-        return SockAddr(family: NetBSD.AF_INET, address: [UInt8(v >> 24), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)])
-    }
+    static func sockaddr(_ a: IPv4Address) -> SocketAddress { .inet(a) }
 
     /// Hostname, sysctls, interfaces (create, linkstr, mtu, addresses, up), routes: all
     /// through the protocol, as the utilities would do it.
@@ -346,7 +343,7 @@ public struct LabRunner {
             try call("ifconfig \(i.name) linkstr \(linkstr)", .ifSetLinkstr(name: i.name, linkstr: linkstr))
             if i.mtu != 1500 { try call("ifconfig \(i.name) mtu \(i.mtu)", .ifSetMTU(name: i.name, mtu: UInt32(i.mtu))) }
             for (k, a) in i.addresses.enumerated() {
-                let ia = InterfaceAddress(address: Self.sockaddr(a.address), netmask: Self.sockaddr(IPv4(IPv4.mask(a.length))))
+                let ia = InterfaceAddress(address: Self.sockaddr(a.address), netmask: Self.sockaddr(a.netmask))
                 try call("ifconfig \(i.name) inet \(a)", .ifAddAddress(name: i.name, address: ia, alias: k > 0))
             }
             if i.up {
@@ -360,7 +357,7 @@ public struct LabRunner {
         }
         for r in n.routes {
             let entry = RouteEntry(destination: Self.sockaddr(r.destination.address),
-                                   netmask: r.destination.length == 32 ? nil : Self.sockaddr(IPv4(IPv4.mask(r.destination.length))),
+                                   netmask: r.destination.length == 32 ? nil : Self.sockaddr(r.destination.netmask),
                                    gateway: Self.sockaddr(r.gateway), flags: 0x803, interface: "")
             try call("route add \(r.isDefault ? "default" : r.destination.description) \(r.gateway)", .routeAdd(entry))
         }

@@ -9,7 +9,7 @@ public final class LinuxPing {
     let pid: pid_t
     let output: String
 
-    public init(namespace: String, target: IPv4, count: Int, timeout: Int, output: String) throws(LabError) {
+    public init(namespace: String, target: IPv4Address, count: Int, timeout: Int, output: String) throws(LabError) {
         guard let ip = HostCommand.find("ip") else { throw LabError("no `ip` command (install iproute2)") }
         guard let ping = HostCommand.find("ping") else { throw LabError("no `ping` command for a linux node's check (install iputils-ping)") }
         unlink(output)

@@ -1,5 +1,7 @@
 // The topology model: what `rumpnet-lab up` builds. Every value here has passed
-// validation and has its defaults filled in (docs/TOPOLOGY.md).
+// validation and has its defaults filled in (docs/TOPOLOGY.md). Addresses and prefixes are
+// NetBSDModels' (IPv4Address, IPv4Prefix), re-exported for the lab's users.
+@_exported import NetBSDModels
 
 public struct Topology: Sendable, Equatable {
     /// The lab's name: safe as a file name, used for the state directory.
@@ -31,7 +33,7 @@ public struct Topology: Sendable, Equatable {
     }
 
     /// The address a check pings: the address itself, or the first address of the node.
-    public func targetAddress(of check: Check) -> IPv4? {
+    public func targetAddress(of check: Check) -> IPv4Address? {
         switch check.target {
         case let .address(a): return a
         case let .node(n): return node(named: n)?.interfaces.lazy.flatMap(\.addresses).first?.address
@@ -145,14 +147,14 @@ public struct Interface: Sendable, Equatable {
 public struct Route: Sendable, Equatable {
     /// 0.0.0.0/0 for "default"; host bits clear.
     public var destination: IPv4Prefix
-    public var gateway: IPv4
+    public var gateway: IPv4Address
     public var isDefault: Bool { destination.length == 0 }
 }
 
 public struct Check: Sendable, Equatable {
     public enum Target: Sendable, Equatable {
         case node(String)
-        case address(IPv4)
+        case address(IPv4Address)
     }
     public enum Expectation: String, Sendable {
         case success, failure

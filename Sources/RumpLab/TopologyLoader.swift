@@ -92,7 +92,7 @@ public enum TopologyLoader {
 /// The fields each object may have, in documented order (docs/TOPOLOGY.md, schema.json).
 enum Fields {
     static let top = ["$schema", "name", "description", "buses", "nodes", "checks", "placement"]
-    static let bus = ["kind", "path", "host", "description"]
+    static let bus = ["kind", "path", "host", "description", "impair"]
     static let host = ["tap", "addresses", "mtu"]
     static let node = ["kind", "description", "components", "sysctls", "interfaces", "routes"]
     static let interface = ["name", "bus", "addresses", "mtu", "up", "impair"]
@@ -104,6 +104,17 @@ private let safeNameRule = "use 1 to 63 letters, digits, '_', '.', '-', starting
 
 struct Validator {
     var diagnostics: [Diagnostic] = []
+    /// `buses.B.impair`, its words checked; given to the interfaces on B once the nodes are read.
+    var busImpairs: [BusImpair] = []
+
+    struct BusImpair {
+        var bus: String
+        var path: JSONPath
+        /// A string: every rump node's link to the bus.
+        var all: String?
+        /// An object: node name -> words, for that node's link to the bus.
+        var perNode: [(node: String, words: String, position: SourcePosition)] = []
+    }
     var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
     mutating func error(_ path: JSONPath, _ message: String, at pos: SourcePosition? = nil) {
@@ -250,6 +261,7 @@ struct Validator {
             nodesComplete = false
         }
 
+        applyBusImpairs(&nodes, nodeNames: nodeNames)
         if nodesComplete { crossNodeChecks(nodes, buses: buses) }
 
         var checks: [Check] = []
@@ -300,7 +312,93 @@ struct Validator {
         if let hv = value(f, "host") {
             if let h = hostAttachment(hv, path.key("host")) { host = h } else { good = false }
         }
+        if let iv = value(f, "impair"), let bi = busImpair(iv, path.key("impair"), bus: m.key) {
+            if good { busImpairs.append(bi) }
+        } else if value(f, "impair") != nil { good = false }
         return good ? Bus(name: m.key, kind: kind, path: busPath, host: host) : nil
+    }
+
+    /// netem's words in their own spelling, or nil with the parser's message at `path`.
+    mutating func impairWords(_ text: String, _ path: JSONPath, at pos: SourcePosition?) -> String? {
+        switch LabImpairment.normalize(text) {
+        case .success(let words): return words
+        case .failure(let e):
+            error(path, "\(e.description) (netem's words, e.g. \"delay 20ms loss random 1%\")", at: pos)
+            return nil
+        }
+    }
+
+    /// `buses.B.impair`: a string for every node's link to B, or an object node name -> string.
+    mutating func busImpair(_ v: JSONValue, _ path: JSONPath, bus: String) -> BusImpair? {
+        if let text = v.stringValue {
+            guard let w = impairWords(text, path, at: v.position) else { return nil }
+            return BusImpair(bus: bus, path: path, all: w)
+        }
+        guard v.objectValue != nil else {
+            error(path, "expected a string (netem's words for every node's link to this bus) or an object (node name -> words), got \(v.typeName)",
+                  at: v.position)
+            return nil
+        }
+        guard let ms = members(v, path, allowed: nil, duplicateKind: "node name") else { return nil }
+        var bi = BusImpair(bus: bus, path: path)
+        var ok = true
+        for m in ms {
+            guard let text = m.value.stringValue else {
+                error(path.key(m.key), "expected a string (netem's words), got \(m.value.typeName)", at: m.value.position)
+                ok = false
+                continue
+            }
+            if let w = impairWords(text, path.key(m.key), at: m.value.position) {
+                bi.perNode.append((m.key, w, m.value.position))
+            } else { ok = false }
+        }
+        return ok ? bi : nil
+    }
+
+    /// Gives each bus's `impair` to the links it names: a string to every rump node's
+    /// interfaces on the bus that have no `impair` of their own, an object's entry to that
+    /// node's interfaces on the bus (which must exist, be a rump node's, and not be impaired
+    /// in their own `impair` too).
+    mutating func applyBusImpairs(_ nodes: inout [Node], nodeNames: Set<String>) {
+        for bi in busImpairs {
+            if let all = bi.all {
+                for k in nodes.indices where nodes[k].kind == .rump {
+                    for j in nodes[k].interfaces.indices where nodes[k].interfaces[j].bus == bi.bus && nodes[k].interfaces[j].impair == nil {
+                        nodes[k].interfaces[j].impair = all
+                    }
+                }
+            }
+            for e in bi.perNode {
+                let p = bi.path.key(e.node)
+                guard let k = nodes.firstIndex(where: { $0.name == e.node }) else {
+                    // A node declared but broken has its own message already.
+                    if !nodeNames.contains(e.node) {
+                        var msg = "unknown node \"\(e.node)\""
+                        if let s = suggestion(for: e.node, among: Array(nodeNames).sorted()) { msg += " (did you mean \"\(s)\"?)" }
+                        error(p, msg, at: e.position)
+                    }
+                    continue
+                }
+                if nodes[k].kind == .linux {
+                    error(p, "node \(e.node) is a linux node: its interfaces have no kernel impairment; impair the rump node's side of the link",
+                          at: e.position)
+                    continue
+                }
+                let on = nodes[k].interfaces.indices.filter { nodes[k].interfaces[$0].bus == bi.bus }
+                if on.isEmpty {
+                    error(p, "node \(e.node) has no interface on bus \(bi.bus)", at: e.position)
+                    continue
+                }
+                for j in on {
+                    if nodes[k].interfaces[j].impair != nil {
+                        error(p, "node \(e.node)'s link to bus \(bi.bus) is also impaired at nodes.\(e.node).interfaces[\(j)].impair; give it in one place",
+                              at: e.position)
+                    } else {
+                        nodes[k].interfaces[j].impair = e.words
+                    }
+                }
+            }
+        }
     }
 
     /// `buses.B.host`: the host's tap on a shmif bus.
@@ -581,12 +679,7 @@ struct Validator {
                 error(path.key("impair"), "a linux node's interface has no kernel impairment; impair the rump node's side of the link",
                       at: value(f, "impair")?.position)
             } else {
-                switch LabImpairment.normalize(text) {
-                case .success(let words): impair = words
-                case .failure(let e):
-                    error(path.key("impair"), "\(e.description) (netem's words, e.g. \"delay 20ms loss random 1%\")",
-                          at: value(f, "impair")?.position)
-                }
+                impair = impairWords(text, path.key("impair"), at: value(f, "impair")?.position)
             }
         }
         guard diagnostics.count == before, let bus else { return nil }
@@ -654,7 +747,7 @@ struct Validator {
         if case let .some(.some(d)) = string(f, "destination", path, required: true) {
             let pos = value(f, "destination")?.position
             if d == "default" {
-                dest = IPv4Prefix(address: IPv4(0), length: 0)
+                dest = IPv4Prefix(address: IPv4Address(0), length: 0)
             } else {
                 switch IPv4Prefix.parse(d, defaultLength: 32) {
                 case let .success(p):
@@ -666,10 +759,10 @@ struct Validator {
                 }
             }
         }
-        var gateway: IPv4?
+        var gateway: IPv4Address?
         if case let .some(.some(g)) = string(f, "gateway", path, required: true) {
             let pos = value(f, "gateway")?.position
-            if let a = IPv4(g) {
+            if let a = IPv4Address(g) {
                 if let interfaces {
                     let subnets = interfaces.filter(\.up).flatMap(\.addresses)
                     if subnets.contains(where: { $0.address == a }) {
@@ -690,7 +783,7 @@ struct Validator {
 
     /// Checks that need every node: the same address used twice in the lab (host taps included).
     mutating func crossNodeChecks(_ nodes: [Node], buses: [Bus]) {
-        var owner: [IPv4: String] = [:]
+        var owner: [IPv4Address: String] = [:]
         var taps: [String: String] = [:]
         for b in buses {
             if let h = b.host {
@@ -763,7 +856,7 @@ struct Validator {
         var target: Check.Target?
         if case let .some(.some(s)) = string(f, "ping", path, required: true) {
             let pos = value(f, "ping")?.position
-            if let a = IPv4(s) {
+            if let a = IPv4Address(s) {
                 target = .address(a)
             } else if nodeNames.contains(s) {
                 if let n = nodes.first(where: { $0.name == s }), n.interfaces.allSatisfy({ $0.addresses.isEmpty }) {

@@ -32,6 +32,8 @@ public enum Opcode: UInt16, Sendable, CaseIterable {
     case socketList = 0x71
     /// Link impairments (netem's model inside the kernel): 0x7A...
     case ifSetImpairment = 0x7A, ifGetImpairment, ifImpairmentCounters, ifSetLinkState
+    /// Per-interface capture (bpf(4)'s model, CaptureMessages.swift): 0x7E...
+    case ifCaptureOpen = 0x7E, ifCaptureRead
     // File-system calls (FileMessages.swift): a kernel with rumpvfs answers them.
     case fileOpen = 0x80, fileRead, fileWrite, fileLseek, fileStat, fileLstat, fileFstat, fileGetdents
     case fileMkdir, fileRmdir, fileUnlink, fileRename, fileSymlink, fileReadlink, fileChmod, fileChown, fileUtimes
@@ -41,12 +43,12 @@ public enum Opcode: UInt16, Sendable, CaseIterable {
 /// Timeouts are milliseconds: -1 waits for ever, 0 does not wait (EAGAIN at once).
 public enum Request: Hashable, Sendable {
     case socket(domain: Int32, type: Int32, protocol: Int32)
-    case bind(fd: Int32, address: SockAddr)
-    case connect(fd: Int32, address: SockAddr, timeout: Int32)
+    case bind(fd: Int32, address: SocketAddress)
+    case connect(fd: Int32, address: SocketAddress, timeout: Int32)
     case listen(fd: Int32, backlog: Int32)
     case accept(fd: Int32, timeout: Int32)
     case send(fd: Int32, data: [UInt8], flags: Int32, timeout: Int32)
-    case sendto(fd: Int32, data: [UInt8], flags: Int32, address: SockAddr, timeout: Int32)
+    case sendto(fd: Int32, data: [UInt8], flags: Int32, address: SocketAddress, timeout: Int32)
     case recv(fd: Int32, maxLength: UInt32, flags: Int32, timeout: Int32)
     case recvfrom(fd: Int32, maxLength: UInt32, flags: Int32, timeout: Int32)
     case shutdown(fd: Int32, how: Int32)
@@ -67,22 +69,22 @@ public enum Request: Hashable, Sendable {
     case ifGet(name: String)
     case ifSetFlags(name: String, set: UInt32, clear: UInt32)
     case ifAddAddress(name: String, address: InterfaceAddress, alias: Bool)
-    case ifDeleteAddress(name: String, address: SockAddr)
+    case ifDeleteAddress(name: String, address: SocketAddress)
     case ifSetMTU(name: String, mtu: UInt32)
     /// nil removes the linkstr (`ifconfig shmif0 -linkstr`).
     case ifSetLinkstr(name: String, linkstr: String?)
     case ifListCloners
 
     case routeAdd(RouteEntry)
-    case routeDelete(destination: SockAddr, netmask: SockAddr?)
-    case routeGet(destination: SockAddr)
+    case routeDelete(destination: SocketAddress, netmask: SocketAddress?)
+    case routeGet(destination: SocketAddress)
     case routeList(family: UInt8)
     case routeFlush(family: UInt8)
     case routeChange(RouteEntry)
 
     case arpList
     case arpSet(ArpInfo)
-    case arpDelete(address: SockAddr)
+    case arpDelete(address: SocketAddress)
 
     case sysctlGet(name: String)
     /// The server parses `value` by the node's type, as NetBSD's sysctl(8) does for the user.
@@ -105,6 +107,11 @@ public enum Request: Hashable, Sendable {
     case ifImpairmentCounters(name: String)
     /// `link NAME down|up`: every frame lost both ways while down, the rest of the impairment kept.
     case ifSetLinkState(name: String, up: Bool)
+    /// Opens a capture session on an interface (reply: capture, with the session and no frames).
+    case ifCaptureOpen(CaptureRequest)
+    /// The session's frames so far, at most `maxBytes` of records (reply: capture); waits up to
+    /// `timeout` ms for a first frame. `close` ends the session after this read.
+    case ifCaptureRead(session: Int32, maxBytes: UInt32, timeout: Int32, close: Bool)
 
     /// A file-system call (opcodes 0x80.., FileMessages.swift).
     case file(FileRequest)
@@ -158,6 +165,8 @@ public enum Request: Hashable, Sendable {
         case .ifGetImpairment: .ifGetImpairment
         case .ifImpairmentCounters: .ifImpairmentCounters
         case .ifSetLinkState: .ifSetLinkState
+        case .ifCaptureOpen: .ifCaptureOpen
+        case .ifCaptureRead: .ifCaptureRead
         case .file(let f): f.opcode
         }
     }
@@ -187,6 +196,8 @@ public enum Request: Hashable, Sendable {
             if let words { w.array(words) { w, s in w.string(s) } }
         case let .ifGetImpairment(n), let .ifImpairmentCounters(n): w.string(n)
         case let .ifSetLinkState(n, up): w.string(n); w.bool(up)
+        case let .ifCaptureOpen(c): c.encode(&w)
+        case let .ifCaptureRead(s, m, t, c): w.i32(s); w.u32(m); w.i32(t); w.bool(c)
         case let .ifSetFlags(n, s, c): w.string(n); w.u32(s); w.u32(c)
         case let .ifAddAddress(n, a, alias): w.string(n); a.encode(&w); w.bool(alias)
         case let .ifDeleteAddress(n, a): w.string(n); a.encode(&w)
@@ -213,12 +224,12 @@ public enum Request: Hashable, Sendable {
         let q: Request
         switch opcode {
         case .socket: q = .socket(domain: try r.i32(), type: try r.i32(), protocol: try r.i32())
-        case .bind: q = .bind(fd: try r.i32(), address: try SockAddr.decode(&r))
-        case .connect: q = .connect(fd: try r.i32(), address: try SockAddr.decode(&r), timeout: try r.i32())
+        case .bind: q = .bind(fd: try r.i32(), address: try SocketAddress.decode(&r))
+        case .connect: q = .connect(fd: try r.i32(), address: try SocketAddress.decode(&r), timeout: try r.i32())
         case .listen: q = .listen(fd: try r.i32(), backlog: try r.i32())
         case .accept: q = .accept(fd: try r.i32(), timeout: try r.i32())
         case .send: q = .send(fd: try r.i32(), data: try r.data(), flags: try r.i32(), timeout: try r.i32())
-        case .sendto: q = .sendto(fd: try r.i32(), data: try r.data(), flags: try r.i32(), address: try SockAddr.decode(&r), timeout: try r.i32())
+        case .sendto: q = .sendto(fd: try r.i32(), data: try r.data(), flags: try r.i32(), address: try SocketAddress.decode(&r), timeout: try r.i32())
         case .recv: q = .recv(fd: try r.i32(), maxLength: try r.u32(), flags: try r.i32(), timeout: try r.i32())
         case .recvfrom: q = .recvfrom(fd: try r.i32(), maxLength: try r.u32(), flags: try r.i32(), timeout: try r.i32())
         case .shutdown: q = .shutdown(fd: try r.i32(), how: try r.i32())
@@ -240,21 +251,21 @@ public enum Request: Hashable, Sendable {
         case .ifGet: q = .ifGet(name: try r.string())
         case .ifSetFlags: q = .ifSetFlags(name: try r.string(), set: try r.u32(), clear: try r.u32())
         case .ifAddAddress: q = .ifAddAddress(name: try r.string(), address: try InterfaceAddress.decode(&r), alias: try r.bool())
-        case .ifDeleteAddress: q = .ifDeleteAddress(name: try r.string(), address: try SockAddr.decode(&r))
+        case .ifDeleteAddress: q = .ifDeleteAddress(name: try r.string(), address: try SocketAddress.decode(&r))
         case .ifSetMTU: q = .ifSetMTU(name: try r.string(), mtu: try r.u32())
         case .ifSetLinkstr: q = .ifSetLinkstr(name: try r.string(), linkstr: try r.optionalString())
         case .ifListCloners: q = .ifListCloners
         case .routeAdd: q = .routeAdd(try RouteEntry.decode(&r))
         case .routeChange: q = .routeChange(try RouteEntry.decode(&r))
         case .routeDelete:
-            let d = try SockAddr.decode(&r)
-            q = .routeDelete(destination: d, netmask: try r.bool() ? try SockAddr.decode(&r) : nil)
-        case .routeGet: q = .routeGet(destination: try SockAddr.decode(&r))
+            let d = try SocketAddress.decode(&r)
+            q = .routeDelete(destination: d, netmask: try r.bool() ? try SocketAddress.decode(&r) : nil)
+        case .routeGet: q = .routeGet(destination: try SocketAddress.decode(&r))
         case .routeList: q = .routeList(family: try r.u8())
         case .routeFlush: q = .routeFlush(family: try r.u8())
         case .arpList: q = .arpList
         case .arpSet: q = .arpSet(try ArpInfo.decode(&r))
-        case .arpDelete: q = .arpDelete(address: try SockAddr.decode(&r))
+        case .arpDelete: q = .arpDelete(address: try SocketAddress.decode(&r))
         case .sysctlGet: q = .sysctlGet(name: try r.string())
         case .sysctlSet: q = .sysctlSet(name: try r.string(), value: try r.string())
         case .sysctlList: q = .sysctlList(prefix: try r.string())
@@ -268,6 +279,8 @@ public enum Request: Hashable, Sendable {
         case .ifGetImpairment: q = .ifGetImpairment(name: try r.string())
         case .ifImpairmentCounters: q = .ifImpairmentCounters(name: try r.string())
         case .ifSetLinkState: q = .ifSetLinkState(name: try r.string(), up: try r.bool())
+        case .ifCaptureOpen: q = .ifCaptureOpen(try CaptureRequest.decode(&r))
+        case .ifCaptureRead: q = .ifCaptureRead(session: try r.i32(), maxBytes: try r.u32(), timeout: try r.i32(), close: try r.bool())
         case .fileOpen, .fileRead, .fileWrite, .fileLseek, .fileStat, .fileLstat, .fileFstat, .fileGetdents,
              .fileMkdir, .fileRmdir, .fileUnlink, .fileRename, .fileSymlink, .fileReadlink, .fileChmod, .fileChown,
              .fileUtimes, .fileMount, .fileUnmount, .fileGetvfsstat, .fileStatvfs:
@@ -284,11 +297,11 @@ public enum Request: Hashable, Sendable {
 public enum Reply: Hashable, Sendable {
     case none
     case fd(Int32)
-    case accepted(fd: Int32, peer: SockAddr)
+    case accepted(fd: Int32, peer: SocketAddress)
     case count(UInt32)
     case data([UInt8])
-    case dataFrom([UInt8], from: SockAddr)
-    case address(SockAddr)
+    case dataFrom([UInt8], from: SocketAddress)
+    case address(SocketAddress)
     case poll([PollItem])
     case interfaces([InterfaceInfo])
     case names([String])
@@ -299,9 +312,11 @@ public enum Reply: Hashable, Sendable {
     case counters([StatCounter])
     case sockets([SocketEntry])
     /// recvmsg: the data, the source (nil for a connected stream) and msg_flags. Version 2.
-    case message([UInt8], from: SockAddr?, flags: Int32)
+    case message([UInt8], from: SocketAddress?, flags: Int32)
     /// An integer result (fcntl). Version 2.
     case value(Int32)
+    /// A capture session's frames and counters (ifCaptureOpen, ifCaptureRead).
+    case capture(CaptureBatch)
     /// A file-system call's own reply (tag 0x80, FileMessages.swift).
     case file(FileReply)
 
@@ -330,6 +345,7 @@ public enum Reply: Hashable, Sendable {
             if let a { w.bool(true); a.encode(&w) } else { w.bool(false) }
             w.i32(f)
         case let .value(v): w.u8(17); w.i32(v)
+        case let .capture(b): w.u8(18); b.encode(&w)
         case let .file(f): w.u8(0x80); f.encode(&w)
         }
     }
@@ -339,11 +355,11 @@ public enum Reply: Hashable, Sendable {
         switch try r.u8() {
         case 0: p = .none
         case 1: p = .fd(try r.i32())
-        case 2: p = .accepted(fd: try r.i32(), peer: try SockAddr.decode(&r))
+        case 2: p = .accepted(fd: try r.i32(), peer: try SocketAddress.decode(&r))
         case 3: p = .count(try r.u32())
         case 4: p = .data(try r.data())
-        case 5: p = .dataFrom(try r.data(), from: try SockAddr.decode(&r))
-        case 6: p = .address(try SockAddr.decode(&r))
+        case 5: p = .dataFrom(try r.data(), from: try SocketAddress.decode(&r))
+        case 6: p = .address(try SocketAddress.decode(&r))
         case 7:
             p = .poll(try r.array(minimumElementSize: 8) { (r: inout WireReader) throws(ProtocolError) in
                 PollItem(fd: try r.i32(), events: Int16(bitPattern: try r.u16()), revents: Int16(bitPattern: try r.u16()))
@@ -362,9 +378,10 @@ public enum Reply: Hashable, Sendable {
         })
         case 16:
             let d = try r.data()
-            let a: SockAddr? = try r.bool() ? try SockAddr.decode(&r) : nil
+            let a: SocketAddress? = try r.bool() ? try SocketAddress.decode(&r) : nil
             p = .message(d, from: a, flags: try r.i32())
         case 17: p = .value(try r.i32())
+        case 18: p = .capture(try CaptureBatch.decode(&r))
         case 0x80: p = .file(try FileReply.decode(&r))
         case let t: throw .invalidValue("reply tag \(t)")
         }

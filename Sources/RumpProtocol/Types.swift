@@ -46,51 +46,75 @@ public enum NetBSD {
     public static let fcntlSettableFlags: Int32 = O_APPEND | O_NONBLOCK | O_ASYNC
 }
 
-/// A socket address: family, port (host order) and the raw address bytes
-/// (4 for AF_INET, 16 for AF_INET6, 6 for an AF_LINK MAC, empty for AF_UNSPEC).
-public struct SockAddr: Hashable, Sendable {
-    public var family: UInt8
-    public var port: UInt16
-    public var address: [UInt8]
-    public var scopeID: UInt32
-
-    public init(family: UInt8, port: UInt16 = 0, address: [UInt8], scopeID: UInt32 = 0) {
-        self.family = family
-        self.port = port
-        self.address = address
-        self.scopeID = scopeID
-    }
-    public static func inet(_ a: (UInt8, UInt8, UInt8, UInt8), port: UInt16 = 0) -> SockAddr {
-        SockAddr(family: NetBSD.AF_INET, port: port, address: [a.0, a.1, a.2, a.3])
-    }
-
+// The wire form of NetBSDModels' SocketAddress (docs/PROTOCOL.md: SockAddr): u8 family,
+// u16 port, data address, u32 scope id. AF_INET: 4 bytes; AF_INET6: 16 bytes, or 20 with a
+// non-zero flow label (the address, then u32 flowinfo); AF_LINK: the interface index as the
+// scope id, the name as the bytes, then (only when there is a type or link address) a 0 byte,
+// the type and the link-level address; AF_UNSPEC: none. Other families, wrong lengths and
+// names that are not UTF-8 are refused.
+extension SocketAddress {
     func encode(_ w: inout WireWriter) {
-        w.u8(family); w.u16(port); w.data(address); w.u32(scopeID)
-    }
-    static func decode(_ r: inout WireReader) throws(ProtocolError) -> SockAddr {
-        let f = try r.u8(), p = try r.u16(), a = try r.data(), s = try r.u32()
-        let expected: Int? = switch f {
-        case NetBSD.AF_INET: 4
-        case NetBSD.AF_INET6: 16
-        case NetBSD.AF_UNSPEC: 0
-        case NetBSD.AF_LINK: nil
-        default: nil
+        switch self {
+        case .unspec:
+            w.u8(NetBSD.AF_UNSPEC); w.u16(0); w.u32(0); w.u32(0)
+        case .inet(let a, let port):
+            w.u8(NetBSD.AF_INET); w.u16(port); w.u32(4)
+            w.u8(UInt8(a.value >> 24)); w.u8(UInt8(a.value >> 16 & 0xff)); w.u8(UInt8(a.value >> 8 & 0xff)); w.u8(UInt8(a.value & 0xff))
+            w.u32(0)
+        case .inet6(let a, let port, let flowInfo, let scopeID):
+            w.u8(NetBSD.AF_INET6); w.u16(port); w.u32(flowInfo == 0 ? 16 : 20)
+            w.raw(a.bytes)
+            if flowInfo != 0 { w.u32(flowInfo) }
+            w.u32(scopeID)
+        case .link(let index, let name, let type, let address):
+            w.u8(NetBSD.AF_LINK); w.u16(0)
+            let n = Array(name.utf8)
+            if type == 0 && address.isEmpty {
+                w.data(n)
+            } else {
+                w.data(n + [0, type] + address)
+            }
+            w.u32(index)
         }
-        if let expected, a.count != expected { throw .invalidValue("address of \(a.count) bytes for family \(f)") }
+    }
+
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> SocketAddress {
+        let f = try r.u8(), p = try r.u16(), a = try r.data(), s = try r.u32()
         guard a.count <= 64 else { throw .invalidValue("address of \(a.count) bytes") }
-        return SockAddr(family: f, port: p, address: a, scopeID: s)
+        switch f {
+        case NetBSD.AF_UNSPEC:
+            guard a.isEmpty else { throw .invalidValue("address of \(a.count) bytes for family \(f)") }
+            return .unspec
+        case NetBSD.AF_INET:
+            guard let v4 = IPv4Address(bytes: a) else { throw .invalidValue("address of \(a.count) bytes for family \(f)") }
+            return .inet(v4, port: p)
+        case NetBSD.AF_INET6:
+            guard a.count == 16 || a.count == 20, let v6 = IPv6Address(bytes: a[0..<16]) else {
+                throw .invalidValue("address of \(a.count) bytes for family \(f)")
+            }
+            let flow = a.count == 20 ? UInt32(a[16]) | UInt32(a[17]) << 8 | UInt32(a[18]) << 16 | UInt32(a[19]) << 24 : 0
+            return .inet6(v6, port: p, flowInfo: flow, scopeID: s)
+        case NetBSD.AF_LINK:
+            let nameEnd = a.firstIndex(of: 0) ?? a.endIndex
+            guard let name = String(validating: a[..<nameEnd], as: UTF8.self) else { throw .invalidValue("interface name not UTF-8") }
+            guard nameEnd < a.endIndex else { return .link(index: s, name: name) }
+            guard nameEnd + 1 < a.endIndex else { throw .invalidValue("AF_LINK address without its type") }
+            return .link(index: s, name: name, type: a[nameEnd + 1], address: Array(a[(nameEnd + 2)...]))
+        default:
+            throw .invalidValue("address family \(f)")
+        }
     }
 }
 
 /// One address on an interface (what ifconfig prints after `inet`).
 public struct InterfaceAddress: Hashable, Sendable {
-    public var address: SockAddr
-    public var netmask: SockAddr
+    public var address: SocketAddress
+    public var netmask: SocketAddress
     /// Broadcast address (broadcast interfaces) or destination (point-to-point); nil if none.
-    public var broadcast: SockAddr?
+    public var broadcast: SocketAddress?
     /// NetBSD IN_IFF_* / IN6_IFF_* bits: 0x1 tentative, 0x2 duplicated, 0x4 detached.
     public var flags: UInt32
-    public init(address: SockAddr, netmask: SockAddr, broadcast: SockAddr? = nil, flags: UInt32 = 0) {
+    public init(address: SocketAddress, netmask: SocketAddress, broadcast: SocketAddress? = nil, flags: UInt32 = 0) {
         self.address = address
         self.netmask = netmask
         self.broadcast = broadcast
@@ -102,8 +126,8 @@ public struct InterfaceAddress: Hashable, Sendable {
         w.u32(flags)
     }
     static func decode(_ r: inout WireReader) throws(ProtocolError) -> InterfaceAddress {
-        let a = try SockAddr.decode(&r), m = try SockAddr.decode(&r)
-        let b: SockAddr? = try r.bool() ? try SockAddr.decode(&r) : nil
+        let a = try SocketAddress.decode(&r), m = try SocketAddress.decode(&r)
+        let b: SocketAddress? = try r.bool() ? try SocketAddress.decode(&r) : nil
         return InterfaceAddress(address: a, netmask: m, broadcast: b, flags: try r.u32())
     }
 }
@@ -152,11 +176,11 @@ public struct InterfaceInfo: Hashable, Sendable {
 
 /// A routing table entry (route show / netstat -rn / route get).
 public struct RouteEntry: Hashable, Sendable {
-    public var destination: SockAddr
+    public var destination: SocketAddress
     /// nil for a host route.
-    public var netmask: SockAddr?
+    public var netmask: SocketAddress?
     /// An IP gateway, or an AF_LINK address naming the interface for direct routes.
-    public var gateway: SockAddr
+    public var gateway: SocketAddress
     /// NetBSD RTF_* bits (RTF_UP 0x1, RTF_GATEWAY 0x2, RTF_HOST 0x4, RTF_STATIC 0x800, ...).
     public var flags: UInt32
     public var interface: String
@@ -164,13 +188,13 @@ public struct RouteEntry: Hashable, Sendable {
     /// Seconds until expiry, 0 = none.
     public var expire: Int64
     /// The address of ours packets on this route leave from (route get's "local addr").
-    public var localAddress: SockAddr?
+    public var localAddress: SocketAddress?
     /// The interface packets to the destination leave by (route get's "interface"), where it
     /// differs from `interface` (the entry's own, lo0 for local addresses).
     public var outputInterface: String?
-    public init(destination: SockAddr, netmask: SockAddr?, gateway: SockAddr, flags: UInt32, interface: String,
+    public init(destination: SocketAddress, netmask: SocketAddress?, gateway: SocketAddress, flags: UInt32, interface: String,
                 refs: UInt32 = 0, use: UInt64 = 0, mtu: UInt32 = 0, expire: Int64 = 0,
-                localAddress: SockAddr? = nil, outputInterface: String? = nil) {
+                localAddress: SocketAddress? = nil, outputInterface: String? = nil) {
         self.destination = destination; self.netmask = netmask; self.gateway = gateway; self.flags = flags
         self.interface = interface; self.refs = refs; self.use = use; self.mtu = mtu; self.expire = expire
         self.localAddress = localAddress; self.outputInterface = outputInterface
@@ -183,11 +207,11 @@ public struct RouteEntry: Hashable, Sendable {
         w.optionalString(outputInterface)
     }
     static func decode(_ r: inout WireReader) throws(ProtocolError) -> RouteEntry {
-        let d = try SockAddr.decode(&r)
-        let m: SockAddr? = try r.bool() ? try SockAddr.decode(&r) : nil
-        var e = RouteEntry(destination: d, netmask: m, gateway: try SockAddr.decode(&r), flags: try r.u32(),
+        let d = try SocketAddress.decode(&r)
+        let m: SocketAddress? = try r.bool() ? try SocketAddress.decode(&r) : nil
+        var e = RouteEntry(destination: d, netmask: m, gateway: try SocketAddress.decode(&r), flags: try r.u32(),
                            interface: try r.string(), refs: try r.u32(), use: try r.u64(), mtu: try r.u32(), expire: try r.i64())
-        e.localAddress = try r.bool() ? try SockAddr.decode(&r) : nil
+        e.localAddress = try r.bool() ? try SocketAddress.decode(&r) : nil
         e.outputInterface = try r.optionalString()
         return e
     }
@@ -197,14 +221,14 @@ public struct RouteEntry: Hashable, Sendable {
 // AF_INET SockAddr, an empty link address for incomplete entries, permanent as "no expiry".
 extension ArpInfo {
     func encode(_ w: inout WireWriter) {
-        SockAddr(family: NetBSD.AF_INET, address: address.bytes).encode(&w)
+        SocketAddress.inet(address).encode(&w)
         w.data(linkAddress ?? []); w.string(interface); w.bool(isPermanent); w.bool(published); w.i64(expire ?? 0)
     }
     static func decode(_ r: inout WireReader) throws(ProtocolError) -> ArpInfo {
-        let a = try SockAddr.decode(&r)
-        guard a.family == NetBSD.AF_INET else { throw .invalidValue("ARP entry for family \(a.family)") }
+        let sa = try SocketAddress.decode(&r)
+        guard case .inet(let a, _) = sa else { throw .invalidValue("ARP entry for family \(sa.family.rawValue)") }
         let link = try r.data(), interface = try r.string(), permanent = try r.bool(), published = try r.bool(), expire = try r.i64()
-        return ArpInfo(address: InAddr(a.address[0], a.address[1], a.address[2], a.address[3]),
+        return ArpInfo(address: a,
                        linkAddress: link.isEmpty ? nil : link, interface: interface,
                        expire: permanent ? nil : expire, published: published)
     }
@@ -262,14 +286,14 @@ public struct StatCounter: Hashable, Sendable {
 public struct SocketEntry: Hashable, Sendable {
     /// "udp", "tcp".
     public var proto: String
-    public var local: SockAddr
-    public var foreign: SockAddr
+    public var local: SocketAddress
+    public var foreign: SocketAddress
     /// Recv-Q and Send-Q: bytes buffered (NetBSD's sb_cc).
     public var receiveQueue: UInt32
     public var sendQueue: UInt32
     /// The TCP state's name ("LISTEN"); empty for UDP.
     public var state: String
-    public init(proto: String, local: SockAddr, foreign: SockAddr, receiveQueue: UInt32 = 0, sendQueue: UInt32 = 0,
+    public init(proto: String, local: SocketAddress, foreign: SocketAddress, receiveQueue: UInt32 = 0, sendQueue: UInt32 = 0,
                 state: String = "") {
         self.proto = proto; self.local = local; self.foreign = foreign
         self.receiveQueue = receiveQueue; self.sendQueue = sendQueue; self.state = state
@@ -280,7 +304,7 @@ public struct SocketEntry: Hashable, Sendable {
         w.string(proto); local.encode(&w); foreign.encode(&w); w.u32(receiveQueue); w.u32(sendQueue); w.string(state)
     }
     static func decode(_ r: inout WireReader) throws(ProtocolError) -> SocketEntry {
-        SocketEntry(proto: try r.string(), local: try SockAddr.decode(&r), foreign: try SockAddr.decode(&r),
+        SocketEntry(proto: try r.string(), local: try SocketAddress.decode(&r), foreign: try SocketAddress.decode(&r),
                     receiveQueue: try r.u32(), sendQueue: try r.u32(), state: try r.string())
     }
 }

@@ -5,7 +5,7 @@ import RumpProtocol
 extension Convert {
     /// nil for an entry that is not IPv4 (netstat's Internet6 list is a separate request).
     public static func socket(_ e: SocketEntry) -> SocketInfo? {
-        guard let l = inAddr(e.local), let f = inAddr(e.foreign) else { return nil }
+        guard let l = e.local.ipv4, let f = e.foreign.ipv4 else { return nil }
         return SocketInfo(proto: e.proto, receiveQueue: e.receiveQueue, sendQueue: e.sendQueue, localAddress: l,
                           localPort: e.local.port, foreignAddress: f, foreignPort: e.foreign.port, state: e.state)
     }

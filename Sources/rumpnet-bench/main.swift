@@ -1,7 +1,8 @@
 // rumpnet-bench: echo request -> reply through two stacks on an in-memory link (and through a
 // forwarding third stack), UDP echo between two stacks' sockets (64 and 1472 bytes of payload),
 // beside a plain memcpy of the same frames, with heap allocations per packet counted by the
-// CMallocCount interposer.
+// CMallocCount interposer. `rumpnet-bench impair`: the impairment middleware's frames per second
+// (ImpairmentBench.swift).
 
 import CMallocCount
 import Glibc
@@ -159,6 +160,11 @@ func memcpyBaseline(packets: Int, size: Int) -> Result {
 }
 
 let args = CommandLine.arguments
+if args.count > 1 && args[1] == "impair" {
+    // rumpnet-bench impair [FRAMES [CHUNK]]: the impairment middleware (ImpairmentBench.swift).
+    try impairmentReport(frames: args.count > 2 ? Int(args[2]) ?? 2_000_000 : 2_000_000, chunk: args.count > 3 ? Int(args[3]) ?? 2000 : 2000)
+    exit(0)
+}
 let rounds = args.count > 1 ? Int(args[1]) ?? 200_000 : 200_000
 let size = args.count > 2 ? Int(args[2]) ?? 56 : 56
 let runs = args.count > 3 ? Int(args[3]) ?? 5 : 5

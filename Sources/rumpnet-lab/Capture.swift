@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import Pcap
 import RumpLab
+import RumpProtocol
 import Shmif
 import Synchronization
 import ToolSupport
@@ -12,21 +13,35 @@ import ToolSupport
 /// what a signal handler may safely touch.
 let stopRequested = Atomic<Bool>(false)
 
-/// `capture BUS`: live pcap of a bus, as tcpdump -w would write it.
+/// `capture BUS`: live pcap of a bus, as tcpdump -w would write it; `capture NODE:IFACE`: one
+/// interface of a running node, captured inside its kernel.
 struct Capture: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Capture a bus's frames live into pcap (a passive reader: it sends nothing).",
-        discussion: "Example: rumpnet-lab capture lan0 --lab quickstart -w - | tcpdump -n -r -")
-    @Argument(help: "A bus file path, or with --lab the name of a bus of a running lab.") var bus: String
+        abstract: "Capture a bus's frames live into pcap (a passive reader: it sends nothing), or a node's interface inside its kernel.",
+        discussion: """
+            Examples: rumpnet-lab capture lan0 --lab quickstart -w - | tcpdump -n -r -
+                      rumpnet-lab capture a:shmif0 --point stack --pcapng -w a.pcapng icmp
+            NODE:IFACE (any interface: shmif, virt, lo) is captured by the node's kernel, at the wire side of a \
+            link impairment (what the medium carries: the default) or at the stack side (--point stack).
+            """)
+    @Argument(help: "A bus file path, or with --lab the name of a bus of a running lab; or NODE:IFACE.") var bus: String
     @Argument(help: "A tcpdump filter expression (e.g. icmp or arp).") var filter: [String] = []
     @Option(name: .customShort("w"), help: ArgumentHelp("The pcap file; - for standard output.", valueName: "file")) var output: String = "-"
     @Option(name: .customShort("c"), help: ArgumentHelp("Stop after this many frames.", valueName: "count")) var count: Int?
     @Option(help: ArgumentHelp("Resolve BUS as a bus of this running lab (its state directory's buses/BUS.bus).", valueName: "name")) var lab: String?
     @Flag(help: "Start at the oldest frame still on the bus instead of the next new one.") var fromStart = false
+    @Flag(help: "NODE:IFACE only: write pcapng (the interface's name, directions, the kernel's drop counts) instead of pcap.") var pcapng = false
+    @Option(help: ArgumentHelp("NODE:IFACE only: wire (beneath a link impairment: what the medium carries) or stack (above it).", valueName: "wire|stack")) var point: String = "wire"
+    @Option(name: .customShort("s"), help: ArgumentHelp("NODE:IFACE only: bytes kept of each frame.", valueName: "snaplen")) var snapLength: Int = Int(CaptureRequest.defaultSnapLength)
+    @Option(name: .customShort("B"), help: ArgumentHelp("NODE:IFACE only: the kernel's buffer in KiB (frames that find it full are dropped and counted).", valueName: "KiB")) var bufferKiB: Int = Int(CaptureRequest.defaultBufferBytes / 1024)
 
     func run() throws {
         let tool = "rumpnet-lab capture"
         if let count, count < 1 { errx(64, tool, "-c must be at least 1") }
+        if let (node, iface) = interfaceArgument(bus) { captureInterface(node: node, interface: iface, tool: tool) }
+        if pcapng || point != "wire" || snapLength != Int(CaptureRequest.defaultSnapLength) || bufferKiB != Int(CaptureRequest.defaultBufferBytes / 1024) {
+            errx(64, tool, "--pcapng, --point, -s and -B are for NODE:IFACE captures; \(bus) is a bus")
+        }
         if let (state, topology, tapBus) = resolveTapBus(bus, lab: lab) {
             captureTapBus(tapBus, state: state, topology: topology, tool: tool)
         }
@@ -47,6 +62,53 @@ struct Capture: ParsableCommand {
         capture.run { stopRequested.load(ordering: .relaxed) }
         for line in capture.summary { printErr(line) }
         if let c = capture.corruption { errx(1, tool, c) }
+        exitTool(0)
+    }
+
+    /// NODE:IFACE (not a file; NODE a plain name): the node and the interface.
+    func interfaceArgument(_ arg: String) -> (String, String)? {
+        guard !arg.contains("/"), access(arg, F_OK) != 0, let colon = arg.firstIndex(of: ":") else { return nil }
+        return (String(arg[..<colon]), String(arg[arg.index(after: colon)...]))
+    }
+
+    /// `capture NODE:IFACE`: the node's kernel taps the interface and streams the frames here.
+    func captureInterface(node: String, interface: String, tool: String) -> Never {
+        let place = "\(node):\(interface)"
+        guard !node.isEmpty, !interface.isEmpty else { errx(64, tool, "\(place): expected NODE:IFACE (a:shmif0, a:lo0)") }
+        guard let p = CapturePoint(name: point) else { errx(64, tool, "--point \(point): expected wire or stack") }
+        guard snapLength >= 1, snapLength <= Int(CaptureRequest.defaultSnapLength) else {
+            errx(64, tool, "-s \(snapLength): expected 1...\(CaptureRequest.defaultSnapLength)")
+        }
+        let minKiB = Int(CaptureRequest.minimumBufferBytes / 1024), maxKiB = Int(CaptureRequest.maximumBufferBytes / 1024)
+        guard bufferKiB >= minKiB, bufferKiB <= maxKiB else { errx(64, tool, "-B \(bufferKiB): expected \(minKiB)...\(maxKiB) KiB") }
+        let (state, topology) = resolveLab(lab, tool: tool)
+        guard let n = topology.node(named: node) else {
+            errx(1, tool, "\(place): no node \(node) in lab \(topology.name) (nodes: \(topology.nodes.map(\.name).joined(separator: ", ")))")
+        }
+        if n.kind == .linux {
+            errx(1, tool, "\(place): node \(node) is a linux node (Linux's own stack): capture it with tcpdump in its namespace, `rumpnet-lab exec \(node) -- tcpdump -i \(interface)`")
+        }
+        var o = InterfaceCapture.Options()
+        o.point = p
+        o.snapLength = UInt32(snapLength)
+        o.bufferBytes = UInt32(bufferKiB * 1024)
+        o.filter = filter.isEmpty ? nil : filter.joined(separator: " ")
+        o.limit = count
+        o.format = pcapng ? .pcapng : .pcap
+        o.output = output
+        o.flushEachPacket = output == "-" || isPipe(output)
+        let capture: InterfaceCapture
+        do { capture = try InterfaceCapture(socketPath: state.socketPath(node: node), node: node, interface: interface, options: o) } catch {
+            errx(1, tool, "\(error)")
+        }
+        installStopHandlers()
+        let link = capture.linkType == 0 ? "NULL (BSD loopback)" : "EN10MB (Ethernet)"
+        printErr("capturing on \(place) (\(p.name) side), link-type \(link), snapshot length \(snapLength) bytes")
+        do { try capture.run { stopRequested.load(ordering: .relaxed) } } catch {
+            for line in capture.summary { printErr(line) }
+            errx(1, tool, "\(error)")
+        }
+        for line in capture.summary { printErr(line) }
         exitTool(0)
     }
 

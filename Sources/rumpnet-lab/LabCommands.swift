@@ -54,8 +54,7 @@ func table(_ rows: [[String]]) -> String {
 }
 
 func describe(_ a: InterfaceAddress) -> String {
-    let m = a.netmask.address.reduce(0) { $0 + $1.nonzeroBitCount }
-    return a.address.address.map(String.init).joined(separator: ".") + "/\(m)"
+    a.address.numericHost() + "/\(a.netmask.netmaskLength ?? 0)"
 }
 
 func statusRows(_ statuses: [LabRunner.NodeStatus], topology: Topology) -> [[String]] {
@@ -206,10 +205,16 @@ struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show each node of a lab: alive or dead, interfaces, addresses, counters.")
     @Argument(help: "The lab's name or topology file (default: the only lab).") var lab: String?
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Print only the link impairments: a netstat -i-style table of what each one did.") var impair = false
     @Option(help: "Seconds to wait for each node's answer.") var timeout: Double = LabRunner.controlTimeout
 
     func run() throws {
         let (state, topology) = resolveLab(lab, tool: "rumpnet-lab status")
+        if impair && !json {
+            let list = LabImpairment.inForce(state: state, topology: topology)
+            printOut(list.isEmpty ? "lab \(topology.name): no link impairments in force" : impairmentTable(list))
+            exitTool(0)
+        }
         let statuses = LabRunner.status(state: state, topology: topology, timeout: timeout)
         var kernels: [String: pid_t] = [:]
         for s in statuses where s.state != .dead { kernels[s.node] = s.pid }

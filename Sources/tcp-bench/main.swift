@@ -76,7 +76,7 @@ if mode == "accept" {
     guard case .success(.fd(let l)) = kernel.call(stream) else { fail("socket failed") }
     _ = kernel.perform(.setsockopt(fd: l, level: RumpProtocol.NetBSD.SOL_SOCKET, name: 0x0004,
                                    value: withUnsafeBytes(of: Int32(1).littleEndian) { Array($0) }))
-    if let e = kernel.perform(.bind(fd: l, address: Convert.wire(.any, port: port))) { fail("bind: \(e.strerror)") }
+    if let e = kernel.perform(.bind(fd: l, address: SocketAddress.inet(.any, port: port))) { fail("bind: \(e.strerror)") }
     if let e = kernel.perform(.listen(fd: l, backlog: 128)) { fail("listen: \(e.strerror)") }
     printOut("listening on port \(port)")
     OutputStream.standardOutput.flush()
@@ -104,7 +104,7 @@ if mode == "accept" {
 }
 
 guard operands.count == 2, let target = HostResolver().resolve(operands[0]), let port = UInt16(operands[1]) else { fail(usage) }
-let peer = Convert.wire(target, port: port)
+let peer = SocketAddress.inet(target, port: port)
 /// Each connection in progress goes socket → connect → close; ids say which step answered.
 enum Step { case socket, connect(Int32), close }
 var steps: [UInt32: Step] = [:]

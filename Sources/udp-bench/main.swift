@@ -82,7 +82,7 @@ default: fail("socket: unexpected reply")
 
 if mode == "send" {
     guard operands.count == 2, let target = HostResolver().resolve(operands[0]), let port = UInt16(operands[1]) else { fail(usage) }
-    if let e = kernel.perform(.connect(fd: s, address: Convert.wire(target, port: port), timeout: -1)) { fail("connect: \(e.strerror)") }
+    if let e = kernel.perform(.connect(fd: s, address: SocketAddress.inet(target, port: port), timeout: -1)) { fail("connect: \(e.strerror)") }
     let payload = [UInt8](repeating: 0x5a, count: size)
     var submitted = 0, inFlight = 0, failed = 0
     var firstError: NetBSDErrno?
@@ -115,7 +115,7 @@ if let n = receiveBuffer {
         fail("SO_RCVBUF: \(e.strerror)")
     }
 }
-if let e = kernel.perform(.bind(fd: s, address: Convert.wire(.any, port: port))) { fail("bind: \(e.strerror)") }
+if let e = kernel.perform(.bind(fd: s, address: SocketAddress.inet(.any, port: port))) { fail("bind: \(e.strerror)") }
 printOut("bound to port \(port)")
 OutputStream.standardOutput.flush()
 let receive = Request.recv(fd: s, maxLength: UInt32(max(size, 1)), flags: 0, timeout: Int32(idleMilliseconds))

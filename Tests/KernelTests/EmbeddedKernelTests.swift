@@ -84,7 +84,7 @@ final class EmbeddedKernelTests: XCTestCase {
         guard let r = c.response(id), case .success(.dataFrom(let d, let from)) = r.result else {
             return XCTFail("no echo reply: \(String(describing: c.response(id)))")
         }
-        XCTAssertEqual(from.address, [10, 0, 0, 2])
+        XCTAssertEqual(from.ipv4?.bytes, [10, 0, 0, 2])
         XCTAssertEqual(d.count, 20 + 40, "IP header + the echoed message")
         XCTAssertEqual(d[20], 0, "ICMP echo reply")
         XCTAssertEqual(r.time, t0, "an in-memory link has no latency: ARP and the echo happen at once")

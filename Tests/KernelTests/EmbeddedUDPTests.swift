@@ -62,7 +62,7 @@ final class EmbeddedUDPTests: XCTestCase {
         XCTAssertEqual(client.call(.sendto(fd: cs, data: Array("hello".utf8), flags: 0, address: ip("10.0.0.2", port: 7), timeout: -1)),
                        .success(.count(5)))
         guard case .success(.address(let local))? = client.call(.getsockname(fd: cs)) else { return XCTFail("getsockname") }
-        XCTAssertEqual(local.address, [0, 0, 0, 0], "an unconnected socket keeps the wildcard address")
+        XCTAssertEqual(local.ipv4?.bytes, [0, 0, 0, 0], "an unconnected socket keeps the wildcard address")
         XCTAssertTrue((49152...65535).contains(local.port), "ephemeral port \(local.port) from anonportmin/max")
         guard let r = server.response(wait), case .success(.dataFrom(let d, let from)) = r.result else {
             return XCTFail("server got nothing: \(String(describing: server.response(wait)))")
@@ -86,7 +86,7 @@ final class EmbeddedUDPTests: XCTestCase {
         XCTAssertEqual(c.call(.connect(fd: s, address: ip("10.0.0.2", port: 9), timeout: -1)), .success(.none))
         XCTAssertEqual(c.call(.getpeername(fd: s)), .success(.address(ip("10.0.0.2", port: 9))))
         guard case .success(.address(let me))? = c.call(.getsockname(fd: s)) else { return XCTFail() }
-        XCTAssertEqual(me.address, [10, 0, 0, 1], "connect chose the route's source address")
+        XCTAssertEqual(me.ipv4?.bytes, [10, 0, 0, 1], "connect chose the route's source address")
         let sendID = c.send(.send(fd: s, data: [1], flags: 0, timeout: -1))
         let recvID = c.send(.recv(fd: s, maxLength: 10, flags: 0, timeout: -1))
         lab.run()
@@ -109,7 +109,7 @@ final class EmbeddedUDPTests: XCTestCase {
         XCTAssertEqual(c.call(.bind(fd: s1, address: ip("10.0.0.1", port: 5000))), .success(.none))
         XCTAssertEqual(c.call(.bind(fd: s2, address: ip("10.0.0.1", port: 5000))), .failure(KernelError(.EADDRINUSE)))
         XCTAssertEqual(c.call(.bind(fd: s2, address: ip("10.9.9.9", port: 5001))), .failure(KernelError(.EADDRNOTAVAIL)))
-        XCTAssertEqual(c.call(.bind(fd: s2, address: SockAddr(family: NetBSD.AF_INET6, address: [UInt8](repeating: 0, count: 16)))),
+        XCTAssertEqual(c.call(.bind(fd: s2, address: SocketAddress.inet6(.any))),
                        .failure(KernelError(.EAFNOSUPPORT)))
         // Three ephemeral ports, then none.
         guard case .success? = c.call(.sysctlSet(name: "net.inet.ip.anonportmin", value: "40000")),
@@ -159,7 +159,7 @@ final class EmbeddedUDPTests: XCTestCase {
             return XCTFail("recvmsg")
         }
         XCTAssertEqual(d, Array(payload.prefix(10)))
-        XCTAssertEqual(from?.address, [10, 0, 0, 1])
+        XCTAssertEqual(from?.ipv4?.bytes, [10, 0, 0, 1])
         XCTAssertEqual(flags & NetBSD.MSG_TRUNC, NetBSD.MSG_TRUNC, "msg_flags says the datagram was cut")
         // The rest of a cut datagram is gone: the next receive is the second datagram, whole.
         guard case .success(.message(let d2, _, let f2))? = rc.call(.recvmsg(fd: r, maxLength: 1000, flags: 0, timeout: -1)) else { return XCTFail() }
@@ -190,7 +190,7 @@ final class EmbeddedUDPTests: XCTestCase {
         for (cl, _, id) in receivers {
             guard case .success(.dataFrom(let d, let from))? = cl.response(id)?.result else { return XCTFail("a bound socket missed the broadcast") }
             XCTAssertEqual(d, [42])
-            XCTAssertEqual(from.address, [10, 0, 0, 1])
+            XCTAssertEqual(from.ipv4?.bytes, [10, 0, 0, 1])
         }
     }
 
@@ -336,8 +336,8 @@ final class EmbeddedBusTests: XCTestCase {
         let lab = EmbeddedLab()
         let a = lab.kernel(seed: 21), b = lab.kernel(seed: 22)
         defer { a.kernel.halt(); b.kernel.halt() }
-        func ip(_ s: String, port: UInt16 = 0) -> SockAddr {
-            SockAddr(family: NetBSD.AF_INET, port: port, address: s.split(separator: ".").map { UInt8($0)! })
+        func ip(_ s: String, port: UInt16 = 0) -> SocketAddress {
+            SocketAddress.inet(IPv4Address(s)!, port: port)
         }
         for (k, addr) in [(a, "10.1.0.1"), (b, "10.1.0.2")] {
             let c = k.client(name: "ifconfig")
@@ -358,7 +358,7 @@ final class EmbeddedBusTests: XCTestCase {
             return XCTFail("nothing crossed the bus: \(String(describing: server.response(wait)))")
         }
         XCTAssertEqual(d, [1, 2, 3])
-        XCTAssertEqual(from.address, [10, 1, 0, 1])
+        XCTAssertEqual(from.ipv4?.bytes, [10, 1, 0, 1])
         XCTAssertEqual(r.time, t0, "no virtual time passes on the bus either")
         // The frames are in the bus file: shmif_dumpbus sees ARP and the datagram (14 + 20 + 8 + 3 bytes).
         let dump = runTool([executable("shmif_dumpbus"), bus], rumpServer: nil)
@@ -380,7 +380,7 @@ final class EmbeddedSeedTests: XCTestCase {
         var ports: [UInt16] = []
         for _ in 0..<3 {
             guard case .success(.fd(let s))? = c.call(.socket(domain: 2, type: RumpProtocol.NetBSD.SOCK_DGRAM, protocol: 0)) else { continue }
-            XCTAssertEqual(c.call(.bind(fd: s, address: .inet((0, 0, 0, 0)))), .success(.none))
+            XCTAssertEqual(c.call(.bind(fd: s, address: .inet(IPv4Address(0, 0, 0, 0)))), .success(.none))
             if case .success(.address(let a))? = c.call(.getsockname(fd: s)) { ports.append(a.port) }
         }
         return (l.first?.linkAddress ?? [], ports)

@@ -6,7 +6,7 @@ import RumpProtocol
 /// plug-in contract (EAGAIN to park, socketsChanged to wake, sysctl registration) and lets
 /// the kernel's parking, timeouts and descriptor tables be tested in-process.
 final class FakeStack: NetworkStack {
-    struct Sock { var port: UInt16 = 0; var queue: [([UInt8], SockAddr)] = [] }
+    struct Sock { var port: UInt16 = 0; var queue: [([UInt8], SocketAddress)] = [] }
     var sockets: [SocketID: Sock] = [:]
     var next = 1
     weak var kernel: (any KernelServices)?
@@ -33,14 +33,14 @@ final class FakeStack: NetworkStack {
         sockets[next] = Sock()
         return next
     }
-    func bind(_ s: SocketID, to address: SockAddr) throws(KernelError) {
+    func bind(_ s: SocketID, to address: SocketAddress) throws(KernelError) {
         guard !sockets.values.contains(where: { $0.port == address.port }) else { throw KernelError(.EADDRINUSE) }
         sockets[s]?.port = address.port
     }
-    func connect(_ s: SocketID, to address: SockAddr) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
+    func connect(_ s: SocketID, to address: SocketAddress) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
     func listen(_ s: SocketID, backlog: Int32) throws(KernelError) { throw KernelError(.EOPNOTSUPP) }
-    func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SockAddr) { throw KernelError(.EOPNOTSUPP) }
-    func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SockAddr?) throws(KernelError) -> Int {
+    func accept(_ s: SocketID) throws(KernelError) -> (SocketID, SocketAddress) { throw KernelError(.EOPNOTSUPP) }
+    func send(_ s: SocketID, _ data: UnsafeRawBufferPointer, flags: Int32, to: SocketAddress?) throws(KernelError) -> Int {
         if let r = room[s] {
             guard r > 0 else { throw KernelError(.EAGAIN) }
             let n = min(r, data.count)
@@ -50,7 +50,7 @@ final class FakeStack: NetworkStack {
         }
         guard let to else { throw KernelError(.EDESTADDRREQ) }
         guard let dst = sockets.first(where: { $0.value.port == to.port })?.key else { throw KernelError(.ECONNREFUSED) }
-        let from = SockAddr.inet((127, 0, 0, 1), port: sockets[s]?.port ?? 0)
+        let from = SocketAddress.inet(IPv4Address(127, 0, 0, 1), port: sockets[s]?.port ?? 0)
         sockets[dst]?.queue.append((Array(data), from))
         kernel?.socketChanged(dst)
         return data.count
@@ -67,32 +67,32 @@ final class FakeStack: NetworkStack {
     func close(_ s: SocketID) { sockets[s] = nil }
     func setOption(_ s: SocketID, level: Int32, name: Int32, value: [UInt8]) throws(KernelError) { throw KernelError(.ENOPROTOOPT) }
     func getOption(_ s: SocketID, level: Int32, name: Int32, maxLength: Int) throws(KernelError) -> [UInt8] { throw KernelError(.ENOPROTOOPT) }
-    func localAddress(_ s: SocketID) throws(KernelError) -> SockAddr { .inet((127, 0, 0, 1), port: sockets[s]?.port ?? 0) }
-    func peerAddress(_ s: SocketID) throws(KernelError) -> SockAddr { throw KernelError(.ENOTCONN) }
+    func localAddress(_ s: SocketID) throws(KernelError) -> SocketAddress { .inet(IPv4Address(127, 0, 0, 1), port: sockets[s]?.port ?? 0) }
+    func peerAddress(_ s: SocketID) throws(KernelError) -> SocketAddress { throw KernelError(.ENOTCONN) }
     func readiness(_ s: SocketID) -> Int16 {
         (sockets[s]?.queue.isEmpty ?? true) ? RumpProtocol.NetBSD.POLLOUT : RumpProtocol.NetBSD.POLLIN | RumpProtocol.NetBSD.POLLOUT
     }
     func interfaces() -> [InterfaceInfo] {
         [InterfaceInfo(name: "lo0", index: 1, flags: 0x8049, mtu: 33624,
-                       addresses: [InterfaceAddress(address: .inet((127, 0, 0, 1)), netmask: .inet((255, 0, 0, 0)))])]
+                       addresses: [InterfaceAddress(address: .inet(IPv4Address(127, 0, 0, 1)), netmask: .inet(IPv4Address(255, 0, 0, 0)))])]
     }
     func cloners() -> [String] { ["lo", "carp"] }
     func createInterface(_ name: String) throws(KernelError) { throw KernelError(.EEXIST) }
     func destroyInterface(_ name: String) throws(KernelError) { throw KernelError(.ENXIO) }
     func setInterfaceFlags(_ name: String, set: UInt32, clear: UInt32) throws(KernelError) {}
     func addAddress(_ name: String, _ address: InterfaceAddress, alias: Bool) throws(KernelError) {}
-    func deleteAddress(_ name: String, _ address: SockAddr) throws(KernelError) {}
+    func deleteAddress(_ name: String, _ address: SocketAddress) throws(KernelError) {}
     func setMTU(_ name: String, _ mtu: UInt32) throws(KernelError) {}
     func setLinkstr(_ name: String, _ linkstr: String?) throws(KernelError) {}
     func routes(family: UInt8) -> [RouteEntry] { [] }
     func addRoute(_ route: RouteEntry) throws(KernelError) {}
     func changeRoute(_ route: RouteEntry) throws(KernelError) {}
-    func deleteRoute(destination: SockAddr, netmask: SockAddr?) throws(KernelError) -> RouteEntry { throw KernelError(.ESRCH) }
-    func getRoute(destination: SockAddr) throws(KernelError) -> RouteEntry { throw KernelError(.ESRCH) }
+    func deleteRoute(destination: SocketAddress, netmask: SocketAddress?) throws(KernelError) -> RouteEntry { throw KernelError(.ESRCH) }
+    func getRoute(destination: SocketAddress) throws(KernelError) -> RouteEntry { throw KernelError(.ESRCH) }
     func flushRoutes(family: UInt8) -> [RouteEntry] { [] }
     func arpEntries() -> [ArpInfo] { [] }
     func setArp(_ entry: ArpInfo) throws(KernelError) {}
-    func deleteArp(_ address: SockAddr) throws(KernelError) {}
+    func deleteArp(_ address: SocketAddress) throws(KernelError) {}
 }
 
 final class FakeStackTests: XCTestCase {
@@ -130,13 +130,13 @@ final class FakeStackTests: XCTestCase {
         call(a, .socket(domain: 2, type: 2, protocol: 0), into: ra)
         let fa = fd(ra.results.last)
         XCTAssertEqual(fa, 0)  // lowest free descriptor
-        call(a, .bind(fd: fa, address: .inet((127, 0, 0, 1), port: 7)), into: ra)
+        call(a, .bind(fd: fa, address: .inet(IPv4Address(127, 0, 0, 1), port: 7)), into: ra)
         call(a, .recvfrom(fd: fa, maxLength: 100, flags: 0, timeout: -1), into: ra)
         XCTAssertEqual(ra.results.count, 2)  // parked
         call(b, .socket(domain: 2, type: 2, protocol: 0), into: rb)
         let fb = fd(rb.results.last)
         XCTAssertEqual(fb, 0)  // b has its own table
-        call(b, .sendto(fd: fb, data: [1, 2, 3], flags: 0, address: .inet((127, 0, 0, 1), port: 7), timeout: -1), into: rb)
+        call(b, .sendto(fd: fb, data: [1, 2, 3], flags: 0, address: .inet(IPv4Address(127, 0, 0, 1), port: 7), timeout: -1), into: rb)
         XCTAssertEqual(rb.results.last, .success(.count(3)))
         spin(5)
         XCTAssertEqual(ra.results.count, 3)
@@ -183,12 +183,12 @@ final class FakeStackTests: XCTestCase {
         let ra = Box(), rb = Box()
         call(a, .socket(domain: 2, type: 2, protocol: 0), into: ra)
         let fa = fd(ra.results.last)
-        call(a, .bind(fd: fa, address: .inet((127, 0, 0, 1), port: 9)), into: ra)
+        call(a, .bind(fd: fa, address: .inet(IPv4Address(127, 0, 0, 1), port: 9)), into: ra)
         call(a, .recv(fd: fa, maxLength: 10, flags: 0, timeout: -1), into: ra)
         call(b, .socket(domain: 2, type: 2, protocol: 0), into: rb)
         let fb = fd(rb.results.last)
         for i: UInt8 in 1...3 {
-            call(b, .sendto(fd: fb, data: [i], flags: 0, address: .inet((127, 0, 0, 1), port: 9), timeout: -1), into: rb)
+            call(b, .sendto(fd: fb, data: [i], flags: 0, address: .inet(IPv4Address(127, 0, 0, 1), port: 9), timeout: -1), into: rb)
         }
         XCTAssertEqual(kernel.parkedCallAttempts, 0, "nothing retried inside the callback")
         loop.run()
@@ -204,7 +204,7 @@ final class FakeStackTests: XCTestCase {
         for port: UInt16 in [20, 21] {
             call(a, .socket(domain: 2, type: 2, protocol: 0), into: r)
             let f = fd(r.results.last)
-            call(a, .bind(fd: f, address: .inet((127, 0, 0, 1), port: port)), into: r)
+            call(a, .bind(fd: f, address: .inet(IPv4Address(127, 0, 0, 1), port: port)), into: r)
             call(a, .recv(fd: f, maxLength: 10, flags: 0, timeout: -1), into: r)
         }
         XCTAssertEqual(kernel.parkedCallCount, 2)

@@ -4,8 +4,8 @@ import RumpNet
 import RumpProtocol
 
 /// A dotted-quad IPv4 socket address for requests (`ip("10.0.0.1", port: 7)`).
-func ip(_ s: String, port: UInt16 = 0) -> SockAddr {
-    SockAddr(family: RumpProtocol.NetBSD.AF_INET, port: port, address: s.split(separator: ".").map { UInt8($0)! })
+func ip(_ s: String, port: UInt16 = 0) -> SocketAddress {
+    SocketAddress.inet(IPv4Address(s)!, port: port)
 }
 
 extension EmbeddedKernel {

@@ -322,14 +322,14 @@ final class ServerTCPTests: XCTestCase {
         try configure(r, bus: bus2, address: "10.0.2.254", ifname: "shmif1")
         try configure(b, bus: bus2, address: "10.0.2.1")
         _ = try r.call(.sysctlSet(name: "net.inet.ip.forwarding", value: "1"))
-        let def = SockAddr(family: NetBSD.AF_INET, address: [0, 0, 0, 0])
+        let def = SocketAddress.inet(.any)
         _ = try a.call(.routeAdd(RouteEntry(destination: def, netmask: def, gateway: ip("10.0.1.254"), flags: 0x803, interface: "")))
         _ = try b.call(.routeAdd(RouteEntry(destination: def, netmask: def, gateway: ip("10.0.2.254"), flags: 0x803, interface: "")))
         let l = try listener(b, "0.0.0.0", port: 7004)
         let s = try tcp(a)
         _ = try a.call(.connect(fd: s, address: ip("10.0.2.1", port: 7004), timeout: 10000))
         guard case .accepted(let c, let peer) = try b.call(.accept(fd: l, timeout: 10000)) else { return XCTFail("accept") }
-        XCTAssertEqual(peer.address, ip("10.0.1.1").address)
+        XCTAssertEqual(peer.ipv4, IPv4Address(10, 0, 1, 1))
         let total = 8 << 20
         let (sent, received, count) = try StreamTransfer.run(from: a, s, to: b, c, bytes: total)
         XCTAssertEqual(count, total)

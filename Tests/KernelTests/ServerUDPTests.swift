@@ -165,7 +165,7 @@ final class ServerUDPTests: XCTestCase {
             guard case .dataFrom(let d, let from)? = got[UInt32(101 + 2 * i)] else { XCTFail("round \(i)"); continue }
             XCTAssertEqual(d.count, size)
             XCTAssertTrue(d.allSatisfy { $0 == UInt8(i) }, "round \(i): bytes intact")
-            XCTAssertEqual(from.address, [127, 0, 0, 1])
+            XCTAssertEqual(from.ipv4?.bytes, [127, 0, 0, 1])
         }
     }
 }

@@ -36,7 +36,7 @@ final class StackIntegrationTests: XCTestCase {
         _ = try c.call(.ifCreate(name: ifname))
         _ = try c.call(.ifSetLinkstr(name: ifname, linkstr: bus))
         let mask = UInt32.max << (32 - UInt32(prefix))
-        let m = SockAddr(family: NetBSD.AF_INET, address: [UInt8(mask >> 24), UInt8((mask >> 16) & 0xff), UInt8((mask >> 8) & 0xff), UInt8(mask & 0xff)])
+        let m = SocketAddress.inet(IPv4Address(mask))
         _ = try c.call(.ifAddAddress(name: ifname, address: InterfaceAddress(address: ip(address), netmask: m), alias: false))
     }
 
@@ -88,7 +88,7 @@ final class StackIntegrationTests: XCTestCase {
         XCTAssertEqual(shmif?.linkstr, bus)
         XCTAssertEqual(shmif?.linkAddress.prefix(2), [0xb2, 0xa0])
         guard case .arp(let arp) = try a.call(.arpList) else { return XCTFail() }
-        XCTAssertTrue(arp.contains { $0.address == InAddr("10.0.0.2") && $0.linkAddress?.count == 6 })
+        XCTAssertTrue(arp.contains { $0.address == IPv4Address("10.0.0.2") && $0.linkAddress?.count == 6 })
         let dump = runTool([executable("shmif_dumpbus"), bus], rumpServer: nil)
         XCTAssertEqual(dump.status, 0)
         XCTAssertGreaterThanOrEqual(dump.stdout.split(separator: "\n").count, 7)  // header + ARP + echoes
@@ -102,7 +102,7 @@ final class StackIntegrationTests: XCTestCase {
         try configure(r, bus: bus2, address: "10.0.2.254", ifname: "shmif1")
         try configure(b, bus: bus2, address: "10.0.2.1")
         _ = try r.call(.sysctlSet(name: "net.inet.ip.forwarding", value: "1"))
-        let def = SockAddr(family: NetBSD.AF_INET, address: [0, 0, 0, 0])
+        let def = SocketAddress.inet(.any)
         _ = try a.call(.routeAdd(RouteEntry(destination: def, netmask: def, gateway: ip("10.0.1.254"), flags: 0x803, interface: "")))
         _ = try b.call(.routeAdd(RouteEntry(destination: def, netmask: def, gateway: ip("10.0.2.254"), flags: 0x803, interface: "")))
         XCTAssertEqual(try ping(a, "10.0.2.1"), 254)

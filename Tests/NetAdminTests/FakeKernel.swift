@@ -18,7 +18,7 @@ final class FakeKernel {
         cloners = shmif ? ["lo", "shmif", "carp"] : ["lo", "carp"]
         hasInet = inet
         var lo = InterfaceInfo(name: "lo0", index: nextIndex, flags: IFF.UP | IFF.LOOPBACK | IFF.RUNNING | IFF.MULTICAST, mtu: 33624)
-        if inet { lo.addresses = [.inet(.loopback, netmask: InAddr(0xff00_0000))] }
+        if inet { lo.addresses = [.inet(.loopback, netmask: IPv4Address(0xff00_0000))] }
         interfaces.append(lo)
         nextIndex += 1
         if inet {
@@ -140,8 +140,8 @@ final class FakeKernel {
             return nil
         case .setAddress(let a, let mask, let bcast, let alias):
             if let e = bringUp() { return e }
-            let m = mask ?? a.classfulMask
-            let b = bcast ?? InAddr(a.value | ~m.value)
+            let m = mask ?? a.networkClassMask
+            let b = bcast ?? IPv4Address(a.value | ~m.value)
             let entry = InterfaceAddressInfo.inet(a, netmask: m, broadcast: ifp.flags & IFF.BROADCAST != 0 ? b : nil)
             let inet = ifp.addresses.indices.filter { ifp.addresses[$0].address.family == .inet }
             if let k = ifp.addresses.firstIndex(where: { $0.address == .inet(a) }) {
@@ -151,8 +151,8 @@ final class FakeKernel {
             } else {
                 ifp.addresses.append(entry)
             }
-            routes.removeAll { $0.destination == .inet(a) || ($0.netmask == .inet(m) && $0.destination == .inet(InAddr(a.value & m.value))) }
-            routes.append(RouteInfo(destination: .inet(InAddr(a.value & m.value)), netmask: .inet(m),
+            routes.removeAll { $0.destination == .inet(a) || ($0.netmask == .inet(m) && $0.destination == .inet(IPv4Address(a.value & m.value))) }
+            routes.append(RouteInfo(destination: .inet(IPv4Address(a.value & m.value)), netmask: .inet(m),
                                     gateway: .link(index: ifp.index, name: "", address: []), flags: RTF.UP | RTF.CONNECTED, interface: name))
             routes.append(RouteInfo(destination: .inet(a), netmask: nil, gateway: .link(index: ifp.index, name: "", address: []),
                                     flags: RTF.UP | RTF.HOST | RTF.LOCAL, interface: "lo0"))
@@ -172,7 +172,7 @@ final class FakeKernel {
     }
 }
 
-func mac(_ s: String) -> [UInt8] { LinkAddress.parseEthernet(s)! }
+func mac(_ s: String) -> [UInt8] { MACAddress(s)!.bytes }
 
 extension FakeKernel {
     // MARK: route
@@ -219,12 +219,12 @@ extension FakeKernel {
         routes.firstIndex { $0.destination == .inet(req.destination) && $0.netmask == req.netmask.map { .inet($0) } }
     }
 
-    func lookup(_ a: InAddr) -> RouteInfo? {
+    func lookup(_ a: IPv4Address) -> RouteInfo? {
         routes.filter { r in
-            guard let d = r.destination.inAddr else { return false }
-            let m = r.netmask?.inAddr?.value ?? 0xffff_ffff
+            guard let d = r.destination.ipv4 else { return false }
+            let m = r.netmask?.ipv4?.value ?? 0xffff_ffff
             return a.value & m == d.value
-        }.max { ($0.netmask?.inAddr?.prefixLength ?? 32) < ($1.netmask?.inAddr?.prefixLength ?? 32) }
+        }.max { ($0.netmask?.ipv4?.prefixLength ?? 32) < ($1.netmask?.ipv4?.prefixLength ?? 32) }
     }
 
     func addRoute(_ req: RouteRequest) -> NetBSDErrno? {

@@ -17,16 +17,16 @@ import NetAdmin
     }
 
     @Test func addressText() {
-        #expect(InAddr("10.0.0.300") == nil && InAddr("10.0.0") == nil && InAddr("1.2.3.4.5") == nil && InAddr("") == nil && InAddr("a.b.c.d") == nil)
-        #expect(InAddr(inetAton: "0xffffff00") == InAddr(0xffff_ff00) && InAddr(inetAton: "255.255.0.0") == InAddr(0xffff_0000))
-        #expect(InAddr(inetAton: "10.1") == InAddr(10, 0, 0, 1) && InAddr(inetAton: "256.1.1.1") == nil && InAddr(inetAton: "") == nil)
-        #expect(InAddr(0xffff_ff00).prefixLength == 24 && InAddr(0xff00_ff00).prefixLength == nil && InAddr(0).prefixLength == 0)
-        #expect(LinkAddress.parseEthernet("b2:a0:0:0:0:50") == [0xb2, 0xa0, 0, 0, 0, 0x50] && LinkAddress.parseEthernet("zz:zz") == nil)
-        #expect(Inet6Text.format(v6([0, 0, 0, 0, 0, 0, 0, 1])) == "::1")
-        #expect(Inet6Text.format(v6([0xff02, 0, 0, 0, 0, 1, 0xff00, 1])) == "ff02::1:ff00:1")
-        #expect(Inet6Text.format(v6([0xfd00, 1, 0, 1, 0, 0, 0, 1])) == "fd00:1:0:1::1")
-        #expect(RouteNames.netname(InAddr(10, 0, 0, 128), mask: InAddr(0xffff_ff80)) == "10.0.0.128/25")
-        #expect(RouteNames.netname(InAddr(0), mask: InAddr(0)) == "default")
+        #expect(IPv4Address("10.0.0.300") == nil && IPv4Address("10.0.0") == nil && IPv4Address("1.2.3.4.5") == nil && IPv4Address("") == nil && IPv4Address("a.b.c.d") == nil)
+        #expect(IPv4Address(inetAton: "0xffffff00") == IPv4Address(0xffff_ff00) && IPv4Address(inetAton: "255.255.0.0") == IPv4Address(0xffff_0000))
+        #expect(IPv4Address(inetAton: "10.1") == IPv4Address(10, 0, 0, 1) && IPv4Address(inetAton: "256.1.1.1") == nil && IPv4Address(inetAton: "") == nil)
+        #expect(IPv4Address(0xffff_ff00).prefixLength == 24 && IPv4Address(0xff00_ff00).prefixLength == nil && IPv4Address(0).prefixLength == 0)
+        #expect(MACAddress("b2:a0:0:0:0:50")?.bytes == [0xb2, 0xa0, 0, 0, 0, 0x50] && MACAddress("zz:zz") == nil)
+        #expect(String(describing: v6([0, 0, 0, 0, 0, 0, 0, 1])) == "::1")
+        #expect(String(describing: v6([0xff02, 0, 0, 0, 0, 1, 0xff00, 1])) == "ff02::1:ff00:1")
+        #expect(String(describing: v6([0xfd00, 1, 0, 1, 0, 0, 0, 1])) == "fd00:1:0:1::1")
+        #expect(RouteNames.netname(IPv4Address(10, 0, 0, 128), mask: IPv4Address(0xffff_ff80)) == "10.0.0.128/25")
+        #expect(RouteNames.netname(IPv4Address(0), mask: IPv4Address(0)) == "default")
     }
 }
 

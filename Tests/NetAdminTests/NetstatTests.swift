@@ -1,12 +1,12 @@
 import Testing
 import NetAdmin
 
-func v6(_ words: [UInt16]) -> [UInt8] {
-    words.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] }
+func v6(_ words: [UInt16]) -> IPv6Address {
+    IPv6Address(bytes: words.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] })!
 }
 
-func v6mask(_ len: Int) -> SockAddr {
-    .inet6((0..<16).map { i in UInt8(truncatingIfNeeded: 0xff << max(0, min(8, 8 - (len - i * 8)))) & (len > i * 8 ? 0xff : 0) }, scopeID: 0)
+func v6mask(_ len: Int) -> SocketAddress {
+    .inet6(IPv6Address.mask(prefixLength: len), scopeID: 0)
 }
 
 @Suite struct NetstatTests {
@@ -24,12 +24,12 @@ func v6mask(_ len: Int) -> SockAddr {
         let lo0 = InterfaceInfo(name: "lo0", index: 1, flags: IFF.UP | IFF.LOOPBACK | IFF.RUNNING | IFF.MULTICAST, mtu: 33624, addresses: [
             InterfaceAddressInfo(address: .inet6(v6([0, 0, 0, 0, 0, 0, 0, 1]), scopeID: 0), netmask: v6mask(128)),
             InterfaceAddressInfo(address: .inet6(v6([0xfe80, 0, 0, 0, 0, 0, 0, 1]), scopeID: 1), netmask: v6mask(64)),
-            .inet(.loopback, netmask: InAddr(0xff00_0000)),
+            .inet(.loopback, netmask: IPv4Address(0xff00_0000)),
         ], counters: loC)
         let shmif0 = InterfaceInfo(name: "shmif0", index: 2, flags: IFF.UP | IFF.BROADCAST | IFF.RUNNING | IFF.SIMPLEX | IFF.MULTICAST,
                                    mtu: 1500, linkAddress: mac("b2:a0:e1:d0:5c:37"), linkstr: "/tmp/lab/bus", addresses: [
             InterfaceAddressInfo(address: .inet6(v6([0xfe80, 0, 0, 0, 0xb0a0, 0xe1ff, 0xfed0, 0x5c37]), scopeID: 2), netmask: v6mask(64)),
-            .inet(InAddr(10, 0, 0, 1), netmask: InAddr(0xffff_ff00), broadcast: InAddr(10, 0, 0, 255)),
+            .inet(IPv4Address(10, 0, 0, 1), netmask: IPv4Address(0xffff_ff00), broadcast: IPv4Address(10, 0, 0, 255)),
         ], counters: shC)
         return [lo0, shmif0]
     }
@@ -58,38 +58,38 @@ func v6mask(_ len: Int) -> SockAddr {
         }
         // k3: netinet only.
         let lo = InterfaceInfo(name: "lo0", index: 1, flags: IFF.UP | IFF.LOOPBACK | IFF.RUNNING | IFF.MULTICAST, mtu: 33624,
-                               addresses: [.inet(.loopback, netmask: InAddr(0xff00_0000))])
+                               addresses: [.inet(.loopback, netmask: IPv4Address(0xff00_0000))])
         let e3 = Self.entry(Self.f, "netstat -in", kernel: "k3")
         expectSame(Self.interfaces(e3, [lo]), e3.output, "k3 netstat -in")
         // kR of g: two shmif interfaces, both shown as "shmif".
         let up = IFF.UP | IFF.BROADCAST | IFF.RUNNING | IFF.SIMPLEX | IFF.MULTICAST
         let kR = [
             InterfaceInfo(name: "lo0", index: 1, flags: IFF.UP | IFF.LOOPBACK | IFF.RUNNING | IFF.MULTICAST, mtu: 33624,
-                          addresses: [.inet(.loopback, netmask: InAddr(0xff00_0000))]),
+                          addresses: [.inet(.loopback, netmask: IPv4Address(0xff00_0000))]),
             InterfaceInfo(name: "shmif0", index: 2, flags: up, mtu: 1500, linkAddress: mac("b2:a0:d3:82:2a:4d"),
-                          addresses: [.inet(InAddr(10, 0, 1, 254), netmask: InAddr(0xffff_ff00), broadcast: InAddr(10, 0, 1, 255))],
+                          addresses: [.inet(IPv4Address(10, 0, 1, 254), netmask: IPv4Address(0xffff_ff00), broadcast: IPv4Address(10, 0, 1, 255))],
                           counters: InterfaceCounters(ipackets: 34, opackets: 28)),
             InterfaceInfo(name: "shmif1", index: 3, flags: up, mtu: 1500, linkAddress: mac("b2:a0:59:e6:41:0e"),
-                          addresses: [.inet(InAddr(10, 0, 2, 254), netmask: InAddr(0xffff_ff00), broadcast: InAddr(10, 0, 2, 255))],
+                          addresses: [.inet(IPv4Address(10, 0, 2, 254), netmask: IPv4Address(0xffff_ff00), broadcast: IPv4Address(10, 0, 2, 255))],
                           counters: InterfaceCounters(ipackets: 21, opackets: 23)),
         ]
         let eg = Self.entry(Self.g, "netstat -in")
         expectSame(Self.interfaces(eg, kR), eg.output, "kR netstat -in")
     }
 
-    static func route(_ dst: InAddr, _ mask: InAddr?, _ gw: SockAddr, _ flags: UInt32, _ ifname: String, mtu: UInt32 = 0) -> RouteInfo {
+    static func route(_ dst: IPv4Address, _ mask: IPv4Address?, _ gw: SocketAddress, _ flags: UInt32, _ ifname: String, mtu: UInt32 = 0) -> RouteInfo {
         RouteInfo(destination: .inet(dst), netmask: mask.map { .inet($0) }, gateway: gw, flags: flags, mtu: mtu, interface: ifname)
     }
 
-    static func link(_ i: UInt32) -> SockAddr { .link(index: i, name: "", address: []) }
+    static func link(_ i: UInt32) -> SocketAddress { .link(index: i, name: "", address: []) }
     static let lo0Route = route(.loopback, nil, .link(index: 1, name: "lo0", address: []), RTF.UP | RTF.HOST | RTF.LOCAL, "lo0", mtu: 33624)
 
     @Test func routeListings() {
         // f, k1 with the bogus ARP entry 10.0.0.53 NetBSD added despite "invalid link-level address".
         let k1 = [
-            Self.route(InAddr(10, 0, 0, 0), InAddr(0xffff_ff00), Self.link(2), RTF.UP | RTF.CONNECTED, "shmif0"),
-            Self.route(InAddr(10, 0, 0, 1), nil, Self.link(2), RTF.UP | RTF.HOST | RTF.LOCAL, "lo0"),
-            Self.route(InAddr(10, 0, 0, 53), nil, Self.link(2), RTF.UP | RTF.HOST | RTF.STATIC, "shmif0"),
+            Self.route(IPv4Address(10, 0, 0, 0), IPv4Address(0xffff_ff00), Self.link(2), RTF.UP | RTF.CONNECTED, "shmif0"),
+            Self.route(IPv4Address(10, 0, 0, 1), nil, Self.link(2), RTF.UP | RTF.HOST | RTF.LOCAL, "lo0"),
+            Self.route(IPv4Address(10, 0, 0, 53), nil, Self.link(2), RTF.UP | RTF.HOST | RTF.STATIC, "shmif0"),
             Self.lo0Route,
         ]
         let e = Self.entry(Self.f, "netstat -rn -f inet")
@@ -98,10 +98,10 @@ func v6mask(_ len: Int) -> SockAddr {
         let e3 = Self.entry(Self.f, "netstat -rn", kernel: "k3")
         expectSame(NetstatFormat.routes([Self.lo0Route], numeric: true), e3.output, "k3 netstat -rn")
         let kR = [
-            Self.route(InAddr(10, 0, 1, 0), InAddr(0xffff_ff00), Self.link(2), RTF.UP | RTF.CONNECTED, "shmif0"),
-            Self.route(InAddr(10, 0, 1, 254), nil, Self.link(2), RTF.UP | RTF.HOST | RTF.LOCAL, "lo0"),
-            Self.route(InAddr(10, 0, 2, 0), InAddr(0xffff_ff00), Self.link(3), RTF.UP | RTF.CONNECTED, "shmif1"),
-            Self.route(InAddr(10, 0, 2, 254), nil, Self.link(3), RTF.UP | RTF.HOST | RTF.LOCAL, "lo0"),
+            Self.route(IPv4Address(10, 0, 1, 0), IPv4Address(0xffff_ff00), Self.link(2), RTF.UP | RTF.CONNECTED, "shmif0"),
+            Self.route(IPv4Address(10, 0, 1, 254), nil, Self.link(2), RTF.UP | RTF.HOST | RTF.LOCAL, "lo0"),
+            Self.route(IPv4Address(10, 0, 2, 0), IPv4Address(0xffff_ff00), Self.link(3), RTF.UP | RTF.CONNECTED, "shmif1"),
+            Self.route(IPv4Address(10, 0, 2, 254), nil, Self.link(3), RTF.UP | RTF.HOST | RTF.LOCAL, "lo0"),
             Self.lo0Route,
         ]
         expectSame(NetstatFormat.routes(kR, numeric: true), Self.entry(Self.g, "netstat -rn").output, "kR netstat -rn")
@@ -181,19 +181,19 @@ func v6mask(_ len: Int) -> SockAddr {
 /// The Internet6 part of f-arp-netstat.txt's routing tables (kernel k1, netinet6 linked),
 /// to keep the table formatter ready for the IPv6 step.
 @Suite struct NetstatInet6Tests {
-    static func r6(_ dst: [UInt16], _ len: Int?, scope: UInt32 = 0, _ gw: SockAddr, _ flags: UInt32, _ ifname: String, mtu: UInt32 = 0) -> RouteInfo {
+    static func r6(_ dst: [UInt16], _ len: Int?, scope: UInt32 = 0, _ gw: SocketAddress, _ flags: UInt32, _ ifname: String, mtu: UInt32 = 0) -> RouteInfo {
         RouteInfo(destination: .inet6(v6(dst), scopeID: scope), netmask: len.map { v6mask($0) }, gateway: gw, flags: flags,
                   mtu: mtu, interface: ifname)
     }
 
     static var k1Routes: [RouteInfo] {
-        let link2 = SockAddr.link(index: 2, name: "", address: [])
-        let lo0 = SockAddr.link(index: 1, name: "lo0", address: [])
-        let loop6 = SockAddr.inet6(v6([0, 0, 0, 0, 0, 0, 0, 1]), scopeID: 0)
+        let link2 = SocketAddress.link(index: 2, name: "", address: [])
+        let lo0 = SocketAddress.link(index: 1, name: "lo0", address: [])
+        let loop6 = SocketAddress.inet6(v6([0, 0, 0, 0, 0, 0, 0, 1]), scopeID: 0)
         return [
-            NetstatTests.route(InAddr(10, 0, 0, 0), InAddr(0xffff_ff00), NetstatTests.link(2), RTF.UP | RTF.CONNECTED, "shmif0"),
-            NetstatTests.route(InAddr(10, 0, 0, 1), nil, NetstatTests.link(2), RTF.UP | RTF.HOST | RTF.LOCAL, "lo0"),
-            NetstatTests.route(InAddr(10, 0, 0, 53), nil, NetstatTests.link(2), RTF.UP | RTF.HOST | RTF.STATIC, "shmif0"),
+            NetstatTests.route(IPv4Address(10, 0, 0, 0), IPv4Address(0xffff_ff00), NetstatTests.link(2), RTF.UP | RTF.CONNECTED, "shmif0"),
+            NetstatTests.route(IPv4Address(10, 0, 0, 1), nil, NetstatTests.link(2), RTF.UP | RTF.HOST | RTF.LOCAL, "lo0"),
+            NetstatTests.route(IPv4Address(10, 0, 0, 53), nil, NetstatTests.link(2), RTF.UP | RTF.HOST | RTF.STATIC, "shmif0"),
             NetstatTests.lo0Route,
             r6([0, 0, 0, 0, 0, 0, 0, 1], nil, loop6, RTF.UP | RTF.HOST, "lo0", mtu: 33624),
             r6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 64, scope: 1, .inet6(v6([0xfe80, 0, 0, 0, 0, 0, 0, 1]), scopeID: 1), RTF.UP, "lo0"),
@@ -214,7 +214,7 @@ func v6mask(_ len: Int) -> SockAddr {
             guard case .routes(let n, let fam)? = NetstatCommand.parse(e.arguments).command else { Issue.record("not routes"); return }
             // Listings before `arp -s 10.0.0.53 zz:zz` lack the bogus route it left behind.
             let bogus = e.stdout.contains("10.0.0.53")
-            let routes = Self.k1Routes.filter { bogus || $0.destination != .inet(InAddr(10, 0, 0, 53)) }
+            let routes = Self.k1Routes.filter { bogus || $0.destination != .inet(IPv4Address(10, 0, 0, 53)) }
             expectSame(NetstatFormat.routes(routes, numeric: n, family: fam), e.output, "line \(e.line): \(command)")
         }
     }
@@ -228,7 +228,7 @@ func v6mask(_ len: Int) -> SockAddr {
         ifp.linkAddress = mac("b2:a0:9f:68:17:e1")
         ifp.addresses = [
             InterfaceAddressInfo(address: .inet6(v6([0xfe80, 0, 0, 0, 0xb0a0, 0x9fff, 0xfe68, 0x17e1]), scopeID: 2), netmask: v6mask(64)),
-            .inet(InAddr(10, 0, 0, 2), netmask: InAddr(0xffff_ff00), broadcast: InAddr(10, 0, 0, 255)),
+            .inet(IPv4Address(10, 0, 0, 2), netmask: IPv4Address(0xffff_ff00), broadcast: IPv4Address(10, 0, 0, 255)),
         ]
         expectSame(IfconfigFormat.show(ifp), e2.output, e2.command)
     }
@@ -249,8 +249,8 @@ func v6mask(_ len: Int) -> SockAddr {
         let empty = f.first { $0.command == "netstat -an" && $0.stdout.isEmpty }!
         expectSame(NetstatFormat.sockets([], all: true), empty.output, "netstat -an (after)")
         let tw = f.first { $0.command == "netstat -an -f inet" && $0.kernel == "k2" }!
-        let conn = SocketInfo(proto: "tcp", localAddress: InAddr(10, 0, 0, 2), localPort: 62990,
-                              foreignAddress: InAddr(10, 0, 0, 1), foreignPort: 5001, state: "TIME_WAIT")
+        let conn = SocketInfo(proto: "tcp", localAddress: IPv4Address(10, 0, 0, 2), localPort: 62990,
+                              foreignAddress: IPv4Address(10, 0, 0, 1), foreignPort: 5001, state: "TIME_WAIT")
         expectSame(NetstatFormat.sockets([conn], all: true), tw.output, "k2 netstat -an -f inet")
         #expect(NetstatFormat.sockets([listener], all: false) == .success)
         let k3 = f.first { $0.command == "netstat -an" && $0.kernel == "k3" }!

@@ -2,7 +2,7 @@ import Testing
 import NetAdmin
 
 /// A quoted IPv4 datagram as ICMP errors carry it: header, then 8 bytes of ICMP echo or UDP.
-func quotedDatagram(src: InAddr, dst: InAddr, proto: UInt8, ttl: UInt8, length: UInt16, id: UInt16, checksum: UInt16,
+func quotedDatagram(src: IPv4Address, dst: IPv4Address, proto: UInt8, ttl: UInt8, length: UInt16, id: UInt16, checksum: UInt16,
                     payload: [UInt8]) -> [UInt8] {
     var b: [UInt8] = [0x45, 0, UInt8(length >> 8), UInt8(length & 0xff), UInt8(id >> 8), UInt8(id & 0xff), 0, 0,
                       ttl, proto, UInt8(checksum >> 8), UInt8(checksum & 0xff)]
@@ -60,7 +60,7 @@ func echoHeader(id: UInt16, seq: UInt16) -> [UInt8] {
         for line in lines {
             let w = line.split(separator: " ").map(String.init)
             guard w.count >= 5, w[1] == "bytes", w[2] == "from" else { continue }
-            let from = InAddr(String(w[3].dropLast()))!
+            let from = IPv4Address(String(w[3].dropLast()))!
             if w[4].hasPrefix("icmp_seq=") {
                 let rtt = w.count > 6 ? Double(w[6].dropFirst(5)) : nil
                 let r = PingReply(bytes: Int(w[0])!, from: from, sequence: Int(w[4].dropFirst(9))!,
@@ -133,12 +133,12 @@ func echoHeader(id: UInt16, seq: UInt16) -> [UInt8] {
     @Test func verboseDumps() {
         let g = Vectors.load("g-routed-3kernels.txt"), d = Vectors.load("d-ping.txt")
         // ping -c 2 -T 1 -v 10.0.2.1
-        var s = PingFormat.header(host: "10.0.2.1", address: InAddr(10, 0, 2, 1), dataLength: 56)
+        var s = PingFormat.header(host: "10.0.2.1", address: IPv4Address(10, 0, 2, 1), dataLength: 56)
         s += Self.resolverNoise(50575) + Self.resolverNoise(53748)
         for (seq, ipid, sum) in [(UInt16(0), UInt16(0x0011), UInt16(0xa297)), (1, 0x0012, 0xa296)] {
-            let q = quotedDatagram(src: InAddr(10, 0, 1, 1), dst: InAddr(10, 0, 2, 1), proto: 1, ttl: 1, length: 84, id: ipid,
+            let q = quotedDatagram(src: IPv4Address(10, 0, 1, 1), dst: IPv4Address(10, 0, 2, 1), proto: 1, ttl: 1, length: 84, id: ipid,
                                    checksum: sum, payload: echoHeader(id: 53238, seq: seq))
-            s += PingFormat.icmpError(PingICMPError(bytes: 36, from: InAddr(10, 0, 1, 254), type: 11, code: 0, quoted: q), verbose: true)
+            s += PingFormat.icmpError(PingICMPError(bytes: 36, from: IPv4Address(10, 0, 1, 254), type: 11, code: 0, quoted: q), verbose: true)
         }
         var lost = PingStatistics()
         lost.sent(); lost.sent()
@@ -147,11 +147,11 @@ func echoHeader(id: UInt16, seq: UInt16) -> [UInt8] {
         expectSame(ToolOutput(stdout: s, status: PingFormat.exitStatus(lost)), ttl.output, ttl.command)
         // ping -c 2 -v 10.0.2.1 with forwarding off: nothing but the noise.
         let off = g.first { $0.command == "ping -c 2 -v 10.0.2.1" }!
-        let quiet = PingFormat.header(host: "10.0.2.1", address: InAddr(10, 0, 2, 1), dataLength: 56)
+        let quiet = PingFormat.header(host: "10.0.2.1", address: IPv4Address(10, 0, 2, 1), dataLength: 56)
             + Self.resolverNoise(57736) + Self.resolverNoise(63322) + PingFormat.statistics(host: "10.0.2.1", lost, timing: true)
         expectSame(ToolOutput(stdout: quiet, status: 2), off.output, off.command)
         // ping -c 2 -v 10.0.0.2 of d: noise, then two replies.
-        let peer = InAddr(10, 0, 0, 2)
+        let peer = IPv4Address(10, 0, 0, 2)
         var st = PingStatistics()
         var out = PingFormat.header(host: "10.0.0.2", address: peer, dataLength: 56) + Self.resolverNoise(61111) + Self.resolverNoise(60837)
         for seq in 0..<2 {

@@ -28,8 +28,8 @@ import NetAdmin
 
     @Test func parsesRequests() {
         let r = RouteCommand.parse(["add", "-net", "10.4.0.0", "-netmask", "255.255.0.0", "10.0.0.2"]).command
-        #expect(r == .add(RouteOptions(), RouteRequest(destination: InAddr(10, 4, 0, 0), netmask: InAddr(0xffff_0000), isHost: false,
-                                                        gateway: InAddr(10, 0, 0, 2), flags: RTF.UP | RTF.STATIC | RTF.GATEWAY,
+        #expect(r == .add(RouteOptions(), RouteRequest(destination: IPv4Address(10, 4, 0, 0), netmask: IPv4Address(0xffff_0000), isHost: false,
+                                                        gateway: IPv4Address(10, 0, 0, 2), flags: RTF.UP | RTF.STATIC | RTF.GATEWAY,
                                                         destinationText: "10.4.0.0", gatewayText: "10.0.0.2")))
         // Without -net/-host an address with host bits is a host route.
         if case .add(_, let h)? = RouteCommand.parse(["add", "10.3.0.7", "10.0.0.2"]).command {
@@ -41,13 +41,13 @@ import NetAdmin
     }
 
     @Test func formatsFlushLinesAndLocks() {
-        let r = RouteInfo(destination: .inet(InAddr(192, 168, 1, 0)), netmask: .inet(InAddr(0xffff_ff00)),
-                          gateway: .inet(InAddr(10, 0, 0, 2)), flags: RTF.UP | RTF.GATEWAY | RTF.STATIC, interface: "shmif0")
+        let r = RouteInfo(destination: .inet(IPv4Address(192, 168, 1, 0)), netmask: .inet(IPv4Address(0xffff_ff00)),
+                          gateway: .inet(IPv4Address(10, 0, 0, 2)), flags: RTF.UP | RTF.GATEWAY | RTF.STATIC, interface: "shmif0")
         #expect(RouteFormat.flushed(r) == "192.168.1/0          10.0.0.2             done\n")
         var m = RouteMetrics()
         m.mtu = 1400
         m.locks = 0x1
-        let reply = RouteGetReply(routeTo: .inet(InAddr(10, 0, 0, 5)), destination: .inet(InAddr(10, 0, 0, 5)), netmask: nil,
+        let reply = RouteGetReply(routeTo: .inet(IPv4Address(10, 0, 0, 5)), destination: .inet(IPv4Address(10, 0, 0, 5)), netmask: nil,
                                   gateway: nil, localAddress: nil, interface: nil, flags: RTF.UP | RTF.HOST, metrics: m)
         #expect(RouteFormat.get(reply).stdout.hasSuffix("       0      1400L        0 \n"))
     }

@@ -33,7 +33,7 @@ import NetAdmin
         }
     }
 
-    static let me = InAddr(10, 0, 1, 1), dst = InAddr(10, 0, 2, 1), router = InAddr(10, 0, 1, 254)
+    static let me = IPv4Address(10, 0, 1, 1), dst = IPv4Address(10, 0, 2, 1), router = IPv4Address(10, 0, 1, 254)
 
     @Test func udpProbe() {
         let probe = TracerouteProbe(useICMP: false, ident: 0x8123, port: 33434, seq: 2)
@@ -65,7 +65,7 @@ import NetAdmin
     }
 
     /// An ICMP error as the raw socket delivers it, quoting `quoted`'s first 28 bytes.
-    static func icmpError(type: UInt8, code: UInt8, from: InAddr, quoting quoted: [UInt8], mtu: UInt16 = 0) -> [UInt8] {
+    static func icmpError(type: UInt8, code: UInt8, from: IPv4Address, quoting quoted: [UInt8], mtu: UInt16 = 0) -> [UInt8] {
         var ip: [UInt8] = [0x45, 0, 0, 56, 0, 0, 0, 0, 64, 1, 0, 0] + from.bytes + me.bytes
         ip += [type, code, 0, 0, 0, 0, UInt8(mtu >> 8), UInt8(mtu & 0xff)]
         return ip + quoted.prefix(28)
@@ -188,7 +188,7 @@ import NetAdmin
 
     @Test func messages() {
         #expect(NcMessages.report("Bound", address: .any, port: 5000) == "Bound on 0.0.0.0 5000\n")
-        #expect(NcMessages.report("Connection received", address: InAddr(10, 0, 0, 2), port: 65000)
+        #expect(NcMessages.report("Connection received", address: IPv4Address(10, 0, 0, 2), port: 65000)
                 == "Connection received on 10.0.0.2 65000\n")
         #expect(NcMessages.succeeded(host: "10.0.0.1", port: 53, udp: true) == "Connection to 10.0.0.1 53 port [udp/*] succeeded!\n")
         #expect(NcMessages.connectFailed(host: "h", port: 9, udp: true, .ECONNREFUSED)
@@ -229,8 +229,8 @@ import NetAdmin
 
     @Test func udpSocketRows() {
         let server = SocketInfo(proto: "udp", localAddress: .any, localPort: 5000)
-        let conn = SocketInfo(proto: "udp", receiveQueue: 1056, localAddress: InAddr(10, 0, 0, 1), localPort: 5000,
-                              foreignAddress: InAddr(10, 0, 0, 2), foreignPort: 65001)
+        let conn = SocketInfo(proto: "udp", receiveQueue: 1056, localAddress: IPv4Address(10, 0, 0, 1), localPort: 5000,
+                              foreignAddress: IPv4Address(10, 0, 0, 2), foreignPort: 65001)
         let tcp = SocketInfo(proto: "tcp", localAddress: .any, localPort: 5001, state: "LISTEN")
         let header = "Active Internet connections (including servers)\n"
             + "Proto Recv-Q Send-Q  Local Address          Foreign Address        State\n"

@@ -53,7 +53,7 @@ import Testing
         #expect(a.interfaces[0].mtu == 1500 && a.interfaces[0].up)
         #expect(t.buses[0].kind == .shmif && t.buses[0].path == nil)
         #expect(t.checks[0].expect == .success && t.checks[0].count == 3 && t.checks[0].timeout == 5)
-        #expect(t.targetAddress(of: t.checks[0]) == IPv4("10.0.0.2"))
+        #expect(t.targetAddress(of: t.checks[0]) == IPv4Address("10.0.0.2"))
         let router = try #require(TopologyLoader.load(file: topologyFile("router.json")).topology)
         let r = router.nodes[1]
         #expect(r.hostname == "gw" && r.forwarding && r.componentsGiven)

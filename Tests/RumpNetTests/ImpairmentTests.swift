@@ -88,9 +88,14 @@ func meanAndSD(_ xs: [Double]) -> (Double, Double) {
         #expect(try ImpairmentSpec.parse("delay 100 rate 8000").egress.delayNanoseconds == 100_000)
         #expect(try ImpairmentSpec.parse("rate 1mbps").egress.rateBitsPerSecond == 8_000_000)
         #expect(try ImpairmentSpec.parse("delay 1ms down").down)
+        let slot = try ImpairmentSpec.parse("slot 20ms 10ms packets 4 bytes 8kb").egress.slot
+        #expect(slot?.minNanoseconds == 20_000_000 && slot?.maxNanoseconds == 20_000_000, "tc: a maximum below the minimum is the minimum")
+        #expect(slot?.packets == 4 && slot?.bytes == 8192)
+        #expect(try ImpairmentSpec.parse("slot 1ms 3ms").text == "slot 1ms 3ms")
         // Round trip.
         for text in ["delay 20ms 5ms distribution pareto duplicate 1% corrupt 0.5% reorder 10% gap 3 ingress loss random 3% 25%",
-                     "rate 10mbit limit 20 seed 99 down"] {
+                     "rate 10mbit limit 20 seed 99 down",
+                     "slot 5ms 15ms packets 3 bytes 64000", "delay 1ms slot distribution pareto 10ms 2ms bytes 1514"] {
             #expect(try ImpairmentSpec.parse(try ImpairmentSpec.parse(text).text) == ImpairmentSpec.parse(text))
         }
     }
@@ -108,6 +113,13 @@ func meanAndSD(_ xs: [Double]) -> (Double, Double) {
         ("limit 0", "\"0\": limit must be"),
         ("delay 1ms reorder 5% gap x", "\"x\": gap must be"),
         ("seed -1", "\"-1\": seed must be"),
+        ("slot", "\"slot\": expected a time"),
+        ("slot 5ms packets 0", "\"0\": slot packets must be"),
+        ("slot 5ms bytes 2parsecs", "\"2parsecs\": slot bytes must be"),
+        ("slot distribution gauss 1ms 1ms", "\"gauss\": unknown slot distribution"),
+        ("slot distribution normal 1ms", "expected the slot jitter"),
+        ("slot -1ms", "\"-1ms\": a time cannot be negative"),
+        ("packets 3", "\"packets\": only after slot"),
     ])
     func badWordsAreNamed(text: String, message: String) {
         #expect {
@@ -275,6 +287,101 @@ func meanAndSD(_ xs: [Double]) -> (Double, Double) {
         rig.imp.isDown = false
         rig.run(count: 10, interval: 1000)
         #expect(rig.sink.ids.count == 10)
+    }
+
+    /// The distinct times frames left at (a slot's opening) and how many left at each.
+    func departures(_ rig: ImpairmentRig) -> [(UInt64, Int)] {
+        var out: [(UInt64, Int)] = []
+        for t in rig.sink.times {
+            if let last = out.last, last.0 == t { out[out.count - 1].1 += 1 } else { out.append((t, 1)) }
+        }
+        return out
+    }
+
+    /// netem's slot: frames leave only when a slot opens, each slot carrying what had queued by
+    /// then. A frame that finds the slot stale (queued after it opened) waits a new slot delay.
+    @Test func slotReleasesFramesInSlots() throws {
+        let rig = try ImpairmentRig("slot 10ms")
+        rig.run(count: 100, interval: 1_000_000)
+        #expect(rig.sink.ids == (0..<100).map(UInt32.init), "order kept, nothing lost")
+        let d = departures(rig)
+        // Frame 0 found the slot open (configured at 0); frame 1 at 1 ms opened the next at 11 ms,
+        // frames 1...11 left in it; frame 12 opened one at 22 ms, and so on.
+        #expect(d.map(\.0) == (0..<d.count).map { UInt64($0) * 11_000_000 }, "\(d.prefix(4))")
+        #expect(d.dropFirst().dropLast().allSatisfy { $0.1 == 11 }, "\(d.prefix(4))")
+        #expect(rig.imp.nextDeadline == nil)
+
+        // MIN...MAX: uniform slot delays.
+        let range = try ImpairmentRig("slot 5ms 15ms seed 41")
+        range.run(count: 20_000, interval: 1_000_000)
+        let gaps = zip(departures(range), departures(range).dropFirst()).map { Double($1.0 - $0.0) / 1e6 }
+        let (mean, _) = meanAndSD(gaps)
+        // A gap is the slot delay (uniform 5...15 ms) plus the wait for the next frame (0...1 ms).
+        #expect(abs(mean - 10.5) < 0.2, "mean gap \(mean) ms over \(gaps.count)")
+        #expect(gaps.min()! >= 5 && gaps.max()! <= 16, "\(gaps.min()!) ... \(gaps.max()!)")
+        #expect(range.sink.ids.count == 20_000)
+    }
+
+    @Test func slotPacketAndByteBudgets() throws {
+        // 3 frames per slot, 10 ms apart once the queue is backed up.
+        let rig = try ImpairmentRig("slot 10ms packets 3")
+        rig.run(count: 60, interval: 1_000_000)
+        #expect(rig.sink.ids == (0..<60).map(UInt32.init))
+        let d = departures(rig)
+        #expect(d.allSatisfy { $0.1 <= 3 }, "\(d)")
+        #expect(d.filter { $0.1 == 3 }.count >= 15, "\(d)")
+        // A full slot opens the next one 10 ms after it.
+        for (a, b) in zip(d, d.dropFirst()) where a.1 == 3 { #expect(b.0 - a.0 == 10_000_000, "\(a) \(b)") }
+        // bytes 250 with 100-byte frames: a slot lets frames out while it has bytes left, so 3.
+        let bytes = try ImpairmentRig("slot 10ms bytes 250")
+        bytes.run(count: 60, size: 100, interval: 1_000_000)
+        #expect(departures(bytes).allSatisfy { $0.1 <= 3 } && departures(bytes).contains { $0.1 == 3 })
+        #expect(bytes.sink.ids.count == 60)
+    }
+
+    @Test func slotDistribution() throws {
+        let rig = try ImpairmentRig("slot distribution normal 10ms 2ms seed 43")
+        rig.run(count: 20_000, interval: 1_000_000)
+        let d = departures(rig)
+        let gaps = zip(d, d.dropFirst()).map { Double($1.0 - $0.0) / 1e6 }
+        let (mean, sd) = meanAndSD(gaps)
+        // Normal(10, 2) plus the wait for the next frame (uniform 0...1 ms: sd 0.29).
+        #expect(abs(mean - 10.5) < 0.2, "mean gap \(mean) ms over \(gaps.count) slots")
+        #expect(abs(sd / (4 + 1.0 / 12).squareRoot() - 1) < 0.1, "sd \(sd)")
+        #expect(rig.sink.ids.count == 20_000)
+        // The same seed gives the same slots.
+        let again = try ImpairmentRig("slot distribution normal 10ms 2ms seed 43")
+        again.run(count: 20_000, interval: 1_000_000)
+        #expect(again.sink.times == rig.sink.times)
+    }
+
+    /// rewrapped(around:) (a capture going in beneath a running impairment) keeps the frames
+    /// held, the counters and the model; the held frames leave through the new device.
+    @Test func rewrappedKeepsQueueAndCounters() throws {
+        let rig = try ImpairmentRig("delay 10ms seed 3")
+        let f = [UInt8](repeating: 7, count: 64)
+        for i in 0..<5 {
+            f.withUnsafeBytes { b in
+                withUnsafePointer(to: b) { _ = rig.imp.transmit(FrameList(start: $0, count: 1), now: UInt64(i) * 1000) }
+            }
+        }
+        let other = RecordingDevice()
+        let moved = rig.imp.rewrapped(around: other)
+        #expect(moved.queuedFrames.egress == 5 && moved.egressCounters.delayed == 5 && moved.spec == rig.imp.spec)
+        var batch = FrameBatch(capacityBytes: 4096)
+        _ = moved.receive(into: &batch, now: 10_004_000)
+        #expect(other.times == Array(repeating: 10_004_000, count: 5), "all five were due by then")
+        #expect(rig.sink.ids.isEmpty && moved.egressCounters.delivered == 5 && moved.nextDeadline == nil)
+    }
+
+    /// With a rate limit, frames that had to wait behind others are counted as rate-limited.
+    @Test func rateLimitedCountsFramesThatWaited() throws {
+        let idle = try ImpairmentRig("rate 1mbit")
+        idle.run(count: 100, size: 1250, interval: 20_000_000)  // the link is free for each
+        #expect(idle.imp.egressCounters.rateLimited == 0 && idle.imp.egressCounters.delayed == 100)
+        let busy = try ImpairmentRig("rate 1mbit")
+        busy.run(count: 100, size: 1250, interval: 5_000_000)  // twice what the link carries
+        #expect(busy.imp.egressCounters.rateLimited == 99, "\(busy.imp.egressCounters)")
     }
 
     /// Two stacks; b's device impaired by `words` on ingress or egress.

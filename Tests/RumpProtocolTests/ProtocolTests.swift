@@ -16,8 +16,8 @@ struct SplitMix: RandomNumberGenerator {
 }
 
 final class ProtocolTests: XCTestCase {
-    static let inet = SockAddr.inet((10, 0, 0, 1), port: 80)
-    static let mask = SockAddr.inet((255, 255, 255, 0))
+    static let inet = SocketAddress.inet(IPv4Address(10, 0, 0, 1), port: 80)
+    static let mask = SocketAddress.inet(IPv4Address(255, 255, 255, 0))
 
     /// One request of every opcode.
     static let requests: [Request] = [
@@ -29,28 +29,35 @@ final class ProtocolTests: XCTestCase {
         .poll(items: [PollItem(fd: 3, events: 1), PollItem(fd: 4, events: 5)], timeout: 1000), .getsockname(fd: 3), .getpeername(fd: 3),
         .ifCreate(name: "shmif0"), .ifDestroy(name: "shmif0"), .ifList, .ifGet(name: "lo0"),
         .ifSetFlags(name: "shmif0", set: 1, clear: 0),
-        .ifAddAddress(name: "shmif0", address: InterfaceAddress(address: inet, netmask: mask, broadcast: .inet((10, 0, 0, 255))), alias: true),
+        .ifAddAddress(name: "shmif0", address: InterfaceAddress(address: inet, netmask: mask, broadcast: .inet(IPv4Address(10, 0, 0, 255))), alias: true),
         .ifDeleteAddress(name: "shmif0", address: inet), .ifSetMTU(name: "shmif0", mtu: 1400),
         .ifSetLinkstr(name: "shmif0", linkstr: "/tmp/bus"), .ifSetLinkstr(name: "shmif0", linkstr: nil), .ifListCloners,
-        .routeAdd(RouteEntry(destination: inet, netmask: mask, gateway: .inet((10, 0, 0, 254)), flags: 0x803, interface: "")),
+        .routeAdd(RouteEntry(destination: inet, netmask: mask, gateway: .inet(IPv4Address(10, 0, 0, 254)), flags: 0x803, interface: "")),
         .routeDelete(destination: inet, netmask: nil), .routeGet(destination: inet), .routeList(family: 2), .routeFlush(family: 0),
-        .routeChange(RouteEntry(destination: inet, netmask: nil, gateway: SockAddr(family: 18, address: [1, 2, 3, 4, 5, 6]), flags: 5, interface: "shmif0", refs: 1, use: 2, mtu: 1500, expire: 30)),
-        .arpList, .arpSet(ArpInfo(address: InAddr(10, 0, 0, 1), linkAddress: [1, 2, 3, 4, 5, 6], interface: "shmif0")),
+        .routeChange(RouteEntry(destination: inet, netmask: nil, gateway: .link(index: 2, name: "shmif0", type: 6, address: [1, 2, 3, 4, 5, 6]), flags: 5, interface: "shmif0", refs: 1, use: 2, mtu: 1500, expire: 30)),
+        .arpList, .arpSet(ArpInfo(address: IPv4Address(10, 0, 0, 1), linkAddress: [1, 2, 3, 4, 5, 6], interface: "shmif0")),
         .arpDelete(address: inet), .sysctlGet(name: "kern.hostname"), .sysctlSet(name: "kern.hostname", value: "x"),
         .sysctlList(prefix: ""), .halt(flags: 8), .statistics, .socketList,
         .ifSetImpairment(name: "shmif0", words: ["delay", "20ms", "loss", "random", "1%"]), .ifSetImpairment(name: "virt0", words: nil),
         .ifGetImpairment(name: "shmif0"), .ifImpairmentCounters(name: "lo0"), .ifSetLinkState(name: "shmif1", up: false),
         .fcntl(fd: 3, command: 4, argument: 4), .recvmsg(fd: 3, maxLength: 100, flags: 0x10, timeout: -1),
+        .ifCaptureOpen(CaptureRequest(interface: "shmif0", point: .stack, snapLength: 96, bufferBytes: 65536, filter: [6, 0, 0, 0, 0, 0, 4, 0])),
+        .ifCaptureRead(session: 1, maxBytes: 65536, timeout: 100, close: true),
+        // sockaddr_in6 with and without a flow label, an AF_UNSPEC connect, a sockaddr_dl with a type and address.
+        .connect(fd: 3, address: .inet6(IPv6Address("fe80::1")!, port: 22, scopeID: 2), timeout: 0),
+        .sendto(fd: 3, data: [7], flags: 0, address: .inet6(IPv6Address("2001:db8::1")!, port: 53, flowInfo: 0xabcde, scopeID: 0), timeout: 0),
+        .connect(fd: 3, address: .unspec, timeout: 0),
+        .routeDelete(destination: .link(index: 3, name: "", type: 6, address: []), netmask: nil),
     ]
 
     static let replies: [Reply] = [
         .none, .fd(3), .accepted(fd: 4, peer: inet), .count(12), .data([9, 9]), .dataFrom([1], from: inet), .address(inet),
         .poll([PollItem(fd: 3, events: 1, revents: 1)]),
         .interfaces([InterfaceInfo(name: "lo0", index: 1, flags: 0x8049, mtu: 33624,
-                                   addresses: [InterfaceAddress(address: .inet((127, 0, 0, 1)), netmask: .inet((255, 0, 0, 0)))])]),
+                                   addresses: [InterfaceAddress(address: .inet(IPv4Address(127, 0, 0, 1)), netmask: .inet(IPv4Address(255, 0, 0, 0)))])]),
         .names(["lo", "shmif", "carp"]),
         .routes([RouteEntry(destination: inet, netmask: mask, gateway: inet, flags: 1, interface: "shmif0")]),
-        .arp([ArpInfo(address: InAddr(10, 0, 0, 1), linkAddress: nil, interface: "shmif0", expire: 1200)]),
+        .arp([ArpInfo(address: IPv4Address(10, 0, 0, 1), linkAddress: nil, interface: "shmif0", expire: 1200)]),
         .sysctl([SysctlEntry(name: "kern.ostype", value: .string("NetBSD"), writable: false),
                  SysctlEntry(name: "hw.physmem64", value: .quad(1 << 40), writable: false, description: "memory"),
                  SysctlEntry(name: "kern.clockrate", value: .structure("tick = 10000"), writable: false),
@@ -58,14 +65,15 @@ final class ProtocolTests: XCTestCase {
         .sysctlChanged(old: SysctlEntry(name: "a", value: .int(1), writable: true), new: SysctlEntry(name: "a", value: .int(0), writable: true)),
         .counters([StatCounter(name: "ip.total", value: 7), StatCounter(name: "icmp.inhist.8", value: .max)]),
         .counters([]),
-        .sockets([SocketEntry(proto: "udp", local: .inet((0, 0, 0, 0), port: 5000), foreign: .inet((10, 0, 0, 2), port: 65001),
+        .sockets([SocketEntry(proto: "udp", local: .inet(IPv4Address(0, 0, 0, 0), port: 5000), foreign: .inet(IPv4Address(10, 0, 0, 2), port: 65001),
                               receiveQueue: 1056), SocketEntry(proto: "tcp", local: inet, foreign: inet, state: "LISTEN")]),
         .sockets([]),
         // route show's lo0 gateway: an AF_LINK address carrying the interface name NetBSD prints.
-        .routes([RouteEntry(destination: .inet((127, 0, 0, 1)), netmask: nil,
-                            gateway: SockAddr(family: NetBSD.AF_LINK, address: Array("lo0".utf8), scopeID: 1),
-                            flags: 0x405, interface: "lo0", mtu: 33624, localAddress: .inet((127, 0, 0, 1)))]),
+        .routes([RouteEntry(destination: .inet(IPv4Address(127, 0, 0, 1)), netmask: nil,
+                            gateway: .link(index: 1, name: "lo0"),
+                            flags: 0x405, interface: "lo0", mtu: 33624, localAddress: .inet(IPv4Address(127, 0, 0, 1)))]),
         .message([1, 2], from: inet, flags: 0x10), .message([], from: nil, flags: 0), .value(-1), .value(6),
+        .capture(CaptureBatch(session: 2, linkType: 1, received: 9, accepted: 5, dropped: 1, records: [1, 2, 3], closed: true, reason: "lo1: interface destroyed")),
     ]
 
     static var messages: [Message] {
@@ -178,6 +186,39 @@ final class ProtocolTests: XCTestCase {
         var s = WireWriter()
         s.u8(MessageType.request.rawValue); s.u32(1); s.u16(Opcode.sysctlGet.rawValue); s.u32(.max)
         XCTAssertThrowsError(try Message.decode(body: s.bytes))
+    }
+
+    /// SocketAddress's wire form (docs/PROTOCOL.md, SockAddr): the bytes of version 2 for the
+    /// forms it had, the additions decode back, and malformed addresses are refused.
+    func testSocketAddressWireForm() throws {
+        func bytes(_ a: SocketAddress) -> [UInt8] { var w = WireWriter(); a.encode(&w); return w.bytes }
+        func decode(_ b: [UInt8]) throws -> SocketAddress {
+            var r = WireReader(b)
+            let a = try SocketAddress.decode(&r)
+            try r.finish()
+            return a
+        }
+        XCTAssertEqual(bytes(.inet(IPv4Address(10, 0, 0, 1), port: 80)), [2, 80, 0, 4, 0, 0, 0, 10, 0, 0, 1, 0, 0, 0, 0])
+        XCTAssertEqual(bytes(.unspec), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(bytes(.link(index: 1, name: "lo0")), [18, 0, 0, 3, 0, 0, 0] + Array("lo0".utf8) + [1, 0, 0, 0])
+        let v6 = bytes(.inet6(IPv6Address("fe80::2")!, port: 1, scopeID: 3))
+        XCTAssertEqual(v6.count, 1 + 2 + 4 + 16 + 4)
+        XCTAssertEqual(Array(v6.suffix(4)), [3, 0, 0, 0])
+        for a: SocketAddress in [.inet6(.loopback, port: 9, flowInfo: 0xfffff, scopeID: 1),
+                                 .link(index: 2, name: "shmif0", type: 6, address: [0xb2, 0xa0, 0, 0, 0, 1]),
+                                 .link(index: 7), .link(index: 0, name: "", type: 0, address: [1, 2])] {
+            XCTAssertEqual(try decode(bytes(a)), a)
+        }
+        // An unknown family, wrong lengths, a name with no type after its NUL, a name not UTF-8.
+        let bad: [[UInt8]] = [
+            [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            [2, 0, 0, 5, 0, 0, 0, 1, 2, 3, 4, 5, 0, 0, 0, 0],
+            [24, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0],
+            [0, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0, 0],
+            [18, 0, 0, 2, 0, 0, 0, 0x61, 0, 0, 0, 0, 0],
+            [18, 0, 0, 2, 0, 0, 0, 0xff, 0xfe, 0, 0, 0, 0],
+        ]
+        for b in bad { XCTAssertThrowsError(try decode(b), "\(b)") }
     }
 
     func testBadRequestKeepsItsID() {

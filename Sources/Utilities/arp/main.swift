@@ -27,11 +27,11 @@ struct Arp {
             let l = (try? kernel.arpEntries().get()) ?? []
             return ArpFormat.show(l.first { $0.address == a }, address: a, hostText: text)
         case .delete(let a, _):
-            return kernel.perform(.arpDelete(address: Convert.wire(a))).map(ArpFormat.deleteFailed) ?? .success
+            return kernel.perform(.arpDelete(address: SocketAddress.inet(a))).map(ArpFormat.deleteFailed) ?? .success
         case .deleteAll:
             var out = ToolOutput()
             for e in (try? kernel.arpEntries().get()) ?? [] {
-                if let err = kernel.perform(.arpDelete(address: Convert.wire(e.address))) { out.append(ArpFormat.deleteFailed(err)) }
+                if let err = kernel.perform(.arpDelete(address: SocketAddress.inet(e.address))) { out.append(ArpFormat.deleteFailed(err)) }
             }
             return out
         case .set(let req):

@@ -83,11 +83,11 @@ struct Ifconfig {
         case .deleteLinkstr: return kernel.perform(.ifSetLinkstr(name: name, linkstr: nil))
         case .setAddress(let a, let mask, let bcast, let alias):
             // No mask: NetBSD's in_ifinit picks the classful one; the kernel does that for 0.
-            let ia = InterfaceAddress(address: Convert.wire(a), netmask: Convert.wire(mask ?? .any),
-                                      broadcast: bcast.map { Convert.wire($0) })
+            let ia = InterfaceAddress(address: SocketAddress.inet(a), netmask: SocketAddress.inet(mask ?? .any),
+                                      broadcast: bcast.map { SocketAddress.inet($0) })
             return kernel.perform(.ifAddAddress(name: name, address: ia, alias: alias))
         case .deleteAddress(let a):
-            return kernel.perform(.ifDeleteAddress(name: name, address: Convert.wire(a)))
+            return kernel.perform(.ifDeleteAddress(name: name, address: SocketAddress.inet(a)))
         case .setAddress6, .deleteAddress6:
             return .EAFNOSUPPORT
         }

@@ -50,7 +50,7 @@ case .run(let o): options = o
 let resolver = HostResolver()
 signal(SIGPIPE, SIG_IGN)
 
-@MainActor func resolve(_ name: String, port: Int) -> InAddr {
+@MainActor func resolve(_ name: String, port: Int) -> IPv4Address {
     guard let a = resolver.resolve(name) else {
         emit(.errx("nc", "getaddrinfo for host \"\(name)\" port \(port): hostname nor servname provided, or not known"))
     }
@@ -206,13 +206,13 @@ if options.listen {
     case .failure(let e): emit(.errx("nc", e.strerror))
     }
     _ = kernel.perform(.setsockopt(fd: s, level: RumpProtocol.NetBSD.SOL_SOCKET, name: SO_REUSEPORT, value: le32(1)))
-    if let e = kernel.perform(.bind(fd: s, address: Convert.wire(bindAddress, port: UInt16(port)))) {
+    if let e = kernel.perform(.bind(fd: s, address: SocketAddress.inet(bindAddress, port: UInt16(port)))) {
         emit(.errx("nc", e.strerror))
     }
     // OpenBSD's listen(s, 1): one connection at a time.
     if !options.udp, let e = kernel.perform(.listen(fd: s, backlog: 1)) { emit(.errx("nc", "listen: \(e.strerror)")) }
     if options.verbose, case .success(.address(let a)) = kernel.call(.getsockname(fd: s)) {
-        warn(NcMessages.report(options.udp ? "Bound" : "Listening", address: Convert.inAddr(a) ?? .any, port: a.port))
+        warn(NcMessages.report(options.udp ? "Bound" : "Listening", address: a.ipv4 ?? .any, port: a.port))
     }
     if !options.udp {
         // Accept one connection and talk to it; with -k the next one after it ends.
@@ -223,7 +223,7 @@ if options.listen {
                 emit(.errx("nc", "accept: \(NetBSDErrno.EINVAL.strerror)"))
             }
             if options.verbose {
-                warn(NcMessages.report("Connection received", address: Convert.inAddr(from) ?? .any, port: from.port))
+                warn(NcMessages.report("Connection received", address: from.ipv4 ?? .any, port: from.port))
             }
             readwrite(c, connected: true)
             _ = kernel.perform(.close(fd: c))
@@ -240,7 +240,7 @@ if options.listen {
         }
         if let e = kernel.perform(.connect(fd: s, address: from, timeout: -1)) { emit(.errx("nc", "connect: \(e.strerror)")) }
         if options.verbose {
-            warn(NcMessages.report("Connection received", address: Convert.inAddr(from) ?? .any, port: from.port))
+            warn(NcMessages.report("Connection received", address: from.ipv4 ?? .any, port: from.port))
         }
         readwrite(s, connected: true, pending: data)
     }
@@ -263,11 +263,11 @@ for port in ports {
     defer { _ = kernel.perform(.close(fd: s)) }
     if options.sourceAddress != nil || options.sourcePort != nil {
         let local = options.sourceAddress.map { resolve($0, port: options.sourcePort ?? 0) } ?? .any
-        if let e = kernel.perform(.bind(fd: s, address: Convert.wire(local, port: UInt16(options.sourcePort ?? 0)))) {
+        if let e = kernel.perform(.bind(fd: s, address: SocketAddress.inet(local, port: UInt16(options.sourcePort ?? 0)))) {
             emit(.errx("nc", "bind failed: \(e.strerror)"))
         }
     }
-    if let e = kernel.perform(.connect(fd: s, address: Convert.wire(target, port: UInt16(port)),
+    if let e = kernel.perform(.connect(fd: s, address: SocketAddress.inet(target, port: UInt16(port)),
                                        timeout: Int32(options.timeoutMilliseconds ?? -1))) {
         if options.verbose { warn(NcMessages.connectFailed(host: host, port: port, udp: options.udp, e)) }
         continue

@@ -33,7 +33,7 @@ struct Ping {
     static let maxWaitSlice = 0.1
 
     var fd: Int32 = -1
-    var target = InAddr.any
+    var target = IPv4Address.any
     var ident: UInt16 = UInt16(truncatingIfNeeded: getpid())
     var stats = PingStatistics()
     var seen = PingDuplicates()  // sequence numbers answered (DUP! detection)
@@ -79,7 +79,7 @@ struct Ping {
         }
         if let src = options.source {
             guard let a = HostResolver().resolve(src) else { emit(.errx("ping", "Cannot resolve \"\(src)\" (Host name lookup failure)")) }
-            if let e = kernel.perform(.bind(fd: fd, address: Convert.wire(a))) { emit(.errx("ping", "bind: \(e.strerror)")) }
+            if let e = kernel.perform(.bind(fd: fd, address: SocketAddress.inet(a))) { emit(.errx("ping", "bind: \(e.strerror)")) }
         }
         printOut(PingFormat.header(host: options.host, address: target, dataLength: options.dataLength).dropLast().description)
         OutputStream.standardOutput.flush()
@@ -163,7 +163,7 @@ struct Ping {
         p[2] = UInt8(sum >> 8); p[3] = UInt8(sum & 0xff)
         seen.sent(sequence: Int(seq))
         flushPendingSend()
-        pendingSend = .sendto(fd: fd, data: p, flags: 0, address: Convert.wire(target), timeout: 1000)
+        pendingSend = .sendto(fd: fd, data: p, flags: 0, address: SocketAddress.inet(target), timeout: 1000)
         stats.sent(at: now)
         lastTx = now
         lastAnswered = false
@@ -242,12 +242,12 @@ struct Ping {
         guard pkt.count >= 20 else { return }
         let hlen = Int(pkt[0] & 0x0f) * 4
         guard pkt.count >= hlen + 8 else {
-            if options.verbose { printOut("packet too short (\(pkt.count) bytes) from \(Convert.inAddr(from) ?? .any)") }
+            if options.verbose { printOut("packet too short (\(pkt.count) bytes) from \(from.ipv4 ?? .any)") }
             return
         }
         let icmp = pkt[hlen...]
         let type = icmp[hlen], id = UInt16(icmp[hlen + 4]) << 8 | UInt16(icmp[hlen + 5])
-        let src = Convert.inAddr(from) ?? InAddr(pkt[12], pkt[13], pkt[14], pkt[15])
+        let src = from.ipv4 ?? IPv4Address(pkt[12], pkt[13], pkt[14], pkt[15])
         if type == 0 && id == ident {
             let seq = UInt16(icmp[hlen + 6]) << 8 | UInt16(icmp[hlen + 7])
             if seq == UInt16(truncatingIfNeeded: stats.transmitted - 1) { lastAnswered = true }

@@ -30,7 +30,7 @@ struct Route {
             }
         case .get(let o, let a):
             let r: RouteEntry
-            switch kernel.call(.routeGet(destination: Convert.wire(a))) {
+            switch kernel.call(.routeGet(destination: SocketAddress.inet(a))) {
             case .success(.routes(let l)) where !l.isEmpty: r = l[0]
             case .failure(let e): return RouteFormat.socketError(e)
             case .success: return RouteFormat.socketError(.ESRCH)
@@ -44,7 +44,7 @@ struct Route {
         case .change(let o, let req):
             return RouteFormat.change("change", req, options: o, error: kernel.perform(.routeChange(Convert.routeEntry(req))))
         case .delete(let o, let req):
-            let e = kernel.perform(.routeDelete(destination: Convert.wire(req.destination), netmask: req.netmask.map { Convert.wire($0) }))
+            let e = kernel.perform(.routeDelete(destination: SocketAddress.inet(req.destination), netmask: req.netmask.map { SocketAddress.inet($0) }))
             return RouteFormat.change("delete", req, options: o, error: e)
         }
     }

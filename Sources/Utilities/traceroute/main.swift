@@ -59,18 +59,18 @@ if let e = kernel.perform(.setsockopt(fd: sendSocket, level: IPPROTO_IP, name: I
 }
 
 /// The interfaces' addresses (up, not loopback): NetBSD's ifaddrlist().
-@MainActor func interfaceAddresses() -> [(InAddr, String)] {
+@MainActor func interfaceAddresses() -> [(IPv4Address, String)] {
     guard case .success(let ifs) = kernel.interfaces() else { return [] }
-    var l: [(InAddr, String)] = []
+    var l: [(IPv4Address, String)] = []
     for i in ifs where i.isUp && i.flags & IFF.LOOPBACK == 0 {
-        for a in i.addresses { if case .inet(let v) = a.address { l.append((v, i.name)) } }
+        for a in i.addresses { if case .inet(let v, _) = a.address { l.append((v, i.name)) } }
     }
     return l
 }
 
 // Our source address: -s, else the address the route to the target leaves from (NetBSD asks a
 // connected UDP socket; the route's local address is the same answer).
-var source = InAddr.any
+var source = IPv4Address.any
 if let s = options.source {
     guard let a = resolver.resolve(s) else { emit(TracerouteFormat.unknownHost(s)) }
     source = a
@@ -79,8 +79,8 @@ if let s = options.source {
     if addrs.isEmpty { emit(.errx("traceroute", "Can't find any network interfaces")) }
     source = addrs[0].0
     var found = false
-    if case .success(.routes(let r)) = kernel.call(.routeGet(destination: Convert.wire(target))),
-       let local = r.first?.localAddress.flatMap(Convert.inAddr), local != .any {
+    if case .success(.routes(let r)) = kernel.call(.routeGet(destination: SocketAddress.inet(target))),
+       let local = r.first?.localAddress?.ipv4, local != .any {
         source = local
         found = true
     }
@@ -94,7 +94,7 @@ OutputStream.standardError.write(TracerouteFormat.header(host: options.host, add
 OutputStream.standardError.flush()
 
 let ident = UInt16.random(in: 0...0xffff) | 0x8000
-let destination = Convert.wire(target)
+let destination = SocketAddress.inet(target)
 var seq = 0
 
 /// Sends one probe and waits for its answer; prints as NetBSD does.
@@ -124,14 +124,14 @@ var seq = 0
         if now - sent > Double(options.waitSeconds) + 1 { break }  // NetBSD's extra termination check
         let answer = TracerouteAnswer.classify(pkt, probe: id)
         if answer == .unrelated {
-            if options.verbose { out(TracerouteAnswer.verboseDump(pkt, from: Convert.inAddr(from) ?? .any)) }
+            if options.verbose { out(TracerouteAnswer.verboseDump(pkt, from: from.ipv4 ?? .any)) }
             let left = deadline - monotonic()
             guard left > 0 else { break }
             result = kernel.call(receive(Int32((left * 1000).rounded(.up))))
             continue
         }
-        let src = Convert.inAddr(from) ?? InAddr(pkt[12], pkt[13], pkt[14], pkt[15])
-        let to = InAddr(pkt[16], pkt[17], pkt[18], pkt[19])
+        let src = from.ipv4 ?? IPv4Address(pkt[12], pkt[13], pkt[14], pkt[15])
+        let to = IPv4Address(pkt[16], pkt[17], pkt[18], pkt[19])
         out(hop.answered(answer, from: src, milliseconds: (now - sent) * 1000, replyTTL: Int(pkt[8]),
                          bytes: pkt.count - Int(pkt[0] & 0x0f) * 4, to: to, verbose: options.verbose))
         return
@@ -140,7 +140,7 @@ var seq = 0
 }
 
 var sentFirst = false
-var names: [InAddr: String] = [:]
+var names: [IPv4Address: String] = [:]
 for (name, a) in resolver.hosts { names[a] = name }
 for ttl in options.firstTTL...options.maxTTL {
     var hop = TracerouteHop(ttl: ttl, numeric: options.numeric, showTTL: options.showTTL, names: names)

@@ -90,7 +90,7 @@ if options.transmit {
     guard let target = HostResolver().resolve(options.host ?? "") else {
         say(side + "bad hostname\n"); exitTool(1)
     }
-    let peer = Convert.wire(target, port: UInt16(options.port))
+    let peer = SocketAddress.inet(target, port: UInt16(options.port))
     if !options.udp {
         if options.noDelay, let e = kernel.perform(.setsockopt(fd: s, level: IPPROTO_TCP, name: TCP_NODELAY, value: le32(1))) {
             fail(options, "setsockopt", e)
@@ -148,7 +148,7 @@ if options.transmit {
     if let firstError { fail(options, "write", firstError) }
 } else {
     _ = kernel.perform(.setsockopt(fd: s, level: RumpProtocol.NetBSD.SOL_SOCKET, name: SO_REUSEADDR, value: le32(1)))
-    if let e = kernel.perform(.bind(fd: s, address: Convert.wire(.any, port: UInt16(options.port)))) { fail(options, "bind", e) }
+    if let e = kernel.perform(.bind(fd: s, address: SocketAddress.inet(.any, port: UInt16(options.port)))) { fail(options, "bind", e) }
     var fd = s
     if !options.udp {
         if let e = kernel.perform(.listen(fd: s, backlog: 0)) { fail(options, "listen", e) }
@@ -157,7 +157,7 @@ if options.transmit {
             if case .failure(let e) = r { fail(options, "accept", e) }
             fail(options, "accept", .EINVAL)
         }
-        say(side + "accept from \(Convert.inAddr(from) ?? .any)\n")
+        say(side + "accept from \(from.ipv4 ?? .any)\n")
         fd = c
         start = now()
     }

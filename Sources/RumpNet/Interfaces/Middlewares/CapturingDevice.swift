@@ -1,13 +1,15 @@
 // A capture middleware: wraps any device and shows every frame it carries to a callback, input
 // as the device delivered it and output before the device takes it (a PcapWriter in tests; the
-// per-interface capture of the lab, next). The callback must copy what it keeps.
+// per-interface capture of the lab: KernelStack's KernelNetStack+Capture.swift). The callback
+// must copy what it keeps.
 
 import Shmif
 
 public final class CapturingDevice: DeviceMiddleware {
     public enum Direction: Sendable { case received, transmitted }
 
-    public let inner: NetDevice
+    /// Settable: the kernel keeps captures and an impairment in one order around the medium.
+    public var inner: NetDevice
     /// (direction, frame, clock nanoseconds).
     public var onFrame: (Direction, UnsafeRawBufferPointer, UInt64) -> Void
 

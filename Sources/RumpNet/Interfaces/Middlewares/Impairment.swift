@@ -26,6 +26,8 @@ public struct ImpairmentCounters: Equatable, Sendable {
     public var reordered: UInt64 = 0
     /// Tail drops at the queue limit.
     public var rateDropped: UInt64 = 0
+    /// Held by the rate limit behind frames still on the wire (the link was busy).
+    public var rateLimited: UInt64 = 0
     /// Lost because the link was down.
     public var downDropped: UInt64 = 0
     /// Frames passed on to the medium or the stack.
@@ -35,15 +37,54 @@ public struct ImpairmentCounters: Equatable, Sendable {
 
     public var fields: [(String, UInt64)] {
         [("frames", frames), ("dropped", dropped), ("delayed", delayed), ("duplicated", duplicated),
-         ("corrupted", corrupted), ("reordered", reordered), ("rate_dropped", rateDropped),
+         ("corrupted", corrupted), ("reordered", reordered), ("rate_dropped", rateDropped), ("rate_limited", rateLimited),
          ("down_dropped", downDropped), ("delivered", delivered)]
     }
 }
 
-/// One direction's model and queue.
+/// The held frames in time order: an array read from `head`, so taking the head costs O(1)
+/// (Array's removeFirst would move every frame behind it); compacted once half is taken.
+struct TimeQueue {
+    private var items: [ImpairedPath.Queued] = []
+    private var head = 0
+    var isEmpty: Bool { head == items.count }
+    var count: Int { items.count - head }
+    var first: ImpairedPath.Queued? { head < items.count ? items[head] : nil }
+    subscript(i: Int) -> ImpairedPath.Queued { items[head + i] }
+    var all: ArraySlice<ImpairedPath.Queued> { items[head...] }
+    mutating func reserveCapacity(_ n: Int) { items.reserveCapacity(n) }
+    mutating func insert(_ e: ImpairedPath.Queued, at i: Int) {
+        if i == 0 && head > 0 {
+            head -= 1
+            items[head] = e
+        } else {
+            items.insert(e, at: head + i)
+        }
+    }
+    mutating func removeFirst() -> ImpairedPath.Queued {
+        let e = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 256 && head * 2 >= items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return e
+    }
+    mutating func removeAll(keepingCapacity: Bool) {
+        items.removeAll(keepingCapacity: keepingCapacity)
+        head = 0
+    }
+}
+
+/// One direction's model and queue. Like the device it belongs to, it is used only on its
+/// stack's event loop thread, so the per-frame state skips Swift's dynamic exclusivity checks
+/// (`@exclusivity(unchecked)`: no access can overlap another on one thread here).
 final class ImpairedPath {
     private(set) var spec: NetemSpec
-    var counters = ImpairmentCounters()
+    @exclusivity(unchecked) var counters = ImpairmentCounters()
     private var rng: SeededRandom
 
     // netem's correlated random state, per parameter.
@@ -52,6 +93,9 @@ final class ImpairedPath {
     private var reorderCounter = 0
     /// When the last queued frame goes out (the rate limit's tail).
     private var lastSend: UInt64 = 0
+    /// netem's slot: when the next one opens (0 with none yet: open) and what it may still let out.
+    private var slotNext: UInt64 = 0
+    private var slotPacketsLeft = Int.max, slotBytesLeft = Int.max
 
     static let slotBytes = 1536
     private var pool: UnsafeMutableRawBufferPointer
@@ -59,28 +103,46 @@ final class ImpairedPath {
     private var freeSlots: [Int32] = []
     struct Queued { var time: UInt64; var slot: Int32; var length: Int32 }
     /// Ordered by time (equal times in arrival order).
-    private(set) var queue: [Queued] = []
-    private(set) var queuedBytes = 0
+    @exclusivity(unchecked) private(set) var queue = TimeQueue()
+    @exclusivity(unchecked) private(set) var queuedBytes = 0
 
     init(spec: NetemSpec, seed: UInt64) {
         self.spec = spec
+        isIdentity = spec.isIdentity
         rng = SeededRandom(seed: seed)
         pool = UnsafeMutableRawBufferPointer(start: nil, count: 0)
         queue.reserveCapacity(min(spec.limitPackets, 1024))
+        setSpec(spec)
     }
 
     deinit { if pool.baseAddress != nil { pool.deallocate() } }
 
-    var isIdle: Bool { spec.isIdentity && queue.isEmpty }
-    var nextTime: UInt64? { queue.first?.time }
+    /// The spec changes nothing (kept with the spec, so the idle path reads one Bool).
+    @exclusivity(unchecked) private(set) var isIdentity: Bool
+    var isIdle: Bool { isIdentity && queue.isEmpty }
+
+    /// When the head of the queue may go: its time, or the slot's opening if later.
+    var nextTime: UInt64? {
+        guard let q = queue.first else { return nil }
+        guard spec.slot != nil else { return q.time }
+        refreshSlot()
+        return max(q.time, slotNext)
+    }
 
     func setSpec(_ s: NetemSpec) {
         spec = s
+        isIdentity = s.isIdentity
         if s.rateBitsPerSecond == 0 { lastSend = 0 }
+        if let slot = s.slot {
+            slotPacketsLeft = slot.packets > 0 ? slot.packets : .max
+            slotBytesLeft = slot.bytes > 0 ? slot.bytes : .max
+        } else {
+            slotNext = 0
+        }
     }
 
     func clear() {
-        for q in queue { freeSlots.append(q.slot) }
+        for q in queue.all { freeSlots.append(q.slot) }
         queue.removeAll(keepingCapacity: true)
         queuedBytes = 0
         lastSend = 0
@@ -131,18 +193,65 @@ final class ImpairedPath {
 
     /// The frame's delay in nanoseconds: delay plus jitter drawn from the distribution.
     private func sampleDelay() -> UInt64 {
-        let mu = Double(spec.delayNanoseconds), sigma = Double(spec.jitterNanoseconds)
-        guard sigma > 0 else { return spec.delayNanoseconds }
+        guard spec.jitterNanoseconds > 0 else { return spec.delayNanoseconds }
         let u = correlated(&lastDelay, spec.delayCorrelation)
+        return Self.tabledist(mu: spec.delayNanoseconds, sigma: spec.jitterNanoseconds, spec.distribution, u, uniform())
+    }
+
+    /// mu plus sigma times the distribution's value at `u` (`u2`: paretonormal's normal part),
+    /// never below 0.
+    static func tabledist(mu: UInt64, sigma: UInt64, _ dist: NetemSpec.Distribution, _ u: Double, _ u2: Double) -> UInt64 {
+        let mu = Double(mu), sigma = Double(sigma)
         let x: Double
-        switch spec.distribution {
+        switch dist {
         case .uniform: x = (2 * u - 1) * sigma
         case .normal: x = Self.normalQuantile(u) * sigma
         case .pareto: x = Self.paretoValue(u) * sigma
         // iproute2's paretonormal table: a quarter normal, three quarters pareto.
-        case .paretonormal: x = (0.25 * Self.normalQuantile(uniform()) + 0.75 * Self.paretoValue(u)) * sigma
+        case .paretonormal: x = (0.25 * Self.normalQuantile(u2) + 0.75 * Self.paretoValue(u)) * sigma
         }
         return UInt64(max(0, mu + x).rounded())
+    }
+
+    // MARK: slots (sch_netem.c's get_slot_next)
+
+    /// Opens the next slot `from` a time: MIN...MAX uniform, or DELAY ± JITTER from a distribution.
+    private func nextSlot(from t: UInt64) {
+        guard let s = spec.slot else { return }
+        let d: UInt64
+        if let dist = s.distribution {
+            d = Self.tabledist(mu: s.minNanoseconds, sigma: s.jitterNanoseconds, dist, uniform(), uniform())
+        } else {
+            d = s.minNanoseconds + UInt64(uniform() * Double(s.maxNanoseconds - s.minNanoseconds))
+        }
+        slotNext = t &+ d
+        slotPacketsLeft = s.packets > 0 ? s.packets : .max
+        slotBytesLeft = s.bytes > 0 ? s.bytes : .max
+    }
+
+    /// A head frame queued after the slot opened waits for a new slot from its own time (netem:
+    /// a slot carries what had accumulated when it opened).
+    private func refreshSlot() {
+        if let q = queue.first, slotNext < q.time { nextSlot(from: q.time) }
+    }
+
+    /// How many frames from the head may go now (at most `limit`): due, and within the slot.
+    func releasable(now: UInt64, limit: Int) -> Int {
+        guard !queue.isEmpty else { return 0 }
+        guard spec.slot != nil else {
+            var k = 0
+            while k < queue.count, k < limit, queue[k].time <= now { k += 1 }
+            return k
+        }
+        refreshSlot()
+        guard slotNext <= now else { return 0 }
+        var k = 0, packets = slotPacketsLeft, bytes = slotBytesLeft
+        while k < queue.count, k < limit, queue[k].time <= slotNext, packets > 0, bytes > 0 {
+            packets -= 1
+            bytes -= Int(queue[k].length)
+            k += 1
+        }
+        return k
     }
 
     private func lost() -> Bool {
@@ -167,7 +276,7 @@ final class ImpairedPath {
     func process(_ frame: UnsafeRawBufferPointer, now: UInt64, down: Bool, emit: (UnsafeRawBufferPointer) -> Void) {
         counters.frames &+= 1
         if down { counters.downDropped &+= 1; return }
-        if spec.isIdentity && queue.isEmpty {
+        if isIdentity && queue.isEmpty {
             counters.delivered &+= 1
             emit(frame)
             return
@@ -195,6 +304,7 @@ final class ImpairedPath {
             var delay = sampleDelay()
             if spec.rateBitsPerSecond > 0 {
                 // sch_netem.c: the frame starts after the last queued one, then takes its time on the wire.
+                if lastSend > now &+ delay { counters.rateLimited &+= 1 }
                 let start = max(now &+ delay, lastSend)
                 delay = start - now + UInt64((Double(frame.count) * 8e9 / Double(spec.rateBitsPerSecond)).rounded())
                 lastSend = now &+ delay
@@ -206,7 +316,7 @@ final class ImpairedPath {
             reorderNow = true
         }
         if corrupt { counters.corrupted &+= 1 }
-        if time <= now && queue.isEmpty && !corrupt {
+        if time <= now && queue.isEmpty && !corrupt && spec.slot == nil {
             if reorderNow { counters.reordered &+= 1 }
             counters.delivered &+= 1
             emit(frame)
@@ -256,28 +366,40 @@ final class ImpairedPath {
         return UnsafeRawBufferPointer(start: pool.baseAddress! + Int(q.slot) * Self.slotBytes, count: Int(q.length))
     }
 
-    /// The frame at the head of the queue, if due.
+    /// The frame at the head of the queue, if it may go now.
     func dueFrame(now: UInt64) -> UnsafeRawBufferPointer? {
-        guard let q = queue.first, q.time <= now else { return nil }
-        return UnsafeRawBufferPointer(start: pool.baseAddress! + Int(q.slot) * Self.slotBytes, count: Int(q.length))
+        guard releasable(now: now, limit: 1) == 1 else { return nil }
+        return frame(0)
     }
 
     /// Removes the head (after `dueFrame`'s frame was passed on, or refused: `delivered` says).
-    func popHead(delivered: Bool) {
+    func popHead(delivered: Bool, now: UInt64) {
         let q = queue.removeFirst()
         freeSlots.append(q.slot)
         queuedBytes -= Int(q.length)
         if delivered { counters.delivered &+= 1 }
+        if spec.slot != nil {
+            slotPacketsLeft -= 1
+            slotBytesLeft -= Int(q.length)
+            if slotPacketsLeft <= 0 || slotBytesLeft <= 0 { nextSlot(from: now) }
+        }
     }
 }
 
 public final class Impairment: DeviceMiddleware {
+    /// A `let`: a `var` costs a retain and release of the device per frame (the idle path 25 %
+    /// slower in `rumpnet-bench impair`). A capture goes in beneath a running impairment with
+    /// `rewrapped(around:)`, which keeps its model, queues and counters.
     public let inner: NetDevice
     public private(set) var spec: ImpairmentSpec
     let egress: ImpairedPath
     let ingress: ImpairedPath
     /// `link NODE IFACE down`: every frame both ways is lost.
-    public var isDown: Bool
+    @exclusivity(unchecked) public var isDown: Bool { didSet { recomputePass() } }  // the event loop's thread only, as the paths
+    /// True while that direction has nothing set, nothing queued and the link is up: then the
+    /// idle path is this one stored flag, two counters and the inner device's call.
+    @exclusivity(unchecked) private var egressPass = false
+    @exclusivity(unchecked) private var ingressPass = false
 
     private var out: UnsafeMutablePointer<UnsafeRawBufferPointer>
     private var outCapacity = 64
@@ -290,9 +412,31 @@ public final class Impairment: DeviceMiddleware {
         egress = ImpairedPath(spec: spec.egress, seed: spec.seed)
         ingress = ImpairedPath(spec: spec.ingress, seed: spec.seed ^ 0x5DEE_CE66_D1CE_4E5B)
         out = .allocate(capacity: outCapacity)
+        recomputePass()
+    }
+
+    /// The same impairment (model, random streams, queued frames, counters: shared, not
+    /// copied) around another device; this one is not to be used after.
+    public func rewrapped(around device: NetDevice) -> Impairment {
+        Impairment(wrapping: device, sharing: self)
+    }
+
+    private init(wrapping inner: NetDevice, sharing old: Impairment) {
+        self.inner = inner
+        spec = old.spec
+        isDown = old.isDown
+        egress = old.egress
+        ingress = old.ingress
+        out = .allocate(capacity: outCapacity)
+        recomputePass()
     }
 
     deinit { out.deallocate() }
+
+    private func recomputePass() {
+        egressPass = egress.isIdle && !isDown
+        ingressPass = ingress.isIdle && !isDown
+    }
 
     /// A new model for both directions; frames already queued keep their times. The random
     /// streams go on (a new seed takes a new Impairment).
@@ -301,6 +445,7 @@ public final class Impairment: DeviceMiddleware {
         isDown = s.down
         egress.setSpec(s.egress)
         ingress.setSpec(s.ingress)
+        recomputePass()
     }
 
     public var egressCounters: ImpairmentCounters { egress.counters }
@@ -319,21 +464,20 @@ public final class Impairment: DeviceMiddleware {
     /// Sends the egress frames due now, in batches of the output list. Their slots stay theirs
     /// until the medium has copied them.
     private func releaseEgress(_ now: UInt64) {
-        while egress.dueFrame(now: now) != nil {
-            var k = 0
-            while k < egress.queue.count, k < outCapacity, egress.queue[k].time <= now {
-                out[k] = egress.frame(k)
-                k += 1
-            }
+        while true {
+            let k = egress.releasable(now: now, limit: outCapacity)
+            guard k > 0 else { break }
+            for i in 0..<k { out[i] = egress.frame(i) }
             let taken = inner.transmit(FrameList(start: out, count: k), now: now)
-            for i in 0..<k { egress.popHead(delivered: i < taken) }
+            for i in 0..<k { egress.popHead(delivered: i < taken, now: now) }
         }
+        recomputePass()
     }
 
     public func receive(into batch: inout ReceiveBatch, now: UInt64) -> Int {
-        if !egress.queue.isEmpty { releaseEgress(now) }
+        if !egressPass && !egress.queue.isEmpty { releaseEgress(now) }
         _ = inner.receive(into: &batch, now: now)
-        if ingress.isIdle && !isDown {
+        if ingressPass {
             ingress.counters.frames &+= UInt64(batch.count)
             ingress.counters.delivered &+= UInt64(batch.count)
             return batch.count
@@ -358,12 +502,23 @@ public final class Impairment: DeviceMiddleware {
         }
         while let f = ingress.dueFrame(now: now) {
             guard batch.append(f) else { break }
-            ingress.popHead(delivered: true)
+            ingress.popHead(delivered: true, now: now)
         }
+        recomputePass()
         return batch.count
     }
 
     public func transmit(_ frames: FrameList, now: UInt64) -> Int {
+        if egressPass {
+            egress.counters.frames &+= UInt64(frames.count)
+            let taken = inner.transmit(frames, now: now)
+            egress.counters.delivered &+= UInt64(taken)
+            return taken
+        }
+        return transmitImpaired(frames, now: now)
+    }
+
+    private func transmitImpaired(_ frames: FrameList, now: UInt64) -> Int {
         if !egress.queue.isEmpty { releaseEgress(now) }
         if egress.isIdle && !isDown {
             egress.counters.frames &+= UInt64(frames.count)
@@ -399,6 +554,7 @@ public final class Impairment: DeviceMiddleware {
     public func stop() {
         egress.clear()
         ingress.clear()
+        recomputePass()
         inner.stop()
     }
 }

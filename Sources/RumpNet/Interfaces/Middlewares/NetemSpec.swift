@@ -32,13 +32,31 @@ public struct NetemSpec: Equatable, Sendable {
     public var limitPackets: Int = 1000
     /// 0 = no byte limit.
     public var limitBytes: Int = 0
+    /// netem's `slot`: frames leave only in slots (a Wi-Fi or DOCSIS medium's transmit
+    /// opportunities), nil = always.
+    public var slot: Slot? = nil
+
+    /// `slot MIN [MAX] [packets N] [bytes N]` or `slot distribution D DELAY JITTER [...]`: the
+    /// next slot opens MIN...MAX (uniform) or DELAY ± JITTER (from D) after the last one closed,
+    /// or after the first frame that finds it stale; a slot lets out at most `packets` frames
+    /// and `bytes` bytes (0: no limit) of those queued when it opened.
+    public struct Slot: Equatable, Sendable {
+        public var minNanoseconds: UInt64 = 0
+        public var maxNanoseconds: UInt64 = 0
+        /// With a distribution, `minNanoseconds` is the mean and this the jitter.
+        public var distribution: Distribution? = nil
+        public var jitterNanoseconds: UInt64 = 0
+        public var packets: Int = 0
+        public var bytes: Int = 0
+        public init() {}
+    }
 
     public init() {}
 
     /// True when nothing would change a frame's fate or timing.
     public var isIdentity: Bool {
         delayNanoseconds == 0 && jitterNanoseconds == 0 && loss == .none && duplicatePercent == 0
-            && corruptPercent == 0 && reorderPercent == 0 && rateBitsPerSecond == 0
+            && corruptPercent == 0 && reorderPercent == 0 && rateBitsPerSecond == 0 && slot == nil
     }
 
     /// The words that give this spec back (tc's own spelling).
@@ -74,6 +92,16 @@ public struct NetemSpec: Equatable, Sendable {
             if reorderGap > 1 { w += ["gap", String(reorderGap)] }
         }
         if rateBitsPerSecond > 0 { w += ["rate", Self.rate(rateBitsPerSecond)] }
+        if let s = slot {
+            if let d = s.distribution {
+                w += ["slot", "distribution", d.rawValue, Self.time(s.minNanoseconds), Self.time(s.jitterNanoseconds)]
+            } else {
+                w += ["slot", Self.time(s.minNanoseconds)]
+                if s.maxNanoseconds != s.minNanoseconds { w.append(Self.time(s.maxNanoseconds)) }
+            }
+            if s.packets > 0 { w += ["packets", String(s.packets)] }
+            if s.bytes > 0 { w += ["bytes", String(s.bytes)] }
+        }
         if limitPackets != 1000 { w += ["limit", String(limitPackets)] }
         if limitBytes > 0 { w += ["limit", "\(limitBytes)b"] }
         return w
@@ -226,6 +254,40 @@ public struct ImpairmentSpec: Equatable, Sendable {
                     guard r > 0 else { throw fail("\"\(w)\": a rate must be above 0") }
                     return r
                 }
+            case "slot":
+                var slot = NetemSpec.Slot()
+                if next() == "distribution" {
+                    i += 1
+                    let name = try required("uniform, normal, pareto or paretonormal", after: "slot distribution") { $0 }
+                    guard let dist = NetemSpec.Distribution(rawValue: name) else {
+                        throw fail("\"\(name)\": unknown slot distribution (uniform, normal, pareto, paretonormal)")
+                    }
+                    slot.distribution = dist
+                    slot.minNanoseconds = try required("the mean slot delay (a time)", after: "slot distribution \(name)", timeWord)
+                    slot.jitterNanoseconds = try required("the slot jitter (a time)", after: "slot distribution \(name) \(NetemSpec.time(slot.minNanoseconds))", timeWord)
+                } else {
+                    slot.minNanoseconds = try required("a time (the shortest slot delay) or distribution", after: word, timeWord)
+                    // tc: a maximum below the minimum is the minimum.
+                    let most = try optionalTime()
+                    slot.maxNanoseconds = max(slot.minNanoseconds, most ?? slot.minNanoseconds)
+                }
+                func count(_ key: String) throws(ParseError) -> Int? {
+                    guard next() == key else { return nil }
+                    i += 1
+                    let w = try required(key == "packets" ? "a frame count" : "a size", after: key) { $0 }
+                    let n = key == "packets" ? Int(w) : (Int(w) ?? Self.size(w))
+                    guard let n, n >= 1, n <= Int(Int32.max) else {
+                        throw fail("\"\(w)\": slot \(key) must be \(key == "packets" ? "a whole number of frames" : "a size (1514, 64kb)"), 1 or more")
+                    }
+                    return n
+                }
+                for _ in 0..<2 {
+                    if let n = try count("packets") { slot.packets = n }
+                    if let n = try count("bytes") { slot.bytes = n }
+                }
+                d.slot = slot
+            case "packets", "bytes":
+                throw fail("\"\(word)\": only after slot ...")
             case "limit":
                 let w = try required("a frame count or a size (64kb)", after: word) { $0 }
                 if let n = Int(w) {
@@ -245,7 +307,7 @@ public struct ImpairmentSpec: Equatable, Sendable {
             case "down": spec.down = true
             case "up": spec.down = false
             default:
-                throw fail("\"\(word)\": unknown word (delay, distribution, loss, duplicate, corrupt, reorder, rate, limit, seed, down, up, ingress, egress)")
+                throw fail("\"\(word)\": unknown word (delay, distribution, loss, duplicate, corrupt, reorder, rate, slot, limit, seed, down, up, ingress, egress)")
             }
             if ingress { spec.ingress = d } else { spec.egress = d }
         }
