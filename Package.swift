@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "RumpKernel", targets: ["RumpKernel"]),
         .library(name: "RumpVFS", targets: ["RumpVFS"]),
         .executable(name: "rump_server", targets: ["rump_server"]),
+        .executable(name: "rump_host", targets: ["rump_host"]),
         .executable(name: "rump_allserver", targets: ["rump_allserver"]),
         .executable(name: "rump_wmd", targets: ["rump_wmd"]),
         .executable(name: "sysctl", targets: ["sysctl"]),
@@ -122,10 +123,12 @@ let package = Package(
         .testTarget(name: "RumpVFSTests", dependencies: ["RumpVFS"]),
         // The RumpNet stack as a kernel's NetworkStack: the glue between the two.
         .target(name: "KernelStack", dependencies: [
-            "RumpKernel", "RumpNet", "TapIf", "RumpProtocol", "ToolSupport", "Pcap",
+            "RumpKernel", "RumpNet", "TapIf", "RumpProtocol", "ToolSupport", "Pcap", "Shmif", "CKernelShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rump_server", dependencies: ["KernelStack"]),
+        // Many kernels in one process (docs/kernel.md, "Many kernels in one process").
+        .executableTarget(name: "rump_host", dependencies: ["KernelStack"]),
         .executableTarget(name: "rump_allserver", dependencies: ["KernelStack"]),
         .executableTarget(name: "rump_wmd", dependencies: [
             "RumpKernel", "ToolSupport",

@@ -23,6 +23,7 @@ BENCHES = [
     ("udp", [sys.executable, os.path.join(ROOT, "scripts", "udp-bench.py")]),
     ("tcp", [sys.executable, os.path.join(ROOT, "scripts", "tcp-bench.py")]),
     ("tap", [os.path.join(ROOT, "scripts", "tap-bench.sh")]),
+    ("host", [os.path.join(ROOT, "scripts", "host-bench.sh")]),
 ]
 
 

@@ -6,6 +6,7 @@
 import RumpKernel
 import RumpNet
 import RumpProtocol
+import Shmif
 import TapIf
 import ToolSupport
 
@@ -33,8 +34,12 @@ public final class KernelNetStack: NetworkStack {
     /// Raw AF_INET6 sockets (KernelNetStack+Inet6.swift), and whether each set IPV6_RECVHOPLIMIT.
     var inet6Sockets: [SocketID: Bool] = [:]
 
-    public init(components: Set<Component>) {
+    /// In a kernel host: the loop's bus hub (shmif's in-process fast path, docs/kernel.md).
+    let busHub: LoopBusHub?
+
+    public init(components: Set<Component>, busHub: LoopBusHub? = nil) {
         self.components = components
+        self.busHub = busHub
     }
 
     /// The factory rump_server passes to the kernel.
@@ -48,7 +53,13 @@ public final class KernelNetStack: NetworkStack {
         if kernel.randomSeed == nil { withUnsafeMutableBytes(of: &seed) { _ = getrandomBytes($0) } }
         // Each component brings its interface kind (NetBSD's cloners); lo comes with the stack.
         var kinds: [InterfaceKind] = []
-        if components.contains(.rumpnet_shmif) { kinds.append(.shmif) }
+        if components.contains(.rumpnet_shmif) {
+            if let busHub {
+                kinds.append(.shmif(hub: busHub, wake: { [unowned self] in self.input() }))
+            } else {
+                kinds.append(.shmif)
+            }
+        }
         if components.contains(.rumpnet_virtif) { kinds.append(.virt) }
         stack = NetStack(clock: KernelClock(kernel), seed: seed, kinds: kinds)
         // lo0 comes with rumpnet_net; its 127.0.0.1/8 with rumpnet_netinet.

@@ -17,23 +17,14 @@ public enum ServerEntry {
         @Argument var url: [String] = []
     }
 
-    public static func main(program: String, loadAll: Bool) -> Never {
-        let args = Array(CommandLine.arguments.dropFirst())
+    /// rump_server's options from its arguments (NetBSD's getopt rules), or the lines to print
+    /// (the getopt complaint and the usage). rump_host reads each kernel's line with it.
+    static func options(_ args: [String], program: String, loadAll: Bool) -> Result<ServerOptions, ServerStartError> {
         let usage = "usage: \(program) [-s] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl"
         if let f = NetBSDGetopt.check(args, optstring: "c:d:l:m:r:S:sv") {
-            printErr(f.message(program: program))
-            printErr(usage)
-            exitTool(1)
+            return .failure(ServerStartError(message: f.message(program: program) + "\n" + usage, status: 1))
         }
-        guard let cmd = try? Command.parse(args), cmd.url.count == 1 else {
-            printErr(usage)
-            exitTool(1)
-        }
-        // The fault-injection test hook (docs/stack.md): a bad value stops the server here.
-        if let problem = KernelNetStack.checkFaultVariable() {
-            printErr("\(program): \(problem)")
-            exitTool(1)
-        }
+        guard let cmd = try? Command.parse(args), cmd.url.count == 1 else { return .failure(ServerStartError(message: usage, status: 1)) }
         var o = ServerOptions(program: program, url: cmd.url[0])
         o.foreground = cmd.foreground
         o.verbose = cmd.verbose
@@ -44,6 +35,21 @@ public enum ServerEntry {
         o.drivespecs = cmd.drivespec
         o.modules = cmd.modules
         o.loadAll = loadAll
+        return .success(o)
+    }
+
+    public static func main(program: String, loadAll: Bool) -> Never {
+        let args = Array(CommandLine.arguments.dropFirst())
+        let o: ServerOptions
+        switch options(args, program: program, loadAll: loadAll) {
+        case .failure(let e): printErr(e.message); exitTool(1)
+        case .success(let v): o = v
+        }
+        // The fault-injection test hook (docs/stack.md): a bad value stops the server here.
+        if let problem = KernelNetStack.checkFaultVariable() {
+            printErr("\(program): \(problem)")
+            exitTool(1)
+        }
         RumpServerMain.run(o, stackFactory: KernelNetStack.factory)
     }
 }

@@ -52,6 +52,11 @@ public final class EventLoop {
     private var deferred: [() -> Void] = []
     private var nextID = 1
     private var running = false
+    /// The poll set, rebuilt only after a watch is added, removed or changed: a loop carrying
+    /// hundreds of kernels (rump_host) would otherwise rebuild hundreds of entries every turn.
+    private var pollSet: [pollfd] = []
+    private var pollIDs: [WatchID] = []
+    private var pollSetStale = true
 
     /// A real loop on CLOCK_MONOTONIC.
     public convenience init() { self.init(clock: MonotonicClock()) }
@@ -89,6 +94,7 @@ public final class EventLoop {
         let id = nextID
         nextID += 1
         watches[id] = Watch(fd: fd, events: events, handler: handler)
+        pollSetStale = true
         return id
     }
 
@@ -99,8 +105,11 @@ public final class EventLoop {
         guard var w = watches[id], w.events != events else { return }
         w.events = events
         watches[id] = w
+        pollSetStale = true
     }
-    public func unwatch(_ id: WatchID) { watches[id] = nil }
+    public func unwatch(_ id: WatchID) {
+        if watches.removeValue(forKey: id) != nil { pollSetStale = true }
+    }
 
     /// Runs `fire` once at or after `deadline` (nanoseconds of the loop's clock). Timers with
     /// the same deadline fire in the order they were added. O(log n).
@@ -130,8 +139,6 @@ public final class EventLoop {
     public func run() {
         if isEmbedded { runReady(); return }
         running = true
-        var fds: [pollfd] = []
-        var ids: [WatchID] = []
         while running {
             runDeferred()
             guard running else { break }
@@ -140,7 +147,7 @@ public final class EventLoop {
                 let now = clock.now
                 timeout = d <= now ? 0 : Int32(min((d - now + 999_999) / 1_000_000, 60_000))
             }
-            if !pollOnce(timeout: timeout, &fds, &ids) { break }
+            if pollOnce(timeout: timeout) == nil { break }
             guard running else { return }
             fireDueTimers()
         }
@@ -167,13 +174,11 @@ public final class EventLoop {
 
     /// Deferred work, due timers and ready descriptors, until none is left.
     private func runReady() {
-        var fds: [pollfd] = []
-        var ids: [WatchID] = []
         var rounds = 0
         while true {
             runDeferred()
             let fired = fireDueTimers()
-            let handled = watches.isEmpty ? 0 : pollReady(&fds, &ids)
+            let handled = watches.isEmpty ? 0 : (pollOnce(timeout: 0) ?? 0)
             rounds += 1
             // A descriptor that stays ready (a level-triggered fd nobody drains) must not spin
             // for ever: a bounded number of rounds per call.
@@ -181,23 +186,25 @@ public final class EventLoop {
         }
     }
 
-    /// One poll(2) with `timeout`; dispatches ready handlers. False when poll failed for good.
-    private func pollOnce(timeout: Int32, _ fds: inout [pollfd], _ ids: inout [WatchID]) -> Bool {
-        fds.removeAll(keepingCapacity: true)
-        ids.removeAll(keepingCapacity: true)
-        for (id, w) in watches {
-            fds.append(pollfd(fd: w.fd, events: w.events, revents: 0))
-            ids.append(id)
+    /// One poll(2) with `timeout`; dispatches ready handlers. Nil when poll failed for good,
+    /// else how many descriptors were ready.
+    private func pollOnce(timeout: Int32) -> Int? {
+        if pollSetStale {
+            pollSet.removeAll(keepingCapacity: true)
+            pollIDs.removeAll(keepingCapacity: true)
+            for (id, w) in watches {
+                pollSet.append(pollfd(fd: w.fd, events: w.events, revents: 0))
+                pollIDs.append(id)
+            }
+            pollSetStale = false
         }
-        let n = fds.withUnsafeMutableBufferPointer { Glibc.poll($0.baseAddress, nfds_t($0.count), timeout) }
-        if n < 0 { return errno == EINTR }
-        if n > 0 { dispatch(fds, ids) }
-        return true
-    }
-
-    private func pollReady(_ fds: inout [pollfd], _ ids: inout [WatchID]) -> Int {
-        _ = pollOnce(timeout: 0, &fds, &ids)
-        return fds.reduce(0) { $0 + ($1.revents != 0 ? 1 : 0) }
+        let n = pollSet.withUnsafeMutableBufferPointer { b -> Int32 in
+            for i in b.indices { b[i].revents = 0 }
+            return Glibc.poll(b.baseAddress, nfds_t(b.count), timeout)
+        }
+        if n < 0 { return errno == EINTR ? 0 : nil }
+        if n > 0 { dispatch(pollSet, pollIDs) }
+        return Int(n)
     }
 
     private func dispatch(_ fds: [pollfd], _ ids: [WatchID]) {

@@ -129,15 +129,17 @@ extension Kernel {
         }
     }
 
+    /// `staticNodes` parsed, once per process (a kernel host boots a thousand kernels).
+    static let staticLeaves: [(name: String, value: SysctlValue)] = staticNodes.split(separator: "\n").compactMap { line in
+        guard let eq = line.firstIndex(of: "=") else { return nil }
+        let name = line[..<eq].trimmingSuffixSpaces()
+        var value = String(line[line.index(after: eq)...])
+        if value.hasPrefix(" ") { value.removeFirst() }
+        return (name, Int32(value).map { .int($0) } ?? .string(value))
+    }
+
     func registerSysctl() {
-        for line in Self.staticNodes.split(separator: "\n") {
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            let name = line[..<eq].trimmingSuffixSpaces()
-            var value = String(line[line.index(after: eq)...])
-            if value.hasPrefix(" ") { value.removeFirst() }
-            let v: SysctlValue = Int32(value).map { .int($0) } ?? .string(value)
-            sysctl.add(name, .constant(v))
-        }
+        for (name, v) in Self.staticLeaves { sysctl.add(name, .constant(v)) }
         let (machine, arch) = Self.machineNames()
         sysctl.add("kern.version", .constant(.string(Self.kernelVersion)))
         sysctl.add("kern.hostname", SysctlLeaf(kind: .string, get: { [unowned self] in .string(self.hostname) }, set: { [unowned self] (v: SysctlValue) throws(KernelError) in

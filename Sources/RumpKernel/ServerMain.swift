@@ -29,6 +29,7 @@ public struct ServerOptions: Sendable {
 public struct ServerStartError: Error, Sendable {
     public var message: String
     public var status: Int32
+    public init(message: String, status: Int32) { self.message = message; self.status = status }
 }
 
 public enum RumpServerMain {
@@ -153,23 +154,7 @@ public enum RumpServerMain {
             printErr("\(o.program): warning: \(url) has no authentication: anyone who can reach it controls this kernel")
         }
 
-        var reportFD: Int32 = -1
-        if !o.foreground {
-            var p: [Int32] = [0, 0]
-            guard pipe(&p) == 0 else { printErr("\(o.program): pipe: \(NetBSDErrno(linux: errno).strerror)"); exitTool(1) }
-            OutputStream.standardOutput.flush()
-            OutputStream.standardError.flush()
-            let pid = fork()
-            if pid < 0 { printErr("\(o.program): fork: \(NetBSDErrno(linux: errno).strerror)"); exitTool(1) }
-            if pid > 0 {
-                Glibc.close(p[1])
-                exitTool(waitForChild(p[0], program: o.program))
-            }
-            Glibc.close(p[0])
-            ck_close_inherited_fds(p[1])
-            setsid()
-            reportFD = p[1]
-        }
+        let reportFD = daemonize(program: o.program, foreground: o.foreground)
 
         let (limits, warnings) = ServerLimits.fromEnvironment(program: o.program)
         for w in warnings { printErr(w) }
@@ -209,8 +194,29 @@ public enum RumpServerMain {
         exitTool(0)
     }
 
+    /// rump_server's daemonisation (also rump_host's): unless `foreground`, forks; the parent
+    /// waits for the child's report and exits with it; the child closes inherited descriptors,
+    /// calls setsid and gets the descriptor to report on. -1 in the foreground.
+    public static func daemonize(program: String, foreground: Bool) -> Int32 {
+        if foreground { return -1 }
+        var p: [Int32] = [0, 0]
+        guard pipe(&p) == 0 else { printErr("\(program): pipe: \(NetBSDErrno(linux: errno).strerror)"); exitTool(1) }
+        OutputStream.standardOutput.flush()
+        OutputStream.standardError.flush()
+        let pid = fork()
+        if pid < 0 { printErr("\(program): fork: \(NetBSDErrno(linux: errno).strerror)"); exitTool(1) }
+        if pid > 0 {
+            Glibc.close(p[1])
+            exitTool(waitForChild(p[0], program: program))
+        }
+        Glibc.close(p[0])
+        ck_close_inherited_fds(p[1])
+        setsid()
+        return p[1]
+    }
+
     /// Child to parent: a 4-byte status then the message.
-    static func report(_ fd: Int32, status: Int32, message: String) {
+    public static func report(_ fd: Int32, status: Int32, message: String) {
         var bytes = withUnsafeBytes(of: status) { Array($0) }
         bytes += Array(message.utf8)
         _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }

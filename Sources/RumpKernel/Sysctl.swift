@@ -45,7 +45,7 @@ public final class SysctlTree {
     final class Node {
         var children: [(String, Node)] = []
         var leaf: SysctlLeaf?
-        func child(_ n: String) -> Node? { children.first { $0.0 == n }?.1 }
+        func child<S: StringProtocol>(_ n: S) -> Node? { children.first { $0.0 == n }?.1 }
     }
 
     static let topLevelOrder = ["kern", "vm", "vfs", "net", "debug", "hw", "machdep", "user", "ddb", "proc", "vendor", "emul", "security"]
@@ -59,10 +59,10 @@ public final class SysctlTree {
     /// Adds (or replaces) a leaf at a dotted name, creating intermediate nodes.
     public func add(_ name: String, _ leaf: SysctlLeaf) {
         var n = root
-        for part in name.split(separator: ".").map(String.init) {
+        for part in name.split(separator: ".") {
             if let c = n.child(part) { n = c } else {
                 let c = Node()
-                n.children.append((part, c))
+                n.children.append((String(part), c))
                 n = c
             }
         }

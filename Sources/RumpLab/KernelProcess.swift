@@ -129,6 +129,28 @@ public enum LabProcesses {
         return nil
     }
 
+    /// The kernel host (`_host-N`) these arguments run, if they are a rump_host of this lab:
+    /// its file argument is `<nodes>/_host-N.kernels`.
+    static func host(of arguments: [String], state: LabState) -> String? {
+        guard let exe = arguments.first, exe.hasSuffix("rump_host"), let last = arguments.last, arguments.count > 1 else { return nil }
+        let prefix = state.nodesDirectory + "/"
+        guard last.hasPrefix(prefix), last.hasSuffix(".kernels") else { return nil }
+        let n = last.dropFirst(prefix.count).dropLast(8)
+        return n.hasPrefix("_host-") && !n.contains("/") ? String(n) : nil
+    }
+
+    /// The host a packed node's kernel runs in (nodes/NODE.host), if it is packed.
+    public static func hostOf(node: String, state: LabState) -> String? {
+        guard let b = HostProcessInfo.readSmallFile(state.hostPath(node: node)) else { return nil }
+        let s = String(decoding: b, as: UTF8.self).trimmingCharacters(in: " \n")
+        return s.isEmpty ? nil : s
+    }
+
+    /// Every live kernel host of this lab found in /proc, recorded or not.
+    public static func hosts(of state: LabState) -> [(host: String, process: HostProcessInfo)] {
+        HostProcessInfo.all { host(of: $0, state: state) != nil }.map { (host(of: $0.arguments, state: state)!, $0) }
+    }
+
     /// Every live rump_server of this lab found in /proc: kernels and starters alike, also
     /// those no pid file names (an `up` killed between starting one and recording it).
     public static func kernels(of state: LabState) -> [(node: String, process: HostProcessInfo)] {
@@ -158,6 +180,14 @@ public enum LabProcesses {
         }
         if r.name.hasPrefix("_tap-") {
             return isTapBridge(info.arguments, state: state) ? .ours(info) : .other(info)
+        }
+        if r.name.hasPrefix("_host-") {
+            return host(of: info.arguments, state: state) == r.name ? .ours(info) : .other(info)
+        }
+        // A packed node: its host runs, and its kernel there still has its socket (a kernel
+        // halted alone removed it; the host goes on with the others).
+        if let h = host(of: info.arguments, state: state), h == hostOf(node: r.name, state: state) {
+            return access(state.socketPath(node: r.name), F_OK) == 0 ? .ours(info) : .gone
         }
         return node(of: info.arguments, state: state) == r.name ? .ours(info) : .other(info)
     }

@@ -14,6 +14,42 @@ public struct LabRunner {
     /// The directory holding rump_server (and the utilities).
     public let binDirectory: String
     public var progress: (String) -> Void = { _ in }
+    /// `up --placement`: overrides the topology's `placement`.
+    public var placement: Placement?
+
+    /// Without a placement in the topology or on the command line, labs of more rump nodes
+    /// than this are packed (docs/TOPOLOGY.md, "Placement": the measurement behind it).
+    public static let packedAbove = 32
+    /// Kernels per rump_host: a host's fault takes at most this many nodes down, and a lab's
+    /// kernels boot in as many processes in parallel.
+    public static let kernelsPerHost = 512
+
+    /// Where the lab's rump kernels run.
+    public var effectivePlacement: Placement {
+        placement ?? topology.placement ?? (topology.nodes.filter { $0.kind == .rump }.count > Self.packedAbove ? .packed : .process)
+    }
+
+    /// The kernel hosts of a packed lab: `_host-N` and its nodes, a bus's nodes together (its
+    /// first interface's bus), so that neighbours share a host and its loops' fast path. Nodes
+    /// with virt interfaces keep a process of their own (their taps are born in the lab's
+    /// namespace).
+    func hostGroups(_ network: LabNetwork) -> [(host: String, nodes: [Node])] {
+        guard effectivePlacement == .packed else { return [] }
+        let rump = topology.nodes.enumerated().filter { $0.element.kind == .rump && !network.startsInLabNamespace($0.element) }
+        var order: [String: Int] = [:]
+        for (k, b) in topology.buses.enumerated() { order[b.name] = k }
+        let sorted = rump.sorted { a, b in
+            let ka = a.element.interfaces.first.flatMap { order[$0.bus] } ?? Int.max
+            let kb = b.element.interfaces.first.flatMap { order[$0.bus] } ?? Int.max
+            return ka != kb ? ka < kb : a.offset < b.offset
+        }.map(\.element)
+        let hosts = (sorted.count + Self.kernelsPerHost - 1) / Self.kernelsPerHost
+        return (0..<hosts).map { h in
+            // As even as possible: 1,000 nodes are two hosts of 500.
+            let lo = h * sorted.count / hosts, hi = (h + 1) * sorted.count / hosts
+            return ("_host-\(h)", Array(sorted[lo..<hi]))
+        }
+    }
 
     public init(state: LabState, topology: Topology, binDirectory: String) {
         self.state = state
@@ -35,6 +71,8 @@ public struct LabRunner {
         public var interfaces: [InterfaceInfo]
         /// Why the node is not running or not answering, in words.
         public var detail: String?
+        /// The kernel host (`_host-N`) of a packed node; its pid is `pid`.
+        public var host: String? = nil
     }
 
     public struct CheckResult: Sendable {
@@ -98,7 +136,28 @@ public struct LabRunner {
             // keeps only the pages it uses (about 9 MB instead of 14 with -s). The log file
             // stays its standard output and error.
             var starters: [String: pid_t] = [:]
-            for n in topology.nodes where n.kind == .rump {
+            var probes: [String: String] = [:]
+            let groups = hostGroups(network)
+            let packed = Set(groups.flatMap { $0.nodes.map(\.name) })
+            for (host, nodes) in groups {
+                try step { () throws in
+                    var list = "# rump_host kernels of lab \(topology.name), written by rumpnet-lab up\n"
+                    for n in nodes {
+                        let url = state.rumpServer(node: n.name)
+                        if url.contains(" ") || url.contains("#") { throw LabError("node \(n.name): \(url): a packed node's socket path cannot hold spaces or '#'") }
+                        list += (n.components.map { "-l" + $0.rawValue } + [url]).joined(separator: " ") + "\n"
+                        LabProcessRecord.writeAtomically(state.hostPath(node: n.name), host + "\n")
+                        symlink(host + ".log", state.logPath(node: n.name))
+                    }
+                    LabProcessRecord.writeAtomically(state.kernelListPath(host: host), list)
+                    let pid = try HostProcess.spawnDetached(binDirectory + "/rump_host", [state.kernelListPath(host: host)],
+                                                            log: state.nodesDirectory + "/" + host + ".log")
+                    starters[host] = pid
+                    probes[host] = nodes[0].name
+                    LabProcessRecord.write(name: host, pid: pid, in: state.nodesDirectory)
+                }
+            }
+            for n in topology.nodes where n.kind == .rump && !packed.contains(n.name) {
                 let libs = n.components.map { "-l" + $0.rawValue }
                 try step { () throws in
                     let spawn = { () throws(LabError) -> pid_t in
@@ -112,11 +171,22 @@ public struct LabRunner {
                     LabProcessRecord.write(name: n.name, pid: pid, in: state.nodesDirectory)
                 }
             }
-            progress("started \(starters.count) kernel servers")
-            pids = try waitListening(starters: starters, deadline: t0 + timeout, step: step)
+            progress(groups.isEmpty ? "started \(starters.count) kernel servers"
+                     : "started \(starters.count - groups.count) kernel servers and \(groups.count) kernel hosts of \(packed.count) kernels")
+            pids = try waitListening(starters: starters, probes: probes, deadline: t0 + timeout, step: step)
+            for (host, nodes) in groups {
+                guard let pid = pids[host] else { continue }
+                try step { () throws in for n in nodes { LabProcessRecord.write(name: n.name, pid: pid, in: state.nodesDirectory) } }
+            }
             progress("\(pids.count)/\(pids.count) listening after \(Self.seconds(HostProcess.now() - t0, decimals: 3)) s")
-            for n in topology.nodes where n.kind == .rump {
-                try configure(n)
+            // Every node is configured over its own connection, eight at a time.
+            let rumpNodes = topology.nodes.filter { $0.kind == .rump }
+            let (st, topo) = (state, topology)
+            let outcomes = Parallel.map(rumpNodes.count) { i in
+                Result<Void, Error> { try LabRunner.configure(rumpNodes[i], state: st, topology: topo) }
+            }
+            for (n, r) in zip(rumpNodes, outcomes) {
+                try r.get()
                 try network.attachTaps(of: n)
             }
             // Each linux node (namespace, interfaces, tap-bridges) is one step: a signal
@@ -181,7 +251,10 @@ public struct LabRunner {
     /// every 5 ms instead (BusWatch), which works, with a little latency.
     func raiseInotifyLimitIfNeeded() {
         let path = "/proc/sys/fs/inotify/max_user_instances"
-        let needed = topology.nodes.reduce(0) { $0 + $1.interfaces.count } + 128
+        // A packed node's interfaces share their host loops' instances (one per loop).
+        let packed = Set(hostGroups(LabNetwork(state: state, topology: topology)).flatMap { $0.nodes.map(\.name) })
+        let needed = topology.nodes.filter { !packed.contains($0.name) }.reduce(0) { $0 + $1.interfaces.count } + 128
+            + (packed.isEmpty ? 0 : 64)
         guard let f = fopen(path, "r") else { return }
         var buf = [UInt8](repeating: 0, count: 32)
         let n = fread(&buf, 1, buf.count, f)
@@ -200,7 +273,7 @@ public struct LabRunner {
     /// Waits for every starter (a daemonising rump_server's parent) to exit: 0 means its
     /// kernel listens. Returns each kernel's pid (from the protocol's server hello), recorded
     /// in its pid file as soon as it is known.
-    func waitListening(starters: [String: pid_t], deadline: Double, step: (() throws -> Void) throws -> Void) throws -> [String: pid_t] {
+    func waitListening(starters: [String: pid_t], probes: [String: String] = [:], deadline: Double, step: (() throws -> Void) throws -> Void) throws -> [String: pid_t] {
         var waiting = starters
         var pids: [String: pid_t] = [:]
         while !waiting.isEmpty {
@@ -211,12 +284,14 @@ public struct LabRunner {
                     if r == 0 { continue }
                     waiting[n] = nil
                     let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                    // A kernel host says hello through one of its kernels.
                     guard r == starter, exitStatus == 0,
-                          let hello = try? RumpClient(url: .unix(path: state.socketPath(node: n)), clientName: "rumpnet-lab",
+                          let hello = try? RumpClient(url: .unix(path: state.socketPath(node: probes[n] ?? n)), clientName: "rumpnet-lab",
                                                       timeout: Self.configurationTimeout).server else {
                         for (_, pid) in pids { kill(pid, SIGKILL) }
                         for (_, s) in waiting { kill(s, SIGKILL) }
-                        throw LabError("node \(n): rump_server did not start (status \(exitStatus)); see \(state.logPath(node: n)):\n\(tail(state.logPath(node: n)))")
+                        let log = probes[n] != nil ? state.nodesDirectory + "/" + n + ".log" : state.logPath(node: n)
+                        throw LabError("\(probes[n] != nil ? "kernel host" : "node") \(n): \(probes[n] != nil ? "rump_host" : "rump_server") did not start (status \(exitStatus)); see \(log):\n\(tail(log))")
                     }
                     pids[n] = hello.serverPID
                     LabProcessRecord.write(name: n, pid: hello.serverPID, in: state.nodesDirectory)
@@ -243,7 +318,9 @@ public struct LabRunner {
 
     /// Hostname, sysctls, interfaces (create, linkstr, mtu, addresses, up), routes: all
     /// through the protocol, as the utilities would do it.
-    func configure(_ n: Node) throws {
+    func configure(_ n: Node) throws { try Self.configure(n, state: state, topology: topology) }
+
+    static func configure(_ n: Node, state: LabState, topology: Topology) throws {
         let client: RumpClient
         let url = state.rumpServer(node: n.name)
         do { client = try RumpClient(url: .unix(path: state.socketPath(node: n.name)), clientName: "rumpnet-lab", timeout: Self.configurationTimeout) } catch {
@@ -384,6 +461,8 @@ public struct LabRunner {
         let why: String
         switch r.map({ LabProcesses.verify($0, state: state) }) {
         case nil: why = "no pid file"
+        case .gone? where HostProcessInfo.read(r!.pid).map({ LabProcesses.host(of: $0.arguments, state: state) != nil }) == true:
+            why = "its kernel halted; host \(LabProcesses.hostOf(node: node, state: state) ?? "?") (pid \(r!.pid)) serves the others"
         case .gone?: why = "pid \(r!.pid) has exited"
         case .other(let i)?: why = "pid \(r!.pid) is now another process (\(i.arguments.joined(separator: " ")))"
         case .ours?: return nil
@@ -421,7 +500,13 @@ public struct LabRunner {
     }
 
     public static func status(state: LabState, topology: Topology, timeout: Double = controlTimeout) -> [NodeStatus] {
-        topology.nodes.map { n in
+        // Each node over its own connection, eight at a time (a thousand-node lab).
+        let nodes = topology.nodes
+        return Parallel.map(nodes.count) { i in nodeStatus(state: state, topology: topology, node: nodes[i], timeout: timeout) }
+    }
+
+    static func nodeStatus(state: LabState, topology: Topology, node n: Node, timeout: Double) -> NodeStatus {
+        do {
             if n.kind == .linux {
                 let network = LabNetwork(state: state, topology: topology)
                 var st = NodeStatus(node: n.name, pid: nil, rumpServer: "netns " + network.namespace(of: n.name), state: .running, interfaces: [])
@@ -440,6 +525,7 @@ public struct LabRunner {
             let kernel = kernel(state: state, node: n.name)
             var st = NodeStatus(node: n.name, pid: kernel?.pid ?? recorded?.pid, rumpServer: state.rumpServer(node: n.name),
                                 state: kernel == nil ? .dead : .running, interfaces: [])
+            st.host = LabProcesses.hostOf(node: n.name, state: state)
             guard let kernel else {
                 st.detail = deadReason(state: state, node: n.name)
                 return st
@@ -480,7 +566,7 @@ public struct LabRunner {
             if case .ours = LabProcesses.verify(r, state: state) { return true }
         }
         // A lab of linux nodes on a tap bus has no process: its namespaces are what runs.
-        return !LabProcesses.kernels(of: state).isEmpty || !LabProcesses.tapBridges(of: state).isEmpty
+        return !LabProcesses.kernels(of: state).isEmpty || !LabProcesses.tapBridges(of: state).isEmpty || !LabProcesses.hosts(of: state).isEmpty
             || LabNetwork.namespaces(of: state).contains(where: NetNamespace.exists)
     }
 
@@ -516,7 +602,8 @@ public struct LabRunner {
         var targets: [pid_t: (name: String, info: HostProcessInfo)] = [:]
         for r in LabProcessRecord.all(in: state.nodesDirectory) {
             switch LabProcesses.verify(r, state: state) {
-            case .ours(let i): targets[r.pid] = (r.name, i)
+            // A packed node's record names its host, which is stopped as one (SIGTERM halts all its kernels).
+            case .ours(let i): targets[r.pid] = (LabProcesses.host(of: i.arguments, state: state) ?? r.name, i)
             case .other(let i):
                 report.notOurs.append("nodes/\(r.name).pid: pid \(r.pid) is not \(r.name.hasPrefix("_") ? "the lab's \(r.name)" : "node \(r.name)'s kernel")"
                     + " (it is `\(i.arguments.joined(separator: " "))`); left alone")
@@ -532,6 +619,10 @@ public struct LabRunner {
             for (node, info) in LabProcesses.kernels(of: state) where alive[info.pid] == nil {
                 targets[info.pid] = (node, info)
                 alive[info.pid] = (node, info)
+            }
+            for (host, info) in LabProcesses.hosts(of: state) where alive[info.pid] == nil {
+                targets[info.pid] = (host, info)
+                alive[info.pid] = (host, info)
             }
             for info in LabProcesses.tapBridges(of: state) where alive[info.pid] == nil {
                 targets[info.pid] = ("_tap-bridge", info)

@@ -62,6 +62,10 @@ public struct LabState: Sendable, Equatable {
     public func socketPath(node: String) -> String { nodesDirectory + "/" + node + ".sock" }
     public func pidPath(node: String) -> String { nodesDirectory + "/" + node + ".pid" }
     public func logPath(node: String) -> String { nodesDirectory + "/" + node + ".log" }
+    /// A packed lab's kernel host `_host-N`: its list of kernels (rump_host's file argument).
+    public func kernelListPath(host: String) -> String { nodesDirectory + "/" + host + ".kernels" }
+    /// `nodes/NODE.host`: the host a packed node's kernel runs in ("_host-N").
+    public func hostPath(node: String) -> String { nodesDirectory + "/" + node + ".host" }
     /// What RumpClient is given for the node (the RUMP_SERVER variable).
     public func rumpServer(node: String) -> String { "unix://" + socketPath(node: node) }
 

@@ -47,7 +47,7 @@ public final class TapBridge {
         while !shouldStop() {
             if poll(&fds, 2, 100) < 0 && errno != EINTR { throw LabError("poll: \(String(cString: strerror(errno)))") }
             try tapToBus(&lengths)
-            reader.watch.drain()
+            reader.watch?.drain()
             while reader.poll(into: &batch) > 0 {
                 for k in 0..<batch.count {
                     let f = batch.frame(k)

@@ -12,6 +12,8 @@ public struct Topology: Sendable, Equatable {
     /// In file order.
     public var nodes: [Node]
     public var checks: [Check]
+    /// Where the kernels run (docs/TOPOLOGY.md, "Placement"); nil: by the lab's size.
+    public var placement: Placement? = nil
 
     public func bus(named n: String) -> Bus? { buses.first { $0.name == n } }
     public func node(named n: String) -> Node? { nodes.first { $0.name == n } }
@@ -54,6 +56,13 @@ public struct Topology: Sendable, Equatable {
         case let .node6(n): return node(named: n)?.interfaces.lazy.flatMap(\.addresses6).first.map { (.v6($0.address), nil) }
         }
     }
+}
+
+/// One process per node (`process`), or many nodes' kernels in a few `rump_host` processes
+/// (`packed`): less memory, faster bring-up and the in-process bus fast path, at the price of
+/// isolation (a fault in one kernel takes its host's kernels down).
+public enum Placement: String, Sendable, CaseIterable {
+    case process, packed
 }
 
 public enum BusKind: String, Sendable, CaseIterable {

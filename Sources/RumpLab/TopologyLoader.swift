@@ -91,7 +91,7 @@ public enum TopologyLoader {
 
 /// The fields each object may have, in documented order (docs/TOPOLOGY.md, schema.json).
 enum Fields {
-    static let top = ["$schema", "name", "description", "buses", "nodes", "checks"]
+    static let top = ["$schema", "name", "description", "buses", "nodes", "checks", "placement"]
     static let bus = ["kind", "path", "host", "description", "impair"]
     static let host = ["tap", "addresses", "mtu"]
     static let node = ["kind", "description", "components", "sysctls", "interfaces", "routes"]
@@ -225,6 +225,12 @@ struct Validator {
         }
         var description: String?
         if case let .some(.some(d)) = string(top, "description", root) { description = d }
+        var placement: Placement?
+        if case let .some(.some(p)) = string(top, "placement", root) {
+            if let v = Placement(rawValue: p) { placement = v } else {
+                error(root.key("placement"), "unknown placement \"\(p)\" (expected \"process\" or \"packed\")", at: value(top, "placement")?.position)
+            }
+        }
 
         // Buses first: interfaces refer to them.
         var buses: [Bus] = []
@@ -273,7 +279,7 @@ struct Validator {
                 warning(root.key("buses").key(b.name), "no interface uses this bus")
             }
         }
-        return Topology(name: name, description: description, buses: buses, nodes: nodes, checks: checks)
+        return Topology(name: name, description: description, buses: buses, nodes: nodes, checks: checks, placement: placement)
     }
 
     mutating func bus(_ m: JSONMember, _ path: JSONPath) -> Bus? {

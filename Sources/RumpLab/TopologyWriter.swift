@@ -11,6 +11,7 @@ public enum TopologyWriter {
         var o = "{\n"
         o += "  \"name\": \(q(t.name)),\n"
         if let d = t.description { o += "  \"description\": \(q(d)),\n" }
+        if let p = t.placement { o += "  \"placement\": \(q(p.rawValue)),\n" }
         o += "  \"buses\": {"
         o += t.buses.map { b in
             "\n    \(q(b.name)): { \"kind\": \(q(b.kind.rawValue))" + (b.path.map { ", \"path\": \(q($0))" } ?? "")

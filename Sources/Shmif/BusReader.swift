@@ -92,7 +92,8 @@ public final class BusReader {
     public let bus: ShmifBus
     /// Frames with this sender id are not delivered (an interface never hears itself).
     public let ownSenderID: UInt64?
-    public let watch: BusWatch
+    /// The reader's own wake-up source; nil for a reader a `LoopBusHub` wakes.
+    public let watch: BusWatch?
 
     /// Absolute position of the next frame header to read.
     private var position: UInt64
@@ -111,10 +112,15 @@ public final class BusReader {
 
     /// `retryTimer`: the watch also carries a one-shot timer (`watch.armRetry`), for an
     /// event loop that defers work when the lock is held.
-    public init(bus: ShmifBus, ownSenderID: UInt64? = nil, start: Start = .next, retryTimer: Bool = false) throws {
+    public convenience init(bus: ShmifBus, ownSenderID: UInt64? = nil, start: Start = .next, retryTimer: Bool = false) throws {
+        self.init(bus: bus, ownSenderID: ownSenderID, start: start, watch: try BusWatch(path: bus.path, retryTimer: retryTimer))
+    }
+
+    /// A reader with the given watch, or none (a kernel host's, woken by its `LoopBusHub`).
+    public init(bus: ShmifBus, ownSenderID: UInt64? = nil, start: Start = .next, watch: BusWatch?) {
         self.bus = bus
         self.ownSenderID = ownSenderID
-        self.watch = try BusWatch(path: bus.path, retryTimer: retryTimer)
+        self.watch = watch
         // A bounded try: a lock held by another process must not stop `ifconfig up`. Without
         // the lock the start position may be slightly off; poll re-validates everything.
         let locked = bus.lock.acquireBounded()
@@ -241,13 +247,14 @@ public final class BusReader {
     /// Returns true if woken by a write. Spurious wakeups are possible: poll again.
     @discardableResult
     public func wait(timeoutMilliseconds: Int32? = nil) -> Bool {
-        watch.wait(timeoutMilliseconds: timeoutMilliseconds ?? -1)
+        guard let watch else { return false }
+        return watch.wait(timeoutMilliseconds: timeoutMilliseconds ?? -1)
     }
 
     /// Polls, and if nothing is there waits (up to the timeout) and polls again.
     @discardableResult
     public func receive(into batch: inout FrameBatch, timeoutMilliseconds: Int32? = nil) -> Int {
-        watch.drain()
+        watch?.drain()
         if poll(into: &batch) > 0 { return batch.count }
         let deadline = timeoutMilliseconds.map { monotonicNanoseconds() + UInt64(max(0, $0)) * 1_000_000 }
         while true {
@@ -257,6 +264,7 @@ public final class BusReader {
                 if now >= deadline { return 0 }
                 remaining = Int32(min(UInt64(Int32.max), (deadline - now + 999_999) / 1_000_000))
             }
+            guard let watch else { return 0 }
             watch.wait(timeoutMilliseconds: remaining)
             if poll(into: &batch) > 0 { return batch.count }
         }
@@ -264,5 +272,5 @@ public final class BusReader {
 
     /// The descriptor an event loop can watch for readability: readable after a write
     /// to the bus. Call `watch.drain()` and then `poll` when it fires.
-    public var fileDescriptor: Int32 { watch.fileDescriptor }
+    public var fileDescriptor: Int32 { watch?.fileDescriptor ?? -1 }
 }

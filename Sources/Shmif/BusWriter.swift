@@ -20,6 +20,12 @@ public final class BusWriter {
     public private(set) var framesSent: UInt64 = 0
     public private(set) var bytesSent: UInt64 = 0
     public private(set) var batchesSent: UInt64 = 0
+    /// The ring's end (generation, shm_last) just before the last send call placed its first
+    /// frame, read under the lock: what a kernel host's fast path compares with the end its
+    /// readers were last given (`LoopBusHub.wrote(by:before:)`).
+    public private(set) var endBeforeLastSend: (UInt64, UInt32)?
+    /// The ring's end just after the last send call placed its last frame, under the lock.
+    public private(set) var endAfterLastSend: (UInt64, UInt32)?
 
     /// Largest number of frames written under one lock hold, so a long batch cannot
     /// starve readers and other writers.
@@ -59,7 +65,9 @@ public final class BusWriter {
         try checkLength(frame.count)
         let (sec, usec) = clock()
         guard bus.lock.acquireBounded() else { return false }
+        endBeforeLastSend = (bus.ring.generation, bus.ring.last)
         let ok = place(frame, seconds: sec, microseconds: usec)
+        endAfterLastSend = (bus.ring.generation, bus.ring.last)
         bus.lock.release()
         guard ok else { throw corruptLast() }
         batchesSent &+= 1
@@ -83,6 +91,7 @@ public final class BusWriter {
         var next = it.next()
         outer: while next != nil {
             guard bus.lock.acquireBounded() else { break }
+            if sent == 0 { endBeforeLastSend = (bus.ring.generation, bus.ring.last) }
             var inHold = 0
             while let f = next, inHold < max(1, framesPerHold) {
                 if !place(f, seconds: sec, microseconds: usec) { failed = true; break }
@@ -90,6 +99,7 @@ public final class BusWriter {
                 inHold += 1
                 next = it.next()
             }
+            endAfterLastSend = (bus.ring.generation, bus.ring.last)
             bus.lock.release()
             if failed { break outer }
         }

@@ -71,7 +71,7 @@ func statusRows(_ statuses: [LabRunner.NodeStatus], topology: Topology) -> [[Str
         } else if let node {
             ifs = node.interfaces.map { "\($0.name) \(($0.addresses.map(\.description) + $0.addresses6.map(\.description)).joined(separator: " ")) (\($0.bus))" }
         }
-        rows.append([s.node, s.pid.map(String.init) ?? "-", s.rumpServer, ifs.joined(separator: ", "), s.state.rawValue])
+        rows.append([s.node, (s.pid.map(String.init) ?? "-") + (s.host.map { " (\($0))" } ?? ""), s.rumpServer, ifs.joined(separator: ", "), s.state.rawValue])
     }
     return rows
 }
@@ -100,6 +100,8 @@ struct Up: ParsableCommand {
     @Argument(help: "The topology file.") var file: String
     @Option(help: "Seconds to wait for the kernel servers to listen.") var timeout: Double = 20
     @Flag(help: "Do not run the topology's checks.") var noChecks = false
+    @Option(help: ArgumentHelp("process (a rump_server per node) or packed (kernels in a few rump_host processes); default: the topology's, else packed above \(LabRunner.packedAbove) rump nodes.",
+                               valueName: "placement")) var placement: String?
     @Flag(name: .customLong("keep-cpus-awake"), help: ArgumentHelp("Keep every CPU from halting while the lab runs (a SCHED_IDLE spinner per CPU): lower latency on VMs, at the cost of CPU time.",
                              discussion: "See docs/TOPOLOGY.md, Latency.")) var keepCPUsAwake = false
 
@@ -122,6 +124,10 @@ struct Up: ParsableCommand {
                      + (report.killed.isEmpty ? "" : " (killed \(report.killed.joined(separator: ", ")))"))
         }
         var runner = LabRunner(state: state, topology: topology, binDirectory: binDirectory())
+        if let p = placement {
+            guard let v = Placement(rawValue: p) else { errx(1, tool, "--placement \(p): expected process or packed") }
+            runner.placement = v
+        }
         runner.progress = { printErr("\(topology.name): \($0)") }
         let elapsed: Double
         do { elapsed = try runner.up(timeout: timeout, interruption: interruption) } catch {
@@ -224,7 +230,7 @@ struct Status: ParsableCommand {
                 let ifs = s.interfaces.map { i in
                     "{\"name\":\(quote(i.name)),\"flags\":\(i.flags),\"mtu\":\(i.mtu),\"addresses\":[\(i.addresses.map { quote(describe($0, interface: i.name)) }.joined(separator: ","))],\"ipackets\":\(i.stats.ipackets),\"opackets\":\(i.stats.opackets),\"ibytes\":\(i.stats.ibytes),\"obytes\":\(i.stats.obytes)}"
                 }
-                nodes.append("{\"node\":\(quote(s.node)),\"pid\":\(s.pid.map(String.init) ?? "null"),\"rump_server\":\(quote(s.rumpServer)),\"state\":\(quote(s.state.rawValue)),\"detail\":\(s.detail.map(quote) ?? "null"),\"interfaces\":[\(ifs.joined(separator: ","))]}")
+                nodes.append("{\"node\":\(quote(s.node)),\"pid\":\(s.pid.map(String.init) ?? "null"),\"rump_server\":\(quote(s.rumpServer)),\"state\":\(quote(s.state.rawValue)),\"detail\":\(s.detail.map(quote) ?? "null"),\"host\":\(s.host.map(quote) ?? "null"),\"interfaces\":[\(ifs.joined(separator: ","))]}")
             }
             let bs = buses.map { "{\"bus\":\(quote($0.bus)),\"path\":\(quote($0.path)),\"state\":\(quote($0.condition.rawValue)),\"detail\":\($0.detail.map(quote) ?? "null")}" }
             printOut("{\"lab\":\(quote(topology.name)),\"state_directory\":\(quote(state.root)),\"nodes\":[\(nodes.joined(separator: ","))],\"buses\":[\(bs.joined(separator: ","))],\"impairments\":\(impairmentsJSON(impairments))}")

@@ -74,6 +74,8 @@ let brokenTopologies: [Broken] = [
     Broken(kind: "empty nodes", text: #"{"name": "t", "buses": {}, "nodes": {}}"#, path: "nodes", fragment: "a lab needs at least one node"),
     Broken(kind: "bad check expectation", text: lab(checks: #"{"from": "a", "ping": "b", "expect": "ok"}"#), path: "checks[0].expect", fragment: "expected \"success\" or \"failure\", got \"ok\""),
     Broken(kind: "top level not an object", text: "[1, 2]", path: "(top level)", fragment: "expected an object, got array"),
+    Broken(kind: "unknown placement", text: lab(extra: #" "placement": "cluster","#), path: "placement", fragment: "unknown placement \"cluster\" (expected \"process\" or \"packed\")"),
+    Broken(kind: "placement not a string", text: lab(extra: #" "placement": 2,"#), path: "placement", fragment: "expected a string, got"),
 ]
 
 @Suite struct BrokenTopologyTests {

@@ -110,8 +110,8 @@ import Glibc
         #expect(r.pollIfFree(into: &batch) == nil)
         #expect(w.framesSent == 0)
         // The retry timer makes the watch's descriptor readable without any bus write.
-        #expect(r.watch.armRetry(nanoseconds: 1_000_000))
-        #expect(r.watch.wait(timeoutMilliseconds: 20_000))
+        #expect(r.watch!.armRetry(nanoseconds: 1_000_000))
+        #expect(r.watch!.wait(timeoutMilliseconds: 20_000))
         holder.kill9()
         // Dead holder: a bounded try more than 100 ms after the first failed one takes over.
         var sent = false

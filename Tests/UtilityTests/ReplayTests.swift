@@ -98,7 +98,7 @@ final class ReplayTests: XCTestCase {
     }
 
     /// Replays one transcript; failures are collected (this runs off the main thread).
-    static func replay(_ file: String, componentFilter: (String) -> Bool = { _ in true }) -> Tally {
+    static func replay(_ file: String, hosted: Bool = false, componentFilter: (String) -> Bool = { _ in true }) -> Tally {
         var tally = Tally()
         guard let text = try? String(contentsOfFile: "\(vectors)/\(file)", encoding: .utf8) else {
             tally.failures.append("\(file): unreadable")
@@ -120,6 +120,15 @@ final class ReplayTests: XCTestCase {
             guard let url = words.first(where: { $0.hasPrefix("unix:///tmp/lab/") }) else { continue }
             let name = String(url.dropFirst("unix:///tmp/lab/".count).dropLast(".sock".count))
             starts.append((i + 1, name, words.filter { $0.hasPrefix("-l") && componentFilter($0) }))
+        }
+        // Hosted: every kernel of the transcript in one rump_host over two loops from the start
+        // (a kernel started later is idle until configured, so starting it early changes nothing).
+        if hosted {
+            do { try lab.startHost(starts.map { ($0.name, $0.components) }) } catch {
+                tally.failures.append("\(file): \(error)")
+                return tally
+            }
+            starts = []
         }
         var background: [(TranscriptEntry, String, Background)] = []
         func compare(_ e: TranscriptEntry, _ cmd: String, _ got: ProcessResult) {
@@ -174,7 +183,7 @@ final class ReplayTests: XCTestCase {
             compare(e, cmd, got)
         }
         for (e, cmd, r) in background { compare(e, cmd, r.finish(timeout: 30)) }
-        print("replay \(file): \(tally.exact) byte for byte, \(tally.masked) after masking, \(tally.skipped) skipped, \(tally.failures.count) failed")
+        print("replay \(file)\(hosted ? " (hosted)" : ""): \(tally.exact) byte for byte, \(tally.masked) after masking, \(tally.skipped) skipped, \(tally.failures.count) failed")
         return tally
     }
 
@@ -192,13 +201,19 @@ final class ReplayTests: XCTestCase {
         XCTAssertGreaterThan(t.exact + t.masked, 4 * t.skipped)
     }
 
-    func testReplayTranscripts() {
+    func testReplayTranscripts() { replayAll(hosted: false) }
+
+    /// The same transcripts against kernels of one rump_host (docs/kernel.md, "Many kernels in
+    /// one process"): a utility cannot tell a hosted kernel from a rump_server of its own.
+    func testReplayTranscriptsHosted() { replayAll(hosted: true) }
+
+    func replayAll(hosted: Bool) {
         let files = ["c-ifconfig.txt", "d-ping.txt", "e-route.txt", "f-arp-netstat.txt", "g-routed-3kernels.txt"]
         let results = ResultBox(count: files.count)
         let done = DispatchSemaphore(value: 0)
         for (i, f) in files.enumerated() {
             // rumpnet_local (AF_LOCAL sockets) is not a component of ours; the rest is started as recorded.
-            Thread { results.set(i, Self.replay(f) { $0 != "-lrumpnet_local" }); done.signal() }.start()
+            Thread { results.set(i, Self.replay(f, hosted: hosted) { $0 != "-lrumpnet_local" }); done.signal() }.start()
         }
         for _ in files { XCTAssertEqual(done.wait(timeout: .now() + 90), .success, "a replay hung") }
         var total = Tally()

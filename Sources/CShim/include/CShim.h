@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 #include <sys/timerfd.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <time.h>
 
 /// Compare-and-swap with acquire ordering on success; returns the old value
@@ -91,6 +93,12 @@ int rn_bus_guard_detach(int slot);
 int rn_epoll_create(void);
 /// Adds `fd` for EPOLLIN. Returns 0 or -1.
 int rn_epoll_add(int epfd, int fd);
+/// A non-blocking eventfd (a kernel host's loop inbox). Returns the descriptor or -1.
+static inline int rn_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+/// Makes the eventfd readable.
+static inline void rn_eventfd_signal(int fd) { uint64_t one = 1; (void)!write(fd, &one, 8); }
+/// Makes it quiet again.
+static inline void rn_eventfd_drain(int fd) { uint64_t n; (void)!read(fd, &n, 8); }
 /// A non-blocking one-shot timerfd, disarmed. Returns the descriptor or -1.
 int rn_oneshot_timerfd(void);
 /// Arms (ns > 0) or disarms (ns == 0) a one-shot timerfd. Returns 0 or -1.

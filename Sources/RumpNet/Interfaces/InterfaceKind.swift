@@ -2,6 +2,8 @@
 // with rumpnet_net, shmif with rumpnet_shmif, virt with rumpnet_virtif; tests register memory
 // links) and the stack's create looks the family up here: NetBSD's if_clone list.
 
+import Shmif
+
 /// What a kind is asked to make: unit `unit` of its family, named `name`.
 public struct InterfaceRequest {
     public var name: String
@@ -58,6 +60,15 @@ extension InterfaceKind {
     public static var shmif: InterfaceKind {
         InterfaceKind(family: "shmif") { r throws(Errno) in
             let d = ShmifDevice(random: r.random, clock: r.clock)
+            return MadeDevice(device: d, linkAddress: d.macAddress)
+        }
+    }
+
+    /// shmif(4) in a kernel host: buses mapped once per loop by `hub`, co-hosted readers woken
+    /// through it; `wake` is the kernel's input (poll the devices, resync the loop).
+    public static func shmif(hub: LoopBusHub, wake: @escaping () -> Void) -> InterfaceKind {
+        InterfaceKind(family: "shmif") { r throws(Errno) in
+            let d = ShmifDevice(random: r.random, clock: r.clock, hub: hub, wake: wake)
             return MadeDevice(device: d, linkAddress: d.macAddress)
         }
     }

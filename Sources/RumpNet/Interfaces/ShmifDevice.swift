@@ -44,8 +44,18 @@ public final class ShmifDevice: NetDevice {
     public static let firstRetryNanoseconds = 2_000_000
     public static let longestRetryNanoseconds = 32_000_000
     private var retryNanoseconds = ShmifDevice.firstRetryNanoseconds
+    /// In a kernel host (docs/kernel.md, "Many kernels in one process"): the loop's hub maps
+    /// the bus once for the loop, wakes this device (`wake`, the kernel's input) when a co-hosted
+    /// kernel wrote or another process did, and is told of every batch this device writes.
+    /// The device then has no descriptor of its own.
+    let hub: LoopBusHub?
+    let wake: () -> Void
+    private var subscription: LoopBusHub.Subscription?
+    private var hubRetryArmed = false
 
-    init(random: UInt64, clock: NetClock) {
+    init(random: UInt64, clock: NetClock, hub: LoopBusHub? = nil, wake: @escaping () -> Void = {}) {
+        self.hub = hub
+        self.wake = wake
         senderID = random
         var mac: UInt64 = 0xB2A0 << 32
         for i in 0..<4 { mac |= ((random >> UInt64(8 * i)) & 0xFF) << UInt64(8 * (3 - i)) }
@@ -65,6 +75,7 @@ public final class ShmifDevice: NetDevice {
         let sent: Int
         do { sent = try w.sendIfFree(batch: frames, framesPerHold: Self.framesPerLockHold) } catch { sendErrors &+= 1; return 0 }
         if bus.faulted { linkDown(bus.markLost(.faulted)); return 0 }
+        if sent > 0, let hub, let subscription { hub.wrote(by: subscription, before: w.endBeforeLastSend, after: w.endAfterLastSend) }
         return sent == frames.count ? sent : sent + enqueue(frames[sent...])
     }
 
@@ -82,6 +93,17 @@ public final class ShmifDevice: NetDevice {
 
     /// The lock was held: come back later, a little later each time it still is.
     private func retryLater() {
+        if let hub {
+            guard !hubRetryArmed, subscription != nil else { return }
+            hubRetryArmed = true
+            hub.after(UInt64(retryNanoseconds)) { [weak self] in
+                guard let self else { return }
+                self.hubRetryArmed = false
+                if self.running { self.wake() }
+            }
+            retryNanoseconds = min(retryNanoseconds * 2, Self.longestRetryNanoseconds)
+            return
+        }
         guard let watch = reader?.watch, !watch.retryArmed else { return }
         watch.armRetry(nanoseconds: retryNanoseconds)
         retryNanoseconds = min(retryNanoseconds * 2, Self.longestRetryNanoseconds)
@@ -90,6 +112,8 @@ public final class ShmifDevice: NetDevice {
     /// Sends what waited for the lock, in order, as long as the lock comes free at once.
     private func flushDeferred() {
         guard deferred != nil, let w = writer else { return }
+        var before: (UInt64, UInt32)?
+        defer { if before != nil, let hub, let subscription { hub.wrote(by: subscription, before: before, after: w.endAfterLastSend) } }
         while !deferred!.isEmpty {
             let (frame, _) = deferred!.peek()
             do {
@@ -98,6 +122,7 @@ public final class ShmifDevice: NetDevice {
                     return
                 }
                 deferredSends &+= 1
+                if before == nil { before = w.endBeforeLastSend }
             } catch { sendErrors &+= 1 }
             deferred!.pop()
         }
@@ -116,14 +141,26 @@ public final class ShmifDevice: NetDevice {
         }
         guard let bus else { throw .ENXIO }
         // shmif_init: start reading at the bus's current end.
-        do { reader = try BusReader(bus: bus, ownSenderID: senderID, start: .next, retryTimer: true) } catch { throw .ENXIO }
+        if let hub {
+            unsubscribe()
+            reader = BusReader(bus: bus, ownSenderID: senderID, start: .next, watch: nil)
+            do { subscription = try hub.subscribe(bus, wake: wake) } catch { reader = nil; throw .ENXIO }
+        } else {
+            do { reader = try BusReader(bus: bus, ownSenderID: senderID, start: .next, retryTimer: true) } catch { throw .ENXIO }
+        }
         running = true
     }
 
     /// if_stop: the reader (and its watch) goes, so a down interface's descriptor leaves the
     /// loop at once and a busy bus cannot keep waking it; queued output is dropped.
+    private func unsubscribe() {
+        if let hub, let subscription { hub.unsubscribe(subscription) }
+        subscription = nil
+    }
+
     public func stop() {
         running = false
+        unsubscribe()
         reader = nil
         dropDeferred()
         if bus?.lost != nil { writer = nil; bus = nil }
@@ -131,6 +168,7 @@ public final class ShmifDevice: NetDevice {
 
     public func detach() {
         running = false
+        unsubscribe()
         dropDeferred()
         reader = nil; writer = nil; bus = nil; linkString = nil
     }
@@ -148,7 +186,7 @@ public final class ShmifDevice: NetDevice {
     /// the precise reason (NetBSD's shmif prints "bus is not magical" the same way).
     private func attach(_ path: String) throws(Errno) {
         do {
-            let b = try ShmifBus.attach(path: path)
+            let b = try hub?.attach(path: path) ?? ShmifBus.attach(path: path)
             // NetBSD stamps its uptime; we stamp wall-clock time so that captures of a lab
             // show real dates (docs/shmif.md). The stamp is advisory: no receiver reads it.
             writer = BusWriter(bus: b, senderID: senderID)
@@ -184,7 +222,7 @@ public final class ShmifDevice: NetDevice {
     public func receive(into batch: inout ReceiveBatch, now: UInt64) -> Int {
         guard running, let r = reader, let bus else { return 0 }
         // Drain the wakeups first: a write after this poll still wakes the event loop.
-        r.watch.drain()
+        r.watch?.drain()
         // One fstat per poll (not per frame) before the mapping is touched.
         if let loss = bus.validate() { linkDown(loss); return 0 }
         flushDeferred()
@@ -208,9 +246,10 @@ public final class ShmifDevice: NetDevice {
         linkLosses &+= 1
         lastLoss = loss
         dropDeferred()
-        reader?.watch.silence()
+        reader?.watch?.silence()
+        unsubscribe()
         hooks.linkDown("bus \(linkString ?? "?"): \(loss)")
     }
 
-    public var fileDescriptor: Int32? { reader?.watch.fileDescriptor }
+    public var fileDescriptor: Int32? { reader?.watch?.fileDescriptor }
 }
