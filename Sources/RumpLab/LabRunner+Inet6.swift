@@ -21,7 +21,7 @@ extension LabRunner {
 
     /// `route add -inet6 DEST GATEWAY`, a link-local gateway with its interface (sin6_scope_id
     /// and the interface name, as `route add -inet6 ... fe80::1%shmif0` sends it).
-    func configureRoutes6(_ n: Node, client: RumpClient, call: (String, Request) throws -> Void) throws {
+    static func configureRoutes6(_ n: Node, client: RumpClient, call: (String, Request) throws -> Void) throws {
         for r in n.routes6 {
             var gateway = SocketAddress.inet6(r.gateway)
             if let zone = r.zone { gateway = .inet6(r.gateway, scopeID: try Self.interfaceIndex(client, zone, node: n.name)) }
