@@ -29,13 +29,6 @@ extension KernelNetStack {
         return p
     }
 
-    /// Seconds from now until `deadline` (clock ns), rounded up; nil stays nil.
-    func secondsUntil(_ deadline: UInt64?) -> Int64? {
-        guard let deadline else { return nil }
-        let now = stack.now
-        return deadline > now ? Int64((deadline - now + 999_999_999) / 1_000_000_000) : 0
-    }
-
     // MARK: addresses
 
     /// The inet6 entries of `ifconfig` for one interface, in NetBSD's order.
@@ -129,66 +122,6 @@ extension KernelNetStack {
         return e
     }
 
-    // MARK: Neighbor Discovery
-
-    func neighbors6() throws(KernelError) -> [NetBSDModels.NeighborInfo] {
-        stack.neighbors.map { n in
-            let state: NeighborState
-            switch n.state {
-            case .noState: state = .noState
-            case .incomplete: state = .incomplete
-            case .reachable: state = .reachable
-            case .stale: state = .stale
-            case .delay: state = .delay
-            case .probe: state = .probe
-            }
-            let index = n.scopeID != 0 ? n.scopeID : UInt32(stack.interface(named: n.interfaceName)?.index ?? 0)
-            return NetBSDModels.NeighborInfo(address: n.address, interfaceIndex: index, interface: n.interfaceName,
-                                             linkAddress: n.linkAddress?.bytes, state: state,
-                                             expire: n.permanent ? nil : secondsUntil(n.expires) ?? 0, isRouter: n.isRouter)
-        }
-    }
-
-    func deleteNeighbor6(_ address: SocketAddress) throws(KernelError) {
-        let a = try Self.ipv6(address)
-        try run { try stack.deleteNeighbor(a, scopeID: a.needsScope ? Self.scope(address) : 0) }
-    }
-
-    func prefixes6() -> [NetBSDModels.PrefixInfo] {
-        stack.prefixes.map { p in
-            NetBSDModels.PrefixInfo(prefix: p.prefix, prefixLength: p.prefixLength,
-                                    interfaceIndex: UInt32(stack.interface(named: p.interfaceName)?.index ?? 0),
-                                    interface: p.interfaceName, raOnLink: p.onLink, raAutonomous: p.autonomous,
-                                    onLink: p.onLinkRouteInstalled, validLifetime: p.validLifetime,
-                                    preferredLifetime: p.preferredLifetime, expire: secondsUntil(p.expires),
-                                    references: p.references,
-                                    routers: p.advertisingRouters.map {
-                                        PrefixRouter(address: $0.address, interfaceIndex: $0.scopeID, reachability: .reachable)
-                                    })
-        }
-    }
-
-    func defaultRouters6() -> [NetBSDModels.DefaultRouterInfo] {
-        stack.defaultRouters.map { r in
-            NetBSDModels.DefaultRouterInfo(address: r.address, interfaceIndex: r.scopeID, interface: r.interfaceName,
-                                           managed: r.flags & 0x80 != 0, other: r.flags & 0x40 != 0,
-                                           preference: [0, 1, 2, 3][Int(r.flags >> 3 & 3)], expire: secondsUntil(r.expires))
-        }
-    }
-
-    func ndInterface6(_ name: String, set: UInt32, clear: UInt32) throws(KernelError) -> NetBSDModels.NDInterfaceInfo {
-        if set | clear != 0 {
-            let now = try run { try stack.ndInfo(name: name) }
-            try run { try stack.setNDFlags(name: name, (now.flags | set) & ~clear) }
-        }
-        let i = try run { try stack.ndInfo(name: name) }
-        return NetBSDModels.NDInterfaceInfo(linkMTU: UInt32(i.linkMTU), maxMTU: UInt32(i.maxMTU),
-                                            currentHopLimit: UInt8(clamping: i.curHopLimit),
-                                            baseReachableTime: UInt32(clamping: i.baseReachable),
-                                            reachableTime: UInt32(clamping: i.reachable / 1000),
-                                            retransmitTimer: UInt32(clamping: i.retrans), flags: i.flags)
-    }
-
     // MARK: counters
 
     func statistics6() -> [StatCounter] {
@@ -251,13 +184,22 @@ extension KernelNetStack {
 
 // MARK: NetworkStack's Neighbor Discovery calls
 
+// RumpNet reports ndp's views as NetBSDModels' models (expiry already in seconds from now), which
+// the protocol carries unchanged.
 extension KernelNetStack {
-    public func neighbors() throws(KernelError) -> [NetBSDModels.NeighborInfo] { try neighbors6() }
-    public func deleteNeighbor(_ address: SocketAddress) throws(KernelError) { try deleteNeighbor6(address) }
-    public func prefixes() throws(KernelError) -> [NetBSDModels.PrefixInfo] { prefixes6() }
-    public func defaultRouters() throws(KernelError) -> [NetBSDModels.DefaultRouterInfo] { defaultRouters6() }
-    public func ndInterface(_ name: String, set: UInt32, clear: UInt32) throws(KernelError) -> NetBSDModels.NDInterfaceInfo {
-        try ndInterface6(name, set: set, clear: clear)
+    public func neighbors() throws(KernelError) -> [NeighborInfo] { stack.neighbors }
+    public func deleteNeighbor(_ address: SocketAddress) throws(KernelError) {
+        let a = try Self.ipv6(address)
+        try run { try stack.deleteNeighbor(a, scopeID: a.needsScope ? Self.scope(address) : 0) }
+    }
+    public func prefixes() throws(KernelError) -> [PrefixInfo] { stack.prefixes }
+    public func defaultRouters() throws(KernelError) -> [DefaultRouterInfo] { stack.defaultRouters }
+    public func ndInterface(_ name: String, set: UInt32, clear: UInt32) throws(KernelError) -> NDInterfaceInfo {
+        if set | clear != 0 {
+            let now = try run { try stack.ndInfo(name: name) }
+            try run { try stack.setNDFlags(name: name, (now.flags | set) & ~clear) }
+        }
+        return try run { try stack.ndInfo(name: name) }
     }
     public func defaultInterface6() -> String? {
         stack.defaultInterface6.flatMap { stack.interface(index: $0)?.name }

@@ -1,4 +1,4 @@
-// IPv6 Neighbor Discovery state as ndp(8) shows it: what a kernel reports (RumpProtocol
+// IPv6 Neighbor Discovery state as ndp(8) shows it: what RumpNet's NetStack reports (RumpProtocol
 // encodes these) and NetAdmin's NdpFormat prints, unchanged in between (as ArpInfo).
 
 /// A neighbor cache entry's state (netinet6/nd6.h ND_LLINFO_*).

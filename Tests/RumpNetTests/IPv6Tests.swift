@@ -165,13 +165,17 @@ import Testing
         #expect(rows == ["fd00::/64 UC if2", "fd00::1/128 UHl if1", "fe80::/64 UC if2", "fe80::b0a0:11ff:fe7c:68f8/128 UHl if1",
                          "ff01::/32 UC if2", "ff02::/32 UC if2"])
         let info = try a.ndInfo(name: "shmif0")
-        #expect(info.linkMTU == 0 && info.maxMTU == 1500 && info.curHopLimit == 64 && info.baseReachable == 30000 && info.retrans == 1000)
-        #expect((15000..<45000).contains(info.reachable))
+        #expect(info.linkMTU == 0 && info.maxMTU == 1500 && info.currentHopLimit == 64 && info.baseReachableTime == 30000
+                && info.retransmitTimer == 1000)
+        // ndp -i shows ReachableTime in whole seconds; the NUD timers use it in ms.
+        #expect((15..<45).contains(info.reachableTime))
+        let ms = try #require(a.interface(named: "shmif0").flatMap { a.ip6IfIfPresent($0.index)?.reachableMs })
+        #expect((15000..<45000).contains(ms) && info.reachableTime == UInt32(ms / 1000))
         // ND_COMPUTE_RTIME really randomises: stacks with other seeds draw other times in the range.
         let times = try (10..<20).map { seed -> UInt64 in
             let s = lab.stack6(seed: UInt64(seed))
             try lab.attach6(s, lab.link(), "shmif0", mac: 0xb2a0_0000_0100 + UInt64(seed))
-            return try s.ndInfo(name: "shmif0").reachable
+            return try #require(s.interface(named: "shmif0").flatMap { s.ip6IfIfPresent($0.index)?.reachableMs })
         }
         #expect(Set(times).count > 5 && times.allSatisfy { (15000..<45000).contains($0) })
         #expect(info.flags == ND6_IFF.PERFORMNUD | ND6_IFF.ACCEPT_RTADV | ND6_IFF.AUTO_LINKLOCAL)
@@ -188,11 +192,12 @@ import Testing
         var got = Ping6.drain(a, fd).filter { $0.type == ICMPv6Type.echoReply }
         #expect(got.count == 1 && got[0].from == v6("fd00::2") && got[0].seq == 1 && got[0].hopLimit == 64)
         let n = a.neighbors.first { $0.address == v6("fd00::2") }
-        #expect(n?.state == .reachable && n?.linkAddress == MACAddress(macB) && n?.interfaceName == "shmif0")
+        #expect(n?.state == .reachable && n?.linkAddress == MACAddress(macB).bytes && n?.interface == "shmif0")
+        #expect(n?.interfaceIndex == 2 && n.map { (1...45).contains($0.expire ?? 0) } == true)
         // b learned a from its NS (STALE), then answered through it (DELAY).
         #expect(b.neighbors.first { $0.address == v6("fd00::1") }?.state == .delay)
         // Own addresses are permanent entries.
-        #expect(a.neighbors.filter(\.permanent).map(\.address).sorted() == [v6("fd00::1"), v6("fe80::b0a0:11ff:fe7c:68f8")])
+        #expect(a.neighbors.filter { $0.expire == nil }.map(\.address).sorted() == [v6("fd00::1"), v6("fe80::b0a0:11ff:fe7c:68f8")])
         // Link-local with its zone.
         try Ping6.send(a, fd, to: v6("fe80::b0a0:7fff:fe87:c1ba"), scope: 2, seq: 2)
         lab.settle()
@@ -218,7 +223,7 @@ import Testing
         let fd = try Ping6.socket(a)
         try Ping6.send(a, fd, to: v6("fd00::2"), seq: 1)
         lab.settle()
-        let reachable = try a.ndInfo(name: "shmif0").reachable
+        let reachable = try #require(a.interface(named: "shmif0").flatMap { a.ip6IfIfPresent($0.index)?.reachableMs })
         // b goes away; after the reachable time the entry is STALE.
         try b.setUp(name: "shmif0", false)
         lab.advance(seconds: Double(reachable) / 1000 + 0.5, step: 0.5)
@@ -452,9 +457,9 @@ import Testing
         send()
         #expect(h.defaultRouters.map(\.address) == [router])
         #expect(h.routeList6.contains { $0.destination == .any && $0.gateway == .address(router, scopeID: 2) })
-        #expect(h.prefixes.first?.prefix == v6("2001:db8:5::") && h.prefixes.first?.advertisingRouters.first?.address == router)
+        #expect(h.prefixes.first?.prefix == v6("2001:db8:5::") && h.prefixes.first?.routers.first?.address == router)
         let info = try h.ndInfo(name: "shmif0")
-        #expect(info.curHopLimit == 60 && info.linkMTU == 1400)
+        #expect(info.currentHopLimit == 60 && info.linkMTU == 1400)
         lab.advance(seconds: 2)
         let slaac = try h.addresses6(name: "shmif0").first { $0.address == v6("2001:db8:5::b0a0:ff:fe00:9") }
         #expect(slaac?.flags == IN6_IFF.AUTOCONF && slaac?.validLifetime == 3600)
@@ -545,7 +550,7 @@ import Testing
         try a.deleteNeighbor(v6("fd00::2"))
         #expect(throws: Errno.ESRCH) { try a.deleteNeighbor(v6("fd00::2")) }
         let flushed = a.flushNeighbors()
-        #expect(flushed.contains { $0.permanent && $0.address == v6("fd00::1") })
+        #expect(flushed.contains { $0.expire == nil && $0.address == v6("fd00::1") })
         #expect(a.neighbors.isEmpty)
         // Delete and alias, as the vector's ifconfig does: routes follow.
         try a.deleteAddress6(name: "shmif0", v6("fd00::1"))
@@ -565,7 +570,7 @@ import Testing
         #expect(throws: Errno.EINVAL) { try a.addAddress6(name: "shmif0", v6("fe80::5"), prefixLength: 48) }
         #expect(throws: Errno.ENXIO) { try a.addAddress6(name: "shmif9", v6("fd00::5")) }
         // ndp -p as the vector lists it: the interface prefix (LO), then the link-locals (LAO).
-        let p = a.prefixes.map { "\($0.prefix)/\($0.prefixLength) \($0.interfaceName) \($0.onLink ? "L" : "")\($0.autonomous ? "A" : "")\($0.onLinkRouteInstalled ? "O" : "") ref=\($0.references)" }
+        let p = a.prefixes.map { "\($0.prefix)/\($0.prefixLength) \($0.interface) \($0.raOnLink ? "L" : "")\($0.raAutonomous ? "A" : "")\($0.onLink ? "O" : "") ref=\($0.references)" }
         #expect(p == ["fd00::/64 shmif0 LO ref=1", "fe80::/64 shmif0 LAO ref=0", "fe80::/64 lo0 LAO ref=0"])
         // sysctls listed once IPv6 is on, with NetBSD's defaults; ipv4-only stacks show none.
         #expect(try a.sysctlGet("net.inet6.ip6.dad_count") == 1 && (try a.sysctlGet("net.inet6.ip6.accept_rtadv")) == 0)
@@ -641,13 +646,13 @@ import Testing
         try k1.deleteRoute6(destination: v6("fd01::"), prefixLength: 64)
         try k1.deleteRoute6(destination: .any, prefixLength: 0)
         // ndp -p.
-        #expect(k1.prefixes.map { "\($0.prefix)/\($0.prefixLength) \($0.interfaceName) ref=\($0.references)" }
+        #expect(k1.prefixes.map { "\($0.prefix)/\($0.prefixLength) \($0.interface) ref=\($0.references)" }
                 == ["fd00::/64 shmif0 ref=1", "fe80::/64 shmif0 ref=0", "fe80::/64 lo0 ref=0"])
         #expect(k1.defaultRouters.isEmpty)
         // ndp -an: own entries permanent R, the peer learned.
         let n = k1.neighbors
-        #expect(n.first { $0.address == v6("fd00::2") }.map { "\($0.linkAddress!) \($0.stateLetter)" } == "b2:a0:7f:87:c1:ba R")
-        #expect(n.filter(\.permanent).allSatisfy { $0.stateLetter == "R" && $0.linkAddress == MACAddress("b2:a0:11:7c:68:f8")! })
+        #expect(n.first { $0.address == v6("fd00::2") }.map { "\(MACAddress($0.linkAddress!)) \($0.state.letter)" } == "b2:a0:7f:87:c1:ba R")
+        #expect(n.filter { $0.expire == nil }.allSatisfy { $0.state.letter == "R" && $0.linkAddress == MACAddress("b2:a0:11:7c:68:f8")!.bytes })
         // ifconfig shmif0 inet6 fd00::1 delete; fd00::a/64 alias: tentative again.
         try k1.deleteAddress6(name: "shmif0", v6("fd00::1"))
         try k1.addAddress6(name: "shmif0", v6("fd00::a"), prefixLength: 64)
@@ -659,7 +664,7 @@ import Testing
                      k1.sysctlGet("net.inet6.ip6.dad_count")] == [0, 0, 1])
         // ndp -i shmif0.
         let i = try k1.ndInfo(name: "shmif0")
-        #expect(i.linkMTU == 0 && i.maxMTU == 1500 && i.curHopLimit == 64 && i.baseReachable == 30_000 && i.retrans == 1000)
+        #expect(i.linkMTU == 0 && i.maxMTU == 1500 && i.currentHopLimit == 64 && i.baseReachableTime == 30_000 && i.retransmitTimer == 1000)
     }
 }
 

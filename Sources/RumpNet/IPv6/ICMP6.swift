@@ -60,7 +60,7 @@ extension NetStack {
         let src = from.withoutEmbeddedScope, dst = esrc.withoutEmbeddedScope
         ICMPv6Emitter.setChecksum(body, src: src, dst: dst)
         IPv6Emitter.emit(out, payloadLength: m.count, nextHeader: IPv6NextHeader.icmpv6,
-                         hopLimit: UInt8(ip6If(ifp).info.curHopLimit), src: src, dst: dst)
+                         hopLimit: ip6If(ifp).info.currentHopLimit, src: src, dst: dst)
         icmp6Stats.reflect &+= 1
         icmp6Stats.outhist[Int(ICMPv6Type.echoReply)] &+= 1
         _ = ip6Output(txBuf, length: len, zone: esrc.needsScope ? Int(esrc.embeddedScope) : 0)

@@ -16,12 +16,12 @@ extension NetStack {
     func ip6If(_ ifp: NetInterface) -> IP6Interface {
         while ip6.interfaces.count <= ifp.index { ip6.interfaces.append(nil) }
         if let x = ip6.interfaces[ifp.index] { return x }
-        let base: UInt64 = 30_000
-        let info = NDInterfaceInfo(linkMTU: 0, maxMTU: ifp.mtu, curHopLimit: Int(ip6.sysctl.hlim), baseReachable: base,
-                                   reachable: computeReachable(base), retrans: 1000,
+        let base: UInt32 = 30_000
+        let info = NDInterfaceInfo(linkMTU: 0, maxMTU: UInt32(clamping: ifp.mtu), currentHopLimit: ip6.sysctl.hlim,
+                                   baseReachableTime: base, reachableTime: 0, retransmitTimer: 1000,
                                    flags: ND6_IFF.PERFORMNUD | ND6_IFF.ACCEPT_RTADV
                                        | (ip6.sysctl.autoLinkLocal ? ND6_IFF.AUTO_LINKLOCAL : 0))
-        let x = IP6Interface(info: info)
+        let x = IP6Interface(info: info, reachableMs: computeReachable(UInt64(base)))
         ip6.interfaces[ifp.index] = x
         return x
     }
@@ -286,7 +286,7 @@ extension NetStack {
         let ifp = try require(name)
         guard ip6Enabled else { throw .EAFNOSUPPORT }
         var i = ip6If(ifp).info
-        i.maxMTU = ifp.mtu
+        i.maxMTU = UInt32(clamping: ifp.mtu)
         return i
     }
 

@@ -60,7 +60,7 @@ extension NetStack {
     func pathMTU6(_ edst: IPv6Address, route r: R6, ifp: NetInterface) -> Int {
         var mtu = Int.max
         if r.mtu > 0 { mtu = r.mtu }
-        if let x = ip6IfIfPresent(ifp.index), x.info.linkMTU > 0 { mtu = min(mtu, x.info.linkMTU) }
+        if let x = ip6IfIfPresent(ifp.index), x.info.linkMTU > 0 { mtu = min(mtu, Int(x.info.linkMTU)) }
         if let (p, exp) = ip6.pmtu[edst] {
             if clock.now < exp { mtu = min(mtu, p) } else { ip6.pmtu[edst] = nil }
         }

@@ -4,6 +4,9 @@
 // no IPv6 frame. Scoped addresses (fe80::/10, ff01::/16, ff02::/16) are kept inside the stack in
 // KAME's embedded form (the interface index in group 1), so one 128-bit compare or prefix match
 // also compares the zone; the public API gives them without it, with a separate scope id.
+// ndp's views are NetBSDModels' NeighborInfo, PrefixInfo, DefaultRouterInfo and NDInterfaceInfo
+// (what the protocol carries), filled in by ND6.swift / IP6Config.swift with expiry in seconds
+// from now off this stack's clock.
 
 /// One IPv6 address of an interface (struct in6_ifaddr), as the API reports it.
 public struct IPv6InterfaceAddress: Sendable, Equatable {
@@ -19,19 +22,6 @@ public struct IPv6InterfaceAddress: Sendable, Equatable {
     /// Clock ns when the address goes away / becomes deprecated; nil: never.
     public var validExpires: UInt64?
     public var preferredExpires: UInt64?
-}
-
-/// Per-interface ND values (struct nd_ifinfo), `ndp -i`.
-public struct NDInterfaceInfo: Sendable, Equatable {
-    public var linkMTU: Int
-    public var maxMTU: Int
-    public var curHopLimit: Int
-    /// Milliseconds.
-    public var baseReachable: UInt64
-    public var reachable: UInt64
-    public var retrans: UInt64
-    /// ND6_IFF_*.
-    public var flags: UInt32
 }
 
 struct IP6IfAddr {
@@ -64,45 +54,22 @@ final class IP6Interface {
     var groups: [IPv6Address: IP6Group] = [:]
     /// The Ethernet multicast filter (ether_multi): 33:33:… addresses of joined groups, refcounted.
     var multicastMACs: [MACAddress: Int] = [:]
+    /// nd_ifinfo as `ndp -i` reports it (NetBSDModels' NDInterfaceInfo); its reachableTime
+    /// follows `reachableMs`, its maxMTU is the interface's, filled in by `ndInfo(name:)`.
     var info: NDInterfaceInfo
+    /// ReachableTime in ms as the NUD timers use it (ndp -i shows whole seconds).
+    var reachableMs: UInt64 { didSet { info.reachableTime = UInt32(clamping: reachableMs / 1000) } }
     /// Whether the link-local has been formed since the interface came up.
     var attached = false
 
-    init(info: NDInterfaceInfo) { self.info = info }
+    init(info: NDInterfaceInfo, reachableMs: UInt64) {
+        self.info = info
+        self.reachableMs = reachableMs
+        self.info.reachableTime = UInt32(clamping: reachableMs / 1000)
+    }
 }
 
 // MARK: neighbour cache
-
-/// One neighbour cache entry as `ndp -a` shows it.
-public struct NeighborInfo: Sendable, Equatable {
-    public enum State: UInt8, Sendable, Equatable {
-        case noState, incomplete, reachable, stale, delay, probe
-        /// ndp's letters.
-        public var letter: Character {
-            switch self {
-            case .noState: "N"
-            case .incomplete: "I"
-            case .reachable: "R"
-            case .stale: "S"
-            case .delay: "D"
-            case .probe: "P"
-            }
-        }
-    }
-    public var address: IPv6Address
-    public var scopeID: UInt32
-    /// nil while incomplete.
-    public var linkAddress: MACAddress?
-    public var interfaceName: String
-    public var state: State
-    public var stateLetter: Character { state.letter }
-    /// Flag "R".
-    public var isRouter: Bool
-    /// Our own addresses: "permanent".
-    public var permanent: Bool
-    /// Clock ns of the state's timer; nil for permanent entries.
-    public var expires: UInt64?
-}
 
 struct ND6Key: Hashable {
     var ifIndex: Int32
@@ -111,7 +78,7 @@ struct ND6Key: Hashable {
 }
 
 struct ND6Entry {
-    var state: NeighborInfo.State
+    var state: NeighborState
     var mac: MACAddress = .zero
     var isRouter = false
     var permanent = false
@@ -288,42 +255,6 @@ enum IP6TimerEvent: Equatable {
 }
 
 // MARK: RA-learned state
-
-public struct DefaultRouterInfo: Sendable, Equatable {
-    public var address: IPv6Address
-    public var scopeID: UInt32
-    public var interfaceName: String
-    /// The RA's flags byte (M 0x80, O 0x40).
-    public var flags: UInt8
-    /// Seconds.
-    public var lifetime: UInt16
-    public var expires: UInt64?
-}
-
-public struct PrefixRouter: Sendable, Equatable {
-    public var address: IPv6Address
-    public var scopeID: UInt32
-    public var interfaceName: String
-}
-
-public struct PrefixInfo: Sendable, Equatable {
-    public var prefix: IPv6Address
-    public var prefixLength: Int
-    public var scopeID: UInt32
-    public var interfaceName: String
-    /// L, A and O (the on-link route is installed) of `ndp -p`.
-    public var onLink: Bool
-    public var autonomous: Bool
-    public var onLinkRouteInstalled: Bool
-    /// nil: infinity.
-    public var validLifetime: UInt32?
-    public var preferredLifetime: UInt32?
-    /// nil: Never.
-    public var expires: UInt64?
-    /// Addresses formed from it ("ref=N").
-    public var references: Int
-    public var advertisingRouters: [PrefixRouter]
-}
 
 struct DefaultRouter {
     var ifIndex: Int

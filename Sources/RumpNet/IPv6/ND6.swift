@@ -51,7 +51,7 @@ extension NetStack {
                 e.expires = t &+ ip6.sysctl.ndDelay * 1_000_000_000
                 nd6Store(key, e)
                 return .success(e.mac)
-            case .incomplete, .noState:
+            case .incomplete, .noState, .waitDelete, .unreachable, .purge:  // the last three: never set here
                 if e.hold.count >= IP6State.maxHold || ip6.heldPackets >= IP6State.maxHeldTotal {
                     guard !e.hold.isEmpty else { ip6Stats.odropped &+= 1; return .failure(.ENOBUFS) }
                     e.hold.removeFirst()
@@ -66,7 +66,7 @@ extension NetStack {
         var e = ND6Entry(state: .incomplete)
         if ip6.heldPackets < IP6State.maxHeldTotal { e.hold = [Array(packet)] } else { ip6Stats.odropped &+= 1 }
         e.asked = 1
-        e.expires = t &+ ms(x.info.retrans)
+        e.expires = t &+ ms(UInt64(x.info.retransmitTimer))
         nd6Store(key, e)
         nd6SendNS(ifp, target: nexthop, unicastTo: nil, dad: false)
         return nil
@@ -79,10 +79,10 @@ extension NetStack {
         if t < e.expires { nd6Store(key, e); return }
         let x = ip6If(ifp)
         switch e.state {
-        case .incomplete, .noState:
+        case .incomplete, .noState, .waitDelete, .unreachable, .purge:
             if e.asked < ip6.sysctl.ndMMaxTries {
                 e.asked += 1
-                e.expires = t &+ ms(x.info.retrans)
+                e.expires = t &+ ms(UInt64(x.info.retransmitTimer))
                 nd6Store(key, e)
                 nd6SendNS(ifp, target: key.address, unicastTo: nil, dad: false)
             } else {
@@ -105,13 +105,13 @@ extension NetStack {
         case .delay:
             e.state = .probe
             e.asked = 1
-            e.expires = t &+ ms(x.info.retrans)
+            e.expires = t &+ ms(UInt64(x.info.retransmitTimer))
             nd6Store(key, e)
             nd6SendNS(ifp, target: key.address, unicastTo: e.mac, dad: false)
         case .probe:
             if e.asked < ip6.sysctl.ndUMaxTries {
                 e.asked += 1
-                e.expires = t &+ ms(x.info.retrans)
+                e.expires = t &+ ms(UInt64(x.info.retransmitTimer))
                 nd6Store(key, e)
                 nd6SendNS(ifp, target: key.address, unicastTo: e.mac, dad: false)
             } else {
@@ -318,7 +318,7 @@ extension NetStack {
             e.mac = mac
             if solicited {
                 e.state = .reachable
-                e.expires = t &+ ms(x.info.reachable)
+                e.expires = t &+ ms(x.reachableMs)
             } else {
                 e.state = .stale
                 e.expires = t &+ NetStack.ndGCTime
@@ -340,7 +340,7 @@ extension NetStack {
         if let mac = o.targetLinkAddress { e.mac = mac }
         if solicited {
             e.state = .reachable
-            e.expires = t &+ ms(x.info.reachable)
+            e.expires = t &+ ms(x.reachableMs)
             e.asked = 0
         } else if changed {
             e.state = .stale
@@ -380,7 +380,7 @@ extension NetStack {
             x.addresses[i].dadLeft -= 1
             nd6SendNS(ifp, target: a, unicastTo: nil, dad: true)
             x.addresses[i].dadTimer = timers.schedule(.ip6(.dad(ifIndex: ifIndex, address: a)),
-                                                      at: clock.now &+ ms(x.info.retrans))
+                                                      at: clock.now &+ ms(UInt64(x.info.retransmitTimer)))
             return
         }
         // RetransTimer after the last probe with no answer: the address is ours.
@@ -413,13 +413,13 @@ extension NetStack {
         let x = ip6If(ifp)
         guard ip6.sysctl.acceptRtadv, x.info.flags & ND6_IFF.ACCEPT_RTADV != 0, !ip6.sysctl.forwarding else { return }
         let t = clock.now
-        if curHopLimit != 0 { x.info.curHopLimit = Int(curHopLimit) }
-        if reachable != 0, UInt64(reachable) != x.info.baseReachable, reachable <= 3_600_000 {
-            x.info.baseReachable = UInt64(reachable)
-            x.info.reachable = computeReachable(UInt64(reachable))
+        if curHopLimit != 0 { x.info.currentHopLimit = curHopLimit }
+        if reachable != 0, reachable != x.info.baseReachableTime, reachable <= 3_600_000 {
+            x.info.baseReachableTime = reachable
+            x.reachableMs = computeReachable(UInt64(reachable))
         }
-        if retrans != 0 { x.info.retrans = UInt64(retrans) }
-        if let m = o.mtu, m >= 1280, Int(m) <= ifp.mtu { x.info.linkMTU = Int(m) }
+        if retrans != 0 { x.info.retransmitTimer = retrans }
+        if let m = o.mtu, m >= 1280, Int(m) <= ifp.mtu { x.info.linkMTU = m }
         if let mac = o.sourceLinkAddress { nd6CacheLinkAddress(ifp, esrc, mac, isRouter: true) }
         // The default router list.
         if let i = ip6.routers.firstIndex(where: { $0.ifIndex == ifp.index && $0.address == esrc }) {
@@ -489,13 +489,20 @@ extension NetStack {
 
     // MARK: ndp(8)
 
-    /// ndp -a: own (permanent) entries and learned ones, oldest first.
+    /// Seconds from now until `deadline` (clock ns), rounded up, 0 once past: the `expire` of
+    /// ndp's models (the protocol carries seconds, the stack's timers clock ns).
+    func secondsFromNow(_ deadline: UInt64) -> Int64 {
+        let now = clock.now
+        return deadline > now ? Int64((deadline - now + 999_999_999) / 1_000_000_000) : 0
+    }
+
+    /// ndp -a: own (permanent, `expire` nil) entries and learned ones, oldest first.
     public var neighbors: [NeighborInfo] {
         ip6.neighbors.sorted { $0.value.serial < $1.value.serial }.map { k, e in
-            NeighborInfo(address: k.address.withoutEmbeddedScope, scopeID: k.address.needsScope ? UInt32(k.ifIndex) : 0,
-                         linkAddress: e.state == .incomplete || e.state == .noState ? nil : e.mac,
-                         interfaceName: interface(index: Int(k.ifIndex))?.name ?? "?", state: e.state,
-                         isRouter: e.isRouter, permanent: e.permanent, expires: e.permanent ? nil : e.expires)
+            NeighborInfo(address: k.address.withoutEmbeddedScope, interfaceIndex: UInt32(k.ifIndex),
+                         interface: interface(index: Int(k.ifIndex))?.name ?? "?",
+                         linkAddress: e.state == .incomplete || e.state == .noState ? nil : e.mac.bytes,
+                         state: e.state, expire: e.permanent ? nil : secondsFromNow(e.expires), isRouter: e.isRouter)
         }
     }
 
@@ -528,14 +535,16 @@ extension NetStack {
             let name = interface(index: p.ifIndex)?.name ?? "?"
             seen.insert("\(p.prefix)/\(p.length)")
             out.append(PrefixInfo(prefix: p.prefix.withoutEmbeddedScope, prefixLength: p.length,
-                                  scopeID: p.prefix.needsScope ? UInt32(p.ifIndex) : 0, interfaceName: name,
-                                  onLink: p.onLink, autonomous: p.autonomous,
-                                  onLinkRouteInstalled: ip6.routes.exact(p.prefix, prefixLength: p.length) != nil,
-                                  validLifetime: p.validLifetime, preferredLifetime: p.preferredLifetime, expires: p.expires,
+                                  interfaceIndex: UInt32(p.ifIndex), interface: name,
+                                  raOnLink: p.onLink, raAutonomous: p.autonomous,
+                                  onLink: ip6.routes.exact(p.prefix, prefixLength: p.length) != nil,
+                                  validLifetime: p.validLifetime, preferredLifetime: p.preferredLifetime,
+                                  expire: p.expires.map(secondsFromNow),
                                   references: ip6IfIfPresent(p.ifIndex)?.addresses.filter {
                                       $0.address.hasPrefix(p.prefix, length: p.length) }.count ?? 0,
-                                  advertisingRouters: p.routers.map {
-                                      PrefixRouter(address: $0.withoutEmbeddedScope, scopeID: UInt32($0.embeddedScope), interfaceName: name) }))
+                                  routers: p.routers.map {
+                                      PrefixRouter(address: $0.withoutEmbeddedScope, interfaceIndex: UInt32($0.embeddedScope),
+                                                   reachability: .reachable) }))
         }
         // NetBSD 7.99 keeps a prefix for each manually added address too (flags LO, or LAO for
         // link-locals), newest interface first.
@@ -546,11 +555,10 @@ extension NetStack {
                 guard seen.insert("\(p)/\(a.prefixLength)").inserted else { continue }
                 let ll = p.isLinkLocal
                 out.append(PrefixInfo(prefix: p.withoutEmbeddedScope, prefixLength: a.prefixLength,
-                                      scopeID: ll ? UInt32(ifp.index) : 0, interfaceName: ifp.name, onLink: true,
-                                      autonomous: ll, onLinkRouteInstalled: true, validLifetime: a.validLifetime,
-                                      preferredLifetime: a.preferredLifetime, expires: a.validExpires,
-                                      references: ll ? 0 : x.addresses.filter { $0.address.hasPrefix(p, length: a.prefixLength) }.count,
-                                      advertisingRouters: []))
+                                      interfaceIndex: UInt32(ifp.index), interface: ifp.name, raOnLink: true,
+                                      raAutonomous: ll, onLink: true, validLifetime: a.validLifetime,
+                                      preferredLifetime: a.preferredLifetime, expire: a.validExpires.map(secondsFromNow),
+                                      references: ll ? 0 : x.addresses.filter { $0.address.hasPrefix(p, length: a.prefixLength) }.count))
             }
         }
         return out
@@ -559,9 +567,10 @@ extension NetStack {
     /// ndp -r.
     public var defaultRouters: [DefaultRouterInfo] {
         ip6.routers.map { r in
-            DefaultRouterInfo(address: r.address.withoutEmbeddedScope, scopeID: UInt32(r.address.embeddedScope),
-                              interfaceName: interface(index: r.ifIndex)?.name ?? "?", flags: r.flags, lifetime: r.lifetime,
-                              expires: r.expires)
+            // The RA's flags byte: M 0x80, O 0x40, preference in bits 3-4.
+            DefaultRouterInfo(address: r.address.withoutEmbeddedScope, interfaceIndex: UInt32(r.address.embeddedScope),
+                              interface: interface(index: r.ifIndex)?.name ?? "?", managed: r.flags & 0x80 != 0,
+                              other: r.flags & 0x40 != 0, preference: r.flags >> 3 & 3, expire: secondsFromNow(r.expires))
         }
     }
 
