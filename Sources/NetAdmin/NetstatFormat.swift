@@ -87,6 +87,31 @@ extension NetstatFormat {
         return ToolOutput(stdout: s)
     }
 
+    /// The Internet6 socket list (inet6.c's ip6protopr over the tcp6, then the udp6 pcblist):
+    /// one "Active Internet6 connections" header, nothing at all when no socket qualifies.
+    /// Without -a, sockets with no foreign address are left out (ip6protopr's test). Addresses
+    /// are inet6print's: the host (getnameinfo's text, "%zone" included, `zone` naming a scope
+    /// id) cut to 16 characters, ".port" or ".*", the whole cut to 22; a State only on tcp6 rows.
+    public static func sockets6(_ socks: [SocketEntry], all: Bool, zone: (UInt32) -> String? = { _ in nil }) -> ToolOutput {
+        let listed = socks.filter { $0.local.family == .inet6 && (all || !$0.foreign.isUnspecifiedAddress) }
+        let shown = listed.filter { $0.proto == "tcp6" } + listed.filter { $0.proto != "tcp6" }
+        guard !shown.isEmpty else { return .success }
+        var s = "Active Internet6 connections" + (all ? " (including servers)" : "") + "\n"
+        s += "Proto Recv-Q Send-Q  " + Text.left("Local Address", 22) + " " + Text.left("Foreign Address", 22) + " (state)\n"
+        for k in shown {
+            s += Text.left(k.proto, 5, truncate: true) + " " + Text.right(k.receiveQueue, 6) + " " + Text.right(k.sendQueue, 6) + " "
+                + " " + inet6Endpoint(k.local, zone: zone) + " " + inet6Endpoint(k.foreign, zone: zone)
+                + (k.proto == "tcp6" ? " " + k.state : "") + "\n"
+        }
+        return ToolOutput(stdout: s)
+    }
+
+    /// inet6print's column: "host.port" with the host cut to 16 characters, padded/cut to 22.
+    static func inet6Endpoint(_ a: SocketAddress, zone: (UInt32) -> String?) -> String {
+        let host = a.isUnspecifiedAddress ? "*" : a.numericHost(zone: zone)
+        return Text.left(String(host.prefix(16)) + "." + (a.port == 0 ? "*" : String(a.port)), 22, truncate: true)
+    }
+
     /// A sysctl netstat needs is missing from the kernel (a kernel without netinet6 for -a).
     public static func sysctlFailed(_ name: String, _ e: NetBSDErrno) -> ToolOutput {
         .errx("netstat", "sysctlnametomib: \(name): \(e.strerror)")
