@@ -68,21 +68,26 @@ public enum NetstatFormat {
 }
 
 extension NetstatFormat {
-    /// "addr.port" with "*" for the wildcard address or port.
-    /// The Internet socket list (`netstat`, `-a`; the IPv4 entries of `socks`): nothing at all
-    /// when no socket qualifies. NetBSD walks
-    /// the tcp pcblist, then udp's, under one header; only TCP rows have a State.
+    /// The Internet socket list (`netstat`, `-a`; the IPv4 entries of `socks`, "addr.port" with
+    /// "*" for the wildcard address or port): nothing at all when no socket qualifies. NetBSD
+    /// walks the tcp pcblist, then udp's, under one header; only TCP rows have a State.
     public static func sockets(_ socks: [SocketEntry], all: Bool) -> ToolOutput {
-        let listed = socks.filter { $0.local.family == .inet && (all || !$0.isServer) }
-        let shown = listed.filter { $0.proto == "tcp" } + listed.filter { $0.proto != "tcp" }
+        section("Active Internet connections", stateTitle: "State", tcp: "tcp", all: all,
+                socks.filter { $0.local.family == .inet && (all || !$0.isServer) },
+                endpoint: { Text.left($0.netstatEndpoint(), 22, truncate: true) })
+    }
+
+    /// One socket section: the header, the `tcp` rows then the others (protopr/ip6protopr's
+    /// pcblist order), each "proto recv-q send-q  local foreign[ state]"; nothing without rows.
+    static func section(_ title: String, stateTitle: String, tcp: String, all: Bool, _ listed: [SocketEntry],
+                        endpoint: (SocketAddress) -> String) -> ToolOutput {
+        let shown = listed.filter { $0.proto == tcp } + listed.filter { $0.proto != tcp }
         guard !shown.isEmpty else { return .success }
-        var s = "Active Internet connections" + (all ? " (including servers)" : "") + "\n"
-        s += "Proto Recv-Q Send-Q  " + Text.left("Local Address", 22) + " " + Text.left("Foreign Address", 22) + " State\n"
+        var s = title + (all ? " (including servers)" : "") + "\n"
+        s += "Proto Recv-Q Send-Q  " + Text.left("Local Address", 22) + " " + Text.left("Foreign Address", 22) + " \(stateTitle)\n"
         for k in shown {
             s += Text.left(k.proto, 5, truncate: true) + " " + Text.right(k.receiveQueue, 6) + " " + Text.right(k.sendQueue, 6) + "  "
-                + Text.left(k.local.netstatEndpoint(), 22, truncate: true) + " "
-                + Text.left(k.foreign.netstatEndpoint(), 22, truncate: true)
-                + (k.proto == "tcp" ? " " + k.state : "") + "\n"
+                + endpoint(k.local) + " " + endpoint(k.foreign) + (k.proto == tcp ? " " + k.state : "") + "\n"
         }
         return ToolOutput(stdout: s)
     }
@@ -93,17 +98,9 @@ extension NetstatFormat {
     /// are inet6print's: the host (getnameinfo's text, "%zone" included, `zone` naming a scope
     /// id) cut to 16 characters, ".port" or ".*", the whole cut to 22; a State only on tcp6 rows.
     public static func sockets6(_ socks: [SocketEntry], all: Bool, zone: (UInt32) -> String? = { _ in nil }) -> ToolOutput {
-        let listed = socks.filter { $0.local.family == .inet6 && (all || !$0.foreign.isUnspecifiedAddress) }
-        let shown = listed.filter { $0.proto == "tcp6" } + listed.filter { $0.proto != "tcp6" }
-        guard !shown.isEmpty else { return .success }
-        var s = "Active Internet6 connections" + (all ? " (including servers)" : "") + "\n"
-        s += "Proto Recv-Q Send-Q  " + Text.left("Local Address", 22) + " " + Text.left("Foreign Address", 22) + " (state)\n"
-        for k in shown {
-            s += Text.left(k.proto, 5, truncate: true) + " " + Text.right(k.receiveQueue, 6) + " " + Text.right(k.sendQueue, 6) + " "
-                + " " + inet6Endpoint(k.local, zone: zone) + " " + inet6Endpoint(k.foreign, zone: zone)
-                + (k.proto == "tcp6" ? " " + k.state : "") + "\n"
-        }
-        return ToolOutput(stdout: s)
+        section("Active Internet6 connections", stateTitle: "(state)", tcp: "tcp6", all: all,
+                socks.filter { $0.local.family == .inet6 && (all || !$0.foreign.isUnspecifiedAddress) },
+                endpoint: { inet6Endpoint($0, zone: zone) })
     }
 
     /// inet6print's column: "host.port" with the host cut to 16 characters, padded/cut to 22.
