@@ -218,11 +218,22 @@ public enum NetstatTool {
         case .sockets(let all, _, let fam):
             // The Internet list first (tcp, udp), then netstat reads the inet6 pcblists by
             // sysctl: a kernel without netinet6 lacks them, and netstat stops there.
+            // -f inet / -f inet6 select one section; the default is both, IPv4 first.
             var out = ToolOutput()
-            if fam == nil || fam == .inet { out = NetstatFormat.sockets(kernel.sockets(), all: all) }
-            if fam == nil && !kernel.hasInet6 {
+            let socks = kernel.sockets()
+            if fam == nil || fam == .inet { out = NetstatFormat.sockets(socks, all: all) }
+            guard fam == nil || fam == .inet6 else { return out }
+            guard kernel.hasInet6 else {
                 out.append(NetstatFormat.sysctlFailed("net.inet6.udp6.pcblist", .ENOENT))
+                return out
             }
+            // getnameinfo names a link-local address's zone by its interface.
+            var names: [UInt32: String] = [:]
+            if socks.contains(where: { s in [s.local, s.foreign].contains { if case .inet6(_, _, _, let z) = $0 { z != 0 } else { false } } }),
+               case .success(let ifs) = kernel.interfaces() {
+                for i in ifs { names[i.index] = i.name }
+            }
+            out.append(NetstatFormat.sockets6(socks, all: all, zone: { names[$0] }))
             return out
         case .mbufs:
             return .errx("netstat", "kvm error: /netbsd: Function not implemented")

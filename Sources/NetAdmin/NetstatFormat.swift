@@ -68,23 +68,45 @@ public enum NetstatFormat {
 }
 
 extension NetstatFormat {
-    /// "addr.port" with "*" for the wildcard address or port.
-    /// The Internet socket list (`netstat`, `-a`; the IPv4 entries of `socks`): nothing at all
-    /// when no socket qualifies. NetBSD walks
-    /// the tcp pcblist, then udp's, under one header; only TCP rows have a State.
+    /// The Internet socket list (`netstat`, `-a`; the IPv4 entries of `socks`, "addr.port" with
+    /// "*" for the wildcard address or port): nothing at all when no socket qualifies. NetBSD
+    /// walks the tcp pcblist, then udp's, under one header; only TCP rows have a State.
     public static func sockets(_ socks: [SocketEntry], all: Bool) -> ToolOutput {
-        let listed = socks.filter { $0.local.family == .inet && (all || !$0.isServer) }
-        let shown = listed.filter { $0.proto == "tcp" } + listed.filter { $0.proto != "tcp" }
+        section("Active Internet connections", stateTitle: "State", tcp: "tcp", all: all,
+                socks.filter { $0.local.family == .inet && (all || !$0.isServer) },
+                endpoint: { Text.left($0.netstatEndpoint(), 22, truncate: true) })
+    }
+
+    /// One socket section: the header, the `tcp` rows then the others (protopr/ip6protopr's
+    /// pcblist order), each "proto recv-q send-q  local foreign[ state]"; nothing without rows.
+    static func section(_ title: String, stateTitle: String, tcp: String, all: Bool, _ listed: [SocketEntry],
+                        endpoint: (SocketAddress) -> String) -> ToolOutput {
+        let shown = listed.filter { $0.proto == tcp } + listed.filter { $0.proto != tcp }
         guard !shown.isEmpty else { return .success }
-        var s = "Active Internet connections" + (all ? " (including servers)" : "") + "\n"
-        s += "Proto Recv-Q Send-Q  " + Text.left("Local Address", 22) + " " + Text.left("Foreign Address", 22) + " State\n"
+        var s = title + (all ? " (including servers)" : "") + "\n"
+        s += "Proto Recv-Q Send-Q  " + Text.left("Local Address", 22) + " " + Text.left("Foreign Address", 22) + " \(stateTitle)\n"
         for k in shown {
             s += Text.left(k.proto, 5, truncate: true) + " " + Text.right(k.receiveQueue, 6) + " " + Text.right(k.sendQueue, 6) + "  "
-                + Text.left(k.local.netstatEndpoint(), 22, truncate: true) + " "
-                + Text.left(k.foreign.netstatEndpoint(), 22, truncate: true)
-                + (k.proto == "tcp" ? " " + k.state : "") + "\n"
+                + endpoint(k.local) + " " + endpoint(k.foreign) + (k.proto == tcp ? " " + k.state : "") + "\n"
         }
         return ToolOutput(stdout: s)
+    }
+
+    /// The Internet6 socket list (inet6.c's ip6protopr over the tcp6, then the udp6 pcblist):
+    /// one "Active Internet6 connections" header, nothing at all when no socket qualifies.
+    /// Without -a, sockets with no foreign address are left out (ip6protopr's test). Addresses
+    /// are inet6print's: the host (getnameinfo's text, "%zone" included, `zone` naming a scope
+    /// id) cut to 16 characters, ".port" or ".*", the whole cut to 22; a State only on tcp6 rows.
+    public static func sockets6(_ socks: [SocketEntry], all: Bool, zone: (UInt32) -> String? = { _ in nil }) -> ToolOutput {
+        section("Active Internet6 connections", stateTitle: "(state)", tcp: "tcp6", all: all,
+                socks.filter { $0.local.family == .inet6 && (all || !$0.foreign.isUnspecifiedAddress) },
+                endpoint: { inet6Endpoint($0, zone: zone) })
+    }
+
+    /// inet6print's column: "host.port" with the host cut to 16 characters, padded/cut to 22.
+    static func inet6Endpoint(_ a: SocketAddress, zone: (UInt32) -> String?) -> String {
+        let host = a.isUnspecifiedAddress ? "*" : a.numericHost(zone: zone)
+        return Text.left(String(host.prefix(16)) + "." + (a.port == 0 ? "*" : String(a.port)), 22, truncate: true)
     }
 
     /// A sysctl netstat needs is missing from the kernel (a kernel without netinet6 for -a).

@@ -20,6 +20,9 @@ public struct TtcpOptions: Sendable, Equatable {
     public var noDelay = false, socketBufferSize: Int?, verbose = false, debug = false
     /// -f: rate unit (k, K, m, M, g, G).
     public var format: Character = "K"
+    /// -4 (default) / -6: an AF_INET6 socket; the host is IPv6 text with an optional "%zone"
+    /// (an interface name of the kernel or a number), as nc -6 takes it.
+    public var inet6 = false
 
     public init() {}
 
@@ -38,6 +41,8 @@ public struct TtcpOptions: Sendable, Equatable {
         \t-d\tset SO_DEBUG socket option
         \t-b ##\tset socket buffer size (if supported)
         \t-f X\tformat for rate: k,K = kilo{bit,byte}; m,M = mega; g,G = giga
+        \t-4\tuse IPv4 (AF_INET, the default)
+        \t-6\tuse IPv6 (AF_INET6; host may be ADDR%zone)
         Options specific to -t:
         \t-n##\tnumber of source bufs written to network (default 2048)
         \t-D\tdon't buffer TCP writes (sets TCP_NODELAY socket option)
@@ -46,7 +51,7 @@ public struct TtcpOptions: Sendable, Equatable {
 
     public static func parse(_ args: [String]) -> ParseOutcome<TtcpOptions> {
         var o = TtcpOptions()
-        var g = Getopt(args, "drstuvDb:f:l:n:p:A:O:")
+        var g = Getopt(args, "46drstuvDb:f:l:n:p:A:O:")
         func usageExit(_ line: String? = nil) -> ParseOutcome<TtcpOptions> {
             .exit(ToolOutput(stderr: (line.map { "ttcp: \($0)\n" } ?? "") + usage, status: 1))
         }
@@ -62,6 +67,8 @@ public struct TtcpOptions: Sendable, Equatable {
                 }
                 switch c {
                 case "t": o.transmit = true
+                case "4": o.inet6 = false
+                case "6": o.inet6 = true
                 case "r": o.transmit = false
                 case "s": o.sinkMode.toggle()
                 case "u": o.udp = true

@@ -15,6 +15,8 @@ final class FakeKernel: AdminKernel {
     var nextIndex: UInt32 = 1
     var routes: [RouteInfo] = []
     var arp: [ArpInfo] = []
+    /// What netstat's socket list shows (the tests put sockets here).
+    var socketTable: [SocketEntry] = []
 
     init(shmif: Bool = true, inet: Bool = true) {
         cloners = shmif ? ["lo", "shmif", "carp"] : ["lo", "carp"]
@@ -223,9 +225,9 @@ extension FakeKernel {
 
     func netstat(_ args: [String]) -> ToolOutput { NetstatTool.run(args, kernel: self) }
 
-    /// The double keeps no counters and no sockets.
+    /// The double keeps no counters; its socket list is what a test puts there.
     func statistics() -> KernelStatistics? { nil }
-    func sockets() -> [SocketEntry] { [] }
+    func sockets() -> [SocketEntry] { socketTable }
 
     /// Runs one transcript command line against this kernel.
     func run(_ e: TranscriptEntry) -> ToolOutput {

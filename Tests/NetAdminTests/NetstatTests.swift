@@ -299,3 +299,66 @@ func v6mask(_ len: Int) -> SocketAddress {
         #expect(SysctlFormat.line(SysctlEntry(name: "kern.hostname", value: .string("x")), valueOnly: true) == "x\n")
     }
 }
+
+/// netstat's "Active Internet6 connections" (inet6.c's ip6protopr/inet6print).
+@Suite struct NetstatInet6SocketTests {
+    static let listener = SocketEntry(proto: "tcp6", local: .inet6(.any, port: 5001), foreign: .inet6(.any),
+                                      state: "LISTEN")
+    static let conn = SocketEntry(proto: "tcp6", local: .inet6(v6([0xfd00, 0, 0, 0, 0, 0, 0, 1]), port: 5001),
+                                  foreign: .inet6(v6([0xfd00, 0, 0, 0, 0, 0, 0, 2]), port: 65000),
+                                  receiveQueue: 12, sendQueue: 3, state: "ESTABLISHED")
+    /// Link-local on interface 2: "%shmif0" is part of the host, cut with it to 16 characters.
+    static let linkLocal = SocketEntry(proto: "tcp6", local: .inet6(v6([0xfe80, 0, 0, 0, 0xb0a0, 0x9fff, 0xfe68, 0x17e1]), port: 22, scopeID: 2),
+                                       foreign: .inet6(v6([0xfe80, 0, 0, 0, 0, 0, 0, 1]), port: 1234, scopeID: 2), state: "ESTABLISHED")
+    static let long = SocketEntry(proto: "tcp6", local: .inet6(v6([0x2001, 0xdb8, 0x1234, 0x5678, 0x9abc, 0xdef0, 0x1234, 0x5678]), port: 443),
+                                  foreign: .inet6(v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x99]), port: 40000), state: "TIME_WAIT")
+    static let udpServer = SocketEntry(proto: "udp6", local: .inet6(.any, port: 53), foreign: .inet6(.any))
+    static let udpConn = SocketEntry(proto: "udp6", local: .inet6(v6([0xfd00, 0, 0, 0, 0, 0, 0, 1]), port: 4000),
+                                     foreign: .inet6(v6([0xfd00, 0, 0, 0, 0, 0, 0, 2]), port: 4001))
+    static let v4 = SocketEntry(proto: "tcp", local: .inet(.any, port: 5001), foreign: .inet(.any), state: "LISTEN")
+
+    static let header = "Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)\n"
+    static let rows = [
+        "tcp6       0      0  *.5001                 *.*                    LISTEN\n",
+        "tcp6      12      3  fd00::1.5001           fd00::2.65000          ESTABLISHED\n",
+        "tcp6       0      0  fe80::b0a0:9fff:.22    fe80::1%shmif0.1234    ESTABLISHED\n",
+        "tcp6       0      0  2001:db8:1234:56.443   2001:db8::99.40000     TIME_WAIT\n",
+        "udp6       0      0  *.53                   *.*                   \n",
+        "udp6       0      0  fd00::1.4000           fd00::2.4001          \n",
+    ]
+
+    @Test func formatsAsInet6Print() {
+        let zone: (UInt32) -> String? = { $0 == 2 ? "shmif0" : nil }
+        // udp6 rows come after the tcp6 ones whatever the kernel's order; IPv4 rows are not here.
+        let socks = [Self.udpServer, Self.listener, Self.v4, Self.conn, Self.udpConn, Self.linkLocal, Self.long]
+        #expect(NetstatFormat.sockets6(socks, all: true, zone: zone).stdout
+                == "Active Internet6 connections (including servers)\n" + Self.header + Self.rows.joined())
+        // Without -a: only sockets with a foreign address.
+        #expect(NetstatFormat.sockets6(socks, all: false, zone: zone).stdout
+                == "Active Internet6 connections\n" + Self.header + Self.rows[1] + Self.rows[2] + Self.rows[3] + Self.rows[5])
+        #expect(NetstatFormat.sockets6([Self.listener, Self.udpServer, Self.v4], all: false, zone: zone) == .success)
+        // A zone without an interface name is its number (NI_NUMERICSCOPE's form).
+        #expect(NetstatFormat.sockets6([Self.linkLocal], all: true).stdout.hasSuffix(
+            "tcp6       0      0  fe80::b0a0:9fff:.22    fe80::1%2.1234         ESTABLISHED\n"))
+    }
+
+    @Test func familiesSelectSections() {
+        let k = FakeKernel()
+        k.hasInet6 = true
+        k.ifnet.append(InterfaceInfo(name: "shmif0", index: 2, flags: IFF.UP, mtu: 1500))
+        k.socketTable = [Self.linkLocal, Self.v4, Self.udpServer]
+        let v4 = "Active Internet connections (including servers)\n"
+            + "Proto Recv-Q Send-Q  Local Address          Foreign Address        State\n"
+            + "tcp        0      0  *.5001                 *.*                    LISTEN\n"
+        let v6 = "Active Internet6 connections (including servers)\n" + Self.header + Self.rows[2] + Self.rows[4]
+        #expect(k.netstat(["-an"]).stdout == v4 + v6)
+        #expect(k.netstat(["-an", "-f", "inet"]).stdout == v4)
+        #expect(k.netstat(["-a", "-f", "inet6"]).stdout == v6)
+        #expect(k.netstat(["-n", "-f", "inet6"]).stdout == "Active Internet6 connections\n" + Self.header + Self.rows[2])
+        // No netinet6: netstat stops at the inet6 pcblist's sysctl.
+        k.hasInet6 = false
+        let out = k.netstat(["-an", "-f", "inet6"])
+        #expect(out.stdout.isEmpty && out.stderr == "netstat: sysctlnametomib: net.inet6.udp6.pcblist: No such file or directory\n"
+                && out.status == 1)
+    }
+}

@@ -14,6 +14,14 @@ import Testing
         #expect(o?.bufferCount == 100 && o?.port == 6000 && o?.format == "M")
     }
 
+    @Test func inet6Flag() {
+        #expect(TtcpOptions.parse(["-t", "-s", "fd00::1"]).command?.inet6 == false)
+        let o = TtcpOptions.parse(["-6", "-t", "-s", "fe80::1%shmif0"]).command
+        #expect(o?.inet6 == true && o?.host == "fe80::1%shmif0")
+        // The last of -4 / -6 wins.
+        #expect(TtcpOptions.parse(["-6", "-4", "-r"]).command?.inet6 == false)
+    }
+
     @Test func udpBufferLongerThanSentinel() {
         #expect(TtcpOptions.parse(["-r", "-u", "-l", "2"]).command?.bufferLength == 5)
     }

@@ -104,4 +104,97 @@ final class Transport6ToolTests: XCTestCase {
         XCTAssertEqual(scan.status, 1, "\(scan)")
         XCTAssertTrue(k1.run("netstat -s -p udp").stdout.contains("no socket"), "no port unreachable counted")
     }
+
+    /// netstat's Internet6 section from a real kernel: nc -6 -l's tcp6 LISTEN row, then the
+    /// ESTABLISHED rows of both ends once k2 has connected (and no IPv4 section: there are no
+    /// AF_INET sockets); -f inet lists nothing.
+    func testNetstatListsTCP6ListenerAndConnection() throws {
+        let lab = Lab()
+        defer { lab.tearDown() }
+        let (k1, k2) = try pair(lab)
+        let header = "Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)\n"
+        let server = try startTool(["nc -6 -l 5010 < /dev/null > /dev/null"], rumpServer: k1.url, shell: true)
+        var listing = ""
+        for _ in 0..<100 {
+            listing = k1.run("netstat -an -f inet6").stdout
+            if !listing.isEmpty { break }
+            usleep(100_000)
+        }
+        XCTAssertEqual(listing, "Active Internet6 connections (including servers)\n" + header
+                       + "tcp6       0      0  *.5010                 *.*                    LISTEN\n")
+        XCTAssertEqual(k1.run("netstat -n -f inet6").stdout, "", "a listener is a server: only with -a")
+
+        // The client's stdin is a fifo the test holds open: the connection stays up until it closes.
+        let fifo = lab.dir + "/in.fifo"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let client = try startTool(["nc -6 -N fd00::1 5010 < \(fifo)"], rumpServer: k2.url, shell: true)
+        let writer = try XCTUnwrap(FileHandle(forWritingAtPath: fifo))
+        func row(_ out: String, _ pattern: String) -> String? {
+            out.split(separator: "\n").map(String.init).first { $0.range(of: pattern, options: .regularExpression) != nil }
+        }
+        let est1 = "^tcp6       0      0  fd00::1\\.5010           fd00::2\\.[0-9]{1,5} +ESTABLISHED$"
+        for _ in 0..<100 where row(k1.run("netstat -an").stdout, est1) == nil { usleep(100_000) }
+        let all1 = k1.run("netstat -an")
+        XCTAssertEqual(all1.status, 0, "\(all1)")
+        XCTAssertTrue(all1.stdout.hasPrefix("Active Internet6 connections (including servers)\n" + header), all1.stdout)
+        let r1 = try XCTUnwrap(row(all1.stdout, est1), all1.stdout)
+        XCTAssertEqual(r1.count, 20 + 23 + 23 + " ESTABLISHED".count, r1)
+        // Without -a the connection is listed, under the header without "(including servers)".
+        let active = k1.run("netstat -n -f inet6").stdout
+        XCTAssertTrue(active.hasPrefix("Active Internet6 connections\n" + header), active)
+        XCTAssertNotNil(row(active, est1), active)
+        XCTAssertEqual(k1.run("netstat -an -f inet").stdout, "")
+        // k2's end: the same port pair the other way round.
+        let clientPort = try XCTUnwrap(r1.range(of: "fd00::2\\.[0-9]+", options: .regularExpression).map { r1[$0].dropFirst(8) })
+        let k2rows = k2.run("netstat -an -f inet6").stdout
+        XCTAssertNotNil(row(k2rows, "^tcp6       0      0  fd00::2\\.\(clientPort) +fd00::1\\.5010 +ESTABLISHED$"), k2rows)
+
+        try writer.close()
+        XCTAssertEqual(client.finish(timeout: 60).status, 0)
+        XCTAssertEqual(server.finish(timeout: 60).status, 0)
+    }
+
+    /// ttcp -6: -r in k1, -t in k2 by global address (the pattern, -n × -l bytes on both
+    /// sides), then by link-local address with %shmif0 (stdin's bytes, arriving intact).
+    func testTtcp6TransfersByGlobalAndLinkLocal() throws {
+        let lab = Lab()
+        defer { lab.tearDown() }
+        let (k1, k2) = try pair(lab)
+        let receiver = try startTool(["ttcp", "-6", "-r", "-s", "-l", "65536", "-p", "5020"], rumpServer: k1.url)
+        var t = runTool(["ttcp", "-6", "-t", "-s", "-l", "65536", "-n", "64", "-p", "5020", "fd00::1"], rumpServer: k2.url, timeout: 120)
+        for _ in 0..<50 where t.stderr.contains("Connection refused") || t.stderr.contains("timed out") {
+            usleep(100_000)
+            t = runTool(["ttcp", "-6", "-t", "-s", "-l", "65536", "-n", "64", "-p", "5020", "fd00::1"], rumpServer: k2.url, timeout: 120)
+        }
+        XCTAssertEqual(t.status, 0, "\(t)")
+        let tl = t.stderr.split(separator: "\n").map(String.init)
+        XCTAssertEqual(Array(tl.prefix(3)), ["ttcp-t: buflen=65536, nbuf=64, align=16384/0, port=5020  tcp  -> fd00::1",
+                                            "ttcp-t: socket", "ttcp-t: connect"], t.stderr)
+        XCTAssertNotNil(tl.dropFirst(3).first?.range(of: "^ttcp-t: 4194304 bytes in ", options: .regularExpression), t.stderr)
+        let r = receiver.finish(timeout: 60)
+        XCTAssertEqual(r.status, 0, "\(r)")
+        let rl = r.stderr.split(separator: "\n").map(String.init)
+        XCTAssertEqual(rl.dropFirst(2).first, "ttcp-r: accept from fd00::2", r.stderr)
+        XCTAssertNotNil(rl.dropFirst(3).first?.range(of: "^ttcp-r: 4194304 bytes in ", options: .regularExpression), r.stderr)
+
+        let ll1 = try XCTUnwrap(linkLocal(k1)), ll2 = try XCTUnwrap(linkLocal(k2))
+        let file = lab.dir + "/in.bin", got = lab.dir + "/out.bin"
+        randomFile(file, 1_000_000)
+        let sink = try startTool(["ttcp -6 -r -p 5021 > \(got)"], rumpServer: k1.url, shell: true)
+        var source = runTool(["ttcp -6 -t -p 5021 \(ll1) < \(file)"], rumpServer: k2.url, timeout: 120, shell: true)
+        for _ in 0..<50 where source.stderr.contains("Connection refused") || source.stderr.contains("timed out") {
+            usleep(100_000)
+            source = runTool(["ttcp -6 -t -p 5021 \(ll1) < \(file)"], rumpServer: k2.url, timeout: 120, shell: true)
+        }
+        XCTAssertEqual(source.status, 0, "\(source)")
+        XCTAssertTrue(source.stderr.contains("ttcp-t: 1000000 bytes in "), source.stderr)
+        let sunk = sink.finish(timeout: 60)
+        XCTAssertEqual(sunk.status, 0, "\(sunk)")
+        XCTAssertTrue(sunk.stderr.contains("ttcp-r: accept from \(ll2)\n"), sunk.stderr)
+        XCTAssertEqual(sha256(got), sha256(file))
+        // A name that is no IPv6 address.
+        let bad = runTool(["ttcp", "-6", "-t", "-s", "10.0.0.1"], rumpServer: k2.url, timeout: 30)
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.hasSuffix("ttcp-t: bad hostname\n"), bad.stderr)
+    }
 }

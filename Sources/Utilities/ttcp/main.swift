@@ -68,7 +68,9 @@ let side = options.transmit ? "ttcp-t: " : "ttcp-r: "
 }
 
 say(TtcpFormat.header(options))
-let socketReply = kernel.call(.socket(domain: Int32(RumpProtocol.NetBSD.AF_INET),
+/// -6: AF_INET6 sockets and sockaddr_in6 addresses.
+let domain = Int32(options.inet6 ? RumpProtocol.NetBSD.AF_INET6 : RumpProtocol.NetBSD.AF_INET)
+let socketReply = kernel.call(.socket(domain: domain,
                                       type: options.udp ? RumpProtocol.NetBSD.SOCK_DGRAM : RumpProtocol.NetBSD.SOCK_STREAM,
                                       protocol: 0))
 guard case .success(.fd(let s)) = socketReply else {
@@ -87,10 +89,21 @@ var bytes: UInt64 = 0, calls: UInt64 = 0
 var start = 0.0
 
 if options.transmit {
-    guard let target = HostResolver().resolve(options.host ?? "") else {
-        say(side + "bad hostname\n"); exitTool(1)
+    let peer: SocketAddress
+    if options.inet6 {
+        // An IPv6 address, "%zone" naming an interface of the kernel (or its index).
+        let zoneIndex: (Substring) -> UInt32? = { z in UInt32(z) ?? (try? kernel.interface(String(z)).get())?.index }
+        guard let a = SocketAddress(numericHost: options.host ?? "", port: UInt16(options.port), zoneIndex: zoneIndex),
+              case .inet6 = a else {
+            say(side + "bad hostname\n"); exitTool(1)
+        }
+        peer = a
+    } else {
+        guard let target = HostResolver().resolve(options.host ?? "") else {
+            say(side + "bad hostname\n"); exitTool(1)
+        }
+        peer = .inet(target, port: UInt16(options.port))
     }
-    let peer = SocketAddress.inet(target, port: UInt16(options.port))
     if !options.udp {
         if options.noDelay, let e = kernel.perform(.setsockopt(fd: s, level: IPPROTO_TCP, name: TCP_NODELAY, value: le32(1))) {
             fail(options, "setsockopt", e)
@@ -148,7 +161,7 @@ if options.transmit {
     if let firstError { fail(options, "write", firstError) }
 } else {
     _ = kernel.perform(.setsockopt(fd: s, level: RumpProtocol.NetBSD.SOL_SOCKET, name: SO_REUSEADDR, value: le32(1)))
-    if let e = kernel.perform(.bind(fd: s, address: SocketAddress.inet(.any, port: UInt16(options.port)))) { fail(options, "bind", e) }
+    if let e = kernel.perform(.bind(fd: s, address: options.inet6 ? SocketAddress.inet6(.any, port: UInt16(options.port)) : SocketAddress.inet(.any, port: UInt16(options.port)))) { fail(options, "bind", e) }
     var fd = s
     if !options.udp {
         if let e = kernel.perform(.listen(fd: s, backlog: 0)) { fail(options, "listen", e) }
@@ -157,7 +170,9 @@ if options.transmit {
             if case .failure(let e) = r { fail(options, "accept", e) }
             fail(options, "accept", .EINVAL)
         }
-        say(side + "accept from \(from.ipv4 ?? .any)\n")
+        // inet_ntoa's text, or getnameinfo's for a sockaddr_in6 ("fe80::2%shmif0").
+        let zones = Dictionary(((try? kernel.interfaces().get()) ?? []).map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        say(side + "accept from \(options.inet6 ? from.numericHost(zone: { zones[$0] }) : (from.ipv4 ?? .any).description)\n")
         fd = c
         start = now()
     }
