@@ -609,12 +609,9 @@ public final class KernelNetStack: NetworkStack {
     // MARK: ARP
 
     public func arpEntries() -> [ArpInfo] {
-        let now = stack.now
-        return stack.arpEntries.map { e in
-            var expire: Int64 = 0
-            if !e.permanent, let t = e.expires { expire = t > now ? Int64((t - now + 999_999_999) / 1_000_000_000) : 0 }
-            return ArpInfo(address: e.address, linkAddress: e.mac?.bytes, interface: e.interfaceName,
-                           expire: e.permanent ? nil : expire, published: e.published)
+        stack.arpEntries.map { e in
+            ArpInfo(address: e.address, linkAddress: e.mac?.bytes, interface: e.interfaceName,
+                    expire: e.permanent ? nil : e.expires.map(stack.secondsFromNow) ?? 0, published: e.published)
         }
     }
 

@@ -107,11 +107,7 @@ extension StatisticsFormat {
         l.p(1, s.cantfrag, "{n} datagram{s} that can't be fragmented")
         l.p(1, s.badscope, "{n} packet{s} that violated scope rules")
         l.p(1, s.notmember, "{n} multicast packet{s} which we don't join")
-        var first = true
-        for (i, n) in s.nxthist.enumerated() where n != 0 {
-            if first { l.text += "\tInput packet histogram:\n"; first = false }
-            l.text += "\t\t\(ip6NextHeaderNames[i] ?? "#\(i)"): \(n)\n"
-        }
+        histogram(&l, "Input packet histogram:", s.nxthist) { ip6NextHeaderNames[$0] ?? "#\($0)" }
         l.text += "\tMbuf statistics:\n"
         l.p(2, s.m1, "{n} one mbuf{s}")
         l.p(2, s.mext1, "{n} one ext mbuf{s}")
@@ -130,21 +126,13 @@ extension StatisticsFormat {
         l.p(1, s.error, "{n} call{s} to icmp6_error")
         l.p(1, s.canterror, "{n} error{s} not generated because old message was icmp6 or so")
         l.p(1, s.toofreq, "{n} error{s} not generated because of rate limitation")
-        var first = true
-        for (i, n) in s.outhist.enumerated() where n != 0 {
-            if first { l.text += "\tOutput packet histogram:\n"; first = false }
-            l.text += "\t\t\(icmp6Name(i)): \(n)\n"
-        }
+        histogram(&l, "Output packet histogram:", s.outhist, name: icmp6Name)
         l.p(1, s.badcode, "{n} message{s} with bad code fields")
         l.p(1, s.tooshort, "{n} message{s} < minimum length")
         l.p(1, s.checksum, "{n} bad checksum{s}")
         l.p(1, s.badlen, "{n} message{s} with bad length")
-        first = true
         // ICMP6_MAXTYPE is 201: the input histogram stops before it.
-        for (i, n) in s.inhist.prefix(201).enumerated() where n != 0 {
-            if first { l.text += "\tInput packet histogram:\n"; first = false }
-            l.text += "\t\t\(icmp6Name(i)): \(n)\n"
-        }
+        histogram(&l, "Input packet histogram:", s.inhist.prefix(201), name: icmp6Name)
         l.text += "\tHistogram of error messages to be generated:\n"
         let words = ["no route", "administratively prohibited", "beyond scope", "address unreachable",
                      "port unreachable", "packet too big", "time exceed transit", "time exceed reassembly",

@@ -77,12 +77,12 @@ public enum StatisticsFormat {
     }
 
     /// The title appears only above a non-zero bucket, as in NetBSD.
-    static func histogram(_ l: inout StatLines, _ title: String, _ h: [UInt64]) {
+    static func histogram(_ l: inout StatLines, _ title: String, _ h: some Collection<UInt64>,
+                          name: (Int) -> String = { $0 < icmpNames.count ? icmpNames[$0] : "#\($0)" }) {
         var first = true
         for (type, n) in h.enumerated() where n != 0 {
             if first { l.text += "\t\(title)\n"; first = false }
-            let name = type < icmpNames.count ? icmpNames[type] : "#\(type)"
-            l.text += "\t\t\(name): \(n)\n"
+            l.text += "\t\t\(name(type)): \(n)\n"
         }
     }
 

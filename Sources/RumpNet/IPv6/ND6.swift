@@ -490,8 +490,8 @@ extension NetStack {
     // MARK: ndp(8)
 
     /// Seconds from now until `deadline` (clock ns), rounded up, 0 once past: the `expire` of
-    /// ndp's models (the protocol carries seconds, the stack's timers clock ns).
-    func secondsFromNow(_ deadline: UInt64) -> Int64 {
+    /// arp's and ndp's models (the protocol carries seconds, the stack's timers clock ns).
+    public func secondsFromNow(_ deadline: UInt64) -> Int64 {
         let now = clock.now
         return deadline > now ? Int64((deadline - now + 999_999_999) / 1_000_000_000) : 0
     }
