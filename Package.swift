@@ -3,6 +3,13 @@ import PackageDescription
 
 // Layout: the folders under Sources/ tell the architecture (docs/ARCHITECTURE.md).
 // Libraries hold the logic and are tested; executables are thin wrappers over them.
+// The request and frame path (protocol, kernel, stack, bus): in release builds without the
+// run-time exclusivity checks. Those checks cost a thread-local lookup per access to a class's
+// stored property, about a tenth of a co-hosted ping's time in the kernel host
+// (docs/kernel.md, "Many kernels in one process"); debug builds, which the tests run, keep
+// them, so an overlapping access still fails there.
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "rumpnet-lab",
     platforms: [.macOS(.v13)],
@@ -72,7 +79,7 @@ let package = Package(
         .target(name: "Shmif", dependencies: [
             "CShim",
             .product(name: "SystemPackage", package: "swift-system"),
-        ]),
+        ], swiftSettings: hotPath),
         .executableTarget(name: "shmif_dumpbus", dependencies: [
             "Shmif", "Pcap", "ToolSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -91,9 +98,9 @@ let package = Package(
         ]),
         // NetBSD's values shared by the stack, the protocol and the utilities (errno and its texts);
         // no dependencies, so every layer can use them.
-        .target(name: "NetBSDModels"),
+        .target(name: "NetBSDModels", swiftSettings: hotPath),
         // The network stack: frames, time and randomness in; frames and socket events out.
-        .target(name: "RumpNet", dependencies: ["Shmif", "NetBSDModels"]),
+        .target(name: "RumpNet", dependencies: ["Shmif", "NetBSDModels"], swiftSettings: hotPath),
         // Counts malloc calls for the benchmark (interposes malloc in the executable only).
         .target(name: "CMallocCount"),
         .executableTarget(name: "rumpnet-bench", dependencies: ["RumpNet", "CMallocCount"]),
@@ -113,11 +120,11 @@ let package = Package(
         // Sockets, poll, signalfd and sockaddr handling that is clumsy from Swift.
         .target(name: "CKernelShim"),
         // The remote-syscall wire protocol (docs/PROTOCOL.md): shared by both ends, no I/O.
-        .target(name: "RumpProtocol", dependencies: ["NetBSDModels"]),
+        .target(name: "RumpProtocol", dependencies: ["NetBSDModels"], swiftSettings: hotPath),
         // Client side: RUMP_SERVER, URL parsing (NetBSD parseurl), synchronous calls.
-        .target(name: "RumpClient", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"]),
+        .target(name: "RumpClient", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport"], swiftSettings: hotPath),
         // A kernel: components, sysctl tree, event loop, syscall server, NetworkStack plug-in point.
-        .target(name: "RumpKernel", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport", "RumpVFS"]),
+        .target(name: "RumpKernel", dependencies: ["RumpProtocol", "CKernelShim", "ToolSupport", "RumpVFS"], swiftSettings: hotPath),
         // The file systems of a kernel (rumpvfs, rumpfs_tmpfs): vnodes, mounts, open files, in memory.
         .target(name: "RumpVFS", dependencies: ["NetBSDModels"]),
         .testTarget(name: "RumpVFSTests", dependencies: ["RumpVFS"]),
@@ -125,7 +132,7 @@ let package = Package(
         .target(name: "KernelStack", dependencies: [
             "RumpKernel", "RumpNet", "TapIf", "RumpProtocol", "ToolSupport", "Pcap", "Shmif", "CKernelShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], swiftSettings: hotPath),
         .executableTarget(name: "rump_server", dependencies: ["KernelStack"]),
         // Many kernels in one process (docs/kernel.md, "Many kernels in one process").
         .executableTarget(name: "rump_host", dependencies: ["KernelStack"]),

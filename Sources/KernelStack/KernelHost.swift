@@ -178,7 +178,7 @@ public enum KernelHost {
         let loop = EventLoop()
         let hub: LoopBusHub
         do {
-            hub = try LoopBusHub(host: busHost, loopIndex: index, soon: { loop.soon($0) },
+            hub = try LoopBusHub(host: busHost, loopIndex: index, soon: { loop.soon($0) }, atTurnEnd: { loop.atTurnEnd($0) },
                                  after: { ns, work in loop.addTimer(deadline: loop.currentTime &+ ns, work) })
         } catch {
             life.boot.withLock { $0.failures.append("\(program): \(error)"); $0.loopsDone += 1 }

@@ -155,8 +155,9 @@ extension KernelNetStack {
 
     /// recvfrom6 into the kernel's buffer; the hop limit only for a socket that asked for it.
     func receive6(_ s: SocketID, into buffer: inout [UInt8], maxLength: Int, wantsHopLimit: Bool) throws(KernelError) -> ReceivedFrom {
-        let limit = max(0, min(maxLength, 65535))
-        if buffer.count < limit { buffer.append(contentsOf: [UInt8](repeating: 0, count: limit - buffer.count)) }
+        // Grown only to the datagram waiting, as in `receive` (none: the call parks).
+        let limit = max(0, min(maxLength, stack.nextDatagramLength(Int32(s)) ?? 0))
+        if buffer.count < limit { buffer.append(contentsOf: repeatElement(0, count: limit - buffer.count)) }
         let d: ReceivedDatagram6
         do {
             d = try run {

@@ -73,12 +73,12 @@ public final class KernelNetStack: NetworkStack {
         // One batch and one bus wakeup per loop turn, however many frames the turn sent (docs/shmif.md).
         stack.coalescesWakeups = true
         // A device may take a deadline while sending (a FaultInjector holding a frame): resync the timer.
-        stack.onOutputPending = { [unowned self, unowned kernel] in
-            kernel.soon {
-                self.stack.flushOutput()
-                self.sync(descriptors: false)
-            }
+        // The deferred flush is one closure made here, not a context allocated per send.
+        let flush: () -> Void = { [unowned self] in
+            self.stack.flushOutput()
+            self.sync(descriptors: false)
         }
+        stack.onOutputPending = { [unowned kernel] in kernel.soon(flush) }
         // netinet6: ::1 and fe80::1 on lo0, link-locals as interfaces come up, net.inet6.*.
         if components.contains(.rumpnet_netinet6) { stack.enableIPv6() }
         if components.contains(.rumpnet_netinet) {
@@ -325,7 +325,10 @@ public final class KernelNetStack: NetworkStack {
         if !inet6Sockets.isEmpty, let hop = inet6Sockets[s] {
             return try receive6(s, into: &buffer, maxLength: maxLength, wantsHopLimit: hop)
         }
-        let limit = max(0, min(maxLength, (try? stack.getOption(Int32(s), .type)) == Int(SocketConstants.SOCK_STREAM) ? Self.streamReadLimit : 65535))
+        let stream = (try? stack.getOption(Int32(s), .type)) == Int(SocketConstants.SOCK_STREAM)
+        // A datagram socket's buffer grows only to the datagram waiting (none: nothing to grow,
+        // the call parks): a ping's 84 bytes must not cost 64 KB of zeros per attempt.
+        let limit = max(0, min(maxLength, stream ? Self.streamReadLimit : stack.nextDatagramLength(Int32(s)) ?? 0))
         // The data goes from the socket's queue straight into the kernel's reused buffer:
         // grow it (within its capacity after the first time) to the limit, copy, cut back.
         while buffer.count < limit { buffer.append(contentsOf: Self.zeros[0..<min(Self.zeros.count, limit - buffer.count)]) }

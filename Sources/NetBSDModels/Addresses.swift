@@ -18,10 +18,13 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     @inlinable public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
         value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
     }
-    /// Exactly 4 bytes in network order; nil for any other count.
-    public init?(bytes: some Collection<UInt8>) {
+    /// Exactly 4 bytes in network order; nil for any other count. Inlinable so that callers in
+    /// other modules get it specialised (the generic form costs a metadata lookup per call).
+    @inlinable public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 4 else { return nil }
-        value = bytes.reduce(0) { $0 << 8 | UInt32($1) }
+        var v: UInt32 = 0
+        for b in bytes { v = v << 8 | UInt32(b) }
+        value = v
     }
 
     public static let any = IPv4Address(0)
@@ -264,9 +267,11 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
         value = v
     }
     /// Exactly 6 bytes; nil for any other count.
-    public init?(bytes: some Collection<UInt8>) {
+    @inlinable public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 6 else { return nil }
-        value = bytes.reduce(0) { $0 << 8 | UInt64($1) }
+        var v: UInt64 = 0
+        for b in bytes { v = v << 8 | UInt64(b) }
+        value = v
     }
     /// ether_aton(3): six colon-separated hex bytes of one or two digits; nil otherwise.
     public init?(_ text: some StringProtocol) {

@@ -22,11 +22,12 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
     }
 
     /// Exactly 16 bytes in network order; nil for any other count.
-    public init?(bytes: some Collection<UInt8>) {
+    @inlinable public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 16 else { return nil }
-        var h: UInt64 = 0, l: UInt64 = 0
-        for (i, b) in bytes.enumerated() {
+        var h: UInt64 = 0, l: UInt64 = 0, i = 0
+        for b in bytes {
             if i < 8 { h = h << 8 | UInt64(b) } else { l = l << 8 | UInt64(b) }
+            i += 1
         }
         high = h
         low = l

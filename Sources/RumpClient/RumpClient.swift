@@ -67,6 +67,11 @@ public final class RumpClient {
     let fd: Int32
     var nextID: UInt32 = 1
     var decoder = FrameDecoder()
+    /// When the bytes of the latest reply arrived (CLOCK_MONOTONIC seconds): the moment a
+    /// NetBSD utility's system call would have returned, before the reply is decoded. ping
+    /// takes an echo's arrival time from here, as NetBSD's ping reads the clock right after
+    /// recvfrom returns.
+    public private(set) var lastArrival = 0.0
     /// Reused for every read: a fresh 64 KiB buffer per reply would cost more than the reply.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
@@ -183,8 +188,11 @@ public final class RumpClient {
         let w1 = Self.ownWait(first), w2 = Self.ownWait(second)
         let deadline = callDeadline(w1 == nil || w2 == nil ? nil : w1! + w2!)
         do {
-            try Self.writeAll(fd, Message.request(id: a, first).encodeFrame() + Message.request(id: b, second).encodeFrame(),
-                              deadline: deadline, timeout: timeout)
+            // Both frames encoded into one buffer (one allocation), written by one send.
+            var frames: [UInt8] = []
+            Message.request(id: a, first).encodeFrame(appendingTo: &frames)
+            Message.request(id: b, second).encodeFrame(appendingTo: &frames)
+            try Self.writeAll(fd, frames, deadline: deadline, timeout: timeout)
         } catch {
             let e = reported(error)
             return (.failure(.transport(e)), .failure(.transport(e)))
@@ -220,7 +228,7 @@ public final class RumpClient {
     private func result(of id: UInt32, deadline: Double?) -> Result<Reply, CallError> {
         do {
             while true {
-                let m = try Self.readMessage(fd, &decoder, readBuffer, deadline: deadline, timeout: timeout)
+                let m = try Self.readMessage(fd, &decoder, readBuffer, deadline: deadline, timeout: timeout, arrival: &lastArrival)
                 guard case let .response(rid, _, result) = m else { throw ClientError.transport("unexpected message from server") }
                 guard rid == id else { continue }  // a stale reply to an abandoned call
                 switch result {
@@ -346,6 +354,13 @@ public final class RumpClient {
 
     static func readMessage(_ fd: Int32, _ decoder: inout FrameDecoder, _ buf: UnsafeMutableRawBufferPointer,
                             deadline: Double?, timeout: Double?) throws -> Message {
+        var arrival = 0.0
+        return try readMessage(fd, &decoder, buf, deadline: deadline, timeout: timeout, arrival: &arrival)
+    }
+
+    /// Reads until a whole message is decoded; `arrival` is set when bytes of it come in.
+    static func readMessage(_ fd: Int32, _ decoder: inout FrameDecoder, _ buf: UnsafeMutableRawBufferPointer,
+                            deadline: Double?, timeout: Double?, arrival: inout Double) throws -> Message {
         while true {
             if let body = try decoder.next() { return try Message.decode(body: body) }
             let n = Glibc.recv(fd, buf.baseAddress, buf.count, 0)
@@ -355,6 +370,7 @@ public final class RumpClient {
                 throw ClientError.transport("recv: \(NetBSDErrno(linux: errno).strerror)")
             }
             if n == 0 { throw ClientError.transport("server closed the connection") }
+            arrival = now()
             decoder.append(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
         }
     }

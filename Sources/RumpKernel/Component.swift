@@ -15,6 +15,26 @@ public enum Component: String, CaseIterable, Hashable, Sendable, Comparable {
     case rumpfs_ffs
     case rumpfs_tmpfs
 
+    /// Hashes the case, not its raw-value string: the kernel asks its component set on every
+    /// request.
+    public func hash(into hasher: inout Hasher) {
+        let n: UInt8
+        switch self {
+        case .rumpnet: n = 0
+        case .rumpnet_net: n = 1
+        case .rumpnet_netinet: n = 2
+        case .rumpnet_netinet6: n = 3
+        case .rumpnet_shmif: n = 4
+        case .rumpnet_virtif: n = 5
+        case .rumpdev: n = 6
+        case .rumpdev_disk: n = 7
+        case .rumpvfs: n = 8
+        case .rumpfs_ffs: n = 9
+        case .rumpfs_tmpfs: n = 10
+        }
+        hasher.combine(n)
+    }
+
     public var dependencies: [Component] {
         switch self {
         case .rumpdev, .rumpvfs: return []

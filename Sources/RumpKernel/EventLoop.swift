@@ -50,6 +50,12 @@ public final class EventLoop {
     private var watches: [WatchID: Watch] = [:]
     private var timers = TimerHeap()
     private var deferred: [() -> Void] = []
+    /// Work that waits for the turn's deferred work to drain (`atTurnEnd`).
+    private var turnEnd: [() -> Void] = []
+    /// The other buffer of each queue: the batch being run swaps with it, so that neither
+    /// array is reallocated per turn.
+    private var spareDeferred: [() -> Void] = []
+    private var spareTurnEnd: [() -> Void] = []
     private var nextID = 1
     private var running = false
     /// The poll set, rebuilt only after a watch is added, removed or changed: a loop carrying
@@ -133,6 +139,17 @@ public final class EventLoop {
     /// Runs `work` after the current callback, before the loop sleeps again.
     public func soon(_ work: @escaping () -> Void) { deferred.append(work) }
 
+    /// Runs the deferred work now (`soon`'s queue, not the turn's end work): for a callback that
+    /// handles several requests and wants each one's consequences settled before the next.
+    public func runDeferredWork() { runDeferred() }
+
+    /// Runs `work` once the turn's deferred work has drained, just before the loop looks at its
+    /// descriptors again, in the order added (work it defers runs before the loop sleeps). For
+    /// output whose cost is per system call, not per byte: a connection's replies and a bus's
+    /// wakeup go out once per turn, after everything the turn's input caused (a co-hosted
+    /// kernel's answer to a frame sent in this turn included), not half-way through it.
+    public func atTurnEnd(_ work: @escaping () -> Void) { turnEnd.append(work) }
+
     public func stop() { running = false }
 
     /// Real mode: runs until `stop()`. Embedded mode: runs what is ready now and returns.
@@ -140,7 +157,7 @@ public final class EventLoop {
         if isEmbedded { runReady(); return }
         running = true
         while running {
-            runDeferred()
+            finishTurn()
             guard running else { break }
             var timeout: Int32 = -1
             if let d = timers.nextDeadline {
@@ -176,13 +193,13 @@ public final class EventLoop {
     private func runReady() {
         var rounds = 0
         while true {
-            runDeferred()
+            finishTurn()
             let fired = fireDueTimers()
             let handled = watches.isEmpty ? 0 : (pollOnce(timeout: 0) ?? 0)
             rounds += 1
             // A descriptor that stays ready (a level-triggered fd nobody drains) must not spin
             // for ever: a bounded number of rounds per call.
-            if (fired == 0 && handled == 0 && deferred.isEmpty) || rounds > 10_000 { break }
+            if (fired == 0 && handled == 0 && deferred.isEmpty && turnEnd.isEmpty) || rounds > 10_000 { break }
         }
     }
 
@@ -219,9 +236,28 @@ public final class EventLoop {
 
     private func runDeferred() {
         while !deferred.isEmpty {
-            let work = deferred
-            deferred.removeAll()
+            // The spare buffer takes the queue's place (a nested call finds no spare and
+            // allocates one: rare).
+            var work = spareDeferred
+            spareDeferred = []
+            swap(&work, &deferred)
             for w in work { w() }
+            work.removeAll(keepingCapacity: true)
+            spareDeferred = work
+        }
+    }
+
+    /// Deferred work, then the turn's end work, until neither is left.
+    private func finishTurn() {
+        runDeferred()
+        while !turnEnd.isEmpty {
+            var work = spareTurnEnd
+            spareTurnEnd = []
+            swap(&work, &turnEnd)
+            for w in work { w() }
+            work.removeAll(keepingCapacity: true)
+            spareTurnEnd = work
+            runDeferred()
         }
     }
 

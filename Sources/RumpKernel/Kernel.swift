@@ -122,11 +122,17 @@ public final class Kernel: KernelServices {
     public func setEvents(_ id: EventLoop.WatchID, _ events: Int16) { loop.setEvents(id, events) }
     public func unwatch(_ id: EventLoop.WatchID) { loop.unwatch(id) }
     public func socketChanged(_ s: SocketID) {
-        if waits.markChanged(s) { loop.soon { [weak self] in self?.wakeChanged() } }
+        // Strong: the work runs this turn (a weak reference would put the kernel's reference
+        // count in a side table, slowing every retain of it).
+        if waits.markChanged(s) { loop.soon(wakeChangedWork) }
     }
     public func socketsChanged() {
-        if waits.markAllChanged() { loop.soon { [weak self] in self?.wakeChanged() } }
+        if waits.markAllChanged() { loop.soon(wakeChangedWork) }
     }
+    /// `wakeChanged` as a closure made once (not a context allocated per socket event). It
+    /// holds the kernel strongly, so work still queued when the kernel halts runs safely;
+    /// `halt` breaks the cycle.
+    private lazy var wakeChangedWork: () -> Void = { self.wakeChanged() }
 
     /// Sockets open through some client's descriptor (for tests and diagnostics).
     public private(set) var openSocketCount = 0
@@ -161,6 +167,7 @@ public final class Kernel: KernelServices {
         halted = true
         for p in waits.all { finish(p) }
         stack?.detach()
+        wakeChangedWork = {}  // the closure's reference to the kernel
         onHalt?()
     }
 
@@ -178,7 +185,7 @@ public final class Kernel: KernelServices {
                 reply(.success(.sysctlChanged(old: o, new: n)))
             case .halt:
                 reply(.success(.none))
-                loop.soon { [weak self] in self?.halt() }
+                loop.soon { self.halt() }
             case .file(let f): try handleFile(f, from: c, reply: reply)
             case .close(let fd) where c.files[fd] != nil: try closeFile(fd, of: c); reply(.success(.none))
             default:
@@ -511,8 +518,9 @@ public final class Kernel: KernelServices {
         let p = PendingCall(client: c, sockets: sockets, attempt: attempt, onTimeout: onTimeout, reply: reply)
         p.isSend = isSend
         if timeout > 0 {
-            p.timer = loop.addTimer(deadline: loop.currentTime + UInt64(timeout) * 1_000_000) { [weak self, weak p] in
-                guard let self, let p, !p.finished else { return }
+            // Strong captures: `finish` cancels the timer, which drops this closure.
+            p.timer = loop.addTimer(deadline: loop.currentTime + UInt64(timeout) * 1_000_000) { [self, p] in
+                guard !p.finished else { return }
                 p.timer = nil
                 self.finish(p)
                 p.reply(p.onTimeout())

@@ -35,6 +35,8 @@ public final class SyscallServer {
     /// Every connection's reads go through this one buffer (one loop thread, one read at a
     /// time); the server lives as long as the process, so it is never freed.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// Connections with replies to write at the end of this loop turn.
+    private var unflushed: [Connection] = []
     private let gather = GatherWriter()
 
     final class Connection {
@@ -179,13 +181,23 @@ public final class SyscallServer {
             if n == 0 { close(c); return }
             c.decoder.append(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
             do {
+                var first = true
                 while c.client.alive, !c.closeAfterFlush, let body = try c.decoder.next() {
+                    // What a request set going runs before the next request of the same read,
+                    // as a system call's work is done before the next call: a sendto's frame
+                    // reaches a co-hosted kernel and its answer comes back before the recvfrom
+                    // pipelined behind it, which then finds the reply instead of parking.
+                    if !first { kernel.loop.runDeferredWork() }
+                    first = false
                     process(c, body)
                 }
             } catch {
                 close(c); return
             }
             if c.closeAfterFlush { return }
+            // A short read emptied the socket: another read would only say EAGAIN (a system
+            // call per request); poll is level-triggered and brings us back for more.
+            if n < buf.count { return }
         }
     }
 
@@ -214,8 +226,11 @@ public final class SyscallServer {
             if let t = c.helloTimer { kernel.loop.cancelTimer(t); c.helloTimer = nil }
         case .request(let id, let q) where c.greeted:
             let op = q.opcode.rawValue
-            kernel.handle(q, from: c.client) { [weak self, weak c] result in
-                guard let self, let c, c.client.alive else { return }
+            // Strong captures: a reply closure lives only as long as its call (a parked call
+            // goes when its client does), and weak references would move the server's and the
+            // connection's reference counts to a side table, slowing every retain on this path.
+            kernel.handle(q, from: c.client) { result in
+                guard c.client.alive else { return }
                 self.send(c, .response(id: id, opcode: op, result: result))
             }
         default:
@@ -246,16 +261,31 @@ public final class SyscallServer {
         scheduleFlush(c)
     }
 
-    /// One flush at the end of the loop turn, however many replies the turn produced.
+    /// One flush at the end of the loop turn, however many replies the turn produced: after the
+    /// turn's deferred work, so a reply to a send and the answer that the send brought back in
+    /// the same turn (a co-hosted kernel's echo reply to a parked recvfrom) leave in one write
+    /// and wake the client once.
     private func scheduleFlush(_ c: Connection) {
         guard !c.flushScheduled else { return }
         c.flushScheduled = true
-        kernel.loop.soon { [weak self, weak c] in
-            guard let self, let c else { return }
-            c.flushScheduled = false
-            self.flush(c)
-        }
+        // A strong capture: a server removed in this turn (its kernel halted) still flushes.
+        if unflushed.isEmpty { kernel.loop.atTurnEnd { self.flushTurn() } }
+        unflushed.append(c)
     }
+
+    /// The turn's end: every connection with replies queued in it, in the order they came.
+    private func flushTurn() {
+        var cs = spareUnflushed
+        spareUnflushed = []
+        swap(&cs, &unflushed)
+        for c in cs {
+            c.flushScheduled = false
+            flush(c)
+        }
+        cs.removeAll(keepingCapacity: true)
+        spareUnflushed = cs
+    }
+    private var spareUnflushed: [Connection] = []
 
     private func flush(_ c: Connection) {
         guard c.client.alive else { return }

@@ -79,7 +79,7 @@ extension SocketAddress {
     }
 
     static func decode(_ r: inout WireReader) throws(ProtocolError) -> SocketAddress {
-        let f = try r.u8(), p = try r.u16(), a = try r.data(), s = try r.u32()
+        let f = try r.u8(), p = try r.u16(), a = try r.dataSlice(), s = try r.u32()
         guard a.count <= 64 else { throw .invalidValue("address of \(a.count) bytes") }
         switch f {
         case NetBSD.AF_UNSPEC:
@@ -89,10 +89,11 @@ extension SocketAddress {
             guard let v4 = IPv4Address(bytes: a) else { throw .invalidValue("address of \(a.count) bytes for family \(f)") }
             return .inet(v4, port: p)
         case NetBSD.AF_INET6:
-            guard a.count == 16 || a.count == 20, let v6 = IPv6Address(bytes: a[0..<16]) else {
+            let b = a.startIndex
+            guard a.count == 16 || a.count == 20, let v6 = IPv6Address(bytes: a[b..<b + 16]) else {
                 throw .invalidValue("address of \(a.count) bytes for family \(f)")
             }
-            let flow = a.count == 20 ? UInt32(a[16]) | UInt32(a[17]) << 8 | UInt32(a[18]) << 16 | UInt32(a[19]) << 24 : 0
+            let flow = a.count == 20 ? UInt32(a[b + 16]) | UInt32(a[b + 17]) << 8 | UInt32(a[b + 18]) << 16 | UInt32(a[b + 19]) << 24 : 0
             return .inet6(v6, port: p, flowInfo: flow, scopeID: s)
         case NetBSD.AF_LINK:
             let nameEnd = a.firstIndex(of: 0) ?? a.endIndex

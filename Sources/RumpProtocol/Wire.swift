@@ -127,6 +127,14 @@ public struct WireReader: Sendable {
         defer { offset += n }
         return Array(bytes[offset..<offset + n])
     }
+    /// A length-prefixed run of bytes as a slice of the message (no copy, no allocation): for
+    /// values decoded on the spot, such as a socket address's bytes.
+    public mutating func dataSlice() throws(ProtocolError) -> ArraySlice<UInt8> {
+        let n = Int(try u32())
+        try need(n)
+        defer { offset += n }
+        return bytes[offset..<offset + n]
+    }
     public mutating func string() throws(ProtocolError) -> String {
         let d = try data()
         // Reject invalid UTF-8 rather than repairing it: names must round-trip exactly.

@@ -80,7 +80,9 @@ public final class BusWriter {
     /// written. Returns how many frames were written, in order; fewer than `frames.count`
     /// (possibly 0) when the lock stayed held, so the caller keeps the rest and retries. For
     /// an event loop's turn of output (docs/shmif.md, "A held lock").
-    public func sendIfFree<C: Collection>(batch frames: C, framesPerHold: Int = BusWriter.framesPerLockHold) throws -> Int
+    /// With `wake` false the caller owes the bus one `ShmifBus.wakeup()` when anything was sent.
+    public func sendIfFree<C: Collection>(batch frames: C, framesPerHold: Int = BusWriter.framesPerLockHold,
+                                          wake: Bool = true) throws -> Int
         where C.Element == UnsafeRawBufferPointer {
         for f in frames { try checkLength(f.count) }
         if frames.isEmpty { return 0 }
@@ -105,7 +107,7 @@ public final class BusWriter {
         }
         if sent > 0 {
             batchesSent &+= 1
-            bus.wakeup()
+            if wake { bus.wakeup() }
         }
         if failed { throw corruptLast() }
         return sent

@@ -124,15 +124,23 @@ public final class ShmifBus {
     /// 0.3 us, once per poll or send call, not per frame; docs/shmif.md) and the magic.
     /// Returns the loss, now or earlier; a lost bus stays lost (attach again to resume).
     /// A shrink between this check and the access is caught by the SIGBUS guard instead.
+    /// `checkSize` false leaves the fstat out when the SIGBUS guard covers the mapping (a
+    /// kernel host's poll for a co-hosted writer's frames: its hub checks the file when another
+    /// process touches it); a shrink then shows as a fault caught at the first load past the
+    /// end. Without a guard slot the fstat is made anyway.
     @discardableResult
-    public func validate() -> BusLoss? {
+    public func validate(checkSize: Bool = true) -> BusLoss? {
         if let lost { return lost }
         if rn_bus_guard_faults(guardSlot) > 0 { return markLost(.faulted) }
-        var st = stat()
-        if fstat(fd.rawValue, &st) == 0 && Int(st.st_size) < BusLayout.fileSize {
-            return markLost(.shrunk(size: Int(st.st_size)))
+        if checkSize || guardSlot < 0 {
+            var st = stat()
+            if fstat(fd.rawValue, &st) == 0 && Int(st.st_size) < BusLayout.fileSize {
+                return markLost(.shrunk(size: Int(st.st_size)))
+            }
         }
         let magic = rn_load32_relaxed(base.assumingMemoryBound(to: UInt32.self))
+        // The load itself may have faulted (a shrink the fstat was not asked to see).
+        if rn_bus_guard_faults(guardSlot) > 0 { return markLost(.faulted) }
         if magic != BusLayout.magic { return markLost(.notMagical(magic)) }
         // Offsets a writer could have left (racy loads are fine: every sane value is in range).
         let first = ring.first, last = ring.last

@@ -21,6 +21,68 @@ final class EventLoopTests: XCTestCase {
         XCTAssertEqual(loop.currentTime, 10_000)
     }
 
+    /// A turn: deferred work (and what it defers) first, then the turn's end work in the order
+    /// added, with work the end work defers run before the loop looks at anything else.
+    func testTurnEndWorkRunsAfterEveryDeferredWorkOfTheTurn() {
+        let loop = EventLoop(embeddedAt: 0)
+        var order: [String] = []
+        loop.soon {
+            order.append("a")
+            loop.atTurnEnd { order.append("end1") }
+            loop.soon {
+                order.append("b")
+                loop.soon { order.append("c") }
+            }
+        }
+        loop.atTurnEnd {
+            order.append("end0")
+            loop.soon { order.append("after-end0") }
+            loop.atTurnEnd { order.append("end2") }
+        }
+        loop.run()
+        XCTAssertEqual(order, ["a", "b", "c", "end0", "end1", "after-end0", "end2"])
+        order.removeAll()
+        loop.run()
+        XCTAssertEqual(order, [], "each piece of work runs once")
+    }
+
+    /// `runDeferredWork` settles what was deferred so far, in the middle of a callback; what it
+    /// runs may defer more, which it runs too, and turn-end work still waits for the turn's end.
+    func testRunDeferredWorkSettlesTheQueueMidCallback() {
+        let loop = EventLoop(embeddedAt: 0)
+        var order: [String] = []
+        loop.soon {
+            order.append("request 1")
+            loop.atTurnEnd { order.append("flush") }
+            loop.soon {
+                order.append("frame out")
+                loop.soon { order.append("answer back") }
+            }
+            loop.runDeferredWork()
+            order.append("request 2")
+        }
+        loop.run()
+        XCTAssertEqual(order, ["request 1", "frame out", "answer back", "request 2", "flush"])
+    }
+
+    /// Many turns of deferred work (its buffers are reused, not reallocated): nothing is lost
+    /// or run twice.
+    func testDeferredWorkOverManyTurnsRunsExactlyOnce() {
+        let loop = EventLoop(embeddedAt: 0)
+        var count = 0, ends = 0
+        var expected = 0
+        for turn in 0..<1_000 {
+            for i in 0..<(turn % 7) {
+                expected += i % 2 == 0 ? 2 : 1
+                loop.soon { count += 1; if i % 2 == 0 { loop.soon { count += 1 } } }
+            }
+            loop.atTurnEnd { ends += 1 }
+            loop.run()
+            XCTAssertEqual(count, expected, "turn \(turn)")
+        }
+        XCTAssertEqual(ends, 1_000)
+    }
+
     func testTimerAddedByATimerFiresInTheSameAdvance() {
         let loop = EventLoop(embeddedAt: 0)
         var times: [UInt64] = []

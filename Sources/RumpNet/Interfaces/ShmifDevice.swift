@@ -73,9 +73,11 @@ public final class ShmifDevice: NetDevice {
         if bus.faulted { linkDown(bus.markLost(.faulted)); return 0 }
         if deferred?.isEmpty == false { return enqueue(frames[...]) }  // keep the order
         let sent: Int
-        do { sent = try w.sendIfFree(batch: frames, framesPerHold: Self.framesPerLockHold) } catch { sendErrors &+= 1; return 0 }
+        // In a host the hub wakes the file once at the end of the loop turn, for every kernel of
+        // the loop that wrote to this bus in it.
+        do { sent = try w.sendIfFree(batch: frames, framesPerHold: Self.framesPerLockHold, wake: hub == nil) } catch { sendErrors &+= 1; return 0 }
         if bus.faulted { linkDown(bus.markLost(.faulted)); return 0 }
-        if sent > 0, let hub, let subscription { hub.wrote(by: subscription, before: w.endBeforeLastSend, after: w.endAfterLastSend) }
+        if sent > 0, let hub, let subscription { hub.wrote(by: subscription, to: bus, before: w.endBeforeLastSend, after: w.endAfterLastSend) }
         return sent == frames.count ? sent : sent + enqueue(frames[sent...])
     }
 
@@ -113,11 +115,11 @@ public final class ShmifDevice: NetDevice {
     private func flushDeferred() {
         guard deferred != nil, let w = writer else { return }
         var before: (UInt64, UInt32)?
-        defer { if before != nil, let hub, let subscription { hub.wrote(by: subscription, before: before, after: w.endAfterLastSend) } }
+        defer { if before != nil, let hub, let subscription, let bus { hub.wrote(by: subscription, to: bus, before: before, after: w.endAfterLastSend) } }
         while !deferred!.isEmpty {
             let (frame, _) = deferred!.peek()
             do {
-                guard try w.sendIfFree(frame) else {
+                guard try w.sendIfFree(frame, wake: hub == nil) else {
                     retryLater()
                     return
                 }
@@ -223,8 +225,11 @@ public final class ShmifDevice: NetDevice {
         guard running, let r = reader, let bus else { return 0 }
         // Drain the wakeups first: a write after this poll still wakes the event loop.
         r.watch?.drain()
-        // One fstat per poll (not per frame) before the mapping is touched.
-        if let loss = bus.validate() { linkDown(loss); return 0 }
+        // Before the mapping is touched: the header's magic and offsets, and one fstat per poll
+        // (not per frame). In a host the hub makes the fstat when another process touched the
+        // file (its inotify event), so a poll for a co-hosted writer's frames needs none where
+        // the SIGBUS guard covers the mapping.
+        if let loss = bus.validate(checkSize: hub == nil) { linkDown(loss); return 0 }
         flushDeferred()
         // The stack calls again while the batch comes back full (a burst's tail must not wait
         // for the next frame to arrive: the wakeups are drained).

@@ -222,6 +222,18 @@ extension NetStack {
         throw .EWOULDBLOCK
     }
 
+    /// The length of the datagram a receive on `fd` would return now (FIONREAD on a datagram
+    /// socket); nil for a stream socket or an empty queue. Lets a caller size its buffer to the
+    /// datagram rather than to the largest one possible.
+    public func nextDatagramLength(_ fd: Int32) -> Int? {
+        guard let s = try? socket(fd) else { return nil }
+        if case .tcp = s.proto { return nil }
+        guard let length = s.receive.peekHeader()?.length else { return nil }
+        // Raw ICMPv6 records carry the source's scope and hop limit before the payload.
+        if case .raw = s.proto, s.family == SocketConstants.AF_INET6 { return max(0, length - NetStack.raw6Prefix) }
+        return length
+    }
+
     /// recvfrom(2) as the raw socket callers use it: the datagram's full length and its source.
     public func recvfrom(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> (length: Int, from: IPv4Address) {
         let d = try receive(fd, into: buffer)

@@ -33,8 +33,11 @@ struct Ping {
     var lastTx = 0.0
     var lastAnswered = false
     /// An echo request built but not yet sent: it goes out in one write with the recvfrom
-    /// that follows it (`Remote.callPair`), a round trip to the kernel saved per echo.
-    var pendingSend: Request?
+    /// that follows it (`Remote.callPair`), a round trip to the kernel saved per echo. Its time
+    /// stamp and checksum are written as it goes (`outgoing`), as NetBSD's pinger stamps the
+    /// packet just before its sendto.
+    var pendingPacket: [UInt8]?
+    var lastStamp = 0.0
     var start = 0.0
     // Flood mode's dots (NetBSD's jiggle): a count of dots owed minus replies, flushed when quiet.
     var jiggleCount = 0, jiggleTotal = 0, jiggleDirection = -1
@@ -144,18 +147,9 @@ struct Ping {
         } else {
             for i in phdr..<dataLength { p[8 + i] = UInt8(truncatingIfNeeded: i) }
         }
-        if options.timing {
-            let sec = UInt32(truncatingIfNeeded: Int(now)), usec = UInt32((now - Double(Int(now))) * 1e6)
-            for k in 0..<4 {
-                p[8 + k] = UInt8(truncatingIfNeeded: sec >> (24 - 8 * UInt32(k)))
-                p[12 + k] = UInt8(truncatingIfNeeded: usec >> (24 - 8 * UInt32(k)))
-            }
-        }
-        let sum = checksum(p)
-        p[2] = UInt8(sum >> 8); p[3] = UInt8(sum & 0xff)
         seen.sent(sequence: Int(seq))
         flushPendingSend()
-        pendingSend = .sendto(fd: fd, data: p, flags: 0, address: SocketAddress.inet(target), timeout: 1000)
+        pendingPacket = p
         stats.sent(at: now)
         lastTx = now
         lastAnswered = false
@@ -164,10 +158,27 @@ struct Ping {
 
     /// Sends a request still waiting for its recvfrom companion.
     mutating func flushPendingSend() {
-        guard let request = pendingSend else { return }
-        pendingSend = nil
+        guard let request = outgoing() else { return }
         let result = Self.call(kernel, request)
         sendDone(checked(result))
+    }
+
+    /// The pending echo request as a sendto, stamped now (NetBSD's tv32) and checksummed.
+    mutating func outgoing() -> Request? {
+        guard var p = pendingPacket else { return nil }
+        pendingPacket = nil
+        if options.timing {
+            let now = monotonic()
+            lastStamp = now
+            let sec = UInt32(truncatingIfNeeded: Int(now)), usec = UInt32((now - Double(Int(now))) * 1e6)
+            for k in 0..<4 {
+                p[8 + k] = UInt8(truncatingIfNeeded: sec >> (24 - 8 * UInt32(k)))
+                p[12 + k] = UInt8(truncatingIfNeeded: usec >> (24 - 8 * UInt32(k)))
+            }
+        }
+        let sum = checksum(p)
+        p[2] = UInt8(sum >> 8); p[3] = UInt8(sum & 0xff)
+        return .sendto(fd: fd, data: p, flags: 0, address: SocketAddress.inet(target), timeout: 1000)
     }
 
     /// A call's result with a broken connection handled: the kernel died (or was halted)
@@ -220,8 +231,7 @@ struct Ping {
         let ms = timeout <= 0 ? 0 : Int32(min((timeout * 1000).rounded(.up), 600_000))
         let recv = Request.recvfrom(fd: fd, maxLength: 65535, flags: 0, timeout: ms)
         let result: Result<Reply, NetBSDErrno>
-        if let request = pendingSend {
-            pendingSend = nil
+        if let request = outgoing() {
             let (sent, received) = kernel.client.callPair(request, recv)
             sendDone(checked(sent))
             result = checked(received)
@@ -230,7 +240,8 @@ struct Ping {
             result = checked(received)
         }
         guard case .success(.dataFrom(let pkt, let from)) = result else { return }
-        let now = monotonic()
+        // When the reply reached us, as NetBSD's ping reads the clock as recvfrom returns.
+        let now = kernel.client.lastArrival
         guard pkt.count >= 20 else { return }
         let hlen = Int(pkt[0] & 0x0f) * 4
         guard pkt.count >= hlen + 8 else {

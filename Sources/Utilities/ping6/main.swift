@@ -207,7 +207,8 @@ struct Ping6 {
         case .success, .failure(.kernel): return
         case .failure(let e): kernelGone("\(e)")
         }
-        let now = monotonic()
+        // When the reply reached us, as NetBSD's ping6 reads the clock as recvmsg returns.
+        let now = kernel.client.lastArrival
         guard let (src, srcScope) = from.flatMap(Convert.inet6) else {
             if options.verbose { printErr("ping6: invalid peername") }
             return
