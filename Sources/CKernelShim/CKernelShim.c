@@ -19,6 +19,41 @@
 
 int ck_errno(void) { return errno; }
 
+#include <sys/epoll.h>
+
+int ck_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int ck_epoll_set(int epfd, int op, int fd, uint32_t events, uint64_t tag) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = events;
+    ev.data.u64 = tag;
+    int r;
+    switch (op) {
+    case 0:
+        r = epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+        if (r < 0 && errno == EEXIST) r = epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+        break;
+    case 1:
+        r = epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+        if (r < 0 && errno == ENOENT) r = epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+        break;
+    default:
+        r = epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &ev);
+        break;
+    }
+    return r < 0 ? -errno : 0;
+}
+
+int ck_epoll_wait(int epfd, uint64_t *tags, uint32_t *events, int max, int timeout_ms) {
+    struct epoll_event evs[256];
+    if (max > 256) max = 256;
+    int n = epoll_wait(epfd, evs, max, timeout_ms);
+    if (n < 0) return -errno;
+    for (int i = 0; i < n; i++) { tags[i] = evs[i].data.u64; events[i] = evs[i].events; }
+    return n;
+}
+
 int ck_sun_path_size(void) {
     struct sockaddr_un s;
     return (int)sizeof(s.sun_path);

@@ -147,18 +147,15 @@ public final class KernelNetStack: NetworkStack {
     }
 
     /// Bus descriptors change only with interface configuration (create, linkstr, up, down,
-    /// destroy), never on the packet path, so only configuration calls re-list them.
+    /// destroy), never on the packet path, so only configuration calls re-list them. Every
+    /// watch is made anew: a descriptor closed by its device (an interface brought down) and a
+    /// new one that got the same number (brought up again) are different files to epoll, and
+    /// a watch kept by number would never hear from the new one.
     private func syncWatches() {
-        var live = Set<Int32>()
-        for (_, fd) in stack.inputDescriptors {
-            live.insert(fd)
-            if watches[fd] == nil {
-                watches[fd] = kernel.watch(fd: fd, events: NetBSD.POLLIN) { [unowned self] _ in self.input() }
-            }
-        }
-        for (fd, w) in watches where !live.contains(fd) {
-            kernel.unwatch(w)
-            watches[fd] = nil
+        for (_, w) in watches { kernel.unwatch(w) }
+        watches.removeAll()
+        for (_, fd) in stack.inputDescriptors where watches[fd] == nil {
+            watches[fd] = kernel.watch(fd: fd, events: NetBSD.POLLIN) { [unowned self] _ in self.input() }
         }
     }
 

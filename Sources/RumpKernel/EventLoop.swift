@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CKernelShim
 
 /// Where an event loop reads the time: monotonic nanoseconds. The loop never reads a clock of
 /// its own, so a test can run a whole kernel on virtual time (`EventLoop(embeddedAt:)`).
@@ -20,17 +21,17 @@ public final class ManualClock: LoopClock {
     public init(now: UInt64) { self.now = now }
 }
 
-/// The kernel's one thread of control: a poll(2) loop over watched descriptors plus timers in
+/// The kernel's one thread of control: an epoll loop over watched descriptors plus timers in
 /// a min-heap and a queue of deferred work. Everything a kernel owns (connections, descriptor
 /// tables, sysctl, the network stack) is touched only from callbacks run here, so no locks
 /// are needed and requests, bus input and timers are serialised in the order they become
 /// ready. Nothing here is global: several kernels may share one loop.
 ///
 /// Two modes (docs/kernel.md, "Time and waiting"):
-/// - **real** (`init()` / `init(clock:)`): `run()` sleeps in poll(2) until `stop()`;
+/// - **real** (`init()` / `init(clock:)`): `run()` sleeps in epoll_wait until `stop()`;
 /// - **embedded** (`init(embeddedAt:)`, after SwiftNIO's EmbeddedEventLoop): nothing runs until
 ///   the test says; `run()` drains the work that is ready now (deferred work, due timers,
-///   descriptors that poll(2) reports ready without waiting) and returns; `advanceTime` moves
+///   descriptors that epoll reports ready without waiting) and returns; `advanceTime` moves
 ///   the virtual clock, firing every due timer in deadline order at its own deadline.
 ///
 /// Not Sendable: it must stay on the thread that runs it.
@@ -58,11 +59,24 @@ public final class EventLoop {
     private var spareTurnEnd: [() -> Void] = []
     private var nextID = 1
     private var running = false
-    /// The poll set, rebuilt only after a watch is added, removed or changed: a loop carrying
-    /// hundreds of kernels (rump_host) would otherwise rebuild hundreds of entries every turn.
-    private var pollSet: [pollfd] = []
-    private var pollIDs: [WatchID] = []
-    private var pollSetStale = true
+    /// The watched descriptors in epoll, level-triggered as poll(2) is: a turn costs what is
+    /// ready, not what is watched (a loop carrying hundreds of kernels in rump_host watches
+    /// thousands of descriptors), and a wakeup registers nothing. Per descriptor: its watches,
+    /// the events registered (their union), and a generation carried in each event's tag, so
+    /// an event of a descriptor closed and reused within one batch is not given to the new one.
+    private struct Descriptor {
+        var watches: [WatchID] = []
+        var registered: Int16?
+        var generation: UInt32 = 0
+    }
+    private var descriptors: [Int32: Descriptor] = [:]
+    private var nextGeneration: UInt32 = 1
+    private let epollFD: Int32
+    /// Descriptors epoll refuses (regular files, which poll(2) reports always ready): reported
+    /// ready every turn, as poll would.
+    private var alwaysReady: Set<Int32> = []
+    private var readyTags = [UInt64](repeating: 0, count: 256)
+    private var readyEvents = [UInt32](repeating: 0, count: 256)
 
     /// A real loop on CLOCK_MONOTONIC.
     public convenience init() { self.init(clock: MonotonicClock()) }
@@ -71,6 +85,7 @@ public final class EventLoop {
     public init(clock: any LoopClock) {
         self.clock = clock
         manualClock = nil
+        epollFD = Self.makeEpoll()
     }
 
     /// An embedded loop on a virtual clock starting at `start` nanoseconds.
@@ -78,6 +93,16 @@ public final class EventLoop {
         let c = ManualClock(now: start)
         clock = c
         manualClock = c
+        epollFD = Self.makeEpoll()
+    }
+
+    deinit { Glibc.close(epollFD) }
+
+    private static func makeEpoll() -> Int32 {
+        let fd = ck_epoll_create()
+        // Only at the descriptor limit; a kernel cannot run without its loop.
+        precondition(fd >= 0, "epoll_create1: \(String(cString: strerror(errno)))")
+        return fd
     }
 
     public var isEmbedded: Bool { manualClock != nil }
@@ -94,13 +119,16 @@ public final class EventLoop {
     }
 
     /// Calls `handler(revents)` whenever `fd` is ready for `events` (POLLIN/POLLOUT); errors
-    /// and hang-ups are always reported. The caller keeps owning (and closing) the fd.
+    /// and hang-ups are always reported. The caller keeps owning (and closing) the fd, and
+    /// unwatches it before closing it: epoll forgets a closed descriptor, so a watch kept across
+    /// a close would hear nothing from a new file that got the same number.
     @discardableResult
     public func watch(fd: Int32, events: Int16, _ handler: @escaping (Int16) -> Void) -> WatchID {
         let id = nextID
         nextID += 1
         watches[id] = Watch(fd: fd, events: events, handler: handler)
-        pollSetStale = true
+        descriptors[fd, default: Descriptor()].watches.append(id)
+        register(fd, force: true)
         return id
     }
 
@@ -111,10 +139,40 @@ public final class EventLoop {
         guard var w = watches[id], w.events != events else { return }
         w.events = events
         watches[id] = w
-        pollSetStale = true
+        register(w.fd)
     }
     public func unwatch(_ id: WatchID) {
-        if watches.removeValue(forKey: id) != nil { pollSetStale = true }
+        guard let w = watches.removeValue(forKey: id) else { return }
+        descriptors[w.fd]?.watches.removeAll { $0 == id }
+        register(w.fd)
+    }
+
+    /// Brings epoll's registration of `fd` to the union of its watches' events (removed when
+    /// none is left). A descriptor closed before its unwatch is already gone from epoll.
+    /// `force`: registers even when the union is unchanged (a new watch: the number may be a new
+    /// file's, which epoll does not have yet).
+    private func register(_ fd: Int32, force: Bool = false) {
+        guard var d = descriptors[fd] else { return }
+        if d.watches.isEmpty {
+            if d.registered != nil, !alwaysReady.contains(fd) { _ = ck_epoll_set(epollFD, 2, fd, 0, 0) }
+            alwaysReady.remove(fd)
+            descriptors[fd] = nil
+            return
+        }
+        var union: Int16 = 0
+        for id in d.watches { union |= watches[id]?.events ?? 0 }
+        if d.registered == union && !force { return }
+        if d.registered == nil {
+            d.generation = nextGeneration
+            nextGeneration &+= 1
+        }
+        if !alwaysReady.contains(fd) {
+            let tag = UInt64(d.generation) << 32 | UInt64(UInt32(bitPattern: fd))
+            let r = ck_epoll_set(epollFD, d.registered == nil ? 0 : 1, fd, UInt32(UInt16(bitPattern: union)), tag)
+            if r == -EPERM { alwaysReady.insert(fd) }
+        }
+        d.registered = union
+        descriptors[fd] = d
     }
 
     /// Runs `fire` once at or after `deadline` (nanoseconds of the loop's clock). Timers with
@@ -203,35 +261,43 @@ public final class EventLoop {
         }
     }
 
-    /// One poll(2) with `timeout`; dispatches ready handlers. Nil when poll failed for good,
+    /// One epoll_wait with `timeout`; dispatches ready handlers. Nil when it failed for good,
     /// else how many descriptors were ready.
     private func pollOnce(timeout: Int32) -> Int? {
-        if pollSetStale {
-            pollSet.removeAll(keepingCapacity: true)
-            pollIDs.removeAll(keepingCapacity: true)
-            for (id, w) in watches {
-                pollSet.append(pollfd(fd: w.fd, events: w.events, revents: 0))
-                pollIDs.append(id)
+        let n = readyTags.withUnsafeMutableBufferPointer { t in
+            readyEvents.withUnsafeMutableBufferPointer { e in
+                ck_epoll_wait(epollFD, t.baseAddress, e.baseAddress, Int32(t.count), alwaysReady.isEmpty ? timeout : 0)
             }
-            pollSetStale = false
         }
-        let n = pollSet.withUnsafeMutableBufferPointer { b -> Int32 in
-            for i in b.indices { b[i].revents = 0 }
-            return Glibc.poll(b.baseAddress, nfds_t(b.count), timeout)
+        if n < 0 { return n == -EINTR ? 0 : nil }
+        for i in 0..<Int(n) {
+            let tag = readyTags[i]
+            let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: tag))
+            guard let d = descriptors[fd], d.generation == UInt32(truncatingIfNeeded: tag >> 32) else { continue }
+            if !dispatch(fd, d.watches, Int16(truncatingIfNeeded: readyEvents[i])) { return Int(n) }
         }
-        if n < 0 { return errno == EINTR ? 0 : nil }
-        if n > 0 { dispatch(pollSet, pollIDs) }
-        return Int(n)
+        var always = 0
+        for fd in alwaysReady {
+            guard let d = descriptors[fd] else { continue }
+            always += 1
+            if !dispatch(fd, d.watches, Int16(POLLIN | POLLOUT)) { break }
+        }
+        return Int(n) + always
     }
 
-    private func dispatch(_ fds: [pollfd], _ ids: [WatchID]) {
-        for (i, p) in fds.enumerated() where p.revents != 0 {
+    /// Runs the handlers of `fd`'s watches that `revents` concerns (errors and hang-ups concern
+    /// every watch); false when the loop was stopped meanwhile.
+    private func dispatch(_ fd: Int32, _ ids: [WatchID], _ revents: Int16) -> Bool {
+        for id in ids {
             // A previous handler may have removed this watch.
-            guard let w = watches[ids[i]], w.fd == p.fd else { continue }
-            w.handler(p.revents)
+            guard let w = watches[id], w.fd == fd else { continue }
+            let mine = revents & (w.events | Int16(POLLERR | POLLHUP | POLLNVAL))
+            if mine == 0 { continue }
+            w.handler(mine)
             runDeferred()
-            if !isEmbedded && !running { return }
+            if !isEmbedded && !running { return false }
         }
+        return true
     }
 
     private func runDeferred() {

@@ -1,4 +1,7 @@
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import RumpKernel
 
 /// The loop's timers and its embedded mode, on virtual time only.
@@ -81,6 +84,66 @@ final class EventLoopTests: XCTestCase {
             XCTAssertEqual(count, expected, "turn \(turn)")
         }
         XCTAssertEqual(ends, 1_000)
+    }
+
+    /// Descriptors in epoll, level-triggered: a pipe's read end fires while data waits, two
+    /// watches on one descriptor each get their own events, an unwatched descriptor is silent,
+    /// and a new file that got a closed one's number is heard (the watch was made anew).
+    func testDescriptorsAreLevelTriggeredPerWatchAndSurviveNumberReuse() {
+        let loop = EventLoop(embeddedAt: 0)
+        var p = [Int32](repeating: 0, count: 2)
+        XCTAssertEqual(pipe(&p), 0)
+        var reads = 0, writes = 0
+        let r = loop.watch(fd: p[0], events: Int16(POLLIN)) { _ in reads += 1 }
+        let w = loop.watch(fd: p[1], events: Int16(POLLOUT)) { _ in writes += 1 }
+        let w2 = loop.watch(fd: p[1], events: 0) { _ in XCTFail("no events asked, no error: never called") }
+        loop.run()
+        XCTAssertEqual(reads, 0)
+        XCTAssertGreaterThan(writes, 0, "an empty pipe is writable")
+        loop.unwatch(w)
+        loop.unwatch(w2)
+        var byte: UInt8 = 7
+        XCTAssertEqual(write(p[1], &byte, 1), 1)
+        loop.run()
+        XCTAssertGreaterThan(reads, 0, "data waits: readable")
+        let before = reads
+        loop.run()
+        XCTAssertGreaterThan(reads, before, "level-triggered: still readable while undrained")
+        XCTAssertEqual(read(p[0], &byte, 1), 1)
+        reads = 0
+        loop.run()
+        XCTAssertEqual(reads, 0, "drained: quiet")
+        // The read end goes (unwatched, closed); a new pipe takes the number.
+        loop.unwatch(r)
+        let old = p[0]
+        close(p[0]); close(p[1])
+        XCTAssertEqual(pipe(&p), 0)
+        XCTAssertEqual(p[0], old, "the lowest free number is reused")
+        var heard = 0
+        loop.watch(fd: p[0], events: Int16(POLLIN)) { _ in heard += 1 }
+        XCTAssertEqual(write(p[1], &byte, 1), 1)
+        loop.run()
+        XCTAssertGreaterThan(heard, 0)
+        close(p[0]); close(p[1])
+    }
+
+    /// A regular file, which epoll refuses, is reported ready every turn, as poll(2) does.
+    func testRegularFileIsAlwaysReady() {
+        let loop = EventLoop(embeddedAt: 0)
+        let path = "/tmp/eventloop-\(getpid()).file"
+        let fd = open(path, O_RDWR | O_CREAT, 0o600)
+        defer { close(fd); unlink(path) }
+        var n = 0
+        let id = loop.watch(fd: fd, events: Int16(POLLIN)) { revents in
+            XCTAssertEqual(revents, Int16(POLLIN))
+            n += 1
+        }
+        loop.run()
+        XCTAssertGreaterThan(n, 0)
+        loop.unwatch(id)
+        n = 0
+        loop.run()
+        XCTAssertEqual(n, 0)
     }
 
     func testTimerAddedByATimerFiresInTheSameAdvance() {

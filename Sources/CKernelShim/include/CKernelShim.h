@@ -53,4 +53,14 @@ void ck_close_inherited_fds(int keep);
 /// Receive/send timeouts on a blocking client socket (milliseconds, 0 = none).
 int ck_set_timeouts(int fd, int recv_ms, int send_ms);
 
+/// An event loop's epoll instance (close-on-exec), or -1 with errno set.
+int ck_epoll_create(void);
+/// Registers `fd` for `events` (poll's POLLIN/POLLOUT bits, which epoll shares) with `tag`
+/// returned by ck_epoll_wait: `op` 0 adds, 1 changes, 2 removes. A change of a descriptor
+/// epoll no longer has (it was closed) adds it, an add of one it has changes it. 0 or -errno.
+int ck_epoll_set(int epfd, int op, int fd, uint32_t events, uint64_t tag);
+/// Waits up to `timeout_ms` (-1: for ever) for at most `max` ready descriptors: their tags and
+/// ready events (POLLIN/POLLOUT/POLLERR/POLLHUP bits). Returns the count, or -errno.
+int ck_epoll_wait(int epfd, uint64_t *tags, uint32_t *events, int max, int timeout_ms);
+
 #endif
